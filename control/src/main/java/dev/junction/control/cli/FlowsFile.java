@@ -1,0 +1,22 @@
+package dev.junction.control.cli;
+
+import dev.junction.flowtable.ofp.FlowParseException;
+import dev.junction.flowtable.ofp.FlowParser;
+import dev.junction.flowtable.ofp.FlowTables;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Loads a flows file whole, or not at all. */
+final class FlowsFile
+{
+    private FlowsFile()
+    {
+    }
+
+    static FlowTables load(final Path path) throws IOException, FlowParseException
+    {
+        return new FlowTables(new FlowParser(path.toString()).parseAll(Files.readAllLines(path)));
+    }
+}

@@ -1,0 +1,154 @@
+package dev.junction.control.cli;
+
+import dev.junction.datapath.Datapath;
+import dev.junction.datapath.DropReason;
+import dev.junction.datapath.Replay;
+import dev.junction.datapath.pcap.PcapInput;
+import dev.junction.flowtable.ofp.FlowParseException;
+import dev.junction.flowtable.ofp.FlowTables;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+
+/** {@code junction replay}: the contract of DESIGN.md, byte-identical to the OVS oracle. */
+@Command(name = "replay", description = "Replay pcap traces through the datapath; write what each port sends.")
+final class ReplayCommand implements Callable<Integer>
+{
+    @Option(names = "--flows", description = "Flows in ovs-ofctl add-flows syntax (OpenFlow 1.5).")
+    Path flows;
+
+    @Option(names = "--manifests", description = "Kubernetes manifests directory (not available yet).")
+    Path manifests;
+
+    @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax (not available yet).")
+    Path groups;
+
+    @Option(names = "--in", required = true, description = "N=FILE.pcap: packets received on port N.")
+    List<String> ins;
+
+    @Option(names = "--out", required = true, description = "Directory for N.pcap per sending port.")
+    Path out;
+
+    @Option(names = "--ports", defaultValue = "1,2,3,4",
+        description = "Ports of the bridge besides the --in ones (default: ${DEFAULT-VALUE}), as the oracle's.")
+    String ports;
+
+    @Option(names = "--json", description = "Print a JSON summary on stdout.")
+    boolean json;
+
+    @Option(names = "--expect", description = "Golden directory (e.g. written by ovs-oracle): exit 1 on any difference.")
+    Path expect;
+
+    @Override
+    public Integer call() throws IOException
+    {
+        if (manifests != null || groups != null)
+        {
+            System.err.println("junction replay: --" + (manifests != null ? "manifests" : "groups")
+                + " is not supported yet (control module / group tables are still to come)");
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (flows == null)
+        {
+            System.err.println("junction replay: --flows is required");
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final List<PcapInput> inputs = new ArrayList<>();
+        final TreeSet<Integer> portSet = new TreeSet<>();
+        try
+        {
+            for (final String s : ins)
+            {
+                final PcapInput in = PcapInput.parse(s);
+                inputs.add(in);
+                portSet.add(in.port());
+            }
+            for (final String p : ports.split(","))
+            {
+                if (!p.isBlank())
+                {
+                    portSet.add(Integer.parseInt(p.strip()));
+                }
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("junction replay: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final FlowTables tables;
+        try
+        {
+            tables = FlowsFile.load(flows);
+        }
+        catch (final FlowParseException ex)
+        {
+            System.err.println("junction replay: flows refused: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out);
+        final boolean tty = System.console() != null;
+        final Datapath dp;
+        try
+        {
+            dp = replay.run(tty ? n -> System.err.print("\rjunction replay: " + n + " packets") : null);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("junction replay: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (tty && dp.packetsIn() >= 100_000)
+        {
+            System.err.println();
+        }
+        if (json)
+        {
+            System.out.println(summary(dp, replay));
+        }
+        else
+        {
+            System.err.println("junction replay: " + dp.packetsIn() + " packets in, " + total(replay.sent())
+                + " out " + replay.sent() + " -> " + out);
+        }
+        if (expect != null)
+        {
+            return Expect.compare(out, expect, System.out) ? 0 : 1;
+        }
+        return 0;
+    }
+
+    private static long total(final Map<Integer, Long> sent)
+    {
+        return sent.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static String summary(final Datapath dp, final Replay replay)
+    {
+        final StringBuilder sb = new StringBuilder("{\"packets_in\": ").append(dp.packetsIn())
+            .append(", \"bytes_in\": ").append(dp.bytesIn())
+            .append(", \"output_per_port\": {");
+        String sep = "";
+        for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())
+        {
+            sb.append(sep).append('"').append(e.getKey()).append("\": ").append(e.getValue());
+            sep = ", ";
+        }
+        sb.append("}, \"output_total\": ").append(total(replay.sent())).append(", \"drops\": {");
+        sep = "";
+        for (final DropReason r : DropReason.values())
+        {
+            sb.append(sep).append('"').append(r.name().toLowerCase(Locale.ROOT)).append("\": ").append(dp.drops(r));
+            sep = ", ";
+        }
+        return sb.append("}}").toString();
+    }
+}

@@ -1,0 +1,134 @@
+package dev.junction.control.cli;
+
+import dev.junction.datapath.Datapath;
+import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.Packet;
+import dev.junction.flowtable.ofp.FlowParseException;
+import dev.junction.flowtable.ofp.FlowParser;
+import dev.junction.flowtable.ofp.FlowPrinter;
+import dev.junction.flowtable.ofp.FlowRule;
+import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.flowtable.xlate.OdpActions;
+import dev.junction.flowtable.xlate.TraceSink;
+import dev.junction.flowtable.xlate.Translator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+
+/** {@code junction trace}: one packet's way through the tables, as {@code ofproto/trace} explains it. */
+@Command(name = "trace", description = "Explain one packet: tables and rules met, datapath actions, outputs.")
+final class TraceCommand implements Callable<Integer>
+{
+    @Option(names = "--flows", required = true)
+    Path flows;
+
+    @Option(names = "--in-port", required = true)
+    int inPort;
+
+    @Option(names = "--packet", description = "The packet as hex bytes (Ethernet frame).")
+    String packetHex;
+
+    @Option(names = "--ports", defaultValue = "1,2,3,4")
+    String ports;
+
+    @Parameters(arity = "0..1", description = "The flow in ofproto/trace syntax, e.g. tcp,nw_dst=10.0.0.2,tp_dst=80.")
+    String flow;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final FlowTables tables;
+        try
+        {
+            tables = FlowsFile.load(flows);
+        }
+        catch (final FlowParseException ex)
+        {
+            System.err.println("junction trace: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final int[] portList = java.util.Arrays.stream(ports.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
+        final StringBuilder text = new StringBuilder();
+        final TraceSink sink = new TraceSink()
+        {
+            @Override
+            public void table(final int depth, final int table, final FlowKey f, final FlowRule rule)
+            {
+                final String indent = "    ".repeat(depth);
+                text.append(indent).append(table).append(". ");
+                if (rule == null)
+                {
+                    text.append("No match.\n").append(indent).append("    drop\n");
+                }
+                else
+                {
+                    final String m = FlowPrinter.match(rule.match, rule.priority);
+                    text.append(m.isEmpty() ? "priority " + rule.priority : m).append(", cookie 0x")
+                        .append(Long.toHexString(rule.cookie)).append(" (line ").append(rule.line).append(")\n")
+                        .append(indent).append("    ").append(FlowPrinter.actions(rule.actions)).append('\n');
+                }
+            }
+
+            @Override
+            public void note(final int depth, final String note)
+            {
+                text.append("    ".repeat(depth)).append("    >> ").append(note).append('\n');
+            }
+        };
+        if (packetHex != null)
+        {
+            final byte[] frame = HexFormat.of().parseHex(packetHex.replaceAll("\\s", ""));
+            final Packet p = new Packet(frame.length);
+            p.wrap(frame, 0, frame.length);
+            p.inPort = inPort;
+            final StringBuilder outputs = new StringBuilder();
+            final Datapath dp = new Datapath(tables, withIn(portList), (port, pkt) -> outputs.append("  port ")
+                .append(port).append(": ").append(HexFormat.of().formatHex(pkt.buf, pkt.start, pkt.end())).append('\n'));
+            dp.receive(p, sink);
+            System.out.print(text);
+            System.out.println();
+            System.out.println("Datapath actions: " + dp.lastActions().describe());
+            System.out.print(outputs.length() == 0 ? "No output.\n" : "Output:\n" + outputs);
+            return 0;
+        }
+        if (flow == null)
+        {
+            System.err.println("junction trace: give a flow or --packet HEX");
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final FlowRule probe;
+        try
+        {
+            probe = new FlowParser("flow").parseLine(flow + " actions=drop", 1);
+        }
+        catch (final FlowParseException ex)
+        {
+            System.err.println("junction trace: bad flow: " + ex.reason);
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final FlowKey key = new FlowKey();
+        key.copyFrom(probe.match.value);
+        key.inPort(inPort);
+        final Datapath ports = new Datapath(tables, withIn(portList), (p, k) -> { });
+        final Translator t = new Translator(ports);
+        final OdpActions acts = new OdpActions();
+        t.translate(tables, key, 0, acts, sink);
+        System.out.println("Flow: in_port=" + inPort + (flow.isBlank() ? "" : "," + flow));
+        System.out.println();
+        System.out.print(text);
+        System.out.println();
+        System.out.println("Datapath actions: " + acts.describe());
+        return 0;
+    }
+
+    private int[] withIn(final int[] list)
+    {
+        final int[] r = java.util.Arrays.copyOf(list, list.length + 1);
+        r[list.length] = inPort;
+        return r;
+    }
+}

@@ -1,0 +1,16 @@
+package dev.junction.datapath;
+
+/** Why a packet, or one copy of it, did not leave: counted per reason, never silent. */
+public enum DropReason
+{
+    /** Shorter than an Ethernet header: refused at receive, as OVS's dummy ports do. */
+    SHORT_FRAME,
+    /** The actions produced no output (table miss, explicit drop, output to the input port). */
+    NO_OUTPUT,
+    /** Translation failed (recursion or resubmit limit): the whole packet is dropped. */
+    XLATE_ERROR,
+    /** Sent to the controller (controller action, dec_ttl at TTL 0/1): no controller exists yet. */
+    CONTROLLER,
+    /** Larger than the output port's MTU. */
+    MTU_EXCEEDED
+}

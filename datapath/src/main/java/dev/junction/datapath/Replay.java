@@ -1,0 +1,117 @@
+package dev.junction.datapath;
+
+import dev.junction.datapath.pcap.PcapInput;
+import dev.junction.datapath.pcap.PcapMerger;
+import dev.junction.datapath.pcap.PcapWriter;
+import dev.junction.flowtable.Packet;
+import dev.junction.flowtable.ofp.FlowTables;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.LongConsumer;
+import java.util.regex.Pattern;
+
+/**
+ * {@code junction replay}: packets of the input captures go through the datapath one at a time
+ * in timestamp order; each port that sends anything gets {@code DIR/N.pcap}, in order, with the
+ * input packet's timestamp. Output files of an earlier run are removed first, as the oracle does.
+ */
+public final class Replay
+{
+    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap");
+
+    private final FlowTables tables;
+    private final List<PcapInput> inputs;
+    private final int[] ports;
+    private final Path outDir;
+    private final TreeMap<Integer, PcapWriter> writers = new TreeMap<>();
+    private final TreeMap<Integer, Long> sent = new TreeMap<>();
+    private long currentTs;
+
+    public Replay(final FlowTables tables, final List<PcapInput> inputs, final int[] ports, final Path outDir)
+    {
+        this.tables = tables;
+        this.inputs = inputs;
+        this.ports = ports;
+        this.outDir = outDir;
+    }
+
+    /** Runs the replay; {@code progress} (may be null) is told the packet count every 100,000. */
+    public Datapath run(final LongConsumer progress) throws IOException
+    {
+        Files.createDirectories(outDir);
+        try (var stale = Files.list(outDir))
+        {
+            for (final Path f : (Iterable<Path>)stale::iterator)
+            {
+                if (STALE.matcher(f.getFileName().toString()).matches())
+                {
+                    Files.delete(f);
+                }
+            }
+        }
+        final Datapath dp = new Datapath(tables, ports, this::write);
+        final Packet packet = new Packet(2048);
+        final long[] count = {0};
+        try
+        {
+            new PcapMerger(inputs).forEach((port, ts, frame, len) ->
+            {
+                currentTs = ts;
+                packet.wrap(frame, 0, len);
+                packet.inPort = port;
+                packet.timestampNanos = ts;
+                dp.receive(packet, null);
+                if (progress != null && ++count[0] % 100_000 == 0)
+                {
+                    progress.accept(count[0]);
+                }
+            });
+        }
+        catch (final UncheckedIOException ex)
+        {
+            throw ex.getCause();
+        }
+        finally
+        {
+            for (final PcapWriter w : writers.values())
+            {
+                w.close();
+            }
+        }
+        return dp;
+    }
+
+    private void write(final int port, final Packet p)
+    {
+        try
+        {
+            PcapWriter w = writers.get(port);
+            if (w == null)
+            {
+                if (port == dev.junction.flowtable.ofp.Action.OFPP_LOCAL)
+                {
+                    return; // the bridge's own port: no capture, as with OVS's br0
+                }
+                w = new PcapWriter(outDir.resolve(port + ".pcap"));
+                writers.put(port, w);
+            }
+            w.write(currentTs, p.buf, p.start, p.length);
+            sent.merge(port, 1L, Long::sum);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** Packets sent per port, ascending by port. */
+    public TreeMap<Integer, Long> sent()
+    {
+        return sent;
+    }
+}

@@ -1,0 +1,215 @@
+package dev.junction.flowtable;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The fields of {@link FlowKey}: where each lives (word, shift, width), its names in
+ * {@code ovs-ofctl} syntax (OpenFlow, OXM and NXM spellings), its prerequisite and whether
+ * actions may write it. Fields of 128 bits span two whole words.
+ */
+public enum Field
+{
+    IN_PORT(FlowKey.W_IN_PORT, 32, 32, Prereq.NONE, false, Format.DEC, "in_port", "NXM_OF_IN_PORT", "OXM_OF_IN_PORT"),
+    METADATA(FlowKey.W_METADATA, 0, 64, Prereq.NONE, true, Format.HEX, "metadata", "OXM_OF_METADATA"),
+    DL_DST(FlowKey.W_DL_DST_TYPE, 16, 48, Prereq.NONE, true, Format.MAC, "dl_dst", "eth_dst", "NXM_OF_ETH_DST", "OXM_OF_ETH_DST"),
+    DL_SRC(FlowKey.W_DL_SRC, 16, 48, Prereq.NONE, true, Format.MAC, "dl_src", "eth_src", "NXM_OF_ETH_SRC", "OXM_OF_ETH_SRC"),
+    DL_TYPE(FlowKey.W_DL_DST_TYPE, 0, 16, Prereq.NONE, false, Format.HEX, "dl_type", "eth_type", "NXM_OF_ETH_TYPE", "OXM_OF_ETH_TYPE"),
+    VLAN_TCI(FlowKey.W_VLAN, 32, 16, Prereq.NONE, true, Format.HEX, "vlan_tci", "NXM_OF_VLAN_TCI"),
+    NW_SRC(FlowKey.W_NW_ADDR, 32, 32, Prereq.IPV4, true, Format.IPV4, "nw_src", "ip_src", "NXM_OF_IP_SRC", "OXM_OF_IPV4_SRC"),
+    NW_DST(FlowKey.W_NW_ADDR, 0, 32, Prereq.IPV4, true, Format.IPV4, "nw_dst", "ip_dst", "NXM_OF_IP_DST", "OXM_OF_IPV4_DST"),
+    ARP_SPA(FlowKey.W_NW_ADDR, 32, 32, Prereq.ARP, true, Format.IPV4, "arp_spa", "NXM_OF_ARP_SPA", "OXM_OF_ARP_SPA"),
+    ARP_TPA(FlowKey.W_NW_ADDR, 0, 32, Prereq.ARP, true, Format.IPV4, "arp_tpa", "NXM_OF_ARP_TPA", "OXM_OF_ARP_TPA"),
+    IPV6_SRC(FlowKey.W_IPV6_SRC, 0, 128, Prereq.IPV6, true, Format.IPV6, "ipv6_src", "NXM_NX_IPV6_SRC", "OXM_OF_IPV6_SRC"),
+    IPV6_DST(FlowKey.W_IPV6_DST, 0, 128, Prereq.IPV6, true, Format.IPV6, "ipv6_dst", "NXM_NX_IPV6_DST", "OXM_OF_IPV6_DST"),
+    NW_PROTO(FlowKey.W_NW, 56, 8, Prereq.IP_ANY, false, Format.DEC, "nw_proto", "ip_proto", "NXM_OF_IP_PROTO", "OXM_OF_IP_PROTO"),
+    ARP_OP(FlowKey.W_NW, 56, 8, Prereq.ARP, true, Format.DEC, "arp_op", "NXM_OF_ARP_OP", "OXM_OF_ARP_OP"),
+    /** The whole TOS byte; matches and the NXM field use only the DSCP bits. */
+    NW_TOS(FlowKey.W_NW, 48, 8, Prereq.IP_ANY, true, Format.DEC, "nw_tos", "NXM_OF_IP_TOS"),
+    IP_DSCP(FlowKey.W_NW, 50, 6, Prereq.IP_ANY, true, Format.DEC, "ip_dscp", "OXM_OF_IP_DSCP"),
+    NW_ECN(FlowKey.W_NW, 48, 2, Prereq.IP_ANY, true, Format.DEC, "nw_ecn", "ip_ecn", "NXM_NX_IP_ECN", "OXM_OF_IP_ECN"),
+    NW_TTL(FlowKey.W_NW, 40, 8, Prereq.IP_ANY, true, Format.DEC, "nw_ttl", "NXM_NX_IP_TTL"),
+    IP_FRAG(FlowKey.W_NW, 32, 2, Prereq.IP_ANY, false, Format.HEX, "ip_frag", "nw_frag", "NXM_NX_IP_FRAG"),
+    IPV6_LABEL(FlowKey.W_NW, 0, 20, Prereq.IPV6, true, Format.HEX, "ipv6_label", "NXM_NX_IPV6_LABEL", "OXM_OF_IPV6_FLABEL"),
+    /** Raw transport words; the protocol-specific fields below are views with prerequisites. */
+    TP_SRC(FlowKey.W_TP, 48, 16, Prereq.IP_ANY, true, Format.DEC, "tp_src"),
+    TP_DST(FlowKey.W_TP, 32, 16, Prereq.IP_ANY, true, Format.DEC, "tp_dst"),
+    TCP_SRC(FlowKey.W_TP, 48, 16, Prereq.TCP, true, Format.DEC, "tcp_src", "NXM_OF_TCP_SRC", "OXM_OF_TCP_SRC"),
+    TCP_DST(FlowKey.W_TP, 32, 16, Prereq.TCP, true, Format.DEC, "tcp_dst", "NXM_OF_TCP_DST", "OXM_OF_TCP_DST"),
+    UDP_SRC(FlowKey.W_TP, 48, 16, Prereq.UDP, true, Format.DEC, "udp_src", "NXM_OF_UDP_SRC", "OXM_OF_UDP_SRC"),
+    UDP_DST(FlowKey.W_TP, 32, 16, Prereq.UDP, true, Format.DEC, "udp_dst", "NXM_OF_UDP_DST", "OXM_OF_UDP_DST"),
+    SCTP_SRC(FlowKey.W_TP, 48, 16, Prereq.SCTP, true, Format.DEC, "sctp_src", "OXM_OF_SCTP_SRC"),
+    SCTP_DST(FlowKey.W_TP, 32, 16, Prereq.SCTP, true, Format.DEC, "sctp_dst", "OXM_OF_SCTP_DST"),
+    ICMP_TYPE(FlowKey.W_TP, 48, 8, Prereq.ICMPV4, true, Format.DEC, "icmp_type", "icmpv4_type", "NXM_OF_ICMP_TYPE", "OXM_OF_ICMPV4_TYPE"),
+    ICMP_CODE(FlowKey.W_TP, 32, 8, Prereq.ICMPV4, true, Format.DEC, "icmp_code", "icmpv4_code", "NXM_OF_ICMP_CODE", "OXM_OF_ICMPV4_CODE"),
+    ICMPV6_TYPE(FlowKey.W_TP, 48, 8, Prereq.ICMPV6, true, Format.DEC, "icmpv6_type", "NXM_NX_ICMPV6_TYPE", "OXM_OF_ICMPV6_TYPE"),
+    ICMPV6_CODE(FlowKey.W_TP, 32, 8, Prereq.ICMPV6, true, Format.DEC, "icmpv6_code", "NXM_NX_ICMPV6_CODE", "OXM_OF_ICMPV6_CODE"),
+    TCP_FLAGS(FlowKey.W_TP, 16, 12, Prereq.TCP, false, Format.HEX, "tcp_flags", "NXM_NX_TCP_FLAGS", "ONF_OXM_OF_TCP_FLAGS"),
+    ARP_SHA(FlowKey.W_ARP_SHA, 16, 48, Prereq.ARP, true, Format.MAC, "arp_sha", "NXM_NX_ARP_SHA", "OXM_OF_ARP_SHA"),
+    ARP_THA(FlowKey.W_ARP_THA, 16, 48, Prereq.ARP, true, Format.MAC, "arp_tha", "NXM_NX_ARP_THA", "OXM_OF_ARP_THA"),
+    ND_SLL(FlowKey.W_ARP_SHA, 16, 48, Prereq.ND_SOLICIT, true, Format.MAC, "nd_sll", "NXM_NX_ND_SLL", "OXM_OF_IPV6_ND_SLL"),
+    ND_TLL(FlowKey.W_ARP_THA, 16, 48, Prereq.ND_ADVERT, true, Format.MAC, "nd_tll", "NXM_NX_ND_TLL", "OXM_OF_IPV6_ND_TLL"),
+    ND_TARGET(FlowKey.W_ND_TARGET, 0, 128, Prereq.ND, true, Format.IPV6, "nd_target", "NXM_NX_ND_TARGET", "OXM_OF_IPV6_ND_TARGET"),
+    REG0(1, 32), REG1(1, 0), REG2(2, 32), REG3(2, 0), REG4(3, 32), REG5(3, 0), REG6(4, 32), REG7(4, 0),
+    REG8(5, 32), REG9(5, 0), REG10(6, 32), REG11(6, 0), REG12(7, 32), REG13(7, 0), REG14(8, 32), REG15(8, 0),
+    XREG0(1), XREG1(2), XREG2(3), XREG3(4), XREG4(5), XREG5(6), XREG6(7), XREG7(8);
+
+    public enum Format
+    {
+        DEC, HEX, MAC, IPV4, IPV6
+    }
+
+    private static final Map<String, Field> BY_NAME = new HashMap<>();
+
+    static
+    {
+        for (final Field f : values())
+        {
+            for (final String n : f.names)
+            {
+                BY_NAME.put(n.toLowerCase(Locale.ROOT), f);
+            }
+        }
+    }
+
+    public final int word;
+    public final int shift;
+    public final int bits;
+    public final Prereq prereq;
+    public final boolean writable;
+    public final Format format;
+    private final String[] names;
+    private final long valueMask;
+
+    Field(final int word, final int shift, final int bits, final Prereq prereq, final boolean writable,
+        final Format format, final String... names)
+    {
+        this.word = word;
+        this.shift = shift;
+        this.bits = bits;
+        this.prereq = prereq;
+        this.writable = writable;
+        this.format = format;
+        this.names = names;
+        this.valueMask = bits >= 64 ? -1L : (1L << bits) - 1;
+    }
+
+    /** A 32-bit register. */
+    Field(final int word, final int shift)
+    {
+        this(word, shift, 32, Prereq.NONE, true, Format.HEX);
+    }
+
+    /** A 64-bit extended register. */
+    Field(final int word)
+    {
+        this(word, 0, 64, Prereq.NONE, true, Format.HEX);
+    }
+
+    public String canonicalName()
+    {
+        if (names.length == 0)
+        {
+            return name().toLowerCase(Locale.ROOT);
+        }
+        return names[0];
+    }
+
+    /** The NXM/OXM name used in {@code load}/{@code move} printing, or the canonical one. */
+    public String nxmName()
+    {
+        if (isReg())
+        {
+            return "NXM_NX_REG" + (ordinal() - REG0.ordinal());
+        }
+        if (isXreg())
+        {
+            return "NXM_NX_XXREG" + (ordinal() - XREG0.ordinal());
+        }
+        for (final String n : names)
+        {
+            if (n.startsWith("NXM_") || n.startsWith("OXM_"))
+            {
+                return n;
+            }
+        }
+        return canonicalName();
+    }
+
+    public boolean isReg()
+    {
+        return ordinal() >= REG0.ordinal() && ordinal() <= REG15.ordinal();
+    }
+
+    public boolean isXreg()
+    {
+        return ordinal() >= XREG0.ordinal() && ordinal() <= XREG7.ordinal();
+    }
+
+    public static Field reg(final int n)
+    {
+        return values()[REG0.ordinal() + n];
+    }
+
+    public static Field byName(final String name)
+    {
+        final String n = name.toLowerCase(Locale.ROOT);
+        final Field f = BY_NAME.get(n);
+        if (f != null)
+        {
+            return f;
+        }
+        if (n.startsWith("reg") || n.startsWith("nxm_nx_reg"))
+        {
+            return regByNumber(n.substring(n.startsWith("reg") ? 3 : 10), REG0, 16);
+        }
+        if (n.startsWith("xreg"))
+        {
+            return regByNumber(n.substring(4), XREG0, 8);
+        }
+        return null;
+    }
+
+    private static Field regByNumber(final String digits, final Field first, final int count)
+    {
+        try
+        {
+            final int i = Integer.parseInt(digits);
+            return i >= 0 && i < count ? values()[first.ordinal() + i] : null;
+        }
+        catch (final NumberFormatException ex)
+        {
+            return null;
+        }
+    }
+
+    public boolean isWide()
+    {
+        return bits == 128;
+    }
+
+    /** Value of a field of at most 64 bits. */
+    public long get(final long[] words)
+    {
+        return (words[word] >>> shift) & valueMask;
+    }
+
+    public void set(final long[] words, final long value)
+    {
+        final long m = valueMask << shift;
+        words[word] = (words[word] & ~m) | ((value << shift) & m);
+    }
+
+    /** Sets bits of the field selected by {@code mask} (both in field coordinates). */
+    public void setMasked(final long[] words, final long value, final long mask)
+    {
+        final long m = (mask & valueMask) << shift;
+        words[word] = (words[word] & ~m) | ((value << shift) & m);
+    }
+
+    public long allOnes()
+    {
+        return valueMask;
+    }
+}

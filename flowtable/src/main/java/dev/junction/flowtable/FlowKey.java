@@ -1,0 +1,146 @@
+package dev.junction.flowtable;
+
+import java.util.Arrays;
+
+/**
+ * A packet's flow key in a fixed layout of 64-bit words, the way OVS lays out {@code struct flow}:
+ * a match or a megaflow mask is the same layout, so matching is word-wise
+ * {@code ((key ^ value) & mask) == 0} with no per-field branching.
+ *
+ * <pre>
+ *  word  contents (most significant bits first)
+ *   0    in_port(32) | reserved(32)
+ *   1-8  xreg0..xreg7: reg(2n) in the high 32 bits, reg(2n+1) in the low 32 bits
+ *   9    metadata(64)
+ *  10    dl_dst(48) | dl_type(16)
+ *  11    dl_src(48) | 0
+ *  12    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)      (tci has CFI set when present)
+ *  13    nw_src(32) | nw_dst(32)                             (IPv4, or ARP spa/tpa)
+ *  14-15 ipv6_src    16-17 ipv6_dst
+ *  18    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
+ *  19    tp_src(16) tp_dst(16) tcp_flags(16) | 0             (ICMP type/code in tp_src/tp_dst)
+ *  20    arp_sha / nd_sll (48) | 0
+ *  21    arp_tha / nd_tll (48) | 0
+ *  22-23 nd_target
+ * </pre>
+ */
+public final class FlowKey
+{
+    public static final int WORDS = 24;
+
+    public static final int W_IN_PORT = 0;
+    public static final int W_XREG0 = 1;
+    public static final int W_METADATA = 9;
+    public static final int W_DL_DST_TYPE = 10;
+    public static final int W_DL_SRC = 11;
+    public static final int W_VLAN = 12;
+    public static final int W_NW_ADDR = 13;
+    public static final int W_IPV6_SRC = 14;
+    public static final int W_IPV6_DST = 16;
+    public static final int W_NW = 18;
+    public static final int W_TP = 19;
+    public static final int W_ARP_SHA = 20;
+    public static final int W_ARP_THA = 21;
+    public static final int W_ND_TARGET = 22;
+
+    public static final int FRAG_ANY = 1;
+    public static final int FRAG_LATER = 2;
+    public static final int VLAN_CFI = 0x1000;
+    /** OVS's dl_type for frames that are neither Ethernet II nor SNAP-encapsulated. */
+    public static final int DL_TYPE_NONE = 0x05ff;
+
+    public final long[] words = new long[WORDS];
+
+    public void clear()
+    {
+        Arrays.fill(words, 0);
+    }
+
+    public void copyFrom(final FlowKey other)
+    {
+        System.arraycopy(other.words, 0, words, 0, WORDS);
+    }
+
+    public long get(final Field f)
+    {
+        return f.get(words);
+    }
+
+    public void set(final Field f, final long value)
+    {
+        f.set(words, value);
+    }
+
+    public int inPort()
+    {
+        return (int)(words[W_IN_PORT] >>> 32);
+    }
+
+    public void inPort(final int port)
+    {
+        Field.IN_PORT.set(words, port & 0xffffffffL);
+    }
+
+    public int dlType()
+    {
+        return (int)(words[W_DL_DST_TYPE] & 0xffff);
+    }
+
+    public int nwProto()
+    {
+        return (int)(words[W_NW] >>> 56);
+    }
+
+    public int nwTtl()
+    {
+        return (int)(words[W_NW] >>> 40) & 0xff;
+    }
+
+    public int nwFrag()
+    {
+        return (int)(words[W_NW] >>> 32) & 0xff;
+    }
+
+    public int vlanTci(final int i)
+    {
+        return (int)(words[W_VLAN] >>> (i == 0 ? 32 : 0)) & 0xffff;
+    }
+
+    public int vlanTpid(final int i)
+    {
+        return (int)(words[W_VLAN] >>> (i == 0 ? 48 : 16)) & 0xffff;
+    }
+
+    public boolean isIpv4()
+    {
+        return dlType() == 0x0800;
+    }
+
+    public boolean isIpv6()
+    {
+        return dlType() == 0x86dd;
+    }
+
+    public boolean isIpAny()
+    {
+        return isIpv4() || isIpv6();
+    }
+
+    public boolean isArp()
+    {
+        final int t = dlType();
+        return t == 0x0806 || t == 0x8035;
+    }
+
+    @Override
+    public boolean equals(final Object o)
+    {
+        return o instanceof FlowKey && Arrays.equals(words, ((FlowKey)o).words);
+    }
+
+    @Override
+    public int hashCode()
+    {
+        return Arrays.hashCode(words);
+    }
+}

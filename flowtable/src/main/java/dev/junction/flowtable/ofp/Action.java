@@ -1,0 +1,136 @@
+package dev.junction.flowtable.ofp;
+
+import dev.junction.flowtable.Field;
+
+/**
+ * An OpenFlow action as the switch holds it after {@code ovs-ofctl -O OpenFlow15} encoded it:
+ * legacy spellings ({@code mod_nw_dst}, {@code mod_vlan_vid}, ...) arrive as {@code set_field},
+ * {@code strip_vlan} as {@code pop_vlan}, so there is one code path per behaviour.
+ */
+public abstract class Action
+{
+    public static final int OFPP_IN_PORT = 0xfff8;
+    public static final int OFPP_TABLE = 0xfff9;
+    public static final int OFPP_NORMAL = 0xfffa;
+    public static final int OFPP_FLOOD = 0xfffb;
+    public static final int OFPP_ALL = 0xfffc;
+    public static final int OFPP_CONTROLLER = 0xfffd;
+    public static final int OFPP_LOCAL = 0xfffe;
+    public static final int OFPP_NONE = 0xffff;
+    public static final int OFPP_MAX = 0xff00;
+
+    private Action()
+    {
+    }
+
+    public static final class Output extends Action
+    {
+        public final int port;
+
+        public Output(final int port)
+        {
+            this.port = port;
+        }
+    }
+
+    public static final class Controller extends Action
+    {
+    }
+
+    public static final class PushVlan extends Action
+    {
+        public final int tpid;
+
+        public PushVlan(final int tpid)
+        {
+            this.tpid = tpid;
+        }
+    }
+
+    public static final class PopVlan extends Action
+    {
+    }
+
+    public static final class DecTtl extends Action
+    {
+    }
+
+    /** set_field and load: writes {@code value} into the bits of {@code field} selected by {@code mask}. */
+    public static final class SetField extends Action
+    {
+        public final Field field;
+        public final long valueHi;
+        public final long value;
+        public final long maskHi;
+        public final long mask;
+        /** True when written as {@code load:}, printed back the same way. */
+        public final boolean load;
+        public final int ofs;
+        public final int nBits;
+
+        public SetField(final Field field, final long valueHi, final long value, final long maskHi,
+            final long mask, final boolean load, final int ofs, final int nBits)
+        {
+            this.field = field;
+            this.valueHi = valueHi;
+            this.value = value;
+            this.maskHi = maskHi;
+            this.mask = mask;
+            this.load = load;
+            this.ofs = ofs;
+            this.nBits = nBits;
+        }
+    }
+
+    /** move: copies {@code nBits} from src[srcOfs..] to dst[dstOfs..]. */
+    public static final class Move extends Action
+    {
+        public final Field src;
+        public final int srcOfs;
+        public final Field dst;
+        public final int dstOfs;
+        public final int nBits;
+
+        public Move(final Field src, final int srcOfs, final Field dst, final int dstOfs, final int nBits)
+        {
+            this.src = src;
+            this.srcOfs = srcOfs;
+            this.dst = dst;
+            this.dstOfs = dstOfs;
+            this.nBits = nBits;
+        }
+    }
+
+    /** resubmit([port],[table]): {@code port} or {@code table} is -1 when omitted. */
+    public static final class Resubmit extends Action
+    {
+        public final int port;
+        public final int table;
+
+        public Resubmit(final int port, final int table)
+        {
+            this.port = port;
+            this.table = table;
+        }
+    }
+
+    public static final class GotoTable extends Action
+    {
+        public final int table;
+
+        public GotoTable(final int table)
+        {
+            this.table = table;
+        }
+    }
+
+    public static final class Note extends Action
+    {
+        public final String hex;
+
+        public Note(final String hex)
+        {
+            this.hex = hex;
+        }
+    }
+}

@@ -1,0 +1,960 @@
+package dev.junction.flowtable.ofp;
+
+import dev.junction.flowtable.Field;
+import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.Match;
+import dev.junction.flowtable.Prereq;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Parses {@code ovs-ofctl add-flows} text with OpenFlow 1.5 semantics, as the oracle loads it:
+ * matches whose prerequisites the match lacks are dropped (OVS normalizes them away), actions
+ * that need a prerequisite the match lacks are refused, and legacy actions are turned into
+ * their OpenFlow 1.5 encodings. Errors carry line, column and reason; a file loads whole or not.
+ */
+public final class FlowParser
+{
+    private final String source;
+    private int lineNo;
+    private String text;
+
+    public FlowParser(final String source)
+    {
+        this.source = source;
+    }
+
+    /** Parses a whole flows file; the first bad line aborts the load. */
+    public List<FlowRule> parseAll(final List<String> lines) throws FlowParseException
+    {
+        final List<FlowRule> rules = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++)
+        {
+            final String l = lines.get(i).strip();
+            if (l.isEmpty() || l.startsWith("#"))
+            {
+                continue;
+            }
+            rules.add(parseLine(l, i + 1));
+        }
+        return rules;
+    }
+
+    public FlowRule parseLine(final String line, final int number) throws FlowParseException
+    {
+        this.lineNo = number;
+        this.text = line;
+        final int actionsAt = findActions(line);
+        if (actionsAt < 0)
+        {
+            throw error(line.length(), "must specify an action (no actions= found)");
+        }
+        int table = 0;
+        int priority = FlowRule.DEFAULT_PRIORITY;
+        long cookie = 0;
+        int idle = 0;
+        int hard = 0;
+        final Match match = new Match();
+        final List<int[]> vlanParts = new ArrayList<>();
+        int pos = 0;
+        final String head = line.substring(0, actionsAt);
+        while (pos < head.length())
+        {
+            while (pos < head.length() && isSep(head.charAt(pos)))
+            {
+                pos++;
+            }
+            if (pos >= head.length())
+            {
+                break;
+            }
+            int end = pos;
+            while (end < head.length() && !isSep(head.charAt(end)))
+            {
+                end++;
+            }
+            final String tok = head.substring(pos, end);
+            final int eq = tok.indexOf('=');
+            final String name = (eq < 0 ? tok : tok.substring(0, eq)).toLowerCase(Locale.ROOT);
+            final String val = eq < 0 ? null : tok.substring(eq + 1);
+            final int col = pos + 1;
+            final int valCol = eq < 0 ? col : col + eq + 1;
+            if (val == null)
+            {
+                shorthand(name, match, col);
+            }
+            else
+            {
+                switch (name)
+                {
+                    case "table": table = (int)number(val, 0, 254, valCol); break;
+                    case "priority": priority = (int)number(val, 0, 65535, valCol); break;
+                    case "cookie": cookie = parseUnsigned(val, valCol); break;
+                    case "idle_timeout": idle = (int)number(val, 0, 65535, valCol); break;
+                    case "hard_timeout": hard = (int)number(val, 0, 65535, valCol); break;
+                    default: matchField(name, val, match, vlanParts, col, valCol); break;
+                }
+            }
+            pos = end;
+        }
+        applyVlan(vlanParts, match);
+        normalize(match);
+        final String actText = line.substring(actionsAt + "actions=".length());
+        final List<Action> actions = new ArrayList<>();
+        parseActions(actText, actionsAt + "actions=".length() + 1, match, table, actions);
+        return new FlowRule(table, priority, cookie, idle, hard, match, actions, number);
+    }
+
+    private static int findActions(final String line)
+    {
+        final String lower = line.toLowerCase(Locale.ROOT);
+        int i = lower.indexOf("actions=");
+        while (i > 0 && !isSep(lower.charAt(i - 1)))
+        {
+            i = lower.indexOf("actions=", i + 1);
+        }
+        return i;
+    }
+
+    private static boolean isSep(final char c)
+    {
+        return c == ',' || c == ' ' || c == '\t';
+    }
+
+    private void shorthand(final String name, final Match m, final int col) throws FlowParseException
+    {
+        switch (name)
+        {
+            case "ip": dlType(m, 0x0800, -1); break;
+            case "ipv6": dlType(m, 0x86dd, -1); break;
+            case "arp": dlType(m, 0x0806, -1); break;
+            case "rarp": dlType(m, 0x8035, -1); break;
+            case "tcp": dlType(m, 0x0800, 6); break;
+            case "udp": dlType(m, 0x0800, 17); break;
+            case "sctp": dlType(m, 0x0800, 132); break;
+            case "icmp": dlType(m, 0x0800, 1); break;
+            case "tcp6": dlType(m, 0x86dd, 6); break;
+            case "udp6": dlType(m, 0x86dd, 17); break;
+            case "sctp6": dlType(m, 0x86dd, 132); break;
+            case "icmp6": dlType(m, 0x86dd, 58); break;
+            default: throw error(col, "unknown keyword " + name);
+        }
+    }
+
+    private static void dlType(final Match m, final int type, final int proto)
+    {
+        m.set(Field.DL_TYPE, type, 0xffff);
+        if (proto >= 0)
+        {
+            m.set(Field.NW_PROTO, proto, 0xff);
+        }
+    }
+
+    private void matchField(final String name, final String val, final Match m, final List<int[]> vlan,
+        final int col, final int valCol) throws FlowParseException
+    {
+        switch (name)
+        {
+            case "dl_vlan":
+            {
+                final long v = number(val, 0, 0xffff, valCol);
+                if (v == 0xffff)
+                {
+                    vlan.add(new int[] {0, 0xffff});
+                }
+                else if (v > 4095)
+                {
+                    throw error(valCol, "dl_vlan " + v + " out of range 0..4095");
+                }
+                else
+                {
+                    vlan.add(new int[] {FlowKey.VLAN_CFI | (int)v, 0x1fff});
+                }
+                return;
+            }
+            case "dl_vlan_pcp":
+            {
+                final long v = number(val, 0, 7, valCol);
+                vlan.add(new int[] {FlowKey.VLAN_CFI | (int)(v << 13), 0xf000});
+                return;
+            }
+            case "vlan_vid":
+            {
+                final long[] vm = numberMasked(val, 0x1fff, valCol);
+                vlan.add(new int[] {(int)vm[0], (int)vm[1]});
+                return;
+            }
+            case "vlan_pcp":
+            {
+                final long v = number(val, 0, 7, valCol);
+                vlan.add(new int[] {FlowKey.VLAN_CFI | (int)(v << 13), 0xf000 | FlowKey.VLAN_CFI});
+                return;
+            }
+            case "ip_frag":
+            case "nw_frag":
+            {
+                final int[] fm = fragValue(val, valCol);
+                m.set(Field.IP_FRAG, fm[0], fm[1]);
+                return;
+            }
+            case "tcp_flags":
+            {
+                final long[] fm = tcpFlags(val, valCol);
+                m.set(Field.TCP_FLAGS, fm[0], fm[1]);
+                return;
+            }
+            case "nw_tos":
+            {
+                final long v = number(val, 0, 255, valCol);
+                m.set(Field.NW_TOS, v & 0xfc, 0xfc);
+                return;
+            }
+            case "ip_dscp":
+            {
+                final long v = number(val, 0, 63, valCol);
+                m.set(Field.NW_TOS, v << 2, 0xfc);
+                return;
+            }
+            case "nw_ecn":
+            case "ip_ecn":
+            {
+                final long v = number(val, 0, 3, valCol);
+                m.set(Field.NW_ECN, v, 3);
+                return;
+            }
+            default:
+                break;
+        }
+        final Field f = Field.byName(name);
+        if (f == null)
+        {
+            throw error(col, "unknown field " + name);
+        }
+        if (f == Field.VLAN_TCI)
+        {
+            final long[] vm = numberMasked(val, 0xffff, valCol);
+            vlan.add(new int[] {(int)vm[0], (int)vm[1]});
+            return;
+        }
+        setFromText(f, val, m, valCol);
+    }
+
+    private void setFromText(final Field f, final String val, final Match m, final int valCol)
+        throws FlowParseException
+    {
+        switch (f.format)
+        {
+            case MAC:
+            {
+                final int slash = val.indexOf('/');
+                final long v = Values.mac(slash < 0 ? val : val.substring(0, slash));
+                final long mk = slash < 0 ? 0xffffffffffffL : Values.mac(val.substring(slash + 1));
+                if (v < 0 || mk < 0)
+                {
+                    throw error(valCol, val + ": invalid Ethernet address");
+                }
+                m.set(f, v, mk);
+                return;
+            }
+            case IPV4:
+            {
+                final long[] vm = Values.ipv4Masked(val);
+                if (vm == null)
+                {
+                    throw error(valCol, val + ": invalid IP address");
+                }
+                m.set(f, vm[0], vm[1]);
+                return;
+            }
+            case IPV6:
+            {
+                final long[] vm = Values.ipv6Masked(val);
+                if (vm == null)
+                {
+                    throw error(valCol, val + ": invalid IPv6 address");
+                }
+                m.setWide(f, vm[0], vm[1], vm[2], vm[3]);
+                return;
+            }
+            default:
+            {
+                final long[] vm = numberMasked(val, f.allOnes(), valCol);
+                if (f == Field.IN_PORT && (vm[0] == 0 || vm[1] != f.allOnes()))
+                {
+                    throw error(valCol, "in_port " + val + ": invalid port");
+                }
+                m.set(f, vm[0], vm[1]);
+            }
+        }
+    }
+
+    private static void applyVlan(final List<int[]> parts, final Match m)
+    {
+        if (parts.isEmpty())
+        {
+            return;
+        }
+        int v = 0;
+        int mk = 0;
+        for (final int[] p : parts)
+        {
+            v = (v & ~p[1]) | (p[0] & p[1]);
+            mk |= p[1];
+            // dl_vlan/dl_vlan_pcp both require a tag: carry CFI once seen.
+            if ((p[0] & FlowKey.VLAN_CFI) != 0)
+            {
+                v |= FlowKey.VLAN_CFI;
+            }
+        }
+        m.set(Field.VLAN_TCI, v, mk);
+    }
+
+    /**
+     * OVS normalization: fields whose prerequisites the match does not establish are wildcarded,
+     * and the protocol-neutral names (nw_src with arp, tp_src with tcp) land on their real field.
+     */
+    private static void normalize(final Match m)
+    {
+        for (final Field f : new Field[] {Field.NW_PROTO, Field.NW_TOS, Field.NW_ECN, Field.NW_TTL, Field.IP_FRAG})
+        {
+            if (!Prereq.IP_ANY.holds(m))
+            {
+                m.clear(f);
+            }
+        }
+        if (!Prereq.IPV4.holds(m) && !Prereq.ARP.holds(m))
+        {
+            m.clear(Field.NW_SRC);
+            m.clear(Field.NW_DST);
+        }
+        if (!Prereq.ARP.holds(m))
+        {
+            m.clear(Field.ARP_SHA);
+            m.clear(Field.ARP_THA);
+        }
+        if (Prereq.ARP.holds(m))
+        {
+            // arp_op lives in nw_proto; keep it only when given as arp_op (or nw_proto).
+        }
+        if (!Prereq.IPV6.holds(m))
+        {
+            m.clear(Field.IPV6_SRC);
+            m.clear(Field.IPV6_DST);
+            m.clear(Field.IPV6_LABEL);
+        }
+        final boolean l4 = Prereq.TCP.holds(m) || Prereq.UDP.holds(m) || Prereq.SCTP.holds(m)
+            || Prereq.ICMPV4.holds(m) || Prereq.ICMPV6.holds(m);
+        if (!l4)
+        {
+            m.clear(Field.TP_SRC);
+            m.clear(Field.TP_DST);
+        }
+        if (!Prereq.TCP.holds(m))
+        {
+            m.clear(Field.TCP_FLAGS);
+        }
+        if (!Prereq.ND.holds(m))
+        {
+            m.clear(Field.ND_TARGET);
+            if (!Prereq.ARP.holds(m))
+            {
+                m.clear(Field.ARP_SHA);
+                m.clear(Field.ARP_THA);
+            }
+        }
+        else
+        {
+            if (!Prereq.ND_SOLICIT.holds(m))
+            {
+                m.clear(Field.ND_SLL);
+            }
+            if (!Prereq.ND_ADVERT.holds(m))
+            {
+                m.clear(Field.ND_TLL);
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Actions
+
+    private void parseActions(final String s, final int baseCol, final Match match, final int table,
+        final List<Action> out) throws FlowParseException
+    {
+        int pos = 0;
+        boolean sawGoto = false;
+        while (pos < s.length())
+        {
+            while (pos < s.length() && (s.charAt(pos) == ',' || s.charAt(pos) == ' '))
+            {
+                pos++;
+            }
+            if (pos >= s.length())
+            {
+                break;
+            }
+            int depth = 0;
+            int end = pos;
+            while (end < s.length())
+            {
+                final char c = s.charAt(end);
+                if (c == '(')
+                {
+                    depth++;
+                }
+                else if (c == ')')
+                {
+                    depth--;
+                }
+                else if ((c == ',' || c == ' ') && depth == 0)
+                {
+                    break;
+                }
+                end++;
+            }
+            final String tok = s.substring(pos, end);
+            final int col = baseCol + pos;
+            if (sawGoto)
+            {
+                throw error(col, "goto_table must be the last instruction (found " + tok + " after it)");
+            }
+            final Action a = action(tok, col, match, table);
+            if (a instanceof Action.GotoTable)
+            {
+                sawGoto = true;
+            }
+            if (a != null)
+            {
+                out.add(a);
+            }
+            pos = end;
+        }
+        if (out.isEmpty() && !s.strip().toLowerCase(Locale.ROOT).startsWith("drop") && !s.isBlank())
+        {
+            throw error(baseCol, "no actions");
+        }
+    }
+
+    private Action action(final String tok, final int col, final Match match, final int table)
+        throws FlowParseException
+    {
+        String name = tok;
+        String arg = null;
+        final int colon = tok.indexOf(':');
+        final int paren = tok.indexOf('(');
+        if (colon >= 0 && (paren < 0 || colon < paren))
+        {
+            name = tok.substring(0, colon);
+            arg = tok.substring(colon + 1);
+        }
+        else if (paren >= 0)
+        {
+            if (!tok.endsWith(")"))
+            {
+                throw error(col, tok + ": missing )");
+            }
+            name = tok.substring(0, paren);
+            arg = tok.substring(paren + 1, tok.length() - 1);
+        }
+        final int argCol = col + name.length() + 1;
+        final String lname = name.toLowerCase(Locale.ROOT);
+        if (arg == null && lname.chars().allMatch(Character::isDigit) && !lname.isEmpty())
+        {
+            return new Action.Output(port(lname, col));
+        }
+        switch (lname)
+        {
+            case "drop":
+                return null;
+            case "output":
+                if (arg == null)
+                {
+                    throw error(col, "output needs a port");
+                }
+                return new Action.Output(port(arg, argCol));
+            case "in_port":
+                if (arg == null)
+                {
+                    return new Action.Output(Action.OFPP_IN_PORT);
+                }
+                break;
+            case "normal":
+            case "flood":
+            case "all":
+            case "local":
+                return new Action.Output(port(lname, col));
+            case "controller":
+                return new Action.Controller();
+            case "strip_vlan":
+            case "pop_vlan":
+                return new Action.PopVlan();
+            case "push_vlan":
+            {
+                final long tpid = number(arg, 0, 0xffff, argCol);
+                if (tpid != 0x8100 && tpid != 0x88a8)
+                {
+                    throw error(argCol, "push_vlan: ethertype " + arg + " is not 0x8100 or 0x88a8");
+                }
+                return new Action.PushVlan((int)tpid);
+            }
+            case "dec_ttl":
+                return new Action.DecTtl();
+            case "note":
+                return new Action.Note(arg == null ? "" : arg);
+            case "mod_dl_src":
+                return setField(Field.DL_SRC, arg, argCol, match);
+            case "mod_dl_dst":
+                return setField(Field.DL_DST, arg, argCol, match);
+            case "mod_nw_src":
+                return setField(legacyL3(match, argCol, Field.NW_SRC), arg, argCol, match);
+            case "mod_nw_dst":
+                return setField(legacyL3(match, argCol, Field.NW_DST), arg, argCol, match);
+            case "mod_nw_tos":
+            {
+                final long v = number(arg, 0, 255, argCol);
+                if ((v & 3) != 0)
+                {
+                    throw error(argCol, "invalid IP_DSCP value " + v + " (low bits must be zero)");
+                }
+                requireIp(match, argCol, "mod_nw_tos");
+                return new Action.SetField(Field.IP_DSCP, 0, v >>> 2, 0, 0x3f, false, 0, 6);
+            }
+            case "mod_nw_ecn":
+            {
+                final long v = number(arg, 0, 3, argCol);
+                requireIp(match, argCol, "mod_nw_ecn");
+                return new Action.SetField(Field.NW_ECN, 0, v, 0, 3, false, 0, 2);
+            }
+            case "mod_nw_ttl":
+            {
+                final long v = number(arg, 0, 255, argCol);
+                requireIp(match, argCol, "mod_nw_ttl");
+                return new Action.SetField(Field.NW_TTL, 0, v, 0, 0xff, false, 0, 8);
+            }
+            case "mod_tp_src":
+            case "mod_tp_dst":
+            {
+                final boolean src = lname.endsWith("src");
+                final Field f = Prereq.TCP.holds(match) ? (src ? Field.TCP_SRC : Field.TCP_DST)
+                    : Prereq.UDP.holds(match) ? (src ? Field.UDP_SRC : Field.UDP_DST)
+                    : Prereq.SCTP.holds(match) ? (src ? Field.SCTP_SRC : Field.SCTP_DST) : null;
+                if (f == null)
+                {
+                    throw error(col, lname + " needs tcp, udp or sctp in the match under OpenFlow 1.5 "
+                        + "(no usable protocol)");
+                }
+                return new Action.SetField(f, 0, number(arg, 0, 0xffff, argCol), 0, 0xffff, false, 0, 16);
+            }
+            case "mod_vlan_vid":
+            {
+                final long v = number(arg, 0, 4095, argCol);
+                return new Action.SetField(Field.VLAN_TCI, 0, FlowKey.VLAN_CFI | v, 0, 0x1fff, false, 0, 13);
+            }
+            case "mod_vlan_pcp":
+            {
+                final long v = number(arg, 0, 7, argCol);
+                return new Action.SetField(Field.VLAN_TCI, 0, FlowKey.VLAN_CFI | (v << 13), 0,
+                    0xf000, false, 13, 3);
+            }
+            case "set_field":
+                return parseSetField(arg, argCol, match);
+            case "load":
+                return parseLoad(arg, argCol, match);
+            case "move":
+                return parseMove(arg, argCol, match);
+            case "resubmit":
+                return parseResubmit(arg, argCol);
+            case "goto_table":
+            {
+                final int t = (int)number(arg, 0, 254, argCol);
+                if (t <= table)
+                {
+                    throw error(argCol, "goto_table:" + t + " must go to a later table than " + table
+                        + " (OFPBIC_BAD_TABLE_ID)");
+                }
+                return new Action.GotoTable(t);
+            }
+            default:
+                break;
+        }
+        throw error(col, "unknown action " + tok);
+    }
+
+    private Field legacyL3(final Match match, final int col, final Field f) throws FlowParseException
+    {
+        if (!Prereq.IPV4.holds(match))
+        {
+            throw error(col, (f == Field.NW_SRC ? "mod_nw_src" : "mod_nw_dst")
+                + " needs ip in the match under OpenFlow 1.5 (no usable protocol)");
+        }
+        return f;
+    }
+
+    private void requireIp(final Match match, final int col, final String what) throws FlowParseException
+    {
+        if (!Prereq.IP_ANY.holds(match))
+        {
+            throw error(col, what + " needs ip or ipv6 in the match under OpenFlow 1.5 (no usable protocol)");
+        }
+    }
+
+    private Action setField(final Field f, final String arg, final int col, final Match match)
+        throws FlowParseException
+    {
+        if (arg == null)
+        {
+            throw error(col, "missing value");
+        }
+        final Match tmp = new Match();
+        setFromText(f, arg, tmp, col);
+        checkPrereq(f, match, col, "set_field");
+        return fromMatch(f, tmp, false, 0, f.bits);
+    }
+
+    private static Action.SetField fromMatch(final Field f, final Match tmp, final boolean load, final int ofs,
+        final int nBits)
+    {
+        if (f.isWide())
+        {
+            return new Action.SetField(f, tmp.value.words[f.word], tmp.value.words[f.word + 1],
+                tmp.mask.words[f.word], tmp.mask.words[f.word + 1], load, ofs, nBits);
+        }
+        return new Action.SetField(f, 0, tmp.value.get(f), 0, tmp.mask.get(f), load, ofs, nBits);
+    }
+
+    private Action parseSetField(final String arg, final int col, final Match match) throws FlowParseException
+    {
+        final int arrow = arg == null ? -1 : arg.indexOf("->");
+        if (arrow < 0)
+        {
+            throw error(col, "set_field: missing '->'");
+        }
+        final String val = arg.substring(0, arrow);
+        final String fname = arg.substring(arrow + 2).toLowerCase(Locale.ROOT);
+        final int fcol = col + arrow + 2;
+        switch (fname)
+        {
+            case "vlan_vid":
+            {
+                final long[] vm = numberMasked(val, 0x1fff, col);
+                checkVlanValue(vm[0] & vm[1], 0x1fff, col);
+                return new Action.SetField(Field.VLAN_TCI, 0, vm[0] & vm[1] | FlowKey.VLAN_CFI, 0,
+                    vm[1] | FlowKey.VLAN_CFI, false, 0, 13);
+            }
+            case "vlan_pcp":
+            {
+                final long v = number(val, 0, 7, col);
+                return new Action.SetField(Field.VLAN_TCI, 0, FlowKey.VLAN_CFI | (v << 13), 0,
+                    0xf000, false, 13, 3);
+            }
+            case "ip_dscp":
+            {
+                requireIp(match, fcol, "set_field ip_dscp");
+                return new Action.SetField(Field.IP_DSCP, 0, number(val, 0, 63, col), 0, 0x3f, false, 0, 6);
+            }
+            case "nw_tos":
+            {
+                requireIp(match, fcol, "set_field nw_tos");
+                return new Action.SetField(Field.NW_TOS, 0, number(val, 0, 255, col) & 0xfc, 0, 0xfc, false, 0, 8);
+            }
+            default:
+                break;
+        }
+        final Field f = Field.byName(fname);
+        if (f == null)
+        {
+            throw error(fcol, "set_field: unknown field " + fname);
+        }
+        if (!f.writable)
+        {
+            throw error(fcol, "set_field: field " + fname + " is read-only");
+        }
+        return setField(f, val, col, match);
+    }
+
+    private void checkVlanValue(final long v, final long mask, final int col) throws FlowParseException
+    {
+        if ((v & ~mask) != 0)
+        {
+            throw error(col, "vlan value out of range");
+        }
+    }
+
+    private void checkPrereq(final Field f, final Match match, final int col, final String what)
+        throws FlowParseException
+    {
+        if (!f.prereq.holds(match))
+        {
+            throw error(col, what + ": field " + f.canonicalName() + " lacks correct prerequisites in the match "
+                + "(OFPBAC_MATCH_INCONSISTENT)");
+        }
+    }
+
+    /** A subfield reference {@code NAME[a..b]}, {@code NAME[a]}, {@code NAME[]} or {@code NAME}. */
+    private int[] subfield(final String s, final int col, final Field[] fieldOut) throws FlowParseException
+    {
+        final int br = s.indexOf('[');
+        final String name = br < 0 ? s : s.substring(0, br);
+        final Field f = Field.byName(name);
+        if (f == null)
+        {
+            throw error(col, "unknown field " + name);
+        }
+        if (f.isWide())
+        {
+            throw error(col, "128-bit field " + name + " is not supported in load/move yet");
+        }
+        fieldOut[0] = f;
+        final int width = nxmWidth(f, name);
+        if (br < 0 || s.substring(br).equals("[]"))
+        {
+            return new int[] {0, width};
+        }
+        if (!s.endsWith("]"))
+        {
+            throw error(col, s + ": missing ]");
+        }
+        final String range = s.substring(br + 1, s.length() - 1);
+        final int dots = range.indexOf("..");
+        try
+        {
+            final int a = Integer.parseInt(dots < 0 ? range : range.substring(0, dots));
+            final int b = dots < 0 ? a : Integer.parseInt(range.substring(dots + 2));
+            if (a < 0 || b < a || b >= width)
+            {
+                throw error(col, s + ": bit range out of field width " + width);
+            }
+            return new int[] {a, b - a + 1};
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(col, s + ": bad bit range");
+        }
+    }
+
+    private static int nxmWidth(final Field f, final String name)
+    {
+        final String n = name.toUpperCase(Locale.ROOT);
+        if (n.equals("NXM_OF_IN_PORT"))
+        {
+            return 16;
+        }
+        if (f == Field.ARP_OP)
+        {
+            return 16;
+        }
+        return f == Field.NW_TOS ? 8 : f.bits;
+    }
+
+    private Action parseLoad(final String arg, final int col, final Match match) throws FlowParseException
+    {
+        final int arrow = arg == null ? -1 : arg.indexOf("->");
+        if (arrow < 0)
+        {
+            throw error(col, "load: missing '->'");
+        }
+        final Field[] f = new Field[1];
+        final int[] sf = subfield(arg.substring(arrow + 2), col + arrow + 2, f);
+        final long v = parseUnsigned(arg.substring(0, arrow), col);
+        if (sf[1] < 64 && (v >>> sf[1]) != 0)
+        {
+            throw error(col, "load: value " + arg.substring(0, arrow) + " does not fit in " + sf[1] + " bits");
+        }
+        checkWritable(f[0], col + arrow + 2);
+        checkPrereq(f[0], match, col + arrow + 2, "load");
+        final long m = (sf[1] >= 64 ? -1L : (1L << sf[1]) - 1) << sf[0];
+        return new Action.SetField(f[0], 0, v << sf[0], 0, m, true, sf[0], sf[1]);
+    }
+
+    private void checkWritable(final Field f, final int col) throws FlowParseException
+    {
+        if (!f.writable)
+        {
+            throw error(col, "destination field " + f.canonicalName() + " is read-only");
+        }
+    }
+
+    private Action parseMove(final String arg, final int col, final Match match) throws FlowParseException
+    {
+        final int arrow = arg == null ? -1 : arg.indexOf("->");
+        if (arrow < 0)
+        {
+            throw error(col, "move: missing '->'");
+        }
+        final Field[] src = new Field[1];
+        final Field[] dst = new Field[1];
+        final int[] s = subfield(arg.substring(0, arrow), col, src);
+        final int[] d = subfield(arg.substring(arrow + 2), col + arrow + 2, dst);
+        if (s[1] != d[1])
+        {
+            throw error(col, "move: source field is " + s[1] + " bits wide but destination is " + d[1] + " bits wide");
+        }
+        checkPrereq(src[0], match, col, "move source");
+        checkWritable(dst[0], col + arrow + 2);
+        checkPrereq(dst[0], match, col + arrow + 2, "move destination");
+        return new Action.Move(src[0], s[0], dst[0], d[0], s[1]);
+    }
+
+    private Action parseResubmit(final String arg, final int col) throws FlowParseException
+    {
+        if (arg == null)
+        {
+            throw error(col, "resubmit needs a port or table");
+        }
+        final int comma = arg.indexOf(',');
+        if (comma < 0)
+        {
+            return new Action.Resubmit(port(arg, col), -1);
+        }
+        final String p = arg.substring(0, comma).strip();
+        final String t = arg.substring(comma + 1).strip();
+        if (t.indexOf(',') >= 0)
+        {
+            throw error(col, "resubmit(port,table,ct) is not supported yet");
+        }
+        final int port = p.isEmpty() ? -1 : port(p, col);
+        final int tbl = t.isEmpty() ? -1 : (int)number(t, 0, 254, col + comma + 1);
+        if (port < 0 && tbl < 0)
+        {
+            throw error(col, "at least one \"in_port\" or \"table\" must be specified on resubmit");
+        }
+        return new Action.Resubmit(port, tbl);
+    }
+
+    private int port(final String s, final int col) throws FlowParseException
+    {
+        switch (s.toLowerCase(Locale.ROOT))
+        {
+            case "in_port": return Action.OFPP_IN_PORT;
+            case "table": return Action.OFPP_TABLE;
+            case "normal": return Action.OFPP_NORMAL;
+            case "flood": return Action.OFPP_FLOOD;
+            case "all": return Action.OFPP_ALL;
+            case "controller": return Action.OFPP_CONTROLLER;
+            case "local": return Action.OFPP_LOCAL;
+            case "none": return Action.OFPP_NONE;
+            default: break;
+        }
+        final long p = number(s, 0, 0xffffffffL, col);
+        if (p == 0 || p >= Action.OFPP_MAX)
+        {
+            throw error(col, s + ": invalid port number");
+        }
+        return (int)p;
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Values
+
+    private int[] fragValue(final String v, final int col) throws FlowParseException
+    {
+        switch (v)
+        {
+            case "no": return new int[] {0, 3};
+            case "yes": return new int[] {1, 1};
+            case "first": return new int[] {1, 3};
+            case "later": return new int[] {3, 3};
+            case "not_later": return new int[] {0, 2};
+            default: throw error(col, v + ": unknown fragment type (want no, yes, first, later, not_later)");
+        }
+    }
+
+    private long[] tcpFlags(final String v, final int col) throws FlowParseException
+    {
+        if (!v.isEmpty() && (v.charAt(0) == '+' || v.charAt(0) == '-'))
+        {
+            long value = 0;
+            long mask = 0;
+            int i = 0;
+            while (i < v.length())
+            {
+                final char sign = v.charAt(i);
+                if (sign != '+' && sign != '-')
+                {
+                    throw error(col + i, "tcp_flags: expected + or -");
+                }
+                int j = i + 1;
+                while (j < v.length() && v.charAt(j) != '+' && v.charAt(j) != '-')
+                {
+                    j++;
+                }
+                final long bit = tcpFlagBit(v.substring(i + 1, j), col + i + 1);
+                if ((mask & bit) != 0)
+                {
+                    throw error(col + i, "tcp_flags: flag given twice");
+                }
+                mask |= bit;
+                if (sign == '+')
+                {
+                    value |= bit;
+                }
+                i = j;
+            }
+            return new long[] {value, mask};
+        }
+        final long[] vm = numberMasked(v, 0xfff, col);
+        return vm;
+    }
+
+    private long tcpFlagBit(final String name, final int col) throws FlowParseException
+    {
+        switch (name)
+        {
+            case "fin": return 0x001;
+            case "syn": return 0x002;
+            case "rst": return 0x004;
+            case "psh": return 0x008;
+            case "ack": return 0x010;
+            case "urg": return 0x020;
+            case "ece": return 0x040;
+            case "cwr": return 0x080;
+            case "ns": return 0x100;
+            default: throw error(col, "tcp_flags: unknown flag " + name);
+        }
+    }
+
+    private long[] numberMasked(final String s, final long max, final int col) throws FlowParseException
+    {
+        final int slash = s.indexOf('/');
+        final long v = number(slash < 0 ? s : s.substring(0, slash), 0, max, col);
+        final long m = slash < 0 ? max : number(s.substring(slash + 1), 0, max, col + slash + 1);
+        return new long[] {v & m, m};
+    }
+
+    private long number(final String s, final long min, final long max, final int col) throws FlowParseException
+    {
+        if (s == null || s.isEmpty())
+        {
+            throw error(col, "missing number");
+        }
+        final long v = parseUnsigned(s, col);
+        if (Long.compareUnsigned(v, max) > 0 || v < min)
+        {
+            throw error(col, s + ": value out of range " + min + ".." + max);
+        }
+        return v;
+    }
+
+    private long parseUnsigned(final String s, final int col) throws FlowParseException
+    {
+        try
+        {
+            if (s.startsWith("0x") || s.startsWith("0X"))
+            {
+                return Long.parseUnsignedLong(s.substring(2), 16);
+            }
+            return Long.parseUnsignedLong(s);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(col, "\"" + s + "\" is not a valid number");
+        }
+    }
+
+    private FlowParseException error(final int col, final String reason)
+    {
+        return new FlowParseException(source, lineNo, col, reason + " [in: " + text + "]");
+    }
+}

@@ -1,0 +1,520 @@
+package dev.junction.flowtable.ofp;
+
+import dev.junction.flowtable.Field;
+import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.Match;
+
+import java.util.List;
+
+/**
+ * Prints rules the way {@code ovs-ofctl dump-flows} prints them (OVS's {@code match_format}
+ * field order and value forms, OpenFlow 1.5 action spellings), so that our output reads like
+ * OVS's and parses back to the same rule.
+ */
+public final class FlowPrinter
+{
+    private FlowPrinter()
+    {
+    }
+
+    /** One {@code dump-flows} line (without duration and idle age: replay has no wall clock). */
+    public static String dumpLine(final FlowRule r)
+    {
+        final StringBuilder sb = new StringBuilder(" cookie=0x").append(Long.toHexString(r.cookie))
+            .append(", table=").append(r.table)
+            .append(", n_packets=").append(r.packets)
+            .append(", n_bytes=").append(r.bytes).append(", ");
+        if (r.idleTimeout != 0)
+        {
+            sb.append("idle_timeout=").append(r.idleTimeout).append(", ");
+        }
+        if (r.hardTimeout != 0)
+        {
+            sb.append("hard_timeout=").append(r.hardTimeout).append(", ");
+        }
+        final String m = match(r.match, r.priority);
+        sb.append(m);
+        if (!m.isEmpty())
+        {
+            sb.append(' ');
+        }
+        return sb.append("actions=").append(actions(r.actions)).toString();
+    }
+
+    /** The rule in {@code add-flows} syntax. */
+    public static String flowLine(final FlowRule r)
+    {
+        final StringBuilder sb = new StringBuilder();
+        if (r.table != 0)
+        {
+            sb.append("table=").append(r.table).append(',');
+        }
+        if (r.cookie != 0)
+        {
+            sb.append("cookie=0x").append(Long.toHexString(r.cookie)).append(',');
+        }
+        final String m = match(r.match, r.priority);
+        sb.append(m);
+        if (!m.isEmpty())
+        {
+            sb.append(' ');
+        }
+        return sb.append("actions=").append(actions(r.actions)).toString();
+    }
+
+    public static String match(final Match match, final int priority)
+    {
+        final StringBuilder s = new StringBuilder();
+        final FlowKey v = match.value;
+        final FlowKey m = match.mask;
+        if (priority != FlowRule.DEFAULT_PRIORITY)
+        {
+            s.append("priority=").append(priority).append(',');
+        }
+        final boolean typeExact = m.get(Field.DL_TYPE) != 0;
+        final int dlType = (int)v.get(Field.DL_TYPE);
+        final boolean protoExact = m.get(Field.NW_PROTO) != 0;
+        final int proto = (int)v.get(Field.NW_PROTO);
+        boolean skipType = false;
+        boolean skipProto = false;
+        if (typeExact)
+        {
+            skipType = true;
+            if (dlType == 0x0800)
+            {
+                final String p = protoExact ? protoName(proto, "icmp", "tcp", "udp", "sctp") : null;
+                s.append(p != null ? p : "ip").append(',');
+                skipProto = p != null;
+            }
+            else if (dlType == 0x86dd)
+            {
+                final String p = protoExact ? protoName(proto, "icmp6", "tcp6", "udp6", "sctp6") : null;
+                s.append(p != null ? p : "ipv6").append(',');
+                skipProto = p != null;
+            }
+            else if (dlType == 0x0806)
+            {
+                s.append("arp,");
+            }
+            else if (dlType == 0x8035)
+            {
+                s.append("rarp,");
+            }
+            else
+            {
+                skipType = false;
+            }
+        }
+        for (int i = 0; i < 16; i++)
+        {
+            hex32(s, "reg" + i, v.get(Field.reg(i)), m.get(Field.reg(i)));
+        }
+        final long md = m.get(Field.METADATA);
+        if (md != 0)
+        {
+            s.append("metadata=0x").append(Long.toHexString(v.get(Field.METADATA)));
+            if (md != -1L)
+            {
+                s.append("/0x").append(Long.toHexString(md));
+            }
+            s.append(',');
+        }
+        if (m.get(Field.IN_PORT) != 0)
+        {
+            s.append("in_port=").append(v.get(Field.IN_PORT)).append(',');
+        }
+        vlan(s, (int)v.get(Field.VLAN_TCI), (int)m.get(Field.VLAN_TCI));
+        mac(s, "dl_src", v.get(Field.DL_SRC), m.get(Field.DL_SRC));
+        mac(s, "dl_dst", v.get(Field.DL_DST), m.get(Field.DL_DST));
+        if (!skipType && typeExact)
+        {
+            s.append(String.format("dl_type=0x%04x,", dlType));
+        }
+        final boolean arp = dlType == 0x0806 || dlType == 0x8035;
+        if (dlType == 0x86dd)
+        {
+            ipv6(s, "ipv6_src", v, m, FlowKey.W_IPV6_SRC);
+            ipv6(s, "ipv6_dst", v, m, FlowKey.W_IPV6_DST);
+            final long lm = m.get(Field.IPV6_LABEL);
+            if (lm != 0)
+            {
+                s.append(String.format("ipv6_label=0x%05x", v.get(Field.IPV6_LABEL)));
+                if (lm != 0xfffff)
+                {
+                    s.append(String.format("/0x%05x", lm));
+                }
+                s.append(',');
+            }
+        }
+        else
+        {
+            ip(s, arp ? "arp_spa" : "nw_src", v.get(Field.NW_SRC), m.get(Field.NW_SRC));
+            ip(s, arp ? "arp_tpa" : "nw_dst", v.get(Field.NW_DST), m.get(Field.NW_DST));
+        }
+        if (!skipProto && protoExact)
+        {
+            s.append(arp ? "arp_op=" : "nw_proto=").append(proto).append(',');
+        }
+        if (arp)
+        {
+            mac(s, "arp_sha", v.get(Field.ARP_SHA), m.get(Field.ARP_SHA));
+            mac(s, "arp_tha", v.get(Field.ARP_THA), m.get(Field.ARP_THA));
+        }
+        final long tosMask = m.get(Field.NW_TOS);
+        if ((tosMask & 0xfc) != 0)
+        {
+            s.append("nw_tos=").append(v.get(Field.NW_TOS) & 0xfc).append(',');
+        }
+        if ((tosMask & 0x03) != 0)
+        {
+            s.append("nw_ecn=").append(v.get(Field.NW_TOS) & 0x03).append(',');
+        }
+        if (m.get(Field.NW_TTL) != 0)
+        {
+            s.append("nw_ttl=").append(v.get(Field.NW_TTL)).append(',');
+        }
+        final long fm = m.get(Field.IP_FRAG);
+        final long fv = v.get(Field.IP_FRAG);
+        if (fm == 3)
+        {
+            s.append("nw_frag=").append((fv & 1) != 0 ? ((fv & 2) != 0 ? "later" : "first") : "no").append(',');
+        }
+        else if (fm == 1)
+        {
+            s.append("nw_frag=").append((fv & 1) != 0 ? "yes" : "no").append(',');
+        }
+        else if (fm == 2)
+        {
+            s.append("nw_frag=").append((fv & 2) != 0 ? "later" : "not_later").append(',');
+        }
+        if ((dlType == 0x0800 && proto == 1) || (dlType == 0x86dd && proto == 58))
+        {
+            be16(s, "icmp_type", v.get(Field.TP_SRC), m.get(Field.TP_SRC));
+            be16(s, "icmp_code", v.get(Field.TP_DST), m.get(Field.TP_DST));
+            if (dlType == 0x86dd)
+            {
+                ipv6(s, "nd_target", v, m, FlowKey.W_ND_TARGET);
+                mac(s, "nd_sll", v.get(Field.ARP_SHA), m.get(Field.ARP_SHA));
+                mac(s, "nd_tll", v.get(Field.ARP_THA), m.get(Field.ARP_THA));
+            }
+        }
+        else
+        {
+            be16(s, "tp_src", v.get(Field.TP_SRC), m.get(Field.TP_SRC));
+            be16(s, "tp_dst", v.get(Field.TP_DST), m.get(Field.TP_DST));
+        }
+        final long tfm = m.get(Field.TCP_FLAGS);
+        if (tfm != 0 && (dlType == 0x0800 || dlType == 0x86dd) && proto == 6)
+        {
+            s.append("tcp_flags=").append(tcpFlags(v.get(Field.TCP_FLAGS), tfm)).append(',');
+        }
+        if (s.length() > 0 && s.charAt(s.length() - 1) == ',')
+        {
+            s.setLength(s.length() - 1);
+        }
+        return s.toString();
+    }
+
+    private static String protoName(final int proto, final String icmp, final String tcp, final String udp,
+        final String sctp)
+    {
+        switch (proto)
+        {
+            case 1:
+            case 58:
+                return (proto == 1) == icmp.equals("icmp") ? icmp : null;
+            case 6: return tcp;
+            case 17: return udp;
+            case 132: return sctp;
+            default: return null;
+        }
+    }
+
+    private static final String[] TCP_FLAG_NAMES = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"};
+
+    private static String tcpFlags(final long value, final long mask)
+    {
+        if (mask == 0xfff)
+        {
+            if (value == 0)
+            {
+                return "0";
+            }
+        }
+        final StringBuilder sb = new StringBuilder();
+        boolean named = true;
+        for (int bit = 0; bit < 12; bit++)
+        {
+            if ((mask & (1L << bit)) != 0 && bit >= TCP_FLAG_NAMES.length)
+            {
+                named = false;
+            }
+        }
+        if (!named)
+        {
+            return String.format("0x%03x/0x%03x", value, mask);
+        }
+        for (int bit = 0; bit < TCP_FLAG_NAMES.length; bit++)
+        {
+            if ((mask & (1L << bit)) != 0)
+            {
+                sb.append((value & (1L << bit)) != 0 ? '+' : '-').append(TCP_FLAG_NAMES[bit]);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void vlan(final StringBuilder s, final int v, final int m)
+    {
+        if (m == 0)
+        {
+            return;
+        }
+        final int vid = m & 0x0fff;
+        final int pcp = m & 0xe000;
+        final int cfi = m & FlowKey.VLAN_CFI;
+        if (cfi != 0 && (v & FlowKey.VLAN_CFI) != 0 && (vid == 0 || vid == 0x0fff) && (pcp == 0 || pcp == 0xe000)
+            && (vid != 0 || pcp != 0))
+        {
+            if (vid != 0)
+            {
+                s.append("dl_vlan=").append(v & 0xfff).append(',');
+            }
+            if (pcp != 0)
+            {
+                s.append("dl_vlan_pcp=").append((v >>> 13) & 7).append(',');
+            }
+        }
+        else if (m == 0xffff)
+        {
+            s.append(String.format("vlan_tci=0x%04x,", v));
+        }
+        else
+        {
+            s.append(String.format("vlan_tci=0x%04x/0x%04x,", v, m));
+        }
+    }
+
+    private static void hex32(final StringBuilder s, final String name, final long v, final long m)
+    {
+        if (m != 0)
+        {
+            s.append(name).append('=').append(hashHex(v));
+            if (m != 0xffffffffL)
+            {
+                s.append('/').append(hashHex(m));
+            }
+            s.append(',');
+        }
+    }
+
+    /** C's {@code %#x}: "0" for zero, else 0x-prefixed. */
+    static String hashHex(final long v)
+    {
+        return v == 0 ? "0" : "0x" + Long.toHexString(v);
+    }
+
+    private static void be16(final StringBuilder s, final String name, final long v, final long m)
+    {
+        if (m != 0)
+        {
+            s.append(name).append('=');
+            if (m == 0xffff)
+            {
+                s.append(v);
+            }
+            else
+            {
+                s.append("0x").append(Long.toHexString(v)).append("/0x").append(Long.toHexString(m));
+            }
+            s.append(',');
+        }
+    }
+
+    private static void mac(final StringBuilder s, final String name, final long v, final long m)
+    {
+        if (m != 0)
+        {
+            s.append(name).append('=').append(Values.formatMac(v));
+            if (m != 0xffffffffffffL)
+            {
+                s.append('/').append(Values.formatMac(m));
+            }
+            s.append(',');
+        }
+    }
+
+    private static void ip(final StringBuilder s, final String name, final long v, final long m)
+    {
+        if (m != 0)
+        {
+            s.append(name).append('=').append(Values.formatIpv4Masked(v, m)).append(',');
+        }
+    }
+
+    private static void ipv6(final StringBuilder s, final String name, final FlowKey v, final FlowKey m,
+        final int word)
+    {
+        final long mh = m.words[word];
+        final long ml = m.words[word + 1];
+        if (mh != 0 || ml != 0)
+        {
+            s.append(name).append('=')
+                .append(Values.formatIpv6Masked(v.words[word], v.words[word + 1], mh, ml)).append(',');
+        }
+    }
+
+    public static String actions(final List<Action> actions)
+    {
+        if (actions.isEmpty())
+        {
+            return "drop";
+        }
+        final StringBuilder sb = new StringBuilder();
+        for (final Action a : actions)
+        {
+            if (sb.length() > 0)
+            {
+                sb.append(',');
+            }
+            action(sb, a);
+        }
+        return sb.toString();
+    }
+
+    private static void action(final StringBuilder sb, final Action a)
+    {
+        if (a instanceof Action.Output)
+        {
+            sb.append(portName(((Action.Output)a).port, true));
+        }
+        else if (a instanceof Action.Controller)
+        {
+            sb.append("CONTROLLER:65535");
+        }
+        else if (a instanceof Action.PopVlan)
+        {
+            sb.append("pop_vlan");
+        }
+        else if (a instanceof Action.PushVlan)
+        {
+            sb.append("push_vlan:0x").append(Integer.toHexString(((Action.PushVlan)a).tpid));
+        }
+        else if (a instanceof Action.DecTtl)
+        {
+            sb.append("dec_ttl");
+        }
+        else if (a instanceof Action.Note)
+        {
+            sb.append("note:").append(((Action.Note)a).hex);
+        }
+        else if (a instanceof Action.GotoTable)
+        {
+            sb.append("goto_table:").append(((Action.GotoTable)a).table);
+        }
+        else if (a instanceof Action.Resubmit)
+        {
+            final Action.Resubmit r = (Action.Resubmit)a;
+            if (r.table < 0)
+            {
+                sb.append("resubmit:").append(portName(r.port, false));
+            }
+            else
+            {
+                sb.append("resubmit(").append(r.port < 0 ? "" : portName(r.port, false)).append(',')
+                    .append(r.table).append(')');
+            }
+        }
+        else if (a instanceof Action.Move)
+        {
+            final Action.Move m = (Action.Move)a;
+            sb.append("move:").append(m.src.nxmName()).append(range(m.srcOfs, m.nBits, m.src)).append("->")
+                .append(m.dst.nxmName()).append(range(m.dstOfs, m.nBits, m.dst));
+        }
+        else if (a instanceof Action.SetField)
+        {
+            setField(sb, (Action.SetField)a);
+        }
+    }
+
+    private static String range(final int ofs, final int nBits, final Field f)
+    {
+        if (ofs == 0 && nBits == f.bits)
+        {
+            return "[]";
+        }
+        return nBits == 1 ? "[" + ofs + "]" : "[" + ofs + ".." + (ofs + nBits - 1) + "]";
+    }
+
+    private static void setField(final StringBuilder sb, final Action.SetField a)
+    {
+        final Field f = a.field;
+        if (f == Field.VLAN_TCI && !a.load)
+        {
+            if (a.mask == 0xf000)
+            {
+                sb.append("set_field:").append((a.value >>> 13) & 7).append("->vlan_pcp");
+            }
+            else
+            {
+                sb.append("set_field:").append(a.value & 0x1fff).append("->vlan_vid");
+            }
+            return;
+        }
+        if (a.load)
+        {
+            sb.append("load:").append(hashHex(a.value >>> a.ofs)).append("->").append(f.nxmName())
+                .append(range(a.ofs, a.nBits, f));
+            return;
+        }
+        sb.append("set_field:");
+        switch (f.format)
+        {
+            case MAC:
+                sb.append(Values.formatMac(a.value));
+                if (a.mask != f.allOnes())
+                {
+                    sb.append('/').append(Values.formatMac(a.mask));
+                }
+                break;
+            case IPV4:
+                sb.append(Values.formatIpv4(a.value));
+                if (a.mask != f.allOnes())
+                {
+                    sb.append('/').append(Values.formatIpv4(a.mask));
+                }
+                break;
+            case IPV6:
+                sb.append(Values.formatIpv6(a.valueHi, a.value));
+                if (a.maskHi != -1L || a.mask != -1L)
+                {
+                    sb.append('/').append(Values.formatIpv6(a.maskHi, a.mask));
+                }
+                break;
+            default:
+                sb.append(f.format == Field.Format.HEX ? hashHex(a.value) : Long.toString(a.value));
+                if (a.mask != f.allOnes())
+                {
+                    sb.append('/').append(hashHex(a.mask));
+                }
+                break;
+        }
+        sb.append("->").append(f.canonicalName());
+    }
+
+    public static String portName(final int port, final boolean output)
+    {
+        switch (port)
+        {
+            case Action.OFPP_IN_PORT: return "IN_PORT";
+            case Action.OFPP_TABLE: return "TABLE";
+            case Action.OFPP_NORMAL: return "NORMAL";
+            case Action.OFPP_FLOOD: return "FLOOD";
+            case Action.OFPP_ALL: return "ALL";
+            case Action.OFPP_CONTROLLER: return "CONTROLLER";
+            case Action.OFPP_LOCAL: return "LOCAL";
+            case Action.OFPP_NONE: return "NONE";
+            default: return output ? "output:" + port : Integer.toString(port);
+        }
+    }
+}

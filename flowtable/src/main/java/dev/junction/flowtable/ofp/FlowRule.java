@@ -1,0 +1,42 @@
+package dev.junction.flowtable.ofp;
+
+import dev.junction.flowtable.Match;
+
+import java.util.List;
+
+/** One OpenFlow rule: where it sits (table, priority), what it matches, what it does, and its counters. */
+public final class FlowRule
+{
+    public static final int DEFAULT_PRIORITY = 32768;
+
+    public final int table;
+    public final int priority;
+    public final long cookie;
+    public final int idleTimeout;
+    public final int hardTimeout;
+    public final Match match;
+    public final List<Action> actions;
+    /** Source line in the flows file, for error messages and traces. */
+    public final int line;
+    public long packets;
+    public long bytes;
+
+    public FlowRule(final int table, final int priority, final long cookie, final int idleTimeout,
+        final int hardTimeout, final Match match, final List<Action> actions, final int line)
+    {
+        this.table = table;
+        this.priority = priority;
+        this.cookie = cookie;
+        this.idleTimeout = idleTimeout;
+        this.hardTimeout = hardTimeout;
+        this.match = match;
+        this.actions = List.copyOf(actions);
+        this.line = line;
+    }
+
+    public void count(final int packetBytes)
+    {
+        packets++;
+        bytes += packetBytes;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.junction.flowtable.ofp;
+
+import dev.junction.flowtable.FlowKey;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * An immutable version of the OpenFlow tables 0..254. Each table's rules are sorted by
+ * descending priority (ties: file order), so a lookup returns the first match. Publishing a new
+ * version is a reference swap; readers never lock.
+ */
+public final class FlowTables
+{
+    public static final int N_TABLES = 255;
+
+    private final FlowRule[][] tables = new FlowRule[N_TABLES][];
+    private final List<FlowRule> all;
+
+    public FlowTables(final List<FlowRule> rules)
+    {
+        final List<List<FlowRule>> byTable = new ArrayList<>();
+        for (int i = 0; i < N_TABLES; i++)
+        {
+            byTable.add(new ArrayList<>());
+        }
+        for (final FlowRule r : rules)
+        {
+            byTable.get(r.table).add(r);
+        }
+        final Comparator<FlowRule> order = Comparator.comparingInt((FlowRule r) -> -r.priority);
+        for (int i = 0; i < N_TABLES; i++)
+        {
+            final List<FlowRule> t = byTable.get(i);
+            t.sort(order);
+            tables[i] = t.toArray(new FlowRule[0]);
+        }
+        final List<FlowRule> sorted = new ArrayList<>(rules);
+        sorted.sort(Comparator.comparingInt((FlowRule r) -> r.table).thenComparing(order));
+        all = Collections.unmodifiableList(sorted);
+    }
+
+    /** Highest-priority rule of {@code table} matching {@code key}, or null (table miss). */
+    public FlowRule lookup(final int table, final FlowKey key)
+    {
+        for (final FlowRule r : tables[table])
+        {
+            if (r.match.matches(key))
+            {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Every rule, by table then priority, as {@code dump-flows} lists them. */
+    public List<FlowRule> rules()
+    {
+        return all;
+    }
+
+    public int ruleCount(final int table)
+    {
+        return tables[table].length;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "FlowTables" + Arrays.toString(new int[] {all.size()});
+    }
+}

@@ -1,0 +1,196 @@
+package dev.junction.flowtable.xlate;
+
+import dev.junction.flowtable.Field;
+import dev.junction.flowtable.FlowKey;
+
+/**
+ * Turns the difference between the translated flow and what the packet currently is into
+ * datapath actions, in OVS's {@code commit_odp_actions} order: Ethernet, network layer (with ND
+ * or ARP), transport ports, ICMP, then VLAN tags. Values of -1 mean "leave as in the packet".
+ */
+final class Commit
+{
+    private Commit()
+    {
+    }
+
+    static void commit(final FlowKey flow, final FlowKey base, final OdpActions out)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        if (f[FlowKey.W_DL_SRC] != b[FlowKey.W_DL_SRC])
+        {
+            out.add1(OdpActions.SET_ETH_SRC, Field.DL_SRC.get(f));
+        }
+        if (Field.DL_DST.get(f) != Field.DL_DST.get(b))
+        {
+            out.add1(OdpActions.SET_ETH_DST, Field.DL_DST.get(f));
+        }
+        if (flow.nwProto() != 0)
+        {
+            commitNetwork(flow, base, out);
+            commitTransport(flow, base, out);
+        }
+        commitIcmp(flow, base, out);
+        commitVlan(flow, base, out);
+        base.copyFrom(flow);
+    }
+
+    private static void commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        switch (base.dlType())
+        {
+            case 0x0800:
+                if (Field.NW_SRC.get(f) != Field.NW_SRC.get(b))
+                {
+                    out.add1(OdpActions.SET_IPV4_SRC, Field.NW_SRC.get(f));
+                }
+                if (Field.NW_DST.get(f) != Field.NW_DST.get(b))
+                {
+                    out.add1(OdpActions.SET_IPV4_DST, Field.NW_DST.get(f));
+                }
+                if (Field.NW_TOS.get(f) != Field.NW_TOS.get(b))
+                {
+                    out.add1(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f));
+                }
+                if (Field.NW_TTL.get(f) != Field.NW_TTL.get(b))
+                {
+                    out.add1(OdpActions.SET_IPV4_TTL, Field.NW_TTL.get(f));
+                }
+                break;
+            case 0x86dd:
+            {
+                int changed = 0;
+                if (f[FlowKey.W_IPV6_SRC] != b[FlowKey.W_IPV6_SRC] || f[FlowKey.W_IPV6_SRC + 1] != b[FlowKey.W_IPV6_SRC + 1])
+                {
+                    changed |= 1;
+                }
+                if (f[FlowKey.W_IPV6_DST] != b[FlowKey.W_IPV6_DST] || f[FlowKey.W_IPV6_DST + 1] != b[FlowKey.W_IPV6_DST + 1])
+                {
+                    changed |= 2;
+                }
+                changed |= Field.NW_TOS.get(f) != Field.NW_TOS.get(b) ? 4 : 0;
+                changed |= Field.IPV6_LABEL.get(f) != Field.IPV6_LABEL.get(b) ? 8 : 0;
+                changed |= Field.NW_TTL.get(f) != Field.NW_TTL.get(b) ? 16 : 0;
+                if (changed != 0)
+                {
+                    out.add(OdpActions.SET_IPV6, changed, f[FlowKey.W_IPV6_SRC], f[FlowKey.W_IPV6_SRC + 1],
+                        f[FlowKey.W_IPV6_DST], f[FlowKey.W_IPV6_DST + 1], Field.NW_TOS.get(f),
+                        Field.IPV6_LABEL.get(f), Field.NW_TTL.get(f));
+                }
+                if (base.nwProto() == 58)
+                {
+                    final boolean target = f[FlowKey.W_ND_TARGET] != b[FlowKey.W_ND_TARGET]
+                        || f[FlowKey.W_ND_TARGET + 1] != b[FlowKey.W_ND_TARGET + 1];
+                    final boolean sll = f[FlowKey.W_ARP_SHA] != b[FlowKey.W_ARP_SHA];
+                    final boolean tll = f[FlowKey.W_ARP_THA] != b[FlowKey.W_ARP_THA];
+                    if (target || sll || tll)
+                    {
+                        out.add(OdpActions.SET_ND, f[FlowKey.W_ND_TARGET], f[FlowKey.W_ND_TARGET + 1],
+                            sll ? Field.ARP_SHA.get(f) : -1, tll ? Field.ARP_THA.get(f) : -1);
+                    }
+                }
+                break;
+            }
+            case 0x0806:
+            {
+                final boolean op = Field.ARP_OP.get(f) != Field.ARP_OP.get(b);
+                final boolean sha = f[FlowKey.W_ARP_SHA] != b[FlowKey.W_ARP_SHA];
+                final boolean spa = Field.ARP_SPA.get(f) != Field.ARP_SPA.get(b);
+                final boolean tha = f[FlowKey.W_ARP_THA] != b[FlowKey.W_ARP_THA];
+                final boolean tpa = Field.ARP_TPA.get(f) != Field.ARP_TPA.get(b);
+                if (op || sha || spa || tha || tpa)
+                {
+                    out.add(OdpActions.SET_ARP, op ? Field.ARP_OP.get(f) : -1, sha ? Field.ARP_SHA.get(f) : -1,
+                        spa ? Field.ARP_SPA.get(f) : -1, tha ? Field.ARP_THA.get(f) : -1,
+                        tpa ? Field.ARP_TPA.get(f) : -1);
+                }
+                break;
+            }
+            default:
+                break;
+        }
+    }
+
+    private static void commitTransport(final FlowKey flow, final FlowKey base, final OdpActions out)
+    {
+        if (!base.isIpAny())
+        {
+            return;
+        }
+        final int op;
+        switch (flow.nwProto())
+        {
+            case 6: op = OdpActions.SET_TCP_PORTS; break;
+            case 17: op = OdpActions.SET_UDP_PORTS; break;
+            case 132: op = OdpActions.SET_SCTP_PORTS; break;
+            default: return;
+        }
+        final long fs = Field.TP_SRC.get(flow.words);
+        final long fd = Field.TP_DST.get(flow.words);
+        final boolean src = fs != Field.TP_SRC.get(base.words);
+        final boolean dst = fd != Field.TP_DST.get(base.words);
+        if (src || dst)
+        {
+            out.add(op, src ? fs : -1, dst ? fd : -1);
+        }
+    }
+
+    private static void commitIcmp(final FlowKey flow, final FlowKey base, final OdpActions out)
+    {
+        final boolean icmp4 = flow.isIpv4() && flow.nwProto() == 1;
+        final boolean icmp6 = flow.isIpv6() && flow.nwProto() == 58;
+        if (!icmp4 && !icmp6)
+        {
+            return;
+        }
+        final long t = Field.TP_SRC.get(flow.words);
+        final long c = Field.TP_DST.get(flow.words);
+        if (t != Field.TP_SRC.get(base.words) || c != Field.TP_DST.get(base.words))
+        {
+            out.add(OdpActions.SET_ICMP, t & 0xff, c & 0xff);
+        }
+    }
+
+    private static void commitVlan(final FlowKey flow, final FlowKey base, final OdpActions out)
+    {
+        final long fw = flow.words[FlowKey.W_VLAN];
+        final long bw = base.words[FlowKey.W_VLAN];
+        if (fw == bw)
+        {
+            return;
+        }
+        final long[] fq = {fw >>> 32, fw & 0xffffffffL};
+        final long[] bq = {bw >>> 32, bw & 0xffffffffL};
+        int fn = count(fq);
+        int bn = count(bq);
+        // Keep the common inner tags; pop the rest of the packet's, push the rest of the flow's.
+        for (fn--, bn--; fn >= 0 && bn >= 0; fn--, bn--)
+        {
+            if (fq[fn] != bq[bn])
+            {
+                break;
+            }
+        }
+        for (; bn >= 0; bn--)
+        {
+            out.add(OdpActions.POP_VLAN);
+        }
+        for (; fn >= 0; fn--)
+        {
+            out.add(OdpActions.PUSH_VLAN, fq[fn] >>> 16, fq[fn] & 0xffff);
+        }
+    }
+
+    private static int count(final long[] q)
+    {
+        int n = 0;
+        while (n < 2 && (q[n] & FlowKey.VLAN_CFI) != 0)
+        {
+            n++;
+        }
+        return n;
+    }
+}

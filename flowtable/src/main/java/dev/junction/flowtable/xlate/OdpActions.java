@@ -1,0 +1,143 @@
+package dev.junction.flowtable.xlate;
+
+import java.util.Arrays;
+
+/**
+ * Datapath actions, the output of translation: a flat, reusable array of opcodes and operands
+ * (no objects per action) that the datapath executes on the packet, in order. The set
+ * operations carry the new value of one header field; execution applies OVS's header rewrite
+ * rules (incremental checksums, skipping headers the packet does not really have).
+ */
+public final class OdpActions
+{
+    public static final int OUTPUT = 1;
+    public static final int PUSH_VLAN = 2;
+    public static final int POP_VLAN = 3;
+    public static final int SET_ETH_SRC = 4;
+    public static final int SET_ETH_DST = 5;
+    public static final int SET_IPV4_SRC = 6;
+    public static final int SET_IPV4_DST = 7;
+    public static final int SET_IPV4_TOS = 8;
+    public static final int SET_IPV4_TTL = 9;
+    /** Operands: changed-bits (1 src, 2 dst, 4 tc, 8 label, 16 hlim), src hi, src lo, dst hi, dst lo, tc, label, hlim. */
+    public static final int SET_IPV6 = 10;
+    public static final int SET_TCP_PORTS = 11;
+    public static final int SET_UDP_PORTS = 12;
+    public static final int SET_SCTP_PORTS = 13;
+    public static final int SET_ICMP = 14;
+    /** Operands: op, sha, spa, tha, tpa. */
+    public static final int SET_ARP = 15;
+    /** Operands: target hi, target lo, sll, tll. */
+    public static final int SET_ND = 16;
+    /** Packet to the controller: counted, then dropped (no controller yet). */
+    public static final int CONTROLLER = 17;
+
+    private long[] ops = new long[64];
+    private int size;
+
+    public void clear()
+    {
+        size = 0;
+    }
+
+    public int size()
+    {
+        return size;
+    }
+
+    public long get(final int i)
+    {
+        return ops[i];
+    }
+
+    public void add(final int op, final long... args)
+    {
+        ensure(1 + args.length);
+        ops[size++] = op;
+        for (final long a : args)
+        {
+            ops[size++] = a;
+        }
+    }
+
+    public void add1(final int op, final long a)
+    {
+        ensure(2);
+        ops[size++] = op;
+        ops[size++] = a;
+    }
+
+    public static int operands(final int op)
+    {
+        switch (op)
+        {
+            case POP_VLAN:
+            case CONTROLLER:
+                return 0;
+            case PUSH_VLAN:
+            case SET_TCP_PORTS:
+            case SET_UDP_PORTS:
+            case SET_SCTP_PORTS:
+            case SET_ICMP:
+                return 2;
+            case SET_IPV6:
+                return 8;
+            case SET_ARP:
+                return 5;
+            case SET_ND:
+                return 4;
+            default:
+                return 1;
+        }
+    }
+
+    private void ensure(final int n)
+    {
+        if (size + n > ops.length)
+        {
+            ops = Arrays.copyOf(ops, Math.max(ops.length * 2, size + n));
+        }
+    }
+
+    /** Text in the spirit of {@code ovs-appctl dpctl/dump-flows}, for traces and tests. */
+    public String describe()
+    {
+        final StringBuilder sb = new StringBuilder();
+        int i = 0;
+        while (i < size)
+        {
+            final int op = (int)ops[i];
+            if (sb.length() > 0)
+            {
+                sb.append(',');
+            }
+            switch (op)
+            {
+                case OUTPUT: sb.append(ops[i + 1]); break;
+                case PUSH_VLAN: sb.append(String.format("push_vlan(tpid=0x%04x,vid=%d,pcp=%d)", ops[i + 1],
+                    ops[i + 2] & 0xfff, (ops[i + 2] >> 13) & 7)); break;
+                case POP_VLAN: sb.append("pop_vlan"); break;
+                case SET_ETH_SRC: sb.append("set(eth(src=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
+                case SET_ETH_DST: sb.append("set(eth(dst=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
+                case SET_IPV4_SRC: sb.append("set(ipv4(src=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
+                case SET_IPV4_DST: sb.append("set(ipv4(dst=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
+                case SET_IPV4_TOS: sb.append("set(ipv4(tos=0x").append(Long.toHexString(ops[i + 1])).append("))"); break;
+                case SET_IPV4_TTL: sb.append("set(ipv4(ttl=").append(ops[i + 1]).append("))"); break;
+                case SET_IPV6: sb.append("set(ipv6(src=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 2], ops[i + 3]))
+                    .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 4], ops[i + 5]))
+                    .append(",tclass=0x").append(Long.toHexString(ops[i + 6])).append(",label=0x")
+                    .append(Long.toHexString(ops[i + 7])).append(",hlimit=").append(ops[i + 8]).append("))"); break;
+                case SET_TCP_PORTS: sb.append("set(tcp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
+                case SET_UDP_PORTS: sb.append("set(udp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
+                case SET_SCTP_PORTS: sb.append("set(sctp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
+                case SET_ICMP: sb.append("set(icmp(type=").append(ops[i + 1]).append(",code=").append(ops[i + 2]).append("))"); break;
+                case SET_ARP: sb.append("set(arp(op=").append(ops[i + 1]).append("))"); break;
+                case SET_ND: sb.append("set(nd(target=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 1], ops[i + 2])).append("))"); break;
+                case CONTROLLER: sb.append("userspace(controller)"); break;
+                default: sb.append("?").append(op); break;
+            }
+            i += 1 + operands(op);
+        }
+        return sb.length() == 0 ? "drop" : sb.toString();
+    }
+}

@@ -1,0 +1,377 @@
+package dev.junction.flowtable.xlate;
+
+import dev.junction.flowtable.Field;
+import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.ofp.Action;
+import dev.junction.flowtable.ofp.FlowRule;
+import dev.junction.flowtable.ofp.FlowTables;
+
+import java.util.List;
+
+/**
+ * Translates one packet's flow through the OpenFlow tables into datapath actions, with the
+ * semantics of OVS's {@code ofproto-dpif-xlate}: actions change a working copy of the flow,
+ * and the differences to what the packet currently is are committed as set/push/pop actions
+ * just before each output (so each output sees the rewrites made before it).
+ *
+ * <p>Not thread-safe: one translator per worker.
+ */
+public final class Translator
+{
+    /** OVS's MAX_DEPTH: resubmits to the same or an earlier table nest at most this deep. */
+    public static final int MAX_DEPTH = 64;
+    public static final int MAX_RESUBMITS = MAX_DEPTH * MAX_DEPTH;
+
+    /** Ports that exist on the bridge: outputs elsewhere are dropped, as OVS does. */
+    public interface Ports
+    {
+        boolean exists(int port);
+
+        int[] all();
+    }
+
+    private final FlowKey flow = new FlowKey();
+    private final FlowKey base = new FlowKey();
+    private final Ports ports;
+    private FlowTables tables;
+    private OdpActions out;
+    private TraceSink trace;
+    private int depth;
+    private int resubmits;
+    private int tableId;
+    private int packetBytes;
+    private boolean error;
+    private String errorReason;
+    private int controllerCount;
+
+    public Translator(final Ports ports)
+    {
+        this.ports = ports;
+    }
+
+    /**
+     * Translates {@code key}; returns false when translation failed (recursion too deep), in
+     * which case {@code out} is empty and the packet is dropped, as in OVS.
+     */
+    public boolean translate(final FlowTables tables, final FlowKey key, final int packetBytes,
+        final OdpActions out, final TraceSink trace)
+    {
+        this.tables = tables;
+        this.out = out;
+        this.trace = trace;
+        this.packetBytes = packetBytes;
+        flow.copyFrom(key);
+        base.copyFrom(key);
+        out.clear();
+        depth = 0;
+        resubmits = 0;
+        tableId = 0;
+        error = false;
+        errorReason = null;
+        controllerCount = 0;
+        topLevel(key.inPort());
+        if (error)
+        {
+            out.clear();
+            if (trace != null)
+            {
+                trace.note(0, "translation failed: " + errorReason + "; packet dropped");
+            }
+        }
+        this.trace = null;
+        return !error;
+    }
+
+    public String errorReason()
+    {
+        return errorReason;
+    }
+
+    /** The flow as translation left it (after all rewrites). */
+    public FlowKey finalFlow()
+    {
+        return flow;
+    }
+
+    /** Table 0 lookup from the datapath: like a resubmit, but at depth 0 and not counted. */
+    private void topLevel(final int inPort)
+    {
+        final FlowRule rule = lookup(inPort, 0);
+        if (trace != null)
+        {
+            trace.table(depth, 0, flow, rule);
+        }
+        if (rule != null)
+        {
+            rule.count(packetBytes);
+            doActions(rule.actions);
+        }
+    }
+
+    private void tableAction(final int inPort, final int table)
+    {
+        if (depth >= MAX_DEPTH)
+        {
+            fail("over max translation depth " + MAX_DEPTH);
+            return;
+        }
+        if (resubmits >= MAX_RESUBMITS)
+        {
+            fail("over " + MAX_RESUBMITS + " resubmit actions");
+            return;
+        }
+        final int oldTable = tableId;
+        tableId = table;
+        final FlowRule rule = lookup(inPort, table);
+        if (trace != null)
+        {
+            trace.table(depth, table, flow, rule);
+        }
+        resubmits++;
+        if (rule != null)
+        {
+            rule.count(packetBytes);
+            final boolean deepens = table <= oldTable;
+            if (deepens)
+            {
+                depth++;
+            }
+            doActions(rule.actions);
+            if (deepens)
+            {
+                depth--;
+            }
+        }
+        tableId = oldTable;
+    }
+
+    /**
+     * Looks up with {@code inPort} as the input port and, for IP fragments, with transport
+     * ports hidden (OVS's default "normal" fragment handling); both restored afterwards.
+     */
+    private FlowRule lookup(final int inPort, final int table)
+    {
+        final long[] w = flow.words;
+        final long savedTp = w[FlowKey.W_TP];
+        final long savedPort = w[FlowKey.W_IN_PORT];
+        if ((flow.nwFrag() & FlowKey.FRAG_ANY) != 0)
+        {
+            w[FlowKey.W_TP] &= 0x0000_0000_ffff_ffffL;
+        }
+        flow.inPort(inPort);
+        final FlowRule r = tables.lookup(table, flow);
+        w[FlowKey.W_TP] = savedTp;
+        w[FlowKey.W_IN_PORT] = savedPort;
+        return r;
+    }
+
+    private void fail(final String reason)
+    {
+        error = true;
+        errorReason = reason;
+    }
+
+    private void doActions(final List<Action> actions)
+    {
+        for (int i = 0, n = actions.size(); i < n; i++)
+        {
+            if (error)
+            {
+                return;
+            }
+            final Action a = actions.get(i);
+            if (a instanceof Action.Output)
+            {
+                output(((Action.Output)a).port);
+            }
+            else if (a instanceof Action.SetField)
+            {
+                setField((Action.SetField)a);
+            }
+            else if (a instanceof Action.Resubmit)
+            {
+                final Action.Resubmit r = (Action.Resubmit)a;
+                final int inPort = r.port < 0 || r.port == Action.OFPP_IN_PORT ? flow.inPort() : r.port;
+                tableAction(inPort, r.table < 0 ? tableId : r.table);
+            }
+            else if (a instanceof Action.GotoTable)
+            {
+                tableAction(flow.inPort(), ((Action.GotoTable)a).table);
+            }
+            else if (a instanceof Action.Move)
+            {
+                move((Action.Move)a);
+            }
+            else if (a instanceof Action.DecTtl)
+            {
+                if (decTtl())
+                {
+                    return; // TTL exception: stop this rule's actions, as OVS does
+                }
+            }
+            else if (a instanceof Action.PopVlan)
+            {
+                popVlan();
+            }
+            else if (a instanceof Action.PushVlan)
+            {
+                pushVlan(((Action.PushVlan)a).tpid);
+            }
+            else if (a instanceof Action.Controller)
+            {
+                controller();
+            }
+        }
+    }
+
+    private void output(final int port)
+    {
+        final int inPort = flow.inPort();
+        switch (port)
+        {
+            case Action.OFPP_IN_PORT:
+                emitOutput(inPort);
+                break;
+            case Action.OFPP_TABLE:
+                tableAction(inPort, 0);
+                break;
+            case Action.OFPP_FLOOD:
+            case Action.OFPP_ALL:
+            case Action.OFPP_NORMAL:
+                // NORMAL is approximated by flooding until a MAC learning table exists.
+                for (final int p : ports.all())
+                {
+                    if (p != inPort)
+                    {
+                        emitOutput(p);
+                    }
+                }
+                break;
+            case Action.OFPP_CONTROLLER:
+                controller();
+                break;
+            case Action.OFPP_NONE:
+                break;
+            default:
+                if (port != inPort)
+                {
+                    emitOutput(port);
+                }
+                else if (trace != null)
+                {
+                    trace.note(depth, "skipping output to input port");
+                }
+                break;
+        }
+    }
+
+    private void controller()
+    {
+        controllerCount++;
+        out.add(OdpActions.CONTROLLER);
+    }
+
+    private void emitOutput(final int port)
+    {
+        if (port != Action.OFPP_LOCAL && !ports.exists(port))
+        {
+            if (trace != null)
+            {
+                trace.note(depth, "nonexistent output port " + port);
+            }
+            return;
+        }
+        Commit.commit(flow, base, out);
+        out.add1(OdpActions.OUTPUT, port);
+    }
+
+    private boolean decTtl()
+    {
+        if (!flow.isIpAny())
+        {
+            return false;
+        }
+        final int ttl = flow.nwTtl();
+        if (ttl > 1)
+        {
+            Field.NW_TTL.set(flow.words, ttl - 1);
+            return false;
+        }
+        // OVS sends to controller id 0 with reason invalid_ttl; without a controller it is a drop.
+        controller();
+        if (trace != null)
+        {
+            trace.note(depth, "IPv" + (flow.isIpv4() ? 4 : 6) + " decrement TTL exception");
+        }
+        return true;
+    }
+
+    private void popVlan()
+    {
+        final long[] w = flow.words;
+        // Shift the inner tag out: vlans[0] = vlans[1], vlans[1] = 0.
+        w[FlowKey.W_VLAN] = (w[FlowKey.W_VLAN] & 0xffffffffL) << 32;
+    }
+
+    private void pushVlan(final int tpid)
+    {
+        final long[] w = flow.words;
+        final long outer = (w[FlowKey.W_VLAN] >>> 32) & 0xffffffffL;
+        w[FlowKey.W_VLAN] = (((long)tpid << 16 | FlowKey.VLAN_CFI) << 32) | outer;
+    }
+
+    private void setField(final Action.SetField a)
+    {
+        final Field f = a.field;
+        if (!f.prereq.holds(flow))
+        {
+            if (trace != null)
+            {
+                trace.note(depth, "unmet prerequisites for " + f.canonicalName() + ", set_field ignored");
+            }
+            return;
+        }
+        final long[] w = flow.words;
+        if (f.isWide())
+        {
+            w[f.word] = (w[f.word] & ~a.maskHi) | (a.valueHi & a.maskHi);
+            w[f.word + 1] = (w[f.word + 1] & ~a.mask) | (a.value & a.mask);
+            return;
+        }
+        f.setMasked(w, a.value, a.mask);
+        if (f == Field.VLAN_TCI)
+        {
+            fixVlanTpid();
+        }
+    }
+
+    /** A tag set on an untagged packet gets TPID 0x8100, as OVS's flow_fix_vlan_tpid. */
+    private void fixVlanTpid()
+    {
+        final long[] w = flow.words;
+        if (flow.vlanTpid(0) == 0 && flow.vlanTci(0) != 0)
+        {
+            w[FlowKey.W_VLAN] |= 0x8100L << 48;
+        }
+    }
+
+    private void move(final Action.Move a)
+    {
+        if (!a.src.prereq.holds(flow) || !a.dst.prereq.holds(flow))
+        {
+            return;
+        }
+        final long bits = a.nBits >= 64 ? -1L : (1L << a.nBits) - 1;
+        final long v = (a.src.get(flow.words) >>> a.srcOfs) & bits;
+        a.dst.setMasked(flow.words, v << a.dstOfs, bits << a.dstOfs);
+        if (a.dst == Field.VLAN_TCI)
+        {
+            fixVlanTpid();
+        }
+    }
+
+    public int controllerCount()
+    {
+        return controllerCount;
+    }
+}
