@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class Replay
 {
-    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap");
+    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap|flow-stats\\.txt");
 
     private final FlowTables tables;
     private final List<PcapInput> inputs;
@@ -83,7 +83,19 @@ public final class Replay
                 w.close();
             }
         }
+        writeFlowStats();
         return dp;
+    }
+
+    /** {@code DIR/flow-stats.txt}: per-rule counters in {@code dump-flows} form, as the oracle writes. */
+    private void writeFlowStats() throws IOException
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final dev.junction.flowtable.ofp.FlowRule r : tables.rules())
+        {
+            sb.append(dev.junction.flowtable.ofp.FlowPrinter.dumpLine(r)).append('\n');
+        }
+        Files.writeString(outDir.resolve("flow-stats.txt"), sb.toString());
     }
 
     private void write(final int port, final Packet p)

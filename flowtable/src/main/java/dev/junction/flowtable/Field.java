@@ -116,6 +116,20 @@ public enum Field
         return names[0];
     }
 
+    /** The name OVS prints in {@code set_field:V->NAME} (the OXM-style name of meta-flow). */
+    public String setFieldName()
+    {
+        switch (this)
+        {
+            case DL_SRC: return "eth_src";
+            case DL_DST: return "eth_dst";
+            case NW_SRC: return "ip_src";
+            case NW_DST: return "ip_dst";
+            case NW_ECN: return "ip_ecn";
+            default: return canonicalName();
+        }
+    }
+
     /** The NXM/OXM name used in {@code load}/{@code move} printing, or the canonical one. */
     public String nxmName()
     {

@@ -19,9 +19,10 @@ public enum Prereq
             case IPV4: return k.isIpv4();
             case IPV6: return k.isIpv6();
             case IP_ANY: return k.isIpAny();
-            case TCP: return k.isIpAny() && k.nwProto() == 6;
-            case UDP: return k.isIpAny() && k.nwProto() == 17;
-            case SCTP: return k.isIpAny() && k.nwProto() == 132;
+            // As OVS's MFP_TCP/UDP/SCTP: a later fragment has no transport header.
+            case TCP: return k.isIpAny() && k.nwProto() == 6 && notLater(k.nwFrag());
+            case UDP: return k.isIpAny() && k.nwProto() == 17 && notLater(k.nwFrag());
+            case SCTP: return k.isIpAny() && k.nwProto() == 132 && notLater(k.nwFrag());
             case ICMPV4: return k.isIpv4() && k.nwProto() == 1;
             case ICMPV6: return k.isIpv6() && k.nwProto() == 58;
             case ND: return ICMPV6.holds(k) && isNd(k, 135, 136);
@@ -58,11 +59,12 @@ public enum Prereq
         }
         final int p = (int)m.value.get(Field.NW_PROTO);
         final boolean ip = t == 0x0800 || t == 0x86dd;
+        final boolean notLater = notLater((int)m.value.get(Field.IP_FRAG));
         switch (this)
         {
-            case TCP: return ip && p == 6;
-            case UDP: return ip && p == 17;
-            case SCTP: return ip && p == 132;
+            case TCP: return ip && p == 6 && notLater;
+            case UDP: return ip && p == 17 && notLater;
+            case SCTP: return ip && p == 132 && notLater;
             case ICMPV4: return t == 0x0800 && p == 1;
             case ICMPV6: return t == 0x86dd && p == 58;
             default:
@@ -81,6 +83,11 @@ public enum Prereq
             case ND_ADVERT: return type == 136;
             default: return false;
         }
+    }
+
+    private static boolean notLater(final int nwFrag)
+    {
+        return (nwFrag & FlowKey.FRAG_LATER) == 0;
     }
 
     private static boolean isNd(final FlowKey k, final int lo, final int hi)

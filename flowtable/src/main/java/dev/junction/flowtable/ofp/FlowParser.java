@@ -101,6 +101,7 @@ public final class FlowParser
         }
         applyVlan(vlanParts, match);
         normalize(match);
+        checkMatchPrereqs(match, actionsAt);
         final String actText = line.substring(actionsAt + "actions=".length());
         final List<Action> actions = new ArrayList<>();
         parseActions(actText, actionsAt + "actions=".length() + 1, match, table, actions);
@@ -377,6 +378,18 @@ public final class FlowParser
         }
     }
 
+    /** What normalization keeps must still satisfy OXM prerequisites, or OVS refuses the flow. */
+    private void checkMatchPrereqs(final Match m, final int col) throws FlowParseException
+    {
+        final boolean later = (m.value.get(Field.IP_FRAG) & FlowKey.FRAG_LATER) != 0;
+        final int proto = (int)m.value.get(Field.NW_PROTO);
+        if (later && (proto == 6 || proto == 17 || proto == 132)
+            && (!m.isWildcarded(Field.TP_SRC) || !m.isWildcarded(Field.TP_DST) || !m.isWildcarded(Field.TCP_FLAGS)))
+        {
+            throw error(col, "transport ports or flags cannot be matched on later fragments (OFPBMC_BAD_PREREQ)");
+        }
+    }
+
     // ----------------------------------------------------------------------------------------
     // Actions
 
@@ -385,6 +398,9 @@ public final class FlowParser
     {
         int pos = 0;
         boolean sawGoto = false;
+        // Tags the packet is known to carry at this point of the list, as ofpacts_check tracks them.
+        vlanTags[0] = (match.value.get(Field.VLAN_TCI) & FlowKey.VLAN_CFI) != 0;
+        vlanTags[1] = false;
         while (pos < s.length())
         {
             while (pos < s.length() && (s.charAt(pos) == ',' || s.charAt(pos) == ' '))
@@ -427,6 +443,7 @@ public final class FlowParser
             }
             if (a != null)
             {
+                trackVlan(a, tok, col, out);
                 out.add(a);
             }
             pos = end;
@@ -434,6 +451,49 @@ public final class FlowParser
         if (out.isEmpty() && !s.strip().toLowerCase(Locale.ROOT).startsWith("drop") && !s.isBlank())
         {
             throw error(baseCol, "no actions");
+        }
+    }
+
+    private final boolean[] vlanTags = new boolean[2];
+
+    private void trackVlan(final Action a, final String tok, final int col, final List<Action> out)
+        throws FlowParseException
+    {
+        if (a instanceof Action.PushVlan)
+        {
+            if (vlanTags[1])
+            {
+                throw error(col, tok + ": at most two VLAN headers (OFPBAC_BAD_TAG)");
+            }
+            vlanTags[1] = vlanTags[0];
+            vlanTags[0] = true;
+        }
+        else if (a instanceof Action.PopVlan)
+        {
+            vlanTags[0] = vlanTags[1];
+            vlanTags[1] = false;
+        }
+        else if (a instanceof Action.SetField && ((Action.SetField)a).field == Field.VLAN_TCI)
+        {
+            final String lower = tok.toLowerCase(Locale.ROOT);
+            if (lower.startsWith("mod_vlan_"))
+            {
+                // OpenFlow 1.1+ has no "push if needed": ovs-ofctl encodes a push_vlan first.
+                if (!vlanTags[0])
+                {
+                    if (vlanTags[1])
+                    {
+                        throw error(col, tok + ": at most two VLAN headers (OFPBAC_BAD_TAG)");
+                    }
+                    out.add(new Action.PushVlan(0x8100));
+                    vlanTags[1] = vlanTags[0];
+                    vlanTags[0] = true;
+                }
+            }
+            else if (((Action.SetField)a).mask == 0xf000 && !vlanTags[0])
+            {
+                throw error(col, tok + ": vlan_pcp needs a VLAN tag (OFPBAC_MATCH_INCONSISTENT)");
+            }
         }
     }
 
@@ -640,6 +700,11 @@ public final class FlowParser
             {
                 final long[] vm = numberMasked(val, 0x1fff, col);
                 checkVlanValue(vm[0] & vm[1], 0x1fff, col);
+                if ((vm[0] & FlowKey.VLAN_CFI) == 0)
+                {
+                    throw error(col, "invalid value for set field vlan_vid: " + val
+                        + " (needs the 0x1000 present bit; OFPBAC_BAD_SET_ARGUMENT)");
+                }
                 return new Action.SetField(Field.VLAN_TCI, 0, vm[0] & vm[1] | FlowKey.VLAN_CFI, 0,
                     vm[1] | FlowKey.VLAN_CFI, false, 0, 13);
             }

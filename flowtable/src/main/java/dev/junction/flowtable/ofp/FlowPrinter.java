@@ -499,7 +499,7 @@ public final class FlowPrinter
                 }
                 break;
         }
-        sb.append("->").append(f.canonicalName());
+        sb.append("->").append(f.setFieldName());
     }
 
     public static String portName(final int port, final boolean output)

@@ -323,7 +323,8 @@ public final class Translator
     private void setField(final Action.SetField a)
     {
         final Field f = a.field;
-        if (!f.prereq.holds(flow))
+        final boolean pcpWithoutTag = f == Field.VLAN_TCI && a.mask == 0xf000 && (flow.vlanTci(0) & FlowKey.VLAN_CFI) == 0;
+        if (!f.prereq.holds(flow) || pcpWithoutTag)
         {
             if (trace != null)
             {

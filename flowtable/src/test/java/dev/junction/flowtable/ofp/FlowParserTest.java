@@ -48,7 +48,7 @@ class FlowParserTest
     void legacyActionsBecomeOpenFlow15SetField() throws FlowParseException
     {
         final FlowRule r = parse("ip,actions=mod_nw_dst:10.0.0.9,mod_dl_src:02:00:00:00:00:01,mod_vlan_vid:5,strip_vlan");
-        assertEquals("set_field:10.0.0.9->ip_dst,set_field:02:00:00:00:00:01->eth_src,set_field:4101->vlan_vid,pop_vlan",
+        assertEquals("set_field:10.0.0.9->ip_dst,set_field:02:00:00:00:00:01->eth_src,push_vlan:0x8100,set_field:4101->vlan_vid,pop_vlan",
             FlowPrinter.actions(r.actions));
     }
 
