@@ -32,57 +32,13 @@ public enum Prereq
         }
     }
 
-    /** Does a match (value + mask) establish this prerequisite exactly? */
+    /**
+     * Does a match establish this prerequisite? As OVS's {@code mf_are_match_prereqs_ok}, only
+     * the match's values are consulted (a wildcarded field reads as zero).
+     */
     public boolean holds(final Match m)
     {
-        if (this == NONE)
-        {
-            return true;
-        }
-        if (m.mask.get(Field.DL_TYPE) != 0xffff)
-        {
-            return false;
-        }
-        final int t = (int)m.value.get(Field.DL_TYPE);
-        switch (this)
-        {
-            case ARP: return t == 0x0806 || t == 0x8035;
-            case IPV4: return t == 0x0800;
-            case IPV6: return t == 0x86dd;
-            case IP_ANY: return t == 0x0800 || t == 0x86dd;
-            default:
-                break;
-        }
-        if (m.mask.get(Field.NW_PROTO) != 0xff)
-        {
-            return false;
-        }
-        final int p = (int)m.value.get(Field.NW_PROTO);
-        final boolean ip = t == 0x0800 || t == 0x86dd;
-        final boolean notLater = notLater((int)m.value.get(Field.IP_FRAG));
-        switch (this)
-        {
-            case TCP: return ip && p == 6 && notLater;
-            case UDP: return ip && p == 17 && notLater;
-            case SCTP: return ip && p == 132 && notLater;
-            case ICMPV4: return t == 0x0800 && p == 1;
-            case ICMPV6: return t == 0x86dd && p == 58;
-            default:
-                break;
-        }
-        if (t != 0x86dd || p != 58 || m.mask.get(Field.TP_SRC) != 0xffff || m.mask.get(Field.TP_DST) != 0xffff
-            || m.value.get(Field.TP_DST) != 0)
-        {
-            return false;
-        }
-        final long type = m.value.get(Field.TP_SRC);
-        switch (this)
-        {
-            case ND: return type == 135 || type == 136;
-            case ND_SOLICIT: return type == 135;
-            case ND_ADVERT: return type == 136;
-            default: return false;
-        }
+        return holds(m.value);
     }
 
     private static boolean notLater(final int nwFrag)

@@ -345,14 +345,18 @@ public final class FlowParser
             m.clear(Field.IPV6_DST);
             m.clear(Field.IPV6_LABEL);
         }
-        final boolean l4 = Prereq.TCP.holds(m) || Prereq.UDP.holds(m) || Prereq.SCTP.holds(m)
+        // OVS's may_match: transport fields survive for these protocols whatever the fragment bits
+        // (a later-fragment match on them is then refused by checkMatchPrereqs).
+        final boolean ipExact = Prereq.IP_ANY.holds(m) && m.mask.get(Field.NW_PROTO) == 0xff;
+        final long proto = m.value.get(Field.NW_PROTO);
+        final boolean l4 = ipExact && (proto == 6 || proto == 17 || proto == 132)
             || Prereq.ICMPV4.holds(m) || Prereq.ICMPV6.holds(m);
         if (!l4)
         {
             m.clear(Field.TP_SRC);
             m.clear(Field.TP_DST);
         }
-        if (!Prereq.TCP.holds(m))
+        if (!(ipExact && proto == 6))
         {
             m.clear(Field.TCP_FLAGS);
         }
