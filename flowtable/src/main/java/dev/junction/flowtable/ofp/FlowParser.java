@@ -318,12 +318,16 @@ public final class FlowParser
      */
     private static void normalize(final Match m)
     {
-        for (final Field f : new Field[] {Field.NW_PROTO, Field.NW_TOS, Field.NW_ECN, Field.NW_TTL, Field.IP_FRAG})
+        for (final Field f : new Field[] {Field.NW_TOS, Field.NW_ECN, Field.NW_TTL, Field.IP_FRAG})
         {
             if (!Prereq.IP_ANY.holds(m))
             {
                 m.clear(f);
             }
+        }
+        if (!Prereq.IP_ANY.holds(m) && !Prereq.ARP.holds(m))
+        {
+            m.clear(Field.NW_PROTO); // arp_op shares the nw_proto bits
         }
         if (!Prereq.IPV4.holds(m) && !Prereq.ARP.holds(m))
         {
