@@ -20,8 +20,16 @@ public final class FlowTables
     private final FlowRule[][] tables = new FlowRule[N_TABLES][];
     private final List<FlowRule> all;
 
-    public FlowTables(final List<FlowRule> rules)
+    public FlowTables(final List<FlowRule> added)
     {
+        // As OVS's add-flow: a rule with the same table, priority and match replaces the earlier one.
+        final java.util.LinkedHashMap<java.util.List<Object>, FlowRule> unique = new java.util.LinkedHashMap<>();
+        for (final FlowRule r : added)
+        {
+            unique.remove(java.util.List.of(r.table, r.priority, r.match));
+            unique.put(java.util.List.of(r.table, r.priority, r.match), r);
+        }
+        final List<FlowRule> rules = new ArrayList<>(unique.values());
         final List<List<FlowRule>> byTable = new ArrayList<>();
         for (int i = 0; i < N_TABLES; i++)
         {
