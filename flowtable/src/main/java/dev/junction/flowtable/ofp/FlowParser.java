@@ -460,6 +460,10 @@ public final class FlowParser
         {
             throw error(baseCol, "no actions");
         }
+        if (!out.isEmpty() && s.toLowerCase(Locale.ROOT).matches("(.*[, ])?drop([, ].*)?"))
+        {
+            throw error(baseCol, "\"drop\" must not be accompanied by any other action or instruction");
+        }
     }
 
     private final boolean[] vlanTags = new boolean[2];
@@ -478,6 +482,10 @@ public final class FlowParser
         }
         else if (a instanceof Action.PopVlan)
         {
+            if (!vlanTags[0])
+            {
+                throw error(col, tok + " needs a VLAN tag in the match under OpenFlow 1.5 (no usable protocol)");
+            }
             vlanTags[0] = vlanTags[1];
             vlanTags[1] = false;
         }
@@ -498,9 +506,9 @@ public final class FlowParser
                     vlanTags[0] = true;
                 }
             }
-            else if (((Action.SetField)a).mask == 0xf000 && !vlanTags[0])
+            else if (!((Action.SetField)a).load && !vlanTags[0])
             {
-                throw error(col, tok + ": vlan_pcp needs a VLAN tag (OFPBAC_MATCH_INCONSISTENT)");
+                throw error(col, tok + ": needs a VLAN tag in the match (OFPBAC_MATCH_INCONSISTENT)");
             }
         }
     }
@@ -568,6 +576,7 @@ public final class FlowParser
                 return new Action.PushVlan((int)tpid);
             }
             case "dec_ttl":
+                requireIp(match, col, "dec_ttl");
                 return new Action.DecTtl();
             case "note":
                 return new Action.Note(arg == null ? "" : arg);
@@ -837,6 +846,10 @@ public final class FlowParser
         }
         checkWritable(f[0], col + arrow + 2);
         checkPrereq(f[0], match, col + arrow + 2, "load");
+        if (f[0] == Field.NW_TOS && ((v << sf[0]) & 0x03) != 0)
+        {
+            throw error(col, "load: " + arg.substring(0, arrow) + " sets ECN bits of NXM_OF_IP_TOS (OFPBAC_BAD_SET_ARGUMENT)");
+        }
         final long m = (sf[1] >= 64 ? -1L : (1L << sf[1]) - 1) << sf[0];
         return new Action.SetField(f[0], 0, v << sf[0], 0, m, true, sf[0], sf[1]);
     }

@@ -29,7 +29,7 @@ class FlowParserTest
         "reg3=0x5/0xff,metadata=0x1234,actions=move:NXM_NX_REG3[0..7]->NXM_NX_REG4[8..15],resubmit(,7)",
         "ip,nw_tos=16,nw_ecn=2,nw_ttl=9,ip_frag=later,actions=note:01.02,goto_table:9",
         "tcp,tcp_flags=+syn-ack,actions=mod_vlan_vid:5,mod_vlan_pcp:3,push_vlan:0x88a8,output:1",
-        "dl_src=02:00:00:00:00:00/ff:00:00:00:00:00,dl_type=0x88cc,actions=CONTROLLER:65535,drop",
+        "dl_src=02:00:00:00:00:00/ff:00:00:00:00:00,dl_type=0x88cc,actions=CONTROLLER:65535",
         "cookie=0x42,vlan_tci=0x1000/0x1000,actions=resubmit(2,4),resubmit:3,output:1",
     })
     void printedFlowParsesBackToTheSameRule(final String line) throws FlowParseException
@@ -85,6 +85,11 @@ class FlowParserTest
         "priority=10,ip",                          // no actions
         "ip,actions=set_field:1->nw_proto",        // read-only field
         "bogus=1,actions=drop",
+        "actions=output:1,drop",                   // drop stands alone
+        "actions=dec_ttl,output:2",                // dec_ttl needs ip/ipv6 under OpenFlow 1.5
+        "actions=strip_vlan,output:2",             // pop needs a tag in the match
+        "actions=set_field:4101->vlan_vid",        // so does set_field on vlan_vid
+        "ip,actions=load:0x3f->NXM_OF_IP_TOS[]",   // ECN bits through the TOS field
     })
     void refusedAsOvsRefusesThem(final String line)
     {

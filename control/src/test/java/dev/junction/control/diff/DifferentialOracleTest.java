@@ -1,0 +1,274 @@
+package dev.junction.control.diff;
+
+import dev.junction.control.cli.JunctionCli;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Seeded differential test: for each generated case, Open vSwitch (through {@code ovs-oracle})
+ * and {@code junction replay} get the same flows and pcaps; Junction must refuse what OVS
+ * refuses and otherwise send byte-identical packets on every port.
+ *
+ * <p>System properties: {@code junction.diff.seed} (default 0x5EED; decimal or 0x-hex),
+ * {@code junction.diff.cases} (default 300) and {@code junction.diff.only} (comma-separated case
+ * indices, to rerun just the failing ones). A failing case keeps its directory (flows, inputs,
+ * both outputs, oracle logs); a passing one is deleted.
+ */
+class DifferentialOracleTest
+{
+    static final long SEED = parseSeed(System.getProperty("junction.diff.seed", "0x5EED"));
+    static final int CASES = Integer.getInteger("junction.diff.cases", 300);
+
+    static IntStream caseIndices()
+    {
+        final String only = System.getProperty("junction.diff.only", "").trim();
+        if (!only.isEmpty())
+        {
+            return Arrays.stream(only.split(",")).map(String::trim).mapToInt(Integer::parseInt);
+        }
+        return IntStream.range(0, CASES);
+    }
+
+    @ParameterizedTest(name = "case {0}")
+    @MethodSource("caseIndices")
+    void replayMatchesOpenVswitch(final int caseIndex) throws Exception
+    {
+        final FlowCaseGenerator.FlowCase flowCase = new FlowCaseGenerator(SEED).generate(caseIndex);
+        verifyAgainstOracle(flowCase, String.format(
+            "mvn -pl control test -Dtest=DifferentialOracleTest -Djunction.diff.seed=0x%x -Djunction.diff.only=%d",
+            SEED, caseIndex));
+    }
+
+    /**
+     * Runs {@code flowCase} through the oracle and through {@code JunctionCli.execute("replay", ...)}
+     * and fails with a full report unless Junction agrees with OVS.
+     */
+    static void verifyAgainstOracle(final FlowCaseGenerator.FlowCase flowCase, final String reproduce)
+        throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.require();
+        final Path dir = Files.createTempDirectory("junction-diff-" + flowCase.name().replaceAll("[^A-Za-z0-9]+", "-"));
+        boolean passed = false;
+        try
+        {
+            final List<String> inputArgs = flowCase.writeTo(dir);
+            final Path expected = dir.resolve("expected");
+            final Path actual = dir.resolve("actual");
+            Files.createDirectories(actual);
+
+            // The oracle is a separate process: let it work while Junction runs in this JVM.
+            final OracleRunner.Running running = oracle.start(replayArgs(inputArgs, expected), dir);
+            final JunctionRun junction = runJunction(replayArgs(inputArgs, actual));
+            final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
+
+            final String failure = judge(ovs, junction, expected, actual);
+            if (failure != null)
+            {
+                fail(report(flowCase, reproduce, dir, failure, ovs, junction));
+            }
+            passed = true;
+        }
+        finally
+        {
+            if (passed)
+            {
+                deleteRecursively(dir);
+            }
+        }
+    }
+
+    /** Null when Junction agrees with OVS, else what went wrong. */
+    private static String judge(
+        final OracleRunner.Result ovs, final JunctionRun junction, final Path expected, final Path actual)
+        throws IOException
+    {
+        if (ovs.timedOut())
+        {
+            return "the oracle timed out after " + ovs.millis() + " ms";
+        }
+        if (!ovs.ok() && !ovs.refused())
+        {
+            return "the oracle itself failed (exit " + ovs.exitCode() + "), so nothing can be judged";
+        }
+        if (junction.thrown() != null)
+        {
+            return "Junction threw instead of " + (ovs.refused() ? "refusing the flows (exit != 0)" : "replaying");
+        }
+        if (ovs.refused())
+        {
+            return junction.exitCode() != 0 ? null :
+                "OVS refused the flows (oracle exit 3) but Junction accepted them (exit 0)";
+        }
+        if (junction.exitCode() != 0)
+        {
+            return "OVS accepted the flows but Junction exited " + junction.exitCode();
+        }
+        final PcapCompare.Report report = PcapCompare.compare(expected, actual);
+        return report.identical() ? null : "outputs differ\n" + report.text();
+    }
+
+    private static List<String> replayArgs(final List<String> inputArgs, final Path out)
+    {
+        final List<String> args = new ArrayList<>(inputArgs);
+        args.add("--out");
+        args.add(out.toString());
+        args.add("--ports");
+        args.add(FlowCaseGenerator.PORTS_ARG);
+        return args;
+    }
+
+    record JunctionRun(int exitCode, String output, Throwable thrown)
+    {
+    }
+
+    /**
+     * Runs the CLI in-process, teeing what it prints so the failure report can quote it. The
+     * tests run sequentially, so swapping System.out/err for the call is safe.
+     */
+    private static JunctionRun runJunction(final List<String> args)
+    {
+        final String[] argv = Stream.concat(Stream.of("replay"), args.stream()).toArray(String[]::new);
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        final PrintStream originalOut = System.out;
+        final PrintStream originalErr = System.err;
+        System.setOut(new PrintStream(new TeeStream(originalOut, captured), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new TeeStream(originalErr, captured), true, StandardCharsets.UTF_8));
+        try
+        {
+            final int exit = JunctionCli.execute(argv);
+            return new JunctionRun(exit, captured.toString(StandardCharsets.UTF_8), null);
+        }
+        catch (final Throwable ex)
+        {
+            return new JunctionRun(-1, captured.toString(StandardCharsets.UTF_8), ex);
+        }
+        finally
+        {
+            System.out.flush();
+            System.err.flush();
+            System.setOut(originalOut);
+            System.setErr(originalErr);
+        }
+    }
+
+    private static String report(
+        final FlowCaseGenerator.FlowCase flowCase,
+        final String reproduce,
+        final Path dir,
+        final String failure,
+        final OracleRunner.Result ovs,
+        final JunctionRun junction)
+    {
+        final StringBuilder s = new StringBuilder();
+        s.append("Junction disagrees with Open vSwitch: ").append(failure.strip()).append("\n\n");
+        s.append("case:      ").append(flowCase.name()).append('\n');
+        s.append("kept in:   ").append(dir).append("  (flows.txt, in-N.pcap, expected/ = OVS, actual/ = Junction)\n");
+        s.append("reproduce: ").append(reproduce).append('\n');
+        s.append("oracle:    exit ").append(ovs.exitCode()).append(", ").append(ovs.millis()).append(" ms\n");
+        s.append("junction:  exit ").append(junction.exitCode()).append('\n');
+        if (!flowCase.notes().isEmpty())
+        {
+            s.append("notes:\n");
+            flowCase.notes().forEach(n -> s.append("  ").append(n).append('\n'));
+        }
+        s.append("\nflows.txt:\n");
+        final String[] lines = flowCase.flows().split("\n");
+        for (int i = 0; i < lines.length; i++)
+        {
+            s.append(String.format("  %3d  %s%n", i + 1, lines[i]));
+        }
+        s.append("\ninputs:\n").append(flowCase.describeInputs());
+        appendQuoted(s, "oracle stdout", ovs.stdout());
+        appendQuoted(s, "oracle stderr", ovs.stderr());
+        appendQuoted(s, "junction output", junction.output());
+        if (junction.thrown() != null)
+        {
+            final StringWriter trace = new StringWriter();
+            junction.thrown().printStackTrace(new PrintWriter(trace));
+            appendQuoted(s, "junction threw", trace.toString());
+        }
+        return s.toString();
+    }
+
+    private static void appendQuoted(final StringBuilder s, final String title, final String text)
+    {
+        if (text != null && !text.isBlank())
+        {
+            s.append('\n').append(title).append(":\n");
+            text.strip().lines().limit(60).forEach(line -> s.append("  ").append(line).append('\n'));
+        }
+    }
+
+    static long parseSeed(final String text)
+    {
+        final String t = text.trim();
+        return t.startsWith("0x") || t.startsWith("0X") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseLong(t);
+    }
+
+    static void deleteRecursively(final Path dir) throws IOException
+    {
+        if (!Files.exists(dir))
+        {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir))
+        {
+            for (final Path p : paths.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Writes to two streams: the real console and the capture buffer. */
+    private static final class TeeStream extends OutputStream
+    {
+        private final OutputStream first;
+        private final OutputStream second;
+
+        TeeStream(final OutputStream first, final OutputStream second)
+        {
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        public void write(final int b) throws IOException
+        {
+            first.write(b);
+            second.write(b);
+        }
+
+        @Override
+        public void write(final byte[] b, final int off, final int len) throws IOException
+        {
+            first.write(b, off, len);
+            second.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException
+        {
+            first.flush();
+            second.flush();
+        }
+    }
+}
