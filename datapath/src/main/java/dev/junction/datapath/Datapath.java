@@ -32,7 +32,7 @@ public final class Datapath implements Translator.Ports
     private final int[] ports;
     private final PacketParser parser;
     private final Translator translator;
-    private final ActionExecutor executor = new ActionExecutor();
+    private final ActionExecutor executor;
     private final FlowKey key = new FlowKey();
     private final OdpActions actions = new OdpActions();
     private final Transmitter transmitter;
@@ -57,6 +57,7 @@ public final class Datapath implements Translator.Ports
         this.transmitter = transmitter;
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
+        this.executor = new ActionExecutor(new PacketParser(vlanLimit));
         this.translator = new Translator(this);
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];

@@ -64,7 +64,7 @@ class ActionExecutorTest
             a.add1(OdpActions.SET_IPV4_SRC, rnd.nextLong() & 0xffffffffL);
             a.add1(OdpActions.SET_IPV4_DST, rnd.nextLong() & 0xffffffffL);
             a.add1(OdpActions.SET_IPV4_TTL, rnd.nextInt(256));
-            a.add1(OdpActions.SET_IPV4_TOS, rnd.nextInt(256));
+            a.add(OdpActions.SET_IPV4_TOS, rnd.nextInt(256), 0xff);
             a.add(OdpActions.SET_TCP_PORTS, rnd.nextInt(65536), rnd.nextBoolean() ? -1 : rnd.nextInt(65536));
             a.add1(OdpActions.OUTPUT, 1);
             out.clear();

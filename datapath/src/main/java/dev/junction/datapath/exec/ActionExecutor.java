@@ -1,6 +1,8 @@
 package dev.junction.datapath.exec;
 
+import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
+import dev.junction.flowtable.PacketParser;
 import dev.junction.flowtable.xlate.OdpActions;
 
 import java.util.zip.CRC32C;
@@ -20,7 +22,19 @@ public final class ActionExecutor
     }
 
     private final CRC32C crc = new CRC32C();
+    private final PacketParser parser;
+    private final FlowKey scratch = new FlowKey();
     private long controllerPackets;
+
+    public ActionExecutor()
+    {
+        this(new PacketParser());
+    }
+
+    public ActionExecutor(final PacketParser parser)
+    {
+        this.parser = parser;
+    }
 
     public void execute(final Packet p, final OdpActions acts, final OutputSink sink)
     {
@@ -38,7 +52,7 @@ public final class ActionExecutor
                 case OdpActions.SET_ETH_DST: p.put48(p.start, acts.get(i + 1)); break;
                 case OdpActions.SET_IPV4_SRC: setIpv4Addr(p, 12, acts.get(i + 1)); break;
                 case OdpActions.SET_IPV4_DST: setIpv4Addr(p, 16, acts.get(i + 1)); break;
-                case OdpActions.SET_IPV4_TOS: setIpv4Byte(p, 1, (int)acts.get(i + 1), false); break;
+                case OdpActions.SET_IPV4_TOS: setIpv4Tos(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.SET_IPV4_TTL: setIpv4Byte(p, 8, (int)acts.get(i + 1), true); break;
                 case OdpActions.SET_IPV6: setIpv6(p, acts, i + 1); break;
                 case OdpActions.SET_TCP_PORTS: setTcpPorts(p, acts.get(i + 1), acts.get(i + 2)); break;
@@ -47,7 +61,12 @@ public final class ActionExecutor
                 case OdpActions.SET_ICMP: setIcmp(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.SET_ARP: setArp(p, acts, i + 1); break;
                 case OdpActions.SET_ND: setNd(p, acts, i + 1); break;
-                case OdpActions.CONTROLLER: controllerPackets++; break;
+                case OdpActions.CONTROLLER:
+                    controllerPackets++;
+                    // OVS's userspace action re-extracts the flow from the packet as it is now, which
+                    // recomputes the layer offsets later set actions use (visible after VLAN pushes).
+                    parser.parse(p, scratch);
+                    break;
                 default: throw new IllegalStateException("unknown datapath action " + op);
             }
             i += 1 + OdpActions.operands(op);
@@ -119,6 +138,15 @@ public final class ActionExecutor
         }
         p.put16(p.l3 + 10, Checksum.recalc32(p.u16(p.l3 + 10), old, newAddr));
         p.put32(at, newAddr);
+    }
+
+    private static void setIpv4Tos(final Packet p, final int value, final int mask)
+    {
+        if (p.l3 < 0 || !p.inBuffer(p.l3, 20))
+        {
+            return;
+        }
+        setIpv4Byte(p, 1, value | (p.u8(p.l3 + 1) & ~mask & 0xff), false);
     }
 
     private static void setIpv4Byte(final Packet p, final int off, final int value, final boolean highByte)

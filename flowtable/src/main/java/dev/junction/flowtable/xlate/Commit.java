@@ -51,9 +51,12 @@ final class Commit
                 {
                     out.add1(OdpActions.SET_IPV4_DST, Field.NW_DST.get(f));
                 }
-                if (Field.NW_TOS.get(f) != Field.NW_TOS.get(b))
+                final long tosDiff = Field.NW_TOS.get(f) ^ Field.NW_TOS.get(b);
+                if (tosDiff != 0)
                 {
-                    out.add1(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f));
+                    // Masked as OVS's set(ipv4(tos=V/M)): DSCP and ECN are set as separate subfields.
+                    final long mask = ((tosDiff & 0xfc) != 0 ? 0xfc : 0) | ((tosDiff & 0x03) != 0 ? 0x03 : 0);
+                    out.add(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f) & mask, mask);
                 }
                 if (Field.NW_TTL.get(f) != Field.NW_TTL.get(b))
                 {

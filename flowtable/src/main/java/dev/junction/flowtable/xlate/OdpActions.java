@@ -75,6 +75,7 @@ public final class OdpActions
             case CONTROLLER:
                 return 0;
             case PUSH_VLAN:
+            case SET_IPV4_TOS:
             case SET_TCP_PORTS:
             case SET_UDP_PORTS:
             case SET_SCTP_PORTS:
@@ -121,7 +122,8 @@ public final class OdpActions
                 case SET_ETH_DST: sb.append("set(eth(dst=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
                 case SET_IPV4_SRC: sb.append("set(ipv4(src=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
                 case SET_IPV4_DST: sb.append("set(ipv4(dst=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
-                case SET_IPV4_TOS: sb.append("set(ipv4(tos=0x").append(Long.toHexString(ops[i + 1])).append("))"); break;
+                case SET_IPV4_TOS: sb.append("set(ipv4(tos=0x").append(Long.toHexString(ops[i + 1])).append("/0x")
+                    .append(Long.toHexString(ops[i + 2])).append("))"); break;
                 case SET_IPV4_TTL: sb.append("set(ipv4(ttl=").append(ops[i + 1]).append("))"); break;
                 case SET_IPV6: sb.append("set(ipv6(src=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 2], ops[i + 3]))
                     .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 4], ops[i + 5]))

@@ -268,6 +268,8 @@ public final class Translator
     private void controller()
     {
         controllerCount++;
+        // The packet-in carries the packet as rewritten so far, so OVS commits first.
+        Commit.commit(flow, base, out);
         out.add(OdpActions.CONTROLLER);
     }
 
