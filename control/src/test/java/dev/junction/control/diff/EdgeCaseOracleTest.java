@@ -228,24 +228,33 @@ class EdgeCaseOracleTest
 
     private static FlowCase resubmitDepthLimit()
     {
-        // A chain of tables 1..70, entered at different depths per input port, straddles OVS's
-        // translation depth limit (64); table 80 loops on itself forever.
+        // Only a resubmit to the same or a lower table deepens OVS's recursion; past 64 of them
+        // the whole packet is dropped, outputs already translated included. Forward chains never
+        // count. Ports 1-3 enter a descending chain 63, 64 and 65 deep; port 4 sends one packet
+        // down a 100-table forward chain and one into a self-loop that outputs before recursing.
         final StringBuilder flows = new StringBuilder();
-        flows.append("table=0,in_port=1,actions=resubmit(,8)\n");
-        flows.append("table=0,in_port=2,actions=resubmit(,7)\n");
-        flows.append("table=0,in_port=3,actions=resubmit(,6)\n");
-        flows.append("table=0,in_port=4,actions=output:1,resubmit(,80)\n");
+        flows.append("table=0,priority=100,in_port=1,actions=load:1->NXM_NX_REG0[],resubmit(,63)\n");
+        flows.append("table=0,priority=100,in_port=2,actions=load:1->NXM_NX_REG0[],resubmit(,64)\n");
+        flows.append("table=0,priority=100,in_port=3,actions=load:1->NXM_NX_REG0[],resubmit(,65)\n");
+        flows.append("table=0,priority=150,in_port=4,udp,tp_src=5005,actions=resubmit(,100)\n");
+        flows.append("table=0,priority=100,in_port=4,actions=output:1,resubmit(,80)\n");
+        flows.append("table=0,priority=200,reg0=1,actions=output:1,output:2,output:3,output:4\n");
         for (int t = 1; t < 70; t++)
+        {
+            flows.append("table=").append(t).append(",actions=resubmit(,").append(t - 1).append(")\n");
+        }
+        flows.append("table=80,actions=output:2,resubmit(,80)\n");
+        for (int t = 100; t < 200; t++)
         {
             flows.append("table=").append(t).append(",actions=resubmit(,").append(t + 1).append(")\n");
         }
-        flows.append("table=70,actions=output:4,output:2\n");
-        flows.append("table=80,actions=output:2,resubmit(,80)\n");
+        flows.append("table=200,actions=output:3\n");
         return flowCase("resubmit depth limit", flows.toString(),
             input(1, eth(UNTAGGED, ETH_IPV4, udp4(IPV4[0], IPV4[1], 64, 5001, 53))),
             input(2, eth(UNTAGGED, ETH_IPV4, udp4(IPV4[0], IPV4[1], 64, 5002, 53))),
             input(3, eth(UNTAGGED, ETH_IPV4, udp4(IPV4[0], IPV4[1], 64, 5003, 53))),
-            input(4, eth(UNTAGGED, ETH_IPV4, udp4(IPV4[0], IPV4[1], 64, 5004, 53))));
+            input(4, eth(UNTAGGED, ETH_IPV4, udp4(IPV4[0], IPV4[1], 64, 5004, 53)),
+                eth(UNTAGGED, ETH_IPV4, udp4(IPV4[0], IPV4[1], 64, 5005, 53))));
     }
 
     private static FlowCase modVlanVidOnUntagged()

@@ -351,7 +351,8 @@ final class FlowCaseGenerator
 
         private void addResubmitLoop()
         {
-            // Packets of one port loop in a table until OVS's depth limit (64) gives up on them.
+            // Packets of one port loop in a table until OVS's depth limit gives up on them: only
+            // resubmits to the same or a lower table count, and the 65th drops the whole packet.
             final int port = inputPort();
             final int loopTable = 10 + random.nextInt(5);
             rules.add(String.format("table=0,priority=65000,in_port=%d,actions=output:%d,resubmit(,%d)", port, port(),
@@ -859,7 +860,7 @@ final class FlowCaseGenerator
             if (table == maxTable || pick < 9)
             {
                 // Backwards: may loop, and a loop is dropped whole once OVS hits its depth limit
-                // (64), so keep these rare or little would ever be sent.
+                // (64 same-or-lower-table resubmits), so keep these rare or little would be sent.
                 return table > 0 && chance(30) ? "resubmit(," + random.nextInt(table) + ")" : output();
             }
             final int target = table + 1 + random.nextInt(maxTable - table);
