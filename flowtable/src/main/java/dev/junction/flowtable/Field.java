@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public enum Field
 {
-    IN_PORT(FlowKey.W_IN_PORT, 32, 32, Prereq.NONE, false, Format.DEC, "in_port", "NXM_OF_IN_PORT", "OXM_OF_IN_PORT"),
+    IN_PORT(FlowKey.W_IN_PORT, 32, 32, Prereq.NONE, true, Format.DEC, "in_port", "NXM_OF_IN_PORT", "OXM_OF_IN_PORT"),
     METADATA(FlowKey.W_METADATA, 0, 64, Prereq.NONE, true, Format.HEX, "metadata", "OXM_OF_METADATA"),
     DL_DST(FlowKey.W_DL_DST_TYPE, 16, 48, Prereq.NONE, true, Format.MAC, "dl_dst", "eth_dst", "NXM_OF_ETH_DST", "OXM_OF_ETH_DST"),
     DL_SRC(FlowKey.W_DL_SRC, 16, 48, Prereq.NONE, true, Format.MAC, "dl_src", "eth_src", "NXM_OF_ETH_SRC", "OXM_OF_ETH_SRC"),

@@ -65,14 +65,15 @@ class DifferentialOracleTest
         throws Exception
     {
         final OracleRunner oracle = OracleRunner.require();
-        final Path dir = Files.createTempDirectory("junction-diff-" + flowCase.name().replaceAll("[^A-Za-z0-9]+", "-"));
+        final Path dir = Files.createTempDirectory(
+            "junction-diff-" + flowCase.name().replaceAll("[^A-Za-z0-9]+", "-") + "-");
         boolean passed = false;
         try
         {
             final List<String> inputArgs = flowCase.writeTo(dir);
             final Path expected = dir.resolve("expected");
+            // Not created here: like the oracle, replay must create --out itself.
             final Path actual = dir.resolve("actual");
-            Files.createDirectories(actual);
 
             // The oracle is a separate process: let it work while Junction runs in this JVM.
             final OracleRunner.Running running = oracle.start(replayArgs(inputArgs, expected), dir);

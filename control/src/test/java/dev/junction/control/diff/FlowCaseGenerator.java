@@ -36,6 +36,7 @@ final class FlowCaseGenerator
 {
     static final int[] SWITCH_PORTS = { 1, 2, 3, 4 };
     static final String PORTS_ARG = "1,2,3,4";
+    static final String REFUSAL_NOTE = "deliberately refused: ";
 
     /** Base timestamp of generated traffic: whole seconds fit the 32-bit pcap field. */
     private static final long BASE_NANOS = 1_700_000_000L * 1_000_000_000L;
@@ -69,17 +70,12 @@ final class FlowCaseGenerator
             for (final Input input : inputs)
             {
                 final Path pcap = dir.resolve("in-" + input.port() + ".pcap");
-                final PcapWriter writer = new PcapWriter(pcap);
-                try
+                try (PcapWriter writer = new PcapWriter(pcap))
                 {
                     for (final Packet packet : input.packets())
                     {
                         writer.write(packet.timestampNanos(), packet.frame(), 0, packet.frame().length);
                     }
-                }
-                finally
-                {
-                    writer.close();
                 }
                 args.add("--in");
                 args.add(input.port() + "=" + pcap);
@@ -106,18 +102,11 @@ final class FlowCaseGenerator
         }
     }
 
-    static final String REFUSAL_NOTE = "deliberately refused: ";
-
     private final long seed;
 
     FlowCaseGenerator(final long seed)
     {
         this.seed = seed;
-    }
-
-    long seed()
-    {
-        return seed;
     }
 
     /** The random stream of one case: independent of every other case index. */
@@ -320,7 +309,7 @@ final class FlowCaseGenerator
             {
                 addResubmitLoop();
             }
-            if (random.nextInt(100) < 8)
+            if (random.nextInt(100) < 7)
             {
                 final String bad = deliberatelyBadRule();
                 rules.add(random.nextInt(rules.size() + 1), bad);

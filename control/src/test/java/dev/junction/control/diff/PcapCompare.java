@@ -239,7 +239,12 @@ final class PcapCompare
                 boolean frameBlock = false;
                 for (final String line : Files.readAllLines(out, StandardCharsets.UTF_8))
                 {
-                    // Skip the body of the "Frame N:" block: arrival times differ and say nothing.
+                    // Skip the body of the "Frame N:" block (arrival times differ and say nothing)
+                    // and tshark's complaint about running as root.
+                    if (line.startsWith("Running as user"))
+                    {
+                        continue;
+                    }
                     if (!line.startsWith(" "))
                     {
                         frameBlock = line.startsWith("Frame ");
