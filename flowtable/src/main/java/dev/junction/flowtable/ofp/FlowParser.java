@@ -579,7 +579,14 @@ public final class FlowParser
                 requireIp(match, col, "dec_ttl");
                 return new Action.DecTtl();
             case "note":
-                return new Action.Note(arg == null ? "" : arg);
+            {
+                final String hex = arg == null ? "" : arg;
+                if (!hex.replace(".", "").matches("([0-9a-fA-F]{2})*"))
+                {
+                    throw error(argCol, "note: \"" + hex + "\" is not hex bytes (e.g. note:01.02.ab)");
+                }
+                return new Action.Note(hex);
+            }
             case "mod_dl_src":
                 return setField(Field.DL_SRC, arg, argCol, match);
             case "mod_dl_dst":
