@@ -1,6 +1,5 @@
 package dev.junction.control.cli;
 
-import dev.junction.flowtable.ofp.FlowParseException;
 import dev.junction.flowtable.ofp.FlowPrinter;
 import dev.junction.flowtable.ofp.FlowRule;
 import dev.junction.flowtable.ofp.FlowTables;
@@ -20,14 +19,9 @@ final class DumpFlowsCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        final FlowTables tables;
-        try
+        final FlowTables tables = FlowsFile.loadOrReport(flows, "junction dump-flows");
+        if (tables == null)
         {
-            tables = FlowsFile.load(flows);
-        }
-        catch (final FlowParseException ex)
-        {
-            System.err.println("junction: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
         for (final FlowRule r : tables.rules())

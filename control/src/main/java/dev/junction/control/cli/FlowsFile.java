@@ -19,4 +19,22 @@ final class FlowsFile
     {
         return new FlowTables(new FlowParser(path.toString()).parseAll(Files.readAllLines(path)));
     }
+
+    /** Loads, or prints why not (prefixed by the command's name) and returns null. */
+    static FlowTables loadOrReport(final Path path, final String command)
+    {
+        try
+        {
+            return load(path);
+        }
+        catch (final FlowParseException ex)
+        {
+            System.err.println(command + ": flows refused: " + ex.getMessage());
+        }
+        catch (final IOException ex)
+        {
+            System.err.println(command + ": cannot read " + path + ": " + ex.getMessage());
+        }
+        return null;
+    }
 }

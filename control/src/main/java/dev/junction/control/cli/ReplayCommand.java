@@ -4,7 +4,6 @@ import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
 import dev.junction.datapath.Replay;
 import dev.junction.datapath.pcap.PcapInput;
-import dev.junction.flowtable.ofp.FlowParseException;
 import dev.junction.flowtable.ofp.FlowTables;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -84,14 +83,9 @@ final class ReplayCommand implements Callable<Integer>
             System.err.println("junction replay: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        final FlowTables tables;
-        try
+        final FlowTables tables = FlowsFile.loadOrReport(flows, "junction replay");
+        if (tables == null)
         {
-            tables = FlowsFile.load(flows);
-        }
-        catch (final FlowParseException ex)
-        {
-            System.err.println("junction replay: flows refused: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out);

@@ -41,14 +41,9 @@ final class TraceCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        final FlowTables tables;
-        try
+        final FlowTables tables = FlowsFile.loadOrReport(flows, "junction trace");
+        if (tables == null)
         {
-            tables = FlowsFile.load(flows);
-        }
-        catch (final FlowParseException ex)
-        {
-            System.err.println("junction trace: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final int[] portList = java.util.Arrays.stream(ports.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
