@@ -281,6 +281,10 @@ final class FlowCaseGenerator
         private int inPort;
         private int icmpType = -1;
         private int budget;
+        // Overlapping rules of equal priority in one table have no defined winner in OVS (its
+        // classifier's subtable order decides), so each generated rule gets a priority of its own;
+        // 0 (catch-alls), 1 and 65000 (resubmit loops) and 7 (deliberately bad rules) are reserved.
+        private final java.util.Set<Integer> usedPriorities = new java.util.HashSet<>();
 
         RuleWriter(final SplittableRandom random, final List<String> notes, final int[] inputPorts)
         {
@@ -420,9 +424,16 @@ final class FlowCaseGenerator
             {
                 parts.add("table=" + t);
             }
-            if (chance(90))
+            final boolean explicit = chance(90);
+            int priority = explicit ? (chance(60) ? pick(PRIORITIES) : random.nextInt(65536)) : 32768;
+            while (priority == 0 || priority == 1 || priority == 7 || priority == 65000
+                || !usedPriorities.add(t * 65536 + priority))
             {
-                parts.add("priority=" + (chance(60) ? pick(PRIORITIES) : random.nextInt(65536)));
+                priority = 2 + random.nextInt(65534);
+            }
+            if (explicit || priority != 32768)
+            {
+                parts.add("priority=" + priority);
             }
             if (chance(20))
             {
