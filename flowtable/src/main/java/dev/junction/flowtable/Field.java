@@ -139,7 +139,7 @@ public enum Field
         }
         if (isXreg())
         {
-            return "NXM_NX_XXREG" + (ordinal() - XREG0.ordinal());
+            return "OXM_OF_PKT_REG" + (ordinal() - XREG0.ordinal());
         }
         for (final String n : names)
         {
@@ -178,9 +178,9 @@ public enum Field
         {
             return regByNumber(n.substring(n.startsWith("reg") ? 3 : 10), REG0, 16);
         }
-        if (n.startsWith("xreg"))
+        if (n.startsWith("xreg") || n.startsWith("oxm_of_pkt_reg"))
         {
-            return regByNumber(n.substring(4), XREG0, 8);
+            return regByNumber(n.substring(n.startsWith("xreg") ? 4 : 14), XREG0, 8);
         }
         return null;
     }

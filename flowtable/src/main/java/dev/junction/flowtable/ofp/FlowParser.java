@@ -1,5 +1,6 @@
 package dev.junction.flowtable.ofp;
 
+import dev.junction.flowtable.Bits128;
 import dev.junction.flowtable.Field;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Match;
@@ -791,10 +792,6 @@ public final class FlowParser
         {
             throw error(col, "unknown field " + name);
         }
-        if (f.isWide())
-        {
-            throw error(col, "128-bit field " + name + " is not supported in load/move yet");
-        }
         fieldOut[0] = f;
         final int width = nxmWidth(f, name);
         if (br < 0 || s.substring(br).equals("[]"))
@@ -846,19 +843,42 @@ public final class FlowParser
         }
         final Field[] f = new Field[1];
         final int[] sf = subfield(arg.substring(arrow + 2), col + arrow + 2, f);
-        final long v = parseUnsigned(arg.substring(0, arrow), col);
-        if (sf[1] < 64 && (v >>> sf[1]) != 0)
+        final String text = arg.substring(0, arrow);
+        final java.math.BigInteger v;
+        try
         {
-            throw error(col, "load: value " + arg.substring(0, arrow) + " does not fit in " + sf[1] + " bits");
+            v = text.startsWith("0x") || text.startsWith("0X")
+                ? new java.math.BigInteger(text.substring(2), 16) : new java.math.BigInteger(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(col, "\"" + text + "\" is not a valid number");
+        }
+        if (v.signum() < 0 || v.bitLength() > sf[1])
+        {
+            throw error(col, "load: value " + text + " does not fit in " + sf[1] + " bits");
         }
         checkWritable(f[0], col + arrow + 2);
         checkPrereq(f[0], match, col + arrow + 2, "load");
-        if (f[0] == Field.NW_TOS && ((v << sf[0]) & 0x03) != 0)
+        final long[] value = new long[2];
+        final long[] mask = new long[2];
+        Bits128.shl(v.shiftRight(64).longValue(), v.longValue(), sf[0], value);
+        Bits128.lowMask(sf[1], mask);
+        Bits128.shl(mask[0], mask[1], sf[0], mask);
+        if (!f[0].isWide())
         {
-            throw error(col, "load: " + arg.substring(0, arrow) + " sets ECN bits of NXM_OF_IP_TOS (OFPBAC_BAD_SET_ARGUMENT)");
+            // NXM widths that exceed our field (arp_op's 16 bits) or fall short of it (the 16-bit
+            // NXM_OF_IN_PORT) still mean "the whole field" when the whole NXM field is loaded.
+            final boolean wholeNxm = sf[0] == 0 && (mask[1] & f[0].allOnes()) == f[0].allOnes()
+                || f[0] == Field.IN_PORT && sf[0] == 0 && sf[1] == 16;
+            mask[1] = wholeNxm ? f[0].allOnes() : mask[1] & f[0].allOnes();
+            value[1] &= mask[1];
         }
-        final long m = (sf[1] >= 64 ? -1L : (1L << sf[1]) - 1) << sf[0];
-        return new Action.SetField(f[0], 0, v << sf[0], 0, m, true, sf[0], sf[1]);
+        if (f[0] == Field.NW_TOS && (value[1] & 0x03) != 0)
+        {
+            throw error(col, "load: " + text + " sets ECN bits of NXM_OF_IP_TOS (OFPBAC_BAD_SET_ARGUMENT)");
+        }
+        return new Action.SetField(f[0], value[0], value[1], mask[0], mask[1], true, sf[0], sf[1]);
     }
 
     private void checkWritable(final Field f, final int col) throws FlowParseException

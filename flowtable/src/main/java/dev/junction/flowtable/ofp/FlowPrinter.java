@@ -461,12 +461,7 @@ public final class FlowPrinter
             }
             return;
         }
-        if (a.load)
-        {
-            sb.append("load:").append(hashHex(a.value >>> a.ofs)).append("->").append(f.nxmName())
-                .append(range(a.ofs, a.nBits, f));
-            return;
-        }
+        // Under OpenFlow 1.5 every load is a set_field with a mask, and OVS prints it so.
         sb.append("set_field:");
         switch (f.format)
         {
@@ -499,7 +494,7 @@ public final class FlowPrinter
                 }
                 break;
         }
-        sb.append("->").append(f.setFieldName());
+        sb.append("->").append(f == Field.VLAN_TCI ? "vlan_tci" : f.setFieldName());
     }
 
     public static String portName(final int port, final boolean output)

@@ -1,5 +1,6 @@
 package dev.junction.flowtable.xlate;
 
+import dev.junction.flowtable.Bits128;
 import dev.junction.flowtable.Field;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.ofp.Action;
@@ -32,6 +33,8 @@ public final class Translator
 
     private final FlowKey flow = new FlowKey();
     private final FlowKey base = new FlowKey();
+    private final long[] scratch = new long[2];
+    private final long[] scratchMask = new long[2];
     private final Ports ports;
     private FlowTables tables;
     private OdpActions out;
@@ -364,9 +367,30 @@ public final class Translator
         {
             return;
         }
-        final long bits = a.nBits >= 64 ? -1L : (1L << a.nBits) - 1;
-        final long v = (a.src.get(flow.words) >>> a.srcOfs) & bits;
-        a.dst.setMasked(flow.words, v << a.dstOfs, bits << a.dstOfs);
+        final long[] w = flow.words;
+        final long[] v = scratch;
+        final long[] m = scratchMask;
+        // Read the source as 128 bits, cut out the range, and shift it to the destination's place.
+        if (a.src.isWide())
+        {
+            Bits128.shr(w[a.src.word], w[a.src.word + 1], a.srcOfs, v);
+        }
+        else
+        {
+            Bits128.shr(0, a.src.get(w), a.srcOfs, v);
+        }
+        Bits128.lowMask(a.nBits, m);
+        Bits128.shl(v[0] & m[0], v[1] & m[1], a.dstOfs, v);
+        Bits128.shl(m[0], m[1], a.dstOfs, m);
+        if (a.dst.isWide())
+        {
+            w[a.dst.word] = (w[a.dst.word] & ~m[0]) | v[0];
+            w[a.dst.word + 1] = (w[a.dst.word + 1] & ~m[1]) | v[1];
+        }
+        else
+        {
+            a.dst.setMasked(w, v[1], m[1]);
+        }
         if (a.dst == Field.VLAN_TCI)
         {
             fixVlanTpid();
