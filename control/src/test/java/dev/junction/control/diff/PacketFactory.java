@@ -39,7 +39,6 @@ final class PacketFactory
     static final int TCP_RST = 0x004;
     static final int TCP_PSH = 0x008;
     static final int TCP_ACK = 0x010;
-    static final int TCP_URG = 0x020;
 
     static final byte[][] MACS =
     {
