@@ -90,7 +90,8 @@ public final class FlowParser
             {
                 switch (name)
                 {
-                    case "table": table = (int)number(val, 0, 254, valCol); break;
+                    // As ovs-ofctl, table=255 ("all tables") adds to table 0.
+                    case "table": table = (int)number(val, 0, 255, valCol) % 255; break;
                     case "priority": priority = (int)number(val, 0, 65535, valCol); break;
                     case "cookie": cookie = parseUnsigned(val, valCol); break;
                     case "idle_timeout": idle = (int)number(val, 0, 65535, valCol); break;
@@ -166,19 +167,16 @@ public final class FlowParser
                 {
                     vlan.add(new int[] {0, 0xffff});
                 }
-                else if (v > 4095)
-                {
-                    throw error(valCol, "dl_vlan " + v + " out of range 0..4095");
-                }
                 else
                 {
-                    vlan.add(new int[] {FlowKey.VLAN_CFI | (int)v, 0x1fff});
+                    // ovs-ofctl keeps the low 12 bits (dl_vlan=4096 means 0).
+                    vlan.add(new int[] {FlowKey.VLAN_CFI | (int)(v & 0xfff), 0x1fff});
                 }
                 return;
             }
             case "dl_vlan_pcp":
             {
-                final long v = number(val, 0, 7, valCol);
+                final long v = number(val, 0, 255, valCol) & 7; // ovs-ofctl keeps the low 3 bits
                 vlan.add(new int[] {FlowKey.VLAN_CFI | (int)(v << 13), 0xf000});
                 return;
             }
@@ -951,7 +949,7 @@ public final class FlowParser
             default: break;
         }
         final long p = number(s, 0, 0xffffffffL, col);
-        if (p == 0 || p >= Action.OFPP_MAX)
+        if (p >= Action.OFPP_MAX)
         {
             throw error(col, s + ": invalid port number");
         }
