@@ -43,6 +43,8 @@ public final class Datapath implements Translator.Ports
     private final long[] txPackets;
     private final long[] txBytes;
     private int outputsThisPacket;
+    /** Bound once: a method reference per packet would be an allocation on the packet path. */
+    private final ActionExecutor.OutputSink sink = this::send;
 
     public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter)
     {
@@ -93,7 +95,7 @@ public final class Datapath implements Translator.Ports
         }
         outputsThisPacket = 0;
         final long controllerBefore = executor.controllerPackets();
-        executor.execute(p, actions, this::send);
+        executor.execute(p, actions, sink);
         if (executor.controllerPackets() != controllerBefore)
         {
             drops[DropReason.CONTROLLER.ordinal()]++;

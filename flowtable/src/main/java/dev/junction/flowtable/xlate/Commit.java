@@ -56,7 +56,7 @@ final class Commit
                 {
                     // Masked as OVS's set(ipv4(tos=V/M)): DSCP and ECN are set as separate subfields.
                     final long mask = ((tosDiff & 0xfc) != 0 ? 0xfc : 0) | ((tosDiff & 0x03) != 0 ? 0x03 : 0);
-                    out.add(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f) & mask, mask);
+                    out.add2(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f) & mask, mask);
                 }
                 if (Field.NW_TTL.get(f) != Field.NW_TTL.get(b))
                 {
@@ -137,7 +137,7 @@ final class Commit
         final boolean dst = fd != Field.TP_DST.get(base.words);
         if (src || dst)
         {
-            out.add(op, src ? fs : -1, dst ? fd : -1);
+            out.add2(op, src ? fs : -1, dst ? fd : -1);
         }
     }
 
@@ -153,7 +153,7 @@ final class Commit
         final long c = Field.TP_DST.get(flow.words);
         if (t != Field.TP_SRC.get(base.words) || c != Field.TP_DST.get(base.words))
         {
-            out.add(OdpActions.SET_ICMP, t & 0xff, c & 0xff);
+            out.add2(OdpActions.SET_ICMP, t & 0xff, c & 0xff);
         }
     }
 
@@ -165,32 +165,36 @@ final class Commit
         {
             return;
         }
-        final long[] fq = {fw >>> 32, fw & 0xffffffffL};
-        final long[] bq = {bw >>> 32, bw & 0xffffffffL};
-        int fn = count(fq);
-        int bn = count(bq);
+        int fn = count(fw);
+        int bn = count(bw);
         // Keep the common inner tags; pop the rest of the packet's, push the rest of the flow's.
         for (fn--, bn--; fn >= 0 && bn >= 0; fn--, bn--)
         {
-            if (fq[fn] != bq[bn])
+            if (tag(fw, fn) != tag(bw, bn))
             {
                 break;
             }
         }
         for (; bn >= 0; bn--)
         {
-            out.add(OdpActions.POP_VLAN);
+            out.add0(OdpActions.POP_VLAN);
         }
         for (; fn >= 0; fn--)
         {
-            out.add(OdpActions.PUSH_VLAN, fq[fn] >>> 16, fq[fn] & 0xffff);
+            out.add2(OdpActions.PUSH_VLAN, tag(fw, fn) >>> 16, tag(fw, fn) & 0xffff);
         }
     }
 
-    private static int count(final long[] q)
+    /** Tag i (0 outer, 1 inner) of the VLAN word: TPID in the high 16 bits, TCI in the low 16. */
+    private static long tag(final long vlanWord, final int i)
+    {
+        return i == 0 ? vlanWord >>> 32 : vlanWord & 0xffffffffL;
+    }
+
+    private static int count(final long vlanWord)
     {
         int n = 0;
-        while (n < 2 && (q[n] & FlowKey.VLAN_CFI) != 0)
+        while (n < 2 && (tag(vlanWord, n) & FlowKey.VLAN_CFI) != 0)
         {
             n++;
         }

@@ -60,6 +60,20 @@ public final class OdpActions
         }
     }
 
+    public void add0(final int op)
+    {
+        ensure(1);
+        ops[size++] = op;
+    }
+
+    public void add2(final int op, final long a, final long b)
+    {
+        ensure(3);
+        ops[size++] = op;
+        ops[size++] = a;
+        ops[size++] = b;
+    }
+
     public void add1(final int op, final long a)
     {
         ensure(2);

@@ -273,7 +273,7 @@ public final class Translator
         controllerCount++;
         // The packet-in carries the packet as rewritten so far, so OVS commits first.
         Commit.commit(flow, base, out);
-        out.add(OdpActions.CONTROLLER);
+        out.add0(OdpActions.CONTROLLER);
     }
 
     private void emitOutput(final int port)
