@@ -64,8 +64,8 @@ class ActionExecutorTest
             a.add1(OdpActions.SET_IPV4_SRC, rnd.nextLong() & 0xffffffffL);
             a.add1(OdpActions.SET_IPV4_DST, rnd.nextLong() & 0xffffffffL);
             a.add1(OdpActions.SET_IPV4_TTL, rnd.nextInt(256));
-            a.add(OdpActions.SET_IPV4_TOS, rnd.nextInt(256), 0xff);
-            a.add(OdpActions.SET_TCP_PORTS, rnd.nextInt(65536), rnd.nextBoolean() ? -1 : rnd.nextInt(65536));
+            a.add2(OdpActions.SET_IPV4_TOS, rnd.nextInt(256), 0xff);
+            a.add2(OdpActions.SET_TCP_PORTS, rnd.nextInt(65536), rnd.nextBoolean() ? -1 : rnd.nextInt(65536));
             a.add1(OdpActions.OUTPUT, 1);
             out.clear();
             exec.execute(p, a, (port, pkt) -> out.add(java.util.Arrays.copyOfRange(pkt.buf, pkt.start, pkt.end())));
@@ -88,9 +88,9 @@ class ActionExecutorTest
         final Packet p = new Packet(128);
         p.wrap(frame, 0, frame.length);
         final OdpActions a = new OdpActions();
-        a.add(OdpActions.PUSH_VLAN, tpid, 0x1000 | 0x2005);
+        a.add2(OdpActions.PUSH_VLAN, tpid, 0x1000 | 0x2005);
         a.add1(OdpActions.OUTPUT, 1);
-        a.add(OdpActions.POP_VLAN);
+        a.add0(OdpActions.POP_VLAN);
         a.add1(OdpActions.OUTPUT, 2);
         final List<String> out = new ArrayList<>();
         new ActionExecutor().execute(p, a, (port, pkt) -> out.add(HexFormat.of().formatHex(pkt.buf, pkt.start, pkt.end())));

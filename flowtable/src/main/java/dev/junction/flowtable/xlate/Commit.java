@@ -79,9 +79,15 @@ final class Commit
                 changed |= Field.NW_TTL.get(f) != Field.NW_TTL.get(b) ? 16 : 0;
                 if (changed != 0)
                 {
-                    out.add(OdpActions.SET_IPV6, changed, f[FlowKey.W_IPV6_SRC], f[FlowKey.W_IPV6_SRC + 1],
-                        f[FlowKey.W_IPV6_DST], f[FlowKey.W_IPV6_DST + 1], Field.NW_TOS.get(f),
-                        Field.IPV6_LABEL.get(f), Field.NW_TTL.get(f));
+                    out.add0(OdpActions.SET_IPV6);
+                    out.operand(changed);
+                    out.operand(f[FlowKey.W_IPV6_SRC]);
+                    out.operand(f[FlowKey.W_IPV6_SRC + 1]);
+                    out.operand(f[FlowKey.W_IPV6_DST]);
+                    out.operand(f[FlowKey.W_IPV6_DST + 1]);
+                    out.operand(Field.NW_TOS.get(f));
+                    out.operand(Field.IPV6_LABEL.get(f));
+                    out.operand(Field.NW_TTL.get(f));
                 }
                 if (base.nwProto() == 58)
                 {
@@ -91,8 +97,11 @@ final class Commit
                     final boolean tll = f[FlowKey.W_ARP_THA] != b[FlowKey.W_ARP_THA];
                     if (target || sll || tll)
                     {
-                        out.add(OdpActions.SET_ND, f[FlowKey.W_ND_TARGET], f[FlowKey.W_ND_TARGET + 1],
-                            sll ? Field.ARP_SHA.get(f) : -1, tll ? Field.ARP_THA.get(f) : -1);
+                        out.add0(OdpActions.SET_ND);
+                        out.operand(f[FlowKey.W_ND_TARGET]);
+                        out.operand(f[FlowKey.W_ND_TARGET + 1]);
+                        out.operand(sll ? Field.ARP_SHA.get(f) : -1);
+                        out.operand(tll ? Field.ARP_THA.get(f) : -1);
                     }
                 }
                 break;
@@ -106,9 +115,12 @@ final class Commit
                 final boolean tpa = Field.ARP_TPA.get(f) != Field.ARP_TPA.get(b);
                 if (op || sha || spa || tha || tpa)
                 {
-                    out.add(OdpActions.SET_ARP, op ? Field.ARP_OP.get(f) : -1, sha ? Field.ARP_SHA.get(f) : -1,
-                        spa ? Field.ARP_SPA.get(f) : -1, tha ? Field.ARP_THA.get(f) : -1,
-                        tpa ? Field.ARP_TPA.get(f) : -1);
+                    out.add0(OdpActions.SET_ARP);
+                    out.operand(op ? Field.ARP_OP.get(f) : -1);
+                    out.operand(sha ? Field.ARP_SHA.get(f) : -1);
+                    out.operand(spa ? Field.ARP_SPA.get(f) : -1);
+                    out.operand(tha ? Field.ARP_THA.get(f) : -1);
+                    out.operand(tpa ? Field.ARP_TPA.get(f) : -1);
                 }
                 break;
             }

@@ -50,20 +50,16 @@ public final class OdpActions
         return ops[i];
     }
 
-    public void add(final int op, final long... args)
-    {
-        ensure(1 + args.length);
-        ops[size++] = op;
-        for (final long a : args)
-        {
-            ops[size++] = a;
-        }
-    }
-
+    /** Appends an opcode and reserves room for its {@link #operands(int)}, added with {@link #operand}. */
     public void add0(final int op)
     {
-        ensure(1);
+        ensure(1 + operands(op));
         ops[size++] = op;
+    }
+
+    public void operand(final long value)
+    {
+        ops[size++] = value;
     }
 
     public void add2(final int op, final long a, final long b)
