@@ -1,5 +1,10 @@
 package dev.junction.datapath;
 
+import dev.junction.datapath.cache.CacheConfig;
+import dev.junction.datapath.cache.ExactMatchCache;
+import dev.junction.datapath.cache.Megaflow;
+import dev.junction.datapath.cache.MegaflowCache;
+import dev.junction.datapath.cache.MegaflowStats;
 import dev.junction.datapath.exec.ActionExecutor;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
@@ -13,9 +18,11 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The per-packet path of the foundation: parse, translate through the current flow-table
- * version, execute, hand outputs to ports. One instance per worker thread; the table version is
- * read through an atomic reference so a new version can be published without locks.
+ * The per-packet path of one worker: parse, exact-match cache, megaflow cache, and on a miss an
+ * upcall that translates through the current flow-table version and installs a megaflow; then
+ * execute and hand outputs to ports. One instance per worker thread, owning its caches as an OVS
+ * PMD thread does. The table version is read through an atomic reference so a new version can be
+ * published without locks; the worker revalidates its megaflows against it before the next packet.
  */
 public final class Datapath implements Translator.Ports
 {
@@ -45,6 +52,21 @@ public final class Datapath implements Translator.Ports
     private int outputsThisPacket;
     /** Bound once: a method reference per packet would be an allocation on the packet path. */
     private final ActionExecutor.OutputSink sink = this::send;
+    private final CacheConfig cacheConfig;
+    private final ExactMatchCache emc;
+    private final MegaflowCache megaflows;
+    private final OdpActions revalidateActions = new OdpActions();
+    private final java.util.function.LongSupplier nanoClock;
+    private FlowTables revalidatedFor;
+    private long now;
+    private long lastHousekeeping;
+    private int clockCountdown;
+    private long emcHits;
+    private long megaflowHits;
+    private long upcalls;
+    private long slowPathPackets;
+    private long expired;
+    private long revalidatedAway;
 
     public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter)
     {
@@ -54,6 +76,19 @@ public final class Datapath implements Translator.Ports
     public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter, final int mtu,
         final int vlanLimit)
     {
+        this(tables, ports, transmitter, mtu, vlanLimit, CacheConfig.DEFAULTS, System::nanoTime);
+    }
+
+    public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter, final int mtu,
+        final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
+    {
+        this.cacheConfig = cacheConfig;
+        this.nanoClock = nanoClock;
+        this.emc = new ExactMatchCache(cacheConfig.enabled ? cacheConfig.emcEntries : 0, cacheConfig.emcInsertInvProb);
+        this.megaflows = new MegaflowCache(cacheConfig.megaflowLimit);
+        this.revalidatedFor = tables;
+        this.now = nanoClock.getAsLong();
+        this.lastHousekeeping = now;
         this.tables = new AtomicReference<>(tables);
         this.ports = Arrays.stream(ports).distinct().sorted().toArray();
         this.transmitter = transmitter;
@@ -88,14 +123,70 @@ public final class Datapath implements Translator.Ports
         packetsIn++;
         bytesIn += p.length;
         parser.parse(p, key);
-        if (!translator.translate(tables.get(), key, p.length, actions, trace))
+        tick();
+        final FlowTables t = tables.get();
+        if (t != revalidatedFor)
         {
-            drops[DropReason.XLATE_ERROR.ordinal()]++;
-            return;
+            revalidate(t);
+        }
+        Megaflow mf = null;
+        long hash = 0;
+        final boolean cached = cacheConfig.enabled && trace == null;
+        if (cached)
+        {
+            hash = ExactMatchCache.hash(key.words);
+            mf = emc.lookup(key.words, hash);
+            if (mf != null)
+            {
+                emcHits++;
+            }
+            else
+            {
+                mf = megaflows.lookup(key.words);
+                if (mf != null)
+                {
+                    megaflowHits++;
+                    emc.maybeInsert(key.words, hash, mf);
+                }
+            }
+        }
+        final OdpActions toRun;
+        if (mf != null && !mf.slow())
+        {
+            mf.hit(p.length, tcpFlags(), now);
+            toRun = mf.actions();
+        }
+        else
+        {
+            if (mf != null)
+            {
+                mf.hit(p.length, tcpFlags(), now);
+                slowPathPackets++;
+            }
+            else
+            {
+                upcalls++;
+            }
+            if (!translator.translate(t, key, p.length, actions, trace))
+            {
+                drops[DropReason.XLATE_ERROR.ordinal()]++;
+                return;
+            }
+            if (cached && mf == null)
+            {
+                // The upcall's own packet was counted by translation, as OVS counts it.
+                final Megaflow installed = megaflows.install(key, p.length, translator.wildcards().words, actions,
+                    translator.slow(), translator.visitedRules(), now);
+                if (installed != null)
+                {
+                    emc.maybeInsert(key.words, hash, installed);
+                }
+            }
+            toRun = actions;
         }
         outputsThisPacket = 0;
         final long controllerBefore = executor.controllerPackets();
-        executor.execute(p, actions, sink);
+        executor.execute(p, toRun, sink);
         if (executor.controllerPackets() != controllerBefore)
         {
             drops[DropReason.CONTROLLER.ordinal()]++;
@@ -104,6 +195,118 @@ public final class Datapath implements Translator.Ports
         {
             drops[DropReason.NO_OUTPUT.ordinal()]++;
         }
+    }
+
+    private int tcpFlags()
+    {
+        return key.nwProto() == 6 ? (int)(key.words[FlowKey.W_TP] >>> 16) & 0xfff : 0;
+    }
+
+    /** Reads the clock every 32 packets (a clock read per packet would cost more than an EMC hit). */
+    private void tick()
+    {
+        if (--clockCountdown > 0)
+        {
+            return;
+        }
+        clockCountdown = 32;
+        now = nanoClock.getAsLong();
+        if (now - lastHousekeeping >= 1_000_000_000L)
+        {
+            lastHousekeeping = now;
+            housekeeping();
+        }
+    }
+
+    /** Once a second: expire idle megaflows (pushing their statistics first) and re-rank subtables. */
+    private void housekeeping()
+    {
+        final long maxIdle = cacheConfig.maxIdleMillis * 1_000_000L;
+        for (final Megaflow mf : megaflows.snapshot())
+        {
+            if (now - mf.usedNanos() >= maxIdle)
+            {
+                MegaflowStats.push(mf);
+                megaflows.remove(mf);
+                expired++;
+            }
+        }
+        megaflows.rank();
+    }
+
+    /**
+     * Brings every megaflow in line with a new table version, as OVS's revalidators do after a
+     * flow-table change: statistics go to the rules of the old version, then each megaflow is
+     * translated again from the packet that created it; an unchanged mask keeps the megaflow
+     * (with possibly new actions), anything else removes it.
+     */
+    private void revalidate(final FlowTables next)
+    {
+        revalidatedFor = next;
+        translator.accounting(false);
+        try
+        {
+            for (final Megaflow mf : megaflows.snapshot())
+            {
+                MegaflowStats.push(mf);
+                final boolean ok = translator.translate(next, MegaflowStats.upcallKey(mf), 0, revalidateActions, null);
+                if (!ok || translator.slow() != mf.slow()
+                    || !java.util.Arrays.equals(translator.wildcards().words, mf.mask()))
+                {
+                    megaflows.remove(mf);
+                    revalidatedAway++;
+                }
+                else
+                {
+                    MegaflowStats.retarget(mf, revalidateActions, translator.visitedRules());
+                }
+            }
+        }
+        finally
+        {
+            translator.accounting(true);
+        }
+    }
+
+    /** Pushes every megaflow's statistics to its rules (before dump-flows). */
+    public void pushStats()
+    {
+        megaflows.forEach(MegaflowStats::push);
+    }
+
+    public MegaflowCache megaflows()
+    {
+        return megaflows;
+    }
+
+    public long emcHits()
+    {
+        return emcHits;
+    }
+
+    public long megaflowHits()
+    {
+        return megaflowHits;
+    }
+
+    public long upcalls()
+    {
+        return upcalls;
+    }
+
+    public long slowPathPackets()
+    {
+        return slowPathPackets;
+    }
+
+    public long expiredMegaflows()
+    {
+        return expired;
+    }
+
+    public long revalidatedAway()
+    {
+        return revalidatedAway;
     }
 
     private void send(final int port, final Packet p)

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class Replay
 {
-    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap|flow-stats\\.txt");
+    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap|flow-stats\\.txt|megaflows\\.txt");
 
     private final FlowTables tables;
     private final List<PcapInput> inputs;
@@ -83,8 +83,20 @@ public final class Replay
                 w.close();
             }
         }
+        dp.pushStats();
         writeFlowStats();
+        writeMegaflows(dp);
         return dp;
+    }
+
+    /** {@code DIR/megaflows.txt}: the datapath's megaflows in dpctl/dump-flows form, sorted as the oracle sorts them. */
+    private void writeMegaflows(final Datapath dp) throws IOException
+    {
+        final long now = System.nanoTime();
+        final java.util.List<String> lines = new java.util.ArrayList<>();
+        dp.megaflows().forEach(mf -> lines.add(dev.junction.datapath.cache.MegaflowPrinter.format(mf, now)));
+        java.util.Collections.sort(lines);
+        Files.writeString(outDir.resolve("megaflows.txt"), lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
     }
 
     /** {@code DIR/flow-stats.txt}: per-rule counters in {@code dump-flows} form, as the oracle writes. */

@@ -116,6 +116,8 @@ final class TraceCommand implements Callable<Integer>
         System.out.println();
         System.out.print(text);
         System.out.println();
+        System.out.println("Megaflow: " + dev.junction.datapath.cache.MegaflowPrinter.formatMatch(key.words,
+            t.wildcards().words) + (t.slow() ? " (slow path: every packet is translated)" : ""));
         System.out.println("Datapath actions: " + acts.describe());
         return 0;
     }

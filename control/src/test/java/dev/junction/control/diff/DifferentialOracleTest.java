@@ -123,7 +123,56 @@ class DifferentialOracleTest
             return "OVS accepted the flows but Junction exited " + junction.exitCode();
         }
         final PcapCompare.Report report = PcapCompare.compare(expected, actual);
-        return report.identical() ? null : "outputs differ\n" + report.text();
+        if (!report.identical())
+        {
+            return "outputs differ\n" + report.text();
+        }
+        // Megaflows: counted against OVS's for the same trace; judged over the whole suite (below).
+        final long ours = megaflowCount(actual.resolve("megaflows.txt"));
+        final long theirs = megaflowCount(expected.resolve("megaflows.txt"));
+        MEGAFLOWS_OURS.addAndGet(ours);
+        MEGAFLOWS_OVS.addAndGet(theirs);
+        if (ours > theirs)
+        {
+            SURPLUS.add(expected.getParent().getFileName() + ": " + ours + " vs " + theirs);
+        }
+        return null;
+    }
+
+    static final java.util.List<String> SURPLUS = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    static final java.util.concurrent.atomic.AtomicLong MEGAFLOWS_OURS = new java.util.concurrent.atomic.AtomicLong();
+    static final java.util.concurrent.atomic.AtomicLong MEGAFLOWS_OVS = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Over the suite Junction must not install more megaflows than OVS. Per trace a few cases
+     * still exceed OVS by one or two (known gap: OVS gives a VLAN-tagged frame without an
+     * Ethertype an "encap()" megaflow that also covers other inner types); they are listed.
+     */
+    @org.junit.jupiter.api.AfterAll
+    static void megaflowsNoMoreThanOvs()
+    {
+        if (MEGAFLOWS_OVS.get() == 0)
+        {
+            return;
+        }
+        System.out.printf("megaflows over the differential suite: Junction %d, OVS %d, ratio %.3f; "
+            + "traces where Junction installed more: %d %s%n", MEGAFLOWS_OURS.get(), MEGAFLOWS_OVS.get(),
+            (double)MEGAFLOWS_OURS.get() / MEGAFLOWS_OVS.get(), SURPLUS.size(), SURPLUS);
+        org.junit.jupiter.api.Assertions.assertTrue(MEGAFLOWS_OURS.get() <= MEGAFLOWS_OVS.get(),
+            "Junction installed more megaflows than OVS over the suite: " + MEGAFLOWS_OURS + " > " + MEGAFLOWS_OVS);
+    }
+
+    private static long megaflowCount(final Path file) throws IOException
+    {
+        if (!Files.exists(file))
+        {
+            throw new IOException(file + " missing: replay must write the datapath's megaflows");
+        }
+        try (var lines = Files.lines(file))
+        {
+            return lines.filter(l -> l.startsWith("recirc_id(")).count();
+        }
     }
 
     private static List<String> replayArgs(final List<String> inputArgs, final Path out)

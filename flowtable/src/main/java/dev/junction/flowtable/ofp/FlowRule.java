@@ -39,4 +39,11 @@ public final class FlowRule
         packets++;
         bytes += packetBytes;
     }
+
+    /** Adds statistics a megaflow gathered for packets that did not come through translation. */
+    public void credit(final long nPackets, final long nBytes)
+    {
+        packets += nPackets;
+        bytes += nBytes;
+    }
 }

@@ -1,6 +1,7 @@
 package dev.junction.flowtable.ofp;
 
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.cls.Classifier;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,15 +10,16 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * An immutable version of the OpenFlow tables 0..254. Each table's rules are sorted by
- * descending priority (ties: file order), so a lookup returns the first match. Publishing a new
- * version is a reference swap; readers never lock.
+ * An immutable version of the OpenFlow tables 0..254, each a {@link Classifier}. Publishing a
+ * new version is a reference swap; readers never lock. A priority-ordered rule list per table is
+ * kept too, as the reference the classifier is tested against and for {@code dump-flows}.
  */
 public final class FlowTables
 {
     public static final int N_TABLES = 255;
 
     private final FlowRule[][] tables = new FlowRule[N_TABLES][];
+    private final Classifier[] classifiers = new Classifier[N_TABLES];
     private final List<FlowRule> all;
 
     public FlowTables(final List<FlowRule> added)
@@ -39,6 +41,13 @@ public final class FlowTables
         {
             byTable.get(r.table).add(r);
         }
+        for (int i = 0; i < N_TABLES; i++)
+        {
+            if (!byTable.get(i).isEmpty())
+            {
+                classifiers[i] = new Classifier(byTable.get(i));
+            }
+        }
         final Comparator<FlowRule> order = Comparator.comparingInt((FlowRule r) -> -r.priority);
         for (int i = 0; i < N_TABLES; i++)
         {
@@ -51,8 +60,24 @@ public final class FlowTables
         all = Collections.unmodifiableList(sorted);
     }
 
-    /** Highest-priority rule of {@code table} matching {@code key}, or null (table miss). */
-    public FlowRule lookup(final int table, final FlowKey key)
+    /**
+     * Highest-priority rule of {@code table} matching {@code key}, or null (table miss), adding
+     * the bits the lookup examined to the megaflow mask {@code wc}.
+     */
+    public FlowRule lookup(final int table, final FlowKey key, final long[] wc, final Classifier.Context ctx)
+    {
+        final Classifier c = classifiers[table];
+        return c == null ? null : c.lookup(key, wc, ctx);
+    }
+
+    /** The classifier of {@code table}, or null when the table is empty. */
+    public Classifier classifier(final int table)
+    {
+        return classifiers[table];
+    }
+
+    /** Reference lookup by a priority-ordered scan: the semantics the classifier must keep. */
+    public FlowRule lookupLinear(final int table, final FlowKey key)
     {
         for (final FlowRule r : tables[table])
         {

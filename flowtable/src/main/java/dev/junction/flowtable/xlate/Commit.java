@@ -14,8 +14,14 @@ final class Commit
     {
     }
 
-    static void commit(final FlowKey flow, final FlowKey base, final OdpActions out)
+    /**
+     * Commits; returns true when a rewrite was one OVS slow-paths (ARP, ND or ICMP fields), so
+     * the megaflow must send every packet back to translation. Popping a tag the packet had makes
+     * the megaflow match that tag exactly ({@code wc}).
+     */
+    static boolean commit(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
     {
+        boolean slow = false;
         final long[] f = flow.words;
         final long[] b = base.words;
         if (f[FlowKey.W_DL_SRC] != b[FlowKey.W_DL_SRC])
@@ -28,16 +34,18 @@ final class Commit
         }
         if (flow.nwProto() != 0)
         {
-            commitNetwork(flow, base, out);
+            slow = commitNetwork(flow, base, out);
             commitTransport(flow, base, out);
         }
-        commitIcmp(flow, base, out);
-        commitVlan(flow, base, out);
+        slow |= commitIcmp(flow, base, out);
+        commitVlan(flow, base, out, wc);
         base.copyFrom(flow);
+        return slow;
     }
 
-    private static void commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out)
+    private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out)
     {
+        boolean slow = false;
         final long[] f = flow.words;
         final long[] b = base.words;
         switch (base.dlType())
@@ -102,6 +110,7 @@ final class Commit
                         out.operand(f[FlowKey.W_ND_TARGET + 1]);
                         out.operand(sll ? Field.ARP_SHA.get(f) : -1);
                         out.operand(tll ? Field.ARP_THA.get(f) : -1);
+                        slow = true;
                     }
                 }
                 break;
@@ -121,12 +130,14 @@ final class Commit
                     out.operand(spa ? Field.ARP_SPA.get(f) : -1);
                     out.operand(tha ? Field.ARP_THA.get(f) : -1);
                     out.operand(tpa ? Field.ARP_TPA.get(f) : -1);
+                    slow = true;
                 }
                 break;
             }
             default:
                 break;
         }
+        return slow;
     }
 
     private static void commitTransport(final FlowKey flow, final FlowKey base, final OdpActions out)
@@ -153,23 +164,25 @@ final class Commit
         }
     }
 
-    private static void commitIcmp(final FlowKey flow, final FlowKey base, final OdpActions out)
+    private static boolean commitIcmp(final FlowKey flow, final FlowKey base, final OdpActions out)
     {
         final boolean icmp4 = flow.isIpv4() && flow.nwProto() == 1;
         final boolean icmp6 = flow.isIpv6() && flow.nwProto() == 58;
         if (!icmp4 && !icmp6)
         {
-            return;
+            return false;
         }
         final long t = Field.TP_SRC.get(flow.words);
         final long c = Field.TP_DST.get(flow.words);
         if (t != Field.TP_SRC.get(base.words) || c != Field.TP_DST.get(base.words))
         {
             out.add2(OdpActions.SET_ICMP, t & 0xff, c & 0xff);
+            return true;
         }
+        return false;
     }
 
-    private static void commitVlan(final FlowKey flow, final FlowKey base, final OdpActions out)
+    private static void commitVlan(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
     {
         final long fw = flow.words[FlowKey.W_VLAN];
         final long bw = base.words[FlowKey.W_VLAN];
@@ -190,6 +203,7 @@ final class Commit
         for (; bn >= 0; bn--)
         {
             out.add0(OdpActions.POP_VLAN);
+            wc[FlowKey.W_VLAN] |= bn == 0 ? 0xffff_ffffL << 32 : 0xffff_ffffL;
         }
         for (; fn >= 0; fn--)
         {

@@ -40,6 +40,20 @@ public final class OdpActions
         size = 0;
     }
 
+    /** Makes this a copy of {@code other} (a megaflow keeps the actions its translation produced). */
+    public void copyFrom(final OdpActions other)
+    {
+        size = 0;
+        ensure(other.size);
+        System.arraycopy(other.ops, 0, ops, 0, other.size);
+        size = other.size;
+    }
+
+    public boolean sameAs(final OdpActions other)
+    {
+        return size == other.size && Arrays.equals(ops, 0, size, other.ops, 0, size);
+    }
+
     public int size()
     {
         return size;

@@ -3,6 +3,7 @@ package dev.junction.flowtable.xlate;
 import dev.junction.flowtable.Bits128;
 import dev.junction.flowtable.Field;
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.cls.Classifier;
 import dev.junction.flowtable.ofp.Action;
 import dev.junction.flowtable.ofp.FlowRule;
 import dev.junction.flowtable.ofp.FlowTables;
@@ -14,6 +15,10 @@ import java.util.List;
  * semantics of OVS's {@code ofproto-dpif-xlate}: actions change a working copy of the flow,
  * and the differences to what the packet currently is are committed as set/push/pop actions
  * just before each output (so each output sees the rewrites made before it).
+ *
+ * <p>Translation also yields the megaflow: {@link #wildcards()} is the mask of every key bit a
+ * lookup or action examined, finished as OVS finishes it, and {@link #slow()} tells whether the
+ * datapath must come back here for every packet (OVS's slow path: ARP, ND and ICMP rewrites).
  *
  * <p>Not thread-safe: one translator per worker.
  */
@@ -33,6 +38,8 @@ public final class Translator
 
     private final FlowKey flow = new FlowKey();
     private final FlowKey base = new FlowKey();
+    private final FlowKey wc = new FlowKey();
+    private final Classifier.Context classifierContext = new Classifier.Context();
     private final long[] scratch = new long[2];
     private final long[] scratchMask = new long[2];
     private final Ports ports;
@@ -46,6 +53,10 @@ public final class Translator
     private boolean error;
     private String errorReason;
     private int controllerCount;
+    private FlowRule[] visited = new FlowRule[16];
+    private int visitedCount;
+    private boolean accounting = true;
+    private boolean slow;
 
     public Translator(final Ports ports)
     {
@@ -72,7 +83,11 @@ public final class Translator
         error = false;
         errorReason = null;
         controllerCount = 0;
+        slow = false;
+        visitedCount = 0;
+        initWildcards(key);
         topLevel(key.inPort());
+        MegaflowMask.finish(key, wc.words);
         if (error)
         {
             out.clear();
@@ -83,6 +98,56 @@ public final class Translator
         }
         this.trace = null;
         return !error;
+    }
+
+    /** As OVS's xlate_wc_init: fields every translation is considered to have examined. */
+    private void initWildcards(final FlowKey key)
+    {
+        wc.clear();
+        final long[] m = wc.words;
+        Unwildcard.or(m, Field.IN_PORT, -1L);
+        Unwildcard.or(m, Field.DL_TYPE, -1L);
+        if (key.isIpAny())
+        {
+            Unwildcard.or(m, Field.IP_FRAG, 3);
+        }
+    }
+
+    /** Off while revalidating: re-translating a megaflow is not a packet hitting the rules. */
+    public void accounting(final boolean on)
+    {
+        accounting = on;
+    }
+
+    private void visit(final FlowRule rule)
+    {
+        if (accounting)
+        {
+            rule.count(packetBytes);
+        }
+        if (visitedCount == visited.length)
+        {
+            visited = java.util.Arrays.copyOf(visited, visitedCount * 2);
+        }
+        visited[visitedCount++] = rule;
+    }
+
+    /** The rules the last translation went through, once per visit: they share a megaflow's statistics. */
+    public FlowRule[] visitedRules()
+    {
+        return java.util.Arrays.copyOf(visited, visitedCount);
+    }
+
+    /** The megaflow mask of the last translation (FlowKey layout). */
+    public FlowKey wildcards()
+    {
+        return wc;
+    }
+
+    /** Must every packet of the last translation's megaflow be translated again (slow path)? */
+    public boolean slow()
+    {
+        return slow;
     }
 
     public String errorReason()
@@ -106,7 +171,7 @@ public final class Translator
         }
         if (rule != null)
         {
-            rule.count(packetBytes);
+            visit(rule);
             doActions(rule.actions);
         }
     }
@@ -133,7 +198,7 @@ public final class Translator
         resubmits++;
         if (rule != null)
         {
-            rule.count(packetBytes);
+            visit(rule);
             final boolean deepens = table <= oldTable;
             if (deepens)
             {
@@ -162,7 +227,7 @@ public final class Translator
             w[FlowKey.W_TP] &= 0x0000_0000_ffff_ffffL;
         }
         flow.inPort(inPort);
-        final FlowRule r = tables.lookup(table, flow);
+        final FlowRule r = tables.lookup(table, flow, wc.words, classifierContext);
         w[FlowKey.W_TP] = savedTp;
         w[FlowKey.W_IN_PORT] = savedPort;
         return r;
@@ -238,10 +303,15 @@ public final class Translator
             case Action.OFPP_TABLE:
                 tableAction(inPort, 0);
                 break;
+            case Action.OFPP_NORMAL:
+                // NORMAL is approximated by flooding until a MAC learning table exists; its
+                // megaflow examines what OVS's L2 switching examines.
+                Unwildcard.or(wc.words, Field.DL_SRC, -1L);
+                Unwildcard.or(wc.words, Field.DL_DST, -1L);
+                wc.words[FlowKey.W_VLAN] |= 0x1fffL << 32;
+                // fall through
             case Action.OFPP_FLOOD:
             case Action.OFPP_ALL:
-            case Action.OFPP_NORMAL:
-                // NORMAL is approximated by flooding until a MAC learning table exists.
                 for (final int p : ports.all())
                 {
                     if (p != inPort)
@@ -272,7 +342,7 @@ public final class Translator
     {
         controllerCount++;
         // The packet-in carries the packet as rewritten so far, so OVS commits first.
-        Commit.commit(flow, base, out);
+        slow |= Commit.commit(flow, base, out, wc.words);
         out.add0(OdpActions.CONTROLLER);
     }
 
@@ -286,12 +356,14 @@ public final class Translator
             }
             return;
         }
-        Commit.commit(flow, base, out);
+        slow |= Commit.commit(flow, base, out, wc.words);
         out.add1(OdpActions.OUTPUT, port);
     }
 
     private boolean decTtl()
     {
+        // OVS examines TTL and protocol before it even checks for an IP header.
+        wc.words[FlowKey.W_NW] |= Unwildcard.NW_TTL | Unwildcard.NW_PROTO;
         if (!flow.isIpAny())
         {
             return false;
@@ -314,6 +386,10 @@ public final class Translator
     private void popVlan()
     {
         final long[] w = flow.words;
+        if (Unwildcard.vlanCount(w[FlowKey.W_VLAN]) > 1)
+        {
+            wc.words[FlowKey.W_VLAN] |= Unwildcard.VLAN1_TAG;
+        }
         // Shift the inner tag out: vlans[0] = vlans[1], vlans[1] = 0.
         w[FlowKey.W_VLAN] = (w[FlowKey.W_VLAN] & 0xffffffffL) << 32;
     }
@@ -321,6 +397,11 @@ public final class Translator
     private void pushVlan(final int tpid)
     {
         final long[] w = flow.words;
+        final int n = Unwildcard.vlanCount(w[FlowKey.W_VLAN]);
+        if (n > 0)
+        {
+            wc.words[FlowKey.W_VLAN] |= n == 1 ? Unwildcard.VLAN0_TAG : -1L;
+        }
         final long outer = (w[FlowKey.W_VLAN] >>> 32) & 0xffffffffL;
         w[FlowKey.W_VLAN] = (((long)tpid << 16 | FlowKey.VLAN_CFI) << 32) | outer;
     }
@@ -328,14 +409,30 @@ public final class Translator
     private void setField(final Action.SetField a)
     {
         final Field f = a.field;
-        final boolean pcpWithoutTag = f == Field.VLAN_TCI && a.mask == 0xf000 && (flow.vlanTci(0) & FlowKey.VLAN_CFI) == 0;
-        if (!f.prereq.holds(flow) || pcpWithoutTag)
+        final long[] m = wc.words;
+        final boolean pcp = f == Field.VLAN_TCI && a.mask == 0xf000;
+        if (pcp)
+        {
+            m[FlowKey.W_VLAN] |= Unwildcard.VLAN0_CFI; // vlan_pcp's prerequisite examines the tag
+        }
+        final boolean pcpWithoutTag = pcp && (flow.vlanTci(0) & FlowKey.VLAN_CFI) == 0;
+        if (!Unwildcard.prereqs(f.prereq, flow, m) || pcpWithoutTag)
         {
             if (trace != null)
             {
                 trace.note(depth, "unmet prerequisites for " + f.canonicalName() + ", set_field ignored");
             }
             return;
+        }
+        Unwildcard.setFieldL3(f, flow, m);
+        if (f.isWide())
+        {
+            m[f.word] |= a.maskHi;
+            m[f.word + 1] |= a.mask;
+        }
+        else
+        {
+            Unwildcard.or(m, f, a.mask);
         }
         final long[] w = flow.words;
         if (f.isWide())
@@ -363,13 +460,20 @@ public final class Translator
 
     private void move(final Action.Move a)
     {
-        if (!a.src.prereq.holds(flow) || !a.dst.prereq.holds(flow))
+        // OVS checks the destination's prerequisites first, and stops at the first failure.
+        if (!Unwildcard.prereqs(a.dst.prereq, flow, wc.words) || !Unwildcard.prereqs(a.src.prereq, flow, wc.words))
         {
             return;
         }
         final long[] w = flow.words;
         final long[] v = scratch;
         final long[] m = scratchMask;
+        // Both the bits read and the bits written enter the megaflow.
+        Bits128.lowMask(a.nBits, m);
+        Bits128.shl(m[0], m[1], a.srcOfs, v);
+        orWide(a.src, v);
+        Bits128.shl(m[0], m[1], a.dstOfs, v);
+        orWide(a.dst, v);
         // Read the source as 128 bits, cut out the range, and shift it to the destination's place.
         if (a.src.isWide())
         {
@@ -394,6 +498,19 @@ public final class Translator
         if (a.dst == Field.VLAN_TCI)
         {
             fixVlanTpid();
+        }
+    }
+
+    private void orWide(final Field f, final long[] bits)
+    {
+        if (f.isWide())
+        {
+            wc.words[f.word] |= bits[0];
+            wc.words[f.word + 1] |= bits[1];
+        }
+        else
+        {
+            Unwildcard.or(wc.words, f, bits[1]);
         }
     }
 

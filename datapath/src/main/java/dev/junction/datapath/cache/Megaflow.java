@@ -1,0 +1,121 @@
+package dev.junction.datapath.cache;
+
+import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.ofp.FlowRule;
+import dev.junction.flowtable.xlate.OdpActions;
+
+/**
+ * One datapath flow: a masked key, the actions every packet matching it gets, and statistics.
+ * Like OVS's ukey it also keeps the key of the packet that created it, so the revalidator can
+ * translate it again against a new table version.
+ */
+public final class Megaflow
+{
+    final long[] key;
+    final long[] mask;
+    final long hash;
+    final FlowKey upcallKey;
+    final int upcallBytes;
+    final OdpActions actions;
+    /** OVS's slow path: every packet is translated again (rewrites the fast path cannot cache). */
+    final boolean slow;
+    FlowRule[] rules;
+    long packets;
+    long bytes;
+    long usedNanos;
+    long createdNanos;
+    int tcpFlags;
+    long pushedPackets;
+    long pushedBytes;
+    boolean dead;
+    /** Next megaflow in the same subtable bucket (hash collision chain). */
+    Megaflow next;
+
+    Megaflow(final long[] key, final long[] mask, final long hash, final FlowKey upcallKey, final int upcallBytes,
+        final OdpActions actions, final boolean slow, final FlowRule[] rules, final long nowNanos)
+    {
+        this.key = key;
+        this.mask = mask;
+        this.hash = hash;
+        this.upcallKey = upcallKey;
+        this.upcallBytes = upcallBytes;
+        this.actions = actions;
+        this.slow = slow;
+        this.rules = rules;
+        this.createdNanos = nowNanos;
+        this.usedNanos = nowNanos;
+    }
+
+    public long[] key()
+    {
+        return key;
+    }
+
+    public long[] mask()
+    {
+        return mask;
+    }
+
+    public OdpActions actions()
+    {
+        return actions;
+    }
+
+    public boolean slow()
+    {
+        return slow;
+    }
+
+    public long packets()
+    {
+        return packets;
+    }
+
+    public long bytes()
+    {
+        return bytes;
+    }
+
+    public long usedNanos()
+    {
+        return usedNanos;
+    }
+
+    public int tcpFlags()
+    {
+        return tcpFlags;
+    }
+
+    public boolean isDead()
+    {
+        return dead;
+    }
+
+    public void hit(final int packetBytes, final int flags, final long nowNanos)
+    {
+        packets++;
+        bytes += packetBytes;
+        tcpFlags |= flags;
+        usedNanos = nowNanos;
+    }
+
+    /** Credits the OpenFlow rules with what this megaflow saw since the last push. */
+    void pushStats()
+    {
+        final long dp = packets - pushedPackets;
+        final long db = bytes - pushedBytes;
+        if (dp == 0 || slow)
+        {
+            // Slow-path packets were counted by their own translations.
+            pushedPackets = packets;
+            pushedBytes = bytes;
+            return;
+        }
+        for (final FlowRule r : rules)
+        {
+            r.credit(dp, db);
+        }
+        pushedPackets = packets;
+        pushedBytes = bytes;
+    }
+}

@@ -1,0 +1,232 @@
+package dev.junction.datapath.cache;
+
+import dev.junction.flowtable.Field;
+import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.ofp.Values;
+
+import java.util.Locale;
+
+/**
+ * Prints megaflows in the form of {@code ovs-appctl dpctl/dump-flows}: {@code recirc_id(0),
+ * in_port(1),packet_type(ns=0,id=0),eth(...),eth_type(...),ipv4(...),tcp(...), packets:N,
+ * bytes:N, used:..., actions:...}. Wildcarded fields are left out, partly masked ones are printed
+ * as {@code value/mask}, as OVS does.
+ */
+public final class MegaflowPrinter
+{
+    private MegaflowPrinter()
+    {
+    }
+
+    public static String format(final Megaflow mf, final long nowNanos)
+    {
+        final StringBuilder sb = new StringBuilder(160);
+        // As dpctl prints: the key of the packet that created the flow, unmasked, with the mask.
+        appendMatch(sb, mf.upcallKey.words, mf.mask);
+        appendStats(sb, mf, nowNanos);
+        return sb.toString();
+    }
+
+    /** The match part: a masked key and its mask, in FlowKey layout. */
+    public static String formatMatch(final long[] key, final long[] mask)
+    {
+        final StringBuilder sb = new StringBuilder(160);
+        appendMatch(sb, key, mask);
+        return sb.toString();
+    }
+
+    private static void appendMatch(final StringBuilder sb, final long[] k, final long[] m)
+    {
+        final FlowKey key = new FlowKey();
+        System.arraycopy(k, 0, key.words, 0, FlowKey.WORDS);
+        sb.append("recirc_id(0),in_port(").append(key.inPort()).append("),packet_type(ns=0,id=0),");
+        final long src = Field.DL_SRC.get(k);
+        final long dst = Field.DL_DST.get(k);
+        final long srcM = Field.DL_SRC.get(m);
+        final long dstM = Field.DL_DST.get(m);
+        if ((srcM | dstM) != 0)
+        {
+            sb.append("eth(");
+            int n = field(sb, 0, "src", srcM, Values.formatMac(src), Values.formatMac(srcM), 0xffff_ffff_ffffL);
+            field(sb, n, "dst", dstM, Values.formatMac(dst), Values.formatMac(dstM), 0xffff_ffff_ffffL);
+            sb.append("),");
+        }
+        final int dlType = key.dlType();
+        int closers = 0;
+        final long vlan0 = k[FlowKey.W_VLAN] >>> 32;
+        if ((vlan0 >>> 16) != 0)
+        {
+            final long tciM = (m[FlowKey.W_VLAN] >>> 32) & 0xffff;
+            sb.append(String.format(Locale.ROOT, "eth_type(0x%04x),vlan(", vlan0 >>> 16));
+            // As OVS's format_vlan_tci: a part is shown when key or mask has bits in it.
+            int n = field(sb, 0, "vid", (tciM | vlan0) & 0xfff, Long.toString(vlan0 & 0xfff), hex(tciM & 0xfff), 0xfff,
+                tciM & 0xfff);
+            field(sb, n, "pcp", (tciM | vlan0) >>> 13 & 7, Long.toString((vlan0 >>> 13) & 7), hex(tciM >>> 13), 7,
+                tciM >>> 13);
+            sb.append("),encap(");
+            closers++;
+        }
+        sb.append(String.format(Locale.ROOT, "eth_type(0x%04x)", dlType));
+        final long[] nwM = m;
+        if (dlType == 0x0800)
+        {
+            sb.append(",ipv4(");
+            int n = 0;
+            n = field(sb, n, "src", Field.NW_SRC.get(nwM), Values.formatIpv4(Field.NW_SRC.get(k)),
+                Values.formatIpv4(Field.NW_SRC.get(nwM)), 0xffff_ffffL);
+            n = field(sb, n, "dst", Field.NW_DST.get(nwM), Values.formatIpv4(Field.NW_DST.get(k)),
+                Values.formatIpv4(Field.NW_DST.get(nwM)), 0xffff_ffffL);
+            n = ipCommon(sb, n, k, m, "tos", "ttl");
+            sb.append(')');
+            l4(sb, key, k, m);
+        }
+        else if (dlType == 0x86dd)
+        {
+            sb.append(",ipv6(");
+            int n = 0;
+            n = field(sb, n, "src", m[FlowKey.W_IPV6_SRC] | m[FlowKey.W_IPV6_SRC + 1],
+                Values.formatIpv6(k[FlowKey.W_IPV6_SRC], k[FlowKey.W_IPV6_SRC + 1]),
+                Values.formatIpv6(m[FlowKey.W_IPV6_SRC], m[FlowKey.W_IPV6_SRC + 1]),
+                m[FlowKey.W_IPV6_SRC] == -1L && m[FlowKey.W_IPV6_SRC + 1] == -1L ? m[FlowKey.W_IPV6_SRC] : 0);
+            n = field(sb, n, "dst", m[FlowKey.W_IPV6_DST] | m[FlowKey.W_IPV6_DST + 1],
+                Values.formatIpv6(k[FlowKey.W_IPV6_DST], k[FlowKey.W_IPV6_DST + 1]),
+                Values.formatIpv6(m[FlowKey.W_IPV6_DST], m[FlowKey.W_IPV6_DST + 1]),
+                m[FlowKey.W_IPV6_DST] == -1L && m[FlowKey.W_IPV6_DST + 1] == -1L ? m[FlowKey.W_IPV6_DST] : 0);
+            n = field(sb, n, "label", Field.IPV6_LABEL.get(m), hex(Field.IPV6_LABEL.get(k)),
+                hex(Field.IPV6_LABEL.get(m)), 0xfffff);
+            n = ipCommon(sb, n, k, m, "tclass", "hlimit");
+            sb.append(')');
+            l4(sb, key, k, m);
+        }
+        else if (dlType == 0x0806 && (m[FlowKey.W_NW_ADDR] | Field.ARP_OP.get(m) | m[FlowKey.W_ARP_SHA]
+            | m[FlowKey.W_ARP_THA]) != 0)
+        {
+            sb.append(",arp(");
+            int n = 0;
+            n = field(sb, n, "sip", Field.ARP_SPA.get(m), Values.formatIpv4(Field.ARP_SPA.get(k)),
+                Values.formatIpv4(Field.ARP_SPA.get(m)), 0xffff_ffffL);
+            n = field(sb, n, "tip", Field.ARP_TPA.get(m), Values.formatIpv4(Field.ARP_TPA.get(k)),
+                Values.formatIpv4(Field.ARP_TPA.get(m)), 0xffff_ffffL);
+            n = field(sb, n, "op", Field.ARP_OP.get(m), Long.toString(Field.ARP_OP.get(k)), Long.toString(Field.ARP_OP.get(m)), 0xff);
+            n = field(sb, n, "sha", Field.ARP_SHA.get(m), Values.formatMac(Field.ARP_SHA.get(k)),
+                Values.formatMac(Field.ARP_SHA.get(m)), 0xffff_ffff_ffffL);
+            field(sb, n, "tha", Field.ARP_THA.get(m), Values.formatMac(Field.ARP_THA.get(k)),
+                Values.formatMac(Field.ARP_THA.get(m)), 0xffff_ffff_ffffL);
+            sb.append(')');
+        }
+        for (int i = 0; i < closers; i++)
+        {
+            sb.append(')');
+        }
+    }
+
+    private static void appendStats(final StringBuilder sb, final Megaflow mf, final long nowNanos)
+    {
+        sb.append(", packets:").append(mf.packets).append(", bytes:").append(mf.bytes).append(", used:");
+        if (mf.packets == 0)
+        {
+            sb.append("never");
+        }
+        else
+        {
+            sb.append(String.format(Locale.ROOT, "%.3fs", Math.max(0, nowNanos - mf.usedNanos) / 1e9));
+        }
+        if (mf.tcpFlags != 0)
+        {
+            sb.append(", flags:").append(tcpFlags(mf.tcpFlags));
+        }
+        sb.append(", actions:");
+        sb.append(mf.slow ? "userspace(pid=0,slow_path(action))" : mf.actions.describe());
+    }
+
+    private static int ipCommon(final StringBuilder sb, final int n0, final long[] k, final long[] m,
+        final String tosName, final String ttlName)
+    {
+        int n = n0;
+        n = field(sb, n, "proto", Field.NW_PROTO.get(m), Long.toString(Field.NW_PROTO.get(k)),
+            hex(Field.NW_PROTO.get(m)), 0xff);
+        final long tosM = Field.NW_TOS.get(m);
+        n = field(sb, n, tosName, tosM, hex(Field.NW_TOS.get(k)), hex(tosM), 0xff);
+        n = field(sb, n, ttlName, Field.NW_TTL.get(m), Long.toString(Field.NW_TTL.get(k)), hex(Field.NW_TTL.get(m)), 0xff);
+        final long frag = Field.IP_FRAG.get(k);
+        if (Field.IP_FRAG.get(m) != 0)
+        {
+            n = sep(sb, n);
+            sb.append("frag=").append((frag & FlowKey.FRAG_LATER) != 0 ? "later" : frag != 0 ? "first" : "no");
+        }
+        return n;
+    }
+
+    private static void l4(final StringBuilder sb, final FlowKey key, final long[] k, final long[] m)
+    {
+        final long tpM = m[FlowKey.W_TP] >>> 32;
+        if (tpM == 0 && m[FlowKey.W_ND_TARGET] == 0 && m[FlowKey.W_ND_TARGET + 1] == 0)
+        {
+            return;
+        }
+        final int proto = key.nwProto();
+        final String name = proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 132 ? "sctp"
+            : proto == 1 ? "icmp" : proto == 58 ? "icmpv6" : "l4";
+        final boolean icmp = proto == 1 || proto == 58;
+        sb.append(',').append(name).append('(');
+        int n = 0;
+        final long sm = Field.TP_SRC.get(m);
+        final long dm = Field.TP_DST.get(m);
+        final long full = icmp ? 0xff : 0xffff;
+        n = field(sb, n, icmp ? "type" : "src", sm, Long.toString(Field.TP_SRC.get(k)), hex(sm), full);
+        field(sb, n, icmp ? "code" : "dst", dm, Long.toString(Field.TP_DST.get(k)), hex(dm), full);
+        sb.append(')');
+    }
+
+    private static int field(final StringBuilder sb, final int n, final String name, final long mask,
+        final String value, final String maskText, final long full)
+    {
+        return field(sb, n, name, mask, value, maskText, full, mask);
+    }
+
+    /** Prints {@code name=value[/mask]} when {@code show} is non-zero; the mask when {@code mask != full}. */
+    private static int field(final StringBuilder sb, final int n, final String name, final long show,
+        final String value, final String maskText, final long full, final long mask)
+    {
+        if (show == 0)
+        {
+            return n;
+        }
+        final int next = sep(sb, n);
+        sb.append(name).append('=').append(value);
+        if (mask != full)
+        {
+            sb.append('/').append(maskText);
+        }
+        return next;
+    }
+
+    private static int sep(final StringBuilder sb, final int n)
+    {
+        if (n > 0)
+        {
+            sb.append(',');
+        }
+        return n + 1;
+    }
+
+    /** As C's {@code %#x}: zero is plain "0". */
+    private static String hex(final long v)
+    {
+        return v == 0 ? "0" : "0x" + Long.toHexString(v);
+    }
+
+    private static String tcpFlags(final int flags)
+    {
+        final StringBuilder sb = new StringBuilder();
+        final String names = "FSRPAUEC";
+        for (int i = 0; i < 8; i++)
+        {
+            if ((flags & (1 << i)) != 0)
+            {
+                sb.append(names.charAt(i));
+            }
+        }
+        return sb.length() == 0 ? "." : sb.toString();
+    }
+}

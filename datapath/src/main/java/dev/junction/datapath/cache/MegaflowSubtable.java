@@ -1,0 +1,113 @@
+package dev.junction.datapath.cache;
+
+import dev.junction.flowtable.FlowKey;
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * All megaflows sharing one mask: a hash map from the masked key to the megaflow, as one
+ * subtable of dpif-netdev's dpcls. Only the mask's non-zero words are hashed and compared.
+ */
+final class MegaflowSubtable
+{
+    final long[] mask;
+    final int[] words;
+    final Long2ObjectHashMap<Megaflow> buckets = new Long2ObjectHashMap<>();
+    int size;
+    long hits;
+
+    MegaflowSubtable(final long[] mask)
+    {
+        this.mask = mask.clone();
+        int n = 0;
+        for (final long m : mask)
+        {
+            n += m != 0 ? 1 : 0;
+        }
+        words = new int[n];
+        for (int w = 0, i = 0; w < FlowKey.WORDS; w++)
+        {
+            if (mask[w] != 0)
+            {
+                words[i++] = w;
+            }
+        }
+    }
+
+    long hash(final long[] key)
+    {
+        long h = 0x9E3779B97F4A7C15L;
+        final long[] m = mask;
+        for (final int w : words)
+        {
+            long x = (h ^ (key[w] & m[w])) * 0xBF58476D1CE4E5B9L;
+            h = x ^ (x >>> 31);
+        }
+        return h;
+    }
+
+    Megaflow lookup(final long[] key)
+    {
+        final long h = hash(key);
+        Megaflow mf = buckets.get(h);
+        while (mf != null)
+        {
+            if (matches(mf, key))
+            {
+                return mf;
+            }
+            mf = mf.next;
+        }
+        return null;
+    }
+
+    private boolean matches(final Megaflow mf, final long[] key)
+    {
+        final long[] m = mask;
+        final long[] k = mf.key;
+        for (final int w : words)
+        {
+            if ((key[w] & m[w]) != k[w])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void insert(final Megaflow mf)
+    {
+        mf.next = buckets.get(mf.hash);
+        buckets.put(mf.hash, mf);
+        size++;
+    }
+
+    boolean remove(final Megaflow mf)
+    {
+        Megaflow head = buckets.get(mf.hash);
+        Megaflow prev = null;
+        for (Megaflow cur = head; cur != null; prev = cur, cur = cur.next)
+        {
+            if (cur == mf)
+            {
+                if (prev == null)
+                {
+                    if (cur.next == null)
+                    {
+                        buckets.remove(mf.hash);
+                    }
+                    else
+                    {
+                        buckets.put(mf.hash, cur.next);
+                    }
+                }
+                else
+                {
+                    prev.next = cur.next;
+                }
+                size--;
+                return true;
+            }
+        }
+        return false;
+    }
+}

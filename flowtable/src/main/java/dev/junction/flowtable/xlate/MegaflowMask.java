@@ -1,0 +1,153 @@
+package dev.junction.flowtable.xlate;
+
+import dev.junction.flowtable.FlowKey;
+
+/**
+ * Turns the bits a translation examined into the mask of the megaflow the datapath installs, as
+ * OVS's {@code xlate_wc_finish} followed by the round trip of the mask through the datapath's
+ * flow-key format ({@code odp_flow_key_from_mask} / {@code odp_flow_key_to_mask}): metadata and
+ * registers leave the mask, VLAN presence and the Ethertype are always exact, and bits of
+ * headers the packet does not have are dropped.
+ */
+public final class MegaflowMask
+{
+    private static final long IN_PORT = 0xffff_ffffL << 32;
+    private static final long TPID0 = 0xffffL << 48;
+    private static final long TPID1 = 0xffffL << 16;
+    private static final long TCI0 = 0xffffL << 32;
+    private static final long TCI1 = 0xffffL;
+    private static final long CFI0 = (long)FlowKey.VLAN_CFI << 32;
+    private static final long CFI1 = FlowKey.VLAN_CFI;
+    private static final long PORTS = 0xffff_ffffL << 32;
+    private static final long ICMP_TYPE_CODE = 0x00ff_00ffL << 32;
+    private static final long TCP_PORTS_FLAGS = 0xffff_ffff_ffffL << 16;
+    private static final long IPV4_NW = 0xffff_ffffL << 32;
+    private static final long NW_PROTO = 0xffL << 56;
+
+    private MegaflowMask()
+    {
+    }
+
+    /** Finishes {@code wc} (FlowKey layout) for the megaflow of {@code packet}, the key as parsed. */
+    public static void finish(final FlowKey packet, final long[] wc)
+    {
+        final long[] k = packet.words;
+        // Metadata and registers are not packet fields: the cache never matches them.
+        wc[FlowKey.W_IN_PORT] = IN_PORT;
+        for (int w = FlowKey.W_XREG0; w <= FlowKey.W_METADATA; w++)
+        {
+            wc[w] = 0;
+        }
+        wc[FlowKey.W_DL_DST_TYPE] |= 0xffff;
+
+        final int dlType = packet.dlType();
+        final int proto = packet.nwProto();
+        final boolean ip = dlType == 0x0800 || dlType == 0x86dd;
+        final boolean later = ip && (packet.nwFrag() & FlowKey.FRAG_LATER) != 0;
+        final boolean icmp = (dlType == 0x0800 && proto == 1) || (dlType == 0x86dd && proto == 58);
+        if (icmp)
+        {
+            // ICMP type and code are 8 bits in the datapath key.
+            wc[FlowKey.W_TP] &= ~(0xff00_ff00L << 32);
+        }
+        if (later)
+        {
+            wc[FlowKey.W_TP] &= ~PORTS;
+        }
+
+        long vlan = wc[FlowKey.W_VLAN];
+        vlan |= (vlan & TCI0) != 0 ? CFI0 : 0;
+        vlan |= (vlan & TCI1) != 0 ? CFI1 : 0;
+        final long kv = k[FlowKey.W_VLAN];
+        if ((kv & CFI0) == 0)
+        {
+            // No tag: the datapath key says so, which amounts to an exact match on "no VLAN".
+            vlan = TPID0 | TCI0 | TPID1;
+        }
+        else
+        {
+            vlan |= TPID0 | TPID1;
+            if ((kv & CFI1) == 0)
+            {
+                vlan &= ~TCI1;
+            }
+        }
+        wc[FlowKey.W_VLAN] = vlan;
+
+        switch (dlType)
+        {
+            case 0x0800:
+                wc[FlowKey.W_IPV6_SRC] = wc[FlowKey.W_IPV6_SRC + 1] = 0;
+                wc[FlowKey.W_IPV6_DST] = wc[FlowKey.W_IPV6_DST + 1] = 0;
+                wc[FlowKey.W_NW] &= IPV4_NW;
+                transport(packet, wc, proto, later);
+                break;
+            case 0x86dd:
+                wc[FlowKey.W_NW_ADDR] = 0;
+                transport(packet, wc, proto, later);
+                break;
+            case 0x0806:
+            case 0x8035:
+                wc[FlowKey.W_IPV6_SRC] = wc[FlowKey.W_IPV6_SRC + 1] = 0;
+                wc[FlowKey.W_IPV6_DST] = wc[FlowKey.W_IPV6_DST + 1] = 0;
+                wc[FlowKey.W_NW] &= NW_PROTO;
+                wc[FlowKey.W_TP] = 0;
+                wc[FlowKey.W_ND_TARGET] = wc[FlowKey.W_ND_TARGET + 1] = 0;
+                break;
+            default:
+                for (int w = FlowKey.W_NW_ADDR; w < FlowKey.WORDS; w++)
+                {
+                    wc[w] = 0;
+                }
+                break;
+        }
+    }
+
+    private static void transport(final FlowKey packet, final long[] wc, final int proto, final boolean later)
+    {
+        long tp = wc[FlowKey.W_TP];
+        boolean nd = false;
+        if (later)
+        {
+            tp = 0;
+        }
+        else if (proto == 6)
+        {
+            tp &= TCP_PORTS_FLAGS;
+        }
+        else if (proto == 17 || proto == 132)
+        {
+            tp &= PORTS;
+        }
+        else if (proto == 1 && packet.dlType() == 0x0800)
+        {
+            tp &= ICMP_TYPE_CODE;
+        }
+        else if (proto == 58 && packet.dlType() == 0x86dd)
+        {
+            tp &= ICMP_TYPE_CODE;
+            final long typeCode = packet.words[FlowKey.W_TP] >>> 32;
+            // The ND attribute exists for solicitations and advertisements whose type and code are exact.
+            nd = (typeCode == (135L << 16) || typeCode == (136L << 16)) && (tp & ICMP_TYPE_CODE) == ICMP_TYPE_CODE;
+        }
+        else
+        {
+            tp = 0;
+        }
+        wc[FlowKey.W_TP] = tp;
+        if (!nd)
+        {
+            wc[FlowKey.W_ARP_SHA] = wc[FlowKey.W_ARP_THA] = 0;
+            wc[FlowKey.W_ND_TARGET] = wc[FlowKey.W_ND_TARGET + 1] = 0;
+        }
+    }
+
+    /** Mask of megaflow for datapath keys: {@code out[w] = key[w] & mask[w]}. */
+    public static void apply(final long[] key, final long[] mask, final long[] out)
+    {
+        for (int w = 0; w < FlowKey.WORDS; w++)
+        {
+            out[w] = key[w] & mask[w];
+        }
+    }
+}
