@@ -1,11 +1,11 @@
 package dev.junction.datapath.cache;
 
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.cls.MaskKey;
 import dev.junction.flowtable.ofp.FlowRule;
 import dev.junction.flowtable.xlate.OdpActions;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -157,29 +157,5 @@ public final class MegaflowCache
     public long refused()
     {
         return refused;
-    }
-
-    private static final class MaskKey
-    {
-        private final long[] words;
-        private final int hash;
-
-        MaskKey(final long[] words)
-        {
-            this.words = words;
-            this.hash = Arrays.hashCode(words);
-        }
-
-        @Override
-        public boolean equals(final Object o)
-        {
-            return o instanceof MaskKey && Arrays.equals(words, ((MaskKey)o).words);
-        }
-
-        @Override
-        public int hashCode()
-        {
-            return hash;
-        }
     }
 }

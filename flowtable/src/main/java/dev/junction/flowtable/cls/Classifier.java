@@ -4,7 +4,6 @@ import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.ofp.FlowRule;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +46,7 @@ public final class Classifier
         final Map<MaskKey, Subtable> byMask = new LinkedHashMap<>();
         for (final FlowRule r : rules)
         {
-            final MaskKey k = new MaskKey(r.match.mask.words);
+            final MaskKey k = new MaskKey(r.match.mask.words.clone());
             Subtable st = byMask.get(k);
             if (st == null)
             {
@@ -225,29 +224,5 @@ public final class Classifier
         long x = (h ^ v) * 0x9E3779B97F4A7C15L;
         x ^= x >>> 29;
         return x * 0xBF58476D1CE4E5B9L + 0x632BE59BD9B4E019L;
-    }
-
-    private static final class MaskKey
-    {
-        private final long[] words;
-        private final int hash;
-
-        MaskKey(final long[] words)
-        {
-            this.words = words.clone();
-            this.hash = Arrays.hashCode(words);
-        }
-
-        @Override
-        public boolean equals(final Object o)
-        {
-            return o instanceof MaskKey && Arrays.equals(words, ((MaskKey)o).words);
-        }
-
-        @Override
-        public int hashCode()
-        {
-            return hash;
-        }
     }
 }
