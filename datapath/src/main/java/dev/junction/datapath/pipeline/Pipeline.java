@@ -126,7 +126,11 @@ public final class Pipeline implements AutoCloseable
         {
             rxOversize.getAndAdd(index, n - fits);
         }
-        final int claimed = fits == 0 ? 0 : freeSlots(fits);
+        if (fits == 0)
+        {
+            return 0;
+        }
+        final int claimed = freeSlots(fits);
         long hi = -1;
         if (claimed > 0)
         {

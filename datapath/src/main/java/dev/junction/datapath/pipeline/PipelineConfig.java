@@ -2,6 +2,7 @@ package dev.junction.datapath.pipeline;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.WaitStrategy;
+import dev.junction.flowtable.Packet;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ public final class PipelineConfig
      * Largest frame accepted at RX: a 1500-byte MTU frame with two VLAN tags fits, and with the
      * packet headroom each slot's buffer is 2 KiB.
      */
-    public static final int DEFAULT_MAX_FRAME = 2048 - dev.junction.flowtable.Packet.HEADROOM;
+    public static final int DEFAULT_MAX_FRAME = 2048 - Packet.HEADROOM;
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(1);
 
     private int workers = Runtime.getRuntime().availableProcessors();

@@ -1,5 +1,7 @@
 package dev.junction.datapath.pipeline;
 
+import java.util.Arrays;
+
 /**
  * Up to {@link #MAX_BURST} frames a port received in one poll, handed to
  * {@link Pipeline#receive(int, RxBurst)} together. The burst holds references to the port's own
@@ -48,7 +50,7 @@ public final class RxBurst
     public void clear()
     {
         // References are dropped so a cleared burst does not keep a port's old buffers reachable.
-        java.util.Arrays.fill(frames, 0, size, null);
+        Arrays.fill(frames, 0, size, null);
         size = 0;
     }
 
