@@ -1,0 +1,400 @@
+package dev.junction.datapath.pipeline;
+
+import com.lmax.disruptor.BatchEventProcessor;
+import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import com.lmax.disruptor.SequenceBarrier;
+import dev.junction.datapath.Datapath;
+import dev.junction.flowtable.Packet;
+import dev.junction.flowtable.ofp.FlowTables;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The packet pipeline: ports publish RX bursts into a Disruptor ring of preallocated
+ * {@link PacketEvent}s, and N {@link Worker}s, each on its own thread with its own {@link Datapath},
+ * take the packets whose RSS hash maps to them and run each to completion, sending outputs to the
+ * ports in batches.
+ *
+ * <p>RX never blocks: a burst claims as many slots as are free ({@code tryNext(n)}) and the rest of
+ * it is dropped and counted per port, as a NIC drops when its RX ring is full. The ring is the only
+ * queue, so memory is bounded by its size.
+ *
+ * <p>{@link #receive} may be called from several port threads at once (multi-producer ring);
+ * everything else is for a control thread. Counters may be read from any thread at any time.
+ */
+public final class Pipeline implements AutoCloseable
+{
+    public static final String THREAD_NAME_PREFIX = "junction-worker-";
+
+    private final RingBuffer<PacketEvent> ring;
+    private final PortIndex ports;
+    private final int maxFrame;
+    private final Worker[] workers;
+    private final BatchEventProcessor<?>[] processors;
+    private final Sequence[] sequences;
+    private final Thread[] threads;
+    private final Duration drainTimeout;
+    private final AtomicLongArray rxPackets;
+    private final AtomicLongArray rxDrops;
+    private final AtomicLongArray rxOversize;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean accepting = true;
+
+    public Pipeline(final PipelineConfig config, final DatapathFactory factory)
+    {
+        ports = new PortIndex(config.ports());
+        maxFrame = config.maxFrame();
+        drainTimeout = config.drainTimeout();
+        final int frameCapacity = maxFrame;
+        ring = RingBuffer.createMultiProducer(
+            () -> new PacketEvent(frameCapacity), config.ringSize(), config.newWaitStrategy());
+        rxPackets = new AtomicLongArray(ports.size());
+        rxDrops = new AtomicLongArray(ports.size());
+        rxOversize = new AtomicLongArray(ports.size());
+
+        final int n = config.workers();
+        final TxPort[] txPorts = config.txPorts(ports);
+        final BatchEventProcessorBuilder builder = new BatchEventProcessorBuilder().setMaxBatchSize(config.batchSize());
+        workers = new Worker[n];
+        processors = new BatchEventProcessor<?>[n];
+        sequences = new Sequence[n];
+        threads = new Thread[n];
+        for (int i = 0; i < n; i++)
+        {
+            // Outputs may grow by pushed headers, up to the packet's headroom.
+            final TxBatcher tx = new TxBatcher(i, ports, txPorts, config.batchSize(), maxFrame + Packet.HEADROOM);
+            final Datapath datapath = factory.create(i, tx);
+            workers[i] = new Worker(i, n, datapath, tx);
+            // Each worker waits on the RX cursor only: workers are peers, none waits for another.
+            final SequenceBarrier barrier = ring.newBarrier();
+            final BatchEventProcessor<PacketEvent> processor = builder.build(ring, barrier, workers[i]);
+            processor.setExceptionHandler(workers[i]);
+            processors[i] = processor;
+            sequences[i] = processor.getSequence();
+            threads[i] = new Thread(processor, THREAD_NAME_PREFIX + i);
+            // Daemon: a pipeline someone forgot to close must not keep the JVM alive.
+            threads[i].setDaemon(true);
+        }
+        // A slot is free again only when every worker has passed it.
+        ring.addGatingSequences(sequences);
+    }
+
+    /** Starts the worker threads; packets received before this wait in the ring. */
+    public void start()
+    {
+        if (closed.get())
+        {
+            throw new IllegalStateException("pipeline closed");
+        }
+        if (!started.compareAndSet(false, true))
+        {
+            throw new IllegalStateException("pipeline already started");
+        }
+        for (final Thread t : threads)
+        {
+            t.start();
+        }
+    }
+
+    /**
+     * Publishes a burst received on {@code port}: frames are copied into ring slots in order until
+     * the ring is full; the rest are dropped and counted in {@link #rxDrops(int)}. Never blocks.
+     *
+     * @return the number of frames accepted.
+     */
+    public int receive(final int port, final RxBurst burst)
+    {
+        final int index = portIndex(port);
+        final int n = burst.size();
+        int fits = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (burst.length(i) <= maxFrame)
+            {
+                fits++;
+            }
+        }
+        if (fits < n)
+        {
+            rxOversize.getAndAdd(index, n - fits);
+        }
+        if (fits == 0)
+        {
+            return 0;
+        }
+        final int claimed = freeSlots(fits);
+        long hi = -1;
+        if (claimed > 0)
+        {
+            try
+            {
+                hi = ring.tryNext(claimed);
+            }
+            catch (final InsufficientCapacityException ex)
+            {
+                // Another port took the free slots first: this burst is dropped whole.
+            }
+        }
+        if (hi < 0)
+        {
+            rxDrops.getAndAdd(index, fits);
+            return 0;
+        }
+        final long lo = hi - claimed + 1;
+        try
+        {
+            long seq = lo;
+            for (int i = 0; i < n && seq <= hi; i++)
+            {
+                if (burst.length(i) <= maxFrame)
+                {
+                    ring.get(seq++).fill(port, burst.frame(i), burst.offset(i), burst.length(i), burst.timestampNanos(i));
+                }
+            }
+        }
+        finally
+        {
+            // Claimed slots must be published whatever happens, or every worker stalls on them.
+            ring.publish(lo, hi);
+        }
+        rxPackets.getAndAdd(index, claimed);
+        if (claimed < fits)
+        {
+            rxDrops.getAndAdd(index, fits - claimed);
+        }
+        return claimed;
+    }
+
+    /** Publishes a single frame; false when it was dropped (ring full, oversize or closed). */
+    public boolean receive(
+        final int port, final byte[] frame, final int offset, final int length, final long timestampNanos)
+    {
+        final int index = portIndex(port);
+        if (length > maxFrame)
+        {
+            rxOversize.getAndIncrement(index);
+            return false;
+        }
+        final long seq;
+        try
+        {
+            seq = accepting ? ring.tryNext() : -1;
+        }
+        catch (final InsufficientCapacityException ex)
+        {
+            rxDrops.getAndIncrement(index);
+            return false;
+        }
+        if (seq < 0)
+        {
+            rxDrops.getAndIncrement(index);
+            return false;
+        }
+        try
+        {
+            ring.get(seq).fill(port, frame, offset, length, timestampNanos);
+        }
+        finally
+        {
+            ring.publish(seq);
+        }
+        rxPackets.getAndIncrement(index);
+        return true;
+    }
+
+    /** How many of {@code wanted} slots to try to claim: all that look free, none once closing. */
+    private int freeSlots(final int wanted)
+    {
+        return accepting ? (int)Math.min(wanted, ring.remainingCapacity()) : 0;
+    }
+
+    /**
+     * Publishes a new flow-table version to every worker. Packets received after this returns are
+     * translated with it; packets already in the ring may be too (as in OVS, a packet takes the
+     * version current when it is translated). Each worker switches once and never goes back.
+     */
+    public void publish(final FlowTables tables)
+    {
+        for (final Worker w : workers)
+        {
+            w.datapath().publish(tables);
+        }
+    }
+
+    /** Waits until every worker has processed every event published so far; false on timeout. */
+    public boolean awaitIdle(final Duration timeout)
+    {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        final long cursor = ring.getCursor();
+        while (true)
+        {
+            boolean idle = true;
+            for (final Sequence s : sequences)
+            {
+                if (s.get() < cursor)
+                {
+                    idle = false;
+                    break;
+                }
+            }
+            if (idle)
+            {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0)
+            {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+    }
+
+    /**
+     * Stops taking packets, lets the workers finish what the ring holds (up to the drain timeout),
+     * then halts them and joins their threads; a worker still busy one drain timeout after the
+     * halt (stuck in a port) is interrupted, and joined all the same. Idempotent. Frames received while closing are
+     * counted as RX drops.
+     */
+    @Override
+    public void close()
+    {
+        if (!closed.compareAndSet(false, true))
+        {
+            return;
+        }
+        accepting = false;
+        if (!started.get())
+        {
+            return;
+        }
+        awaitIdle(drainTimeout);
+        for (final BatchEventProcessor<?> p : processors)
+        {
+            p.halt();
+        }
+        boolean interrupted = false;
+        for (final Thread t : threads)
+        {
+            boolean nudged = false;
+            while (t.isAlive())
+            {
+                try
+                {
+                    t.join(nudged ? 0 : drainTimeout.toMillis() + 1);
+                    if (t.isAlive() && !nudged)
+                    {
+                        // Still inside a TxPort or datapath call after the drain time: wake it.
+                        t.interrupt();
+                        nudged = true;
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    // Joining matters more: the caller relies on no worker running after close.
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public int workers()
+    {
+        return workers.length;
+    }
+
+    /**
+     * Worker {@code worker}'s datapath, for its own counters (drops by reason, per-rule stats). It
+     * is not thread-safe: read it once the pipeline is idle or closed.
+     */
+    public Datapath datapath(final int worker)
+    {
+        return workers[worker].datapath();
+    }
+
+    /** Frames accepted into the ring from {@code port}. */
+    public long rxPackets(final int port)
+    {
+        return rxPackets.get(portIndex(port));
+    }
+
+    /** Frames from {@code port} dropped because the ring was full (or the pipeline closing). */
+    public long rxDrops(final int port)
+    {
+        return rxDrops.get(portIndex(port));
+    }
+
+    /** Frames from {@code port} dropped because they exceed the max frame size. */
+    public long rxOversize(final int port)
+    {
+        return rxOversize.get(portIndex(port));
+    }
+
+    /** Packets worker {@code worker} has run through its datapath. */
+    public long processed(final int worker)
+    {
+        return workers[worker].processed();
+    }
+
+    /** Packets of worker {@code worker} that threw; each is skipped and the worker goes on. */
+    public long errors(final int worker)
+    {
+        return workers[worker].errors();
+    }
+
+    /** Frames handed to {@code port}'s {@link TxPort}, over all workers. */
+    public long txPackets(final int port)
+    {
+        final int index = portIndex(port);
+        long sum = 0;
+        for (final Worker w : workers)
+        {
+            sum += w.tx().txPackets(index);
+        }
+        return sum;
+    }
+
+    /** Output frames for {@code port} lost: too long for a TX buffer, or its TxPort threw. */
+    public long txDrops(final int port)
+    {
+        final int index = portIndex(port);
+        long sum = 0;
+        for (final Worker w : workers)
+        {
+            sum += w.tx().txDrops(index);
+        }
+        return sum;
+    }
+
+    /** Outputs to ports the pipeline was not configured with, over all workers. */
+    public long txUnknownPort()
+    {
+        long sum = 0;
+        for (final Worker w : workers)
+        {
+            sum += w.tx().unknownPort();
+        }
+        return sum;
+    }
+
+    private int portIndex(final int port)
+    {
+        final int index = ports.indexOf(port);
+        if (index < 0)
+        {
+            throw new IllegalArgumentException("port " + port + " is not configured");
+        }
+        return index;
+    }
+}

@@ -1,0 +1,108 @@
+package dev.junction.datapath.pipeline;
+
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.ExceptionHandler;
+import dev.junction.datapath.Datapath;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One worker of the pipeline, run by its own {@code BatchEventProcessor}. Every worker sees every
+ * event of the ring (Disruptor 4 has no work pool) and processes only those whose RSS hash maps to
+ * it, so a flow always lands on the same worker and keeps its order. Each packet runs to completion
+ * on this thread; outputs wait in per-port TX batches that are flushed at the end of each batch of
+ * events (at most {@code batchSize} events, see {@code BatchEventProcessorBuilder.setMaxBatchSize}),
+ * so a port is never left holding frames while the worker waits for more input.
+ */
+final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<PacketEvent>
+{
+    private final int index;
+    private final int workers;
+    private final Datapath datapath;
+    private final TxBatcher tx;
+    private final AtomicLong processed = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+
+    Worker(final int index, final int workers, final Datapath datapath, final TxBatcher tx)
+    {
+        this.index = index;
+        this.workers = workers;
+        this.datapath = datapath;
+        this.tx = tx;
+    }
+
+    static int workerFor(final int rssHash, final int workers)
+    {
+        return Integer.remainderUnsigned(rssHash, workers);
+    }
+
+    @Override
+    public void onEvent(final PacketEvent event, final long sequence, final boolean endOfBatch)
+    {
+        if (workerFor(event.rssHash, workers) == index)
+        {
+            datapath.receive(event.packet, null);
+            processed.lazySet(processed.get() + 1);
+        }
+        if (endOfBatch)
+        {
+            tx.flushAll();
+        }
+    }
+
+    @Override
+    public void onShutdown()
+    {
+        tx.flushAll();
+    }
+
+    /**
+     * A packet that throws is counted and skipped; the processor goes on with the next event. The
+     * batch it was in has lost its end, so pending outputs are flushed here instead.
+     */
+    @Override
+    public void handleEventException(final Throwable ex, final long sequence, final PacketEvent event)
+    {
+        errors.lazySet(errors.get() + 1);
+        try
+        {
+            tx.flushAll();
+        }
+        catch (final Throwable again)
+        {
+            errors.lazySet(errors.get() + 1);
+        }
+    }
+
+    @Override
+    public void handleOnStartException(final Throwable ex)
+    {
+        errors.lazySet(errors.get() + 1);
+    }
+
+    @Override
+    public void handleOnShutdownException(final Throwable ex)
+    {
+        errors.lazySet(errors.get() + 1);
+    }
+
+    Datapath datapath()
+    {
+        return datapath;
+    }
+
+    TxBatcher tx()
+    {
+        return tx;
+    }
+
+    long processed()
+    {
+        return processed.get();
+    }
+
+    long errors()
+    {
+        return errors.get();
+    }
+}
