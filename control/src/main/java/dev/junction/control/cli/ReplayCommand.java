@@ -129,6 +129,12 @@ final class ReplayCommand implements Callable<Integer>
     {
         final StringBuilder sb = new StringBuilder("{\"packets_in\": ").append(dp.packetsIn())
             .append(", \"bytes_in\": ").append(dp.bytesIn())
+            .append(", \"megaflows\": ").append(dp.megaflows().size())
+            .append(", \"emc_hits\": ").append(dp.emcHits())
+            .append(", \"megaflow_hits\": ").append(dp.megaflowHits())
+            .append(", \"upcalls\": ").append(dp.upcalls())
+            .append(", \"slow_path_packets\": ").append(dp.slowPathPackets())
+            .append(", \"megaflows_refused\": ").append(dp.megaflows().refused())
             .append(", \"output_per_port\": {");
         String sep = "";
         for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())
