@@ -6,6 +6,7 @@ import dev.junction.flowtable.PacketParser;
 import dev.junction.flowtable.ofp.FlowParseException;
 import dev.junction.flowtable.ofp.FlowTables;
 import dev.junction.flowtable.xlate.OdpActions;
+import dev.junction.flowtable.xlate.BridgePorts;
 import dev.junction.flowtable.xlate.Translator;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -4,12 +4,12 @@ import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.cache.ExactMatchCache;
 import dev.junction.datapath.cache.Megaflow;
 import dev.junction.datapath.cache.MegaflowCache;
-import dev.junction.datapath.cache.MegaflowStats;
 import dev.junction.datapath.exec.ActionExecutor;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.PacketParser;
 import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.flowtable.xlate.BridgePorts;
 import dev.junction.flowtable.xlate.OdpActions;
 import dev.junction.flowtable.xlate.TraceSink;
 import dev.junction.flowtable.xlate.Translator;
@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * PMD thread does. The table version is read through an atomic reference so a new version can be
  * published without locks; the worker revalidates its megaflows against it before the next packet.
  */
-public final class Datapath implements Translator.Ports
+public final class Datapath
 {
     /** Port MTU, as OVS's default for dummy and most ports. */
     public static final int DEFAULT_MTU = 1500;
@@ -95,7 +95,7 @@ public final class Datapath implements Translator.Ports
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
         this.executor = new ActionExecutor(new PacketParser(vlanLimit));
-        this.translator = new Translator(this);
+        this.translator = new Translator(new BridgePorts(this.ports));
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
@@ -175,7 +175,7 @@ public final class Datapath implements Translator.Ports
             if (cached && mf == null)
             {
                 // The upcall's own packet was counted by translation, as OVS counts it.
-                final Megaflow installed = megaflows.install(key, p.length, translator.wildcards().words, actions,
+                final Megaflow installed = megaflows.install(key, translator.wildcards().words, actions,
                     translator.slow(), translator.visitedRules(), now);
                 if (installed != null)
                 {
@@ -226,7 +226,7 @@ public final class Datapath implements Translator.Ports
         {
             if (now - mf.usedNanos() >= maxIdle)
             {
-                MegaflowStats.push(mf);
+                mf.pushStats();
                 megaflows.remove(mf);
                 expired++;
             }
@@ -248,17 +248,17 @@ public final class Datapath implements Translator.Ports
         {
             for (final Megaflow mf : megaflows.snapshot())
             {
-                MegaflowStats.push(mf);
-                final boolean ok = translator.translate(next, MegaflowStats.upcallKey(mf), 0, revalidateActions, null);
+                mf.pushStats();
+                final boolean ok = translator.translate(next, mf.upcallKey(), 0, revalidateActions, null);
                 if (!ok || translator.slow() != mf.slow()
-                    || !java.util.Arrays.equals(translator.wildcards().words, mf.mask()))
+                    || !Arrays.equals(translator.wildcards().words, mf.mask()))
                 {
                     megaflows.remove(mf);
                     revalidatedAway++;
                 }
                 else
                 {
-                    MegaflowStats.retarget(mf, revalidateActions, translator.visitedRules());
+                    mf.retarget(revalidateActions, translator.visitedRules());
                 }
             }
         }
@@ -271,7 +271,7 @@ public final class Datapath implements Translator.Ports
     /** Pushes every megaflow's statistics to its rules (before dump-flows). */
     public void pushStats()
     {
-        megaflows.forEach(MegaflowStats::push);
+        megaflows.forEach(Megaflow::pushStats);
     }
 
     public MegaflowCache megaflows()
@@ -344,18 +344,6 @@ public final class Datapath implements Translator.Ports
     public Translator translator()
     {
         return translator;
-    }
-
-    @Override
-    public boolean exists(final int port)
-    {
-        return Arrays.binarySearch(ports, port) >= 0;
-    }
-
-    @Override
-    public int[] all()
-    {
-        return ports;
     }
 
     public long packetsIn()

@@ -1,6 +1,7 @@
 package dev.junction.control.cli;
 
 import dev.junction.datapath.Datapath;
+import dev.junction.flowtable.xlate.BridgePorts;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.ofp.FlowParseException;
@@ -108,8 +109,7 @@ final class TraceCommand implements Callable<Integer>
         final FlowKey key = new FlowKey();
         key.copyFrom(probe.match.value);
         key.inPort(inPort);
-        final Datapath ports = new Datapath(tables, withIn(portList), (p, k) -> { });
-        final Translator t = new Translator(ports);
+        final Translator t = new Translator(new BridgePorts(withIn(portList)));
         final OdpActions acts = new OdpActions();
         t.translate(tables, key, 0, acts, sink);
         System.out.println("Flow: in_port=" + inPort + (flow.isBlank() ? "" : "," + flow));

@@ -113,9 +113,4 @@ public final class ExactMatchCache
         hashes[slot] = hash;
         flows[slot] = mf;
     }
-
-    public int capacity()
-    {
-        return flows.length;
-    }
 }

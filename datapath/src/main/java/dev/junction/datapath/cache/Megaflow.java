@@ -15,7 +15,6 @@ public final class Megaflow
     final long[] mask;
     final long hash;
     final FlowKey upcallKey;
-    final int upcallBytes;
     final OdpActions actions;
     /** OVS's slow path: every packet is translated again (rewrites the fast path cannot cache). */
     final boolean slow;
@@ -23,7 +22,6 @@ public final class Megaflow
     long packets;
     long bytes;
     long usedNanos;
-    long createdNanos;
     int tcpFlags;
     long pushedPackets;
     long pushedBytes;
@@ -31,24 +29,17 @@ public final class Megaflow
     /** Next megaflow in the same subtable bucket (hash collision chain). */
     Megaflow next;
 
-    Megaflow(final long[] key, final long[] mask, final long hash, final FlowKey upcallKey, final int upcallBytes,
+    Megaflow(final long[] key, final long[] mask, final long hash, final FlowKey upcallKey,
         final OdpActions actions, final boolean slow, final FlowRule[] rules, final long nowNanos)
     {
         this.key = key;
         this.mask = mask;
         this.hash = hash;
         this.upcallKey = upcallKey;
-        this.upcallBytes = upcallBytes;
         this.actions = actions;
         this.slow = slow;
         this.rules = rules;
-        this.createdNanos = nowNanos;
         this.usedNanos = nowNanos;
-    }
-
-    public long[] key()
-    {
-        return key;
     }
 
     public long[] mask()
@@ -86,11 +77,6 @@ public final class Megaflow
         return tcpFlags;
     }
 
-    public boolean isDead()
-    {
-        return dead;
-    }
-
     public void hit(final int packetBytes, final int flags, final long nowNanos)
     {
         packets++;
@@ -99,8 +85,24 @@ public final class Megaflow
         usedNanos = nowNanos;
     }
 
+    /** The key of the packet that created this megaflow: what revalidation translates again. */
+    public FlowKey upcallKey()
+    {
+        return upcallKey;
+    }
+
+    /** Keeps the megaflow under a new table version: new actions, statistics now go to new rules. */
+    public void retarget(final OdpActions newActions, final FlowRule[] newRules)
+    {
+        if (!actions.sameAs(newActions))
+        {
+            actions.copyFrom(newActions);
+        }
+        rules = newRules;
+    }
+
     /** Credits the OpenFlow rules with what this megaflow saw since the last push. */
-    void pushStats()
+    public void pushStats()
     {
         final long dp = packets - pushedPackets;
         final long db = bytes - pushedBytes;

@@ -3,6 +3,7 @@ package dev.junction.datapath.cache;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.cls.MaskKey;
 import dev.junction.flowtable.ofp.FlowRule;
+import dev.junction.flowtable.xlate.MegaflowMask;
 import dev.junction.flowtable.xlate.OdpActions;
 
 import java.util.ArrayList;
@@ -58,7 +59,7 @@ public final class MegaflowCache
      * Installs a megaflow for the packet key {@code packetKey} under {@code mask}; returns null
      * (and counts a refusal) when the cache is full.
      */
-    public Megaflow install(final FlowKey packetKey, final int packetBytes, final long[] mask, final OdpActions actions,
+    public Megaflow install(final FlowKey packetKey, final long[] mask, final OdpActions actions,
         final boolean slow, final FlowRule[] rules, final long nowNanos)
     {
         if (count >= limit)
@@ -77,15 +78,12 @@ public final class MegaflowCache
             order = subtables.toArray(new MegaflowSubtable[0]);
         }
         final long[] key = new long[FlowKey.WORDS];
-        for (int w = 0; w < FlowKey.WORDS; w++)
-        {
-            key[w] = packetKey.words[w] & st.mask[w];
-        }
+        MegaflowMask.apply(packetKey.words, st.mask, key);
         final OdpActions copy = new OdpActions();
         copy.copyFrom(actions);
         final FlowKey upcall = new FlowKey();
         upcall.copyFrom(packetKey);
-        final Megaflow mf = new Megaflow(key, st.mask, st.hash(key), upcall, packetBytes, copy, slow, rules, nowNanos);
+        final Megaflow mf = new Megaflow(key, st.mask, st.hash(key), upcall, copy, slow, rules, nowNanos);
         st.insert(mf);
         all.add(mf);
         count++;

@@ -38,7 +38,6 @@ public final class Classifier
 
     private final Subtable[] subtables;
     private final PrefixTrie[] tries = new PrefixTrie[TRIE_FIELDS];
-    private final int ruleCount;
 
     /** Builds the table from rules in the order they were added. */
     public Classifier(final List<FlowRule> rules)
@@ -83,17 +82,11 @@ public final class Classifier
                 }
             }
         }
-        ruleCount = rules.size();
     }
 
     public int subtableCount()
     {
         return subtables.length;
-    }
-
-    public int ruleCount()
-    {
-        return ruleCount;
     }
 
     /**

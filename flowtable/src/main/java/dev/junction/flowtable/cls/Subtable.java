@@ -34,7 +34,6 @@ final class Subtable
     final int portsMask;
     final PrefixTrie portsTrie = new PrefixTrie();
     int maxPriority = Integer.MIN_VALUE;
-    int ruleCount;
 
     Subtable(final long[] mask, final int order)
     {
@@ -113,7 +112,6 @@ final class Subtable
             portsTrie.insert((int)(v[FlowKey.W_TP] >>> 32), portsMaskLen);
         }
         maxPriority = Math.max(maxPriority, rule.priority);
-        ruleCount++;
     }
 
     long hashStage(final long seed, final int stage, final long[] key)

@@ -190,8 +190,8 @@ final class Commit
         {
             return;
         }
-        int fn = count(fw);
-        int bn = count(bw);
+        int fn = Unwildcard.vlanCount(fw);
+        int bn = Unwildcard.vlanCount(bw);
         // Keep the common inner tags; pop the rest of the packet's, push the rest of the flow's.
         for (fn--, bn--; fn >= 0 && bn >= 0; fn--, bn--)
         {
@@ -215,15 +215,5 @@ final class Commit
     private static long tag(final long vlanWord, final int i)
     {
         return i == 0 ? vlanWord >>> 32 : vlanWord & 0xffffffffL;
-    }
-
-    private static int count(final long vlanWord)
-    {
-        int n = 0;
-        while (n < 2 && (tag(vlanWord, n) & FlowKey.VLAN_CFI) != 0)
-        {
-            n++;
-        }
-        return n;
     }
 }

@@ -1,10 +1,8 @@
-package dev.junction.bench;
-
-import dev.junction.flowtable.xlate.Translator;
+package dev.junction.flowtable.xlate;
 
 import java.util.Arrays;
 
-/** The bridge's port set for a translator used without a {@code Datapath} around it. */
+/** The bridge's port set: the ports outputs may go to, and what flooding sends to. */
 public final class BridgePorts implements Translator.Ports
 {
     private final int[] ports;
