@@ -31,6 +31,9 @@ public final class Replay
     private final TreeMap<Integer, PcapWriter> writers = new TreeMap<>();
     private final TreeMap<Integer, Long> sent = new TreeMap<>();
     private long currentTs;
+    /** Table versions to publish before the packet of the given index (0-based, merged order). */
+    private final TreeMap<Long, FlowTables> swaps = new TreeMap<>();
+    private FlowTables finalTables;
 
     public Replay(final FlowTables tables, final List<PcapInput> inputs, final int[] ports, final Path outDir)
     {
@@ -38,6 +41,22 @@ public final class Replay
         this.inputs = inputs;
         this.ports = ports;
         this.outDir = outDir;
+        this.finalTables = tables;
+    }
+
+    /**
+     * Publishes {@code next} just before packet number {@code packetIndex} (0-based, in merged
+     * order), as a controller replacing the flow table mid-trace would; the datapath revalidates
+     * its megaflows against it.
+     */
+    public Replay swapAt(final long packetIndex, final FlowTables next)
+    {
+        if (packetIndex < 0)
+        {
+            throw new IllegalArgumentException("packet index must be >= 0: " + packetIndex);
+        }
+        swaps.put(packetIndex, next);
+        return this;
     }
 
     /** Runs the replay; {@code progress} (may be null) is told the packet count every 100,000. */
@@ -61,12 +80,17 @@ public final class Replay
         {
             new PcapMerger(inputs).forEach((port, ts, frame, len) ->
             {
+                final FlowTables next = swaps.get(count[0]);
+                if (next != null)
+                {
+                    dp.publish(next);
+                }
                 currentTs = ts;
                 packet.wrap(frame, 0, len);
                 packet.inPort = port;
                 packet.timestampNanos = ts;
                 dp.receive(packet, null);
-                if (progress != null && ++count[0] % 100_000 == 0)
+                if (++count[0] % 100_000 == 0 && progress != null)
                 {
                     progress.accept(count[0]);
                 }
@@ -84,6 +108,7 @@ public final class Replay
             }
         }
         dp.pushStats();
+        finalTables = dp.tables();
         writeFlowStats();
         writeMegaflows(dp);
         return dp;
@@ -103,7 +128,7 @@ public final class Replay
     private void writeFlowStats() throws IOException
     {
         final StringBuilder sb = new StringBuilder();
-        for (final dev.junction.flowtable.ofp.FlowRule r : tables.rules())
+        for (final dev.junction.flowtable.ofp.FlowRule r : finalTables.rules())
         {
             sb.append(dev.junction.flowtable.ofp.FlowPrinter.dumpLine(r)).append('\n');
         }

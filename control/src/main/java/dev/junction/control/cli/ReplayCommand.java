@@ -40,6 +40,10 @@ final class ReplayCommand implements Callable<Integer>
         description = "Ports of the bridge besides the --in ones (default: ${DEFAULT-VALUE}), as the oracle's.")
     String ports;
 
+    @Option(names = "--flows-at", paramLabel = "N=FILE",
+        description = "Replace the flow table with FILE just before packet N (0-based, merged order); repeatable.")
+    List<String> flowsAt = new ArrayList<>();
+
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
 
@@ -89,6 +93,31 @@ final class ReplayCommand implements Callable<Integer>
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out);
+        for (final String at : flowsAt)
+        {
+            final int eq = at.indexOf('=');
+            final long index;
+            try
+            {
+                index = eq > 0 ? Long.parseLong(at.substring(0, eq)) : -1;
+            }
+            catch (final NumberFormatException ex)
+            {
+                System.err.println("junction replay: --flows-at " + at + ": N must be a packet number");
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
+            if (index < 0)
+            {
+                System.err.println("junction replay: --flows-at " + at + ": expected N=FILE with N >= 0");
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
+            final FlowTables next = FlowsFile.loadOrReport(Path.of(at.substring(eq + 1)), "junction replay");
+            if (next == null)
+            {
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
+            replay.swapAt(index, next);
+        }
         final boolean tty = System.console() != null;
         final Datapath dp;
         try

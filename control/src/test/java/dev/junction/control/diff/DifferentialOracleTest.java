@@ -175,7 +175,7 @@ class DifferentialOracleTest
         }
     }
 
-    private static List<String> replayArgs(final List<String> inputArgs, final Path out)
+    static List<String> replayArgs(final List<String> inputArgs, final Path out)
     {
         final List<String> args = new ArrayList<>(inputArgs);
         args.add("--out");
@@ -193,7 +193,7 @@ class DifferentialOracleTest
      * Runs the CLI in-process, teeing what it prints so the failure report can quote it. The
      * tests run sequentially, so swapping System.out/err for the call is safe.
      */
-    private static JunctionRun runJunction(final List<String> args)
+    static JunctionRun runJunction(final List<String> args)
     {
         final String[] argv = Stream.concat(Stream.of("replay"), args.stream()).toArray(String[]::new);
         final ByteArrayOutputStream captured = new ByteArrayOutputStream();

@@ -22,8 +22,8 @@ public final class FlowPrinter
     {
         final StringBuilder sb = new StringBuilder(" cookie=0x").append(Long.toHexString(r.cookie))
             .append(", table=").append(r.table)
-            .append(", n_packets=").append(r.packets)
-            .append(", n_bytes=").append(r.bytes).append(", ");
+            .append(", n_packets=").append(r.packets())
+            .append(", n_bytes=").append(r.bytes()).append(", ");
         if (r.idleTimeout != 0)
         {
             sb.append("idle_timeout=").append(r.idleTimeout).append(", ");
