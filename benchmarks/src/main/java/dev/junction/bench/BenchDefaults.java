@@ -1,10 +1,9 @@
 package dev.junction.bench;
 
 /**
- * Settings every benchmark class shares. Annotation values must be compile-time constants, so
- * they live here as constants rather than in a base class: a new benchmark names them in its
- * {@code @Fork}, {@code @Warmup} and {@code @Measurement} and is picked up by the JMH runner,
- * {@code bin/junction-bench} and {@code BenchmarksRunTest} without further registration.
+ * Settings every benchmark class shares, as compile-time constants because annotation values
+ * must be: {@link PacketBenchmark} carries them in its {@code @Fork}, {@code @Warmup} and
+ * {@code @Measurement}, which JMH applies to every subclass.
  */
 public final class BenchDefaults
 {

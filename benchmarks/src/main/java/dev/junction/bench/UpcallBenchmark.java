@@ -9,22 +9,15 @@ import dev.junction.flowtable.xlate.OdpActions;
 import dev.junction.flowtable.xlate.BridgePorts;
 import dev.junction.flowtable.xlate.Translator;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@link Translator#translate} over an OVN-sized table set ({@link OvnLikeTables}): what a
@@ -35,12 +28,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Not final: JMH generates subclasses of {@code @State} benchmark classes.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = BenchDefaults.FORKS, jvmArgsAppend = {BenchDefaults.ADD_OPENS, BenchDefaults.JDK_INTERNAL_MISC})
-@Warmup(iterations = BenchDefaults.WARMUP_ITERATIONS, time = BenchDefaults.ITERATION_SECONDS)
-@Measurement(iterations = BenchDefaults.MEASUREMENT_ITERATIONS, time = BenchDefaults.ITERATION_SECONDS)
-public class UpcallBenchmark
+public class UpcallBenchmark extends PacketBenchmark
 {
     /** A power of two, so the cycling index is a mask rather than a division. */
     private static final int KEYS = 4096;

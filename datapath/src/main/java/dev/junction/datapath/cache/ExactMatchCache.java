@@ -1,6 +1,7 @@
 package dev.junction.datapath.cache;
 
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.KeyHash;
 
 /**
  * The exact-match cache in front of the megaflows, as OVS's EMC: a two-way set-associative
@@ -43,13 +44,7 @@ public final class ExactMatchCache
 
     public static long hash(final long[] key)
     {
-        long h = 0x2545F4914F6CDD1DL;
-        for (int w = 0; w < FlowKey.WORDS; w++)
-        {
-            final long x = (h ^ key[w]) * 0x9E3779B97F4A7C15L;
-            h = x ^ (x >>> 32);
-        }
-        return h;
+        return KeyHash.hashPacket(key);
     }
 
     public Megaflow lookup(final long[] key, final long hash)

@@ -1,6 +1,7 @@
 package dev.junction.datapath.cache;
 
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.KeyHash;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
@@ -35,14 +36,7 @@ final class MegaflowSubtable
 
     long hash(final long[] key)
     {
-        long h = 0x9E3779B97F4A7C15L;
-        final long[] m = mask;
-        for (final int w : words)
-        {
-            long x = (h ^ (key[w] & m[w])) * 0xBF58476D1CE4E5B9L;
-            h = x ^ (x >>> 31);
-        }
-        return h;
+        return KeyHash.hashMasked(key, mask, words);
     }
 
     Megaflow lookup(final long[] key)
