@@ -1,5 +1,6 @@
 package dev.junction.datapath;
 
+import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.pcap.PcapInput;
 import dev.junction.datapath.pcap.PcapMerger;
 import dev.junction.datapath.pcap.PcapWriter;
@@ -34,6 +35,7 @@ public final class Replay
     /** Table versions to publish before the packet of the given index (0-based, merged order). */
     private final TreeMap<Long, FlowTables> swaps = new TreeMap<>();
     private FlowTables finalTables;
+    private CacheConfig cacheConfig = CacheConfig.DEFAULTS;
 
     public Replay(final FlowTables tables, final List<PcapInput> inputs, final int[] ports, final Path outDir)
     {
@@ -42,6 +44,13 @@ public final class Replay
         this.ports = ports;
         this.outDir = outDir;
         this.finalTables = tables;
+    }
+
+    /** The caches' limits (default: OVS's defaults). */
+    public Replay cacheConfig(final CacheConfig config)
+    {
+        this.cacheConfig = config;
+        return this;
     }
 
     /**
@@ -73,7 +82,8 @@ public final class Replay
                 }
             }
         }
-        final Datapath dp = new Datapath(tables, ports, this::write);
+        final Datapath dp = new Datapath(tables, ports, this::write, Datapath.DEFAULT_MTU, 1, cacheConfig,
+            System::nanoTime);
         final Packet packet = new Packet(2048);
         final long[] count = {0};
         try

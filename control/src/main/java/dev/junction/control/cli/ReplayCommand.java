@@ -3,6 +3,7 @@ package dev.junction.control.cli;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
 import dev.junction.datapath.Replay;
+import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.pcap.PcapInput;
 import dev.junction.flowtable.ofp.FlowTables;
 import picocli.CommandLine.Command;
@@ -43,6 +44,25 @@ final class ReplayCommand implements Callable<Integer>
     @Option(names = "--flows-at", paramLabel = "N=FILE",
         description = "Replace the flow table with FILE just before packet N (0-based, merged order); repeatable.")
     List<String> flowsAt = new ArrayList<>();
+
+    @Option(names = "--megaflow-limit", defaultValue = "200000",
+        description = "Most megaflows the datapath holds; installs beyond are refused and counted (default ${DEFAULT-VALUE}).")
+    int megaflowLimit;
+
+    @Option(names = "--emc-entries", defaultValue = "8192",
+        description = "Exact-match cache entries, a power of two; 0 disables it (default ${DEFAULT-VALUE}).")
+    int emcEntries;
+
+    @Option(names = "--emc-insert-inv-prob", defaultValue = "100",
+        description = "Insert into the EMC one time in N (OVS's emc-insert-inv-prob; 0 never; default ${DEFAULT-VALUE}).")
+    int emcInsertInvProb;
+
+    @Option(names = "--max-idle", defaultValue = "10000",
+        description = "Milliseconds after which an unused megaflow expires (default ${DEFAULT-VALUE}).")
+    long maxIdleMillis;
+
+    @Option(names = "--no-cache", description = "Translate every packet (no EMC, no megaflows): for comparisons.")
+    boolean noCache;
 
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
@@ -92,7 +112,19 @@ final class ReplayCommand implements Callable<Integer>
         {
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out);
+        final CacheConfig caches;
+        try
+        {
+            caches = noCache ? CacheConfig.DISABLED
+                : new CacheConfig(true, emcEntries, emcInsertInvProb, megaflowLimit, maxIdleMillis);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("junction replay: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out)
+            .cacheConfig(caches);
         for (final String at : flowsAt)
         {
             final int eq = at.indexOf('=');

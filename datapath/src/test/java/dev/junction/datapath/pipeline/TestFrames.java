@@ -14,7 +14,7 @@ import java.util.List;
  * addresses and ports derived from f; the last 8 bytes of every frame carry the flow number and a
  * per-flow sequence number, so a received frame says which packet it is.
  */
-final class TestFrames
+public final class TestFrames
 {
     static final int[] DATAPATH_PORTS = {1, 2, 3};
 
@@ -22,7 +22,7 @@ final class TestFrames
     {
     }
 
-    static FlowTables tables(final String... lines)
+    public static FlowTables tables(final String... lines)
     {
         try
         {
@@ -40,7 +40,7 @@ final class TestFrames
         return (worker, transmitter) -> new Datapath(tables, DATAPATH_PORTS, transmitter);
     }
 
-    static byte[] frame(final int flow, final int seq)
+    public static byte[] frame(final int flow, final int seq)
     {
         final int payload = 8 + (flow * 7 + seq) % 40;
         final boolean v6 = flow % 3 == 2;
