@@ -7,41 +7,57 @@ import java.util.Arrays;
  * a match or a megaflow mask is the same layout, so matching is word-wise
  * {@code ((key ^ value) & mask) == 0} with no per-field branching.
  *
+ * <p>Words 0-18 are OVS's metadata segment: recirc_id, the conntrack fields and dp_hash are
+ * datapath metadata a packet carries across recirculation; registers and metadata exist only
+ * during translation (a recirculated packet gets them back from its frozen state), so the
+ * datapath always sees them zero. A packet fresh from a port has words 1-18 all zero.
+ *
  * <pre>
  *  word  contents (most significant bits first)
- *   0    in_port(32) | reserved(32)
+ *   0    in_port(32) | recirc_id(32)
  *   1-8  xreg0..xreg7: reg(2n) in the high 32 bits, reg(2n+1) in the low 32 bits
  *   9    metadata(64)
- *  10    dl_dst(48) | dl_type(16)
- *  11    dl_src(48) | 0
- *  12    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)      (tci has CFI set when present)
- *  13    nw_src(32) | nw_dst(32)                             (IPv4, or ARP spa/tpa)
- *  14-15 ipv6_src    16-17 ipv6_dst
- *  18    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
- *  19    tp_src(16) tp_dst(16) tcp_flags(16) | 0             (ICMP type/code in tp_src/tp_dst)
- *  20    arp_sha / nd_sll (48) | 0
- *  21    arp_tha / nd_tll (48) | 0
- *  22-23 nd_target
+ *  10    ct_state(8) ct_nw_proto(8) ct_zone(16) | ct_mark(32)
+ *  11-12 ct_label(128)
+ *  13    ct_nw_src(32) | ct_nw_dst(32)                       (original direction, IPv4)
+ *  14    ct_tp_src(16) ct_tp_dst(16) | dp_hash(32)
+ *  15-16 ct_ipv6_src 17-18 ct_ipv6_dst
+ *  19    dl_dst(48) | dl_type(16)
+ *  20    dl_src(48) | 0
+ *  21    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)      (tci has CFI set when present)
+ *  22    nw_src(32) | nw_dst(32)                             (IPv4, or ARP spa/tpa)
+ *  23-24 ipv6_src    25-26 ipv6_dst
+ *  27    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
+ *  28    tp_src(16) tp_dst(16) tcp_flags(16) | 0             (ICMP type/code in tp_src/tp_dst)
+ *  29    arp_sha / nd_sll (48) | 0
+ *  30    arp_tha / nd_tll (48) | 0
+ *  31-32 nd_target
  * </pre>
  */
 public final class FlowKey
 {
-    public static final int WORDS = 24;
+    public static final int WORDS = 33;
 
     public static final int W_IN_PORT = 0;
     public static final int W_XREG0 = 1;
     public static final int W_METADATA = 9;
-    public static final int W_DL_DST_TYPE = 10;
-    public static final int W_DL_SRC = 11;
-    public static final int W_VLAN = 12;
-    public static final int W_NW_ADDR = 13;
-    public static final int W_IPV6_SRC = 14;
-    public static final int W_IPV6_DST = 16;
-    public static final int W_NW = 18;
-    public static final int W_TP = 19;
-    public static final int W_ARP_SHA = 20;
-    public static final int W_ARP_THA = 21;
-    public static final int W_ND_TARGET = 22;
+    public static final int W_CT = 10;
+    public static final int W_CT_LABEL = 11;
+    public static final int W_CT_NW = 13;
+    public static final int W_CT_TP = 14;
+    public static final int W_CT_IPV6_SRC = 15;
+    public static final int W_CT_IPV6_DST = 17;
+    public static final int W_DL_DST_TYPE = 19;
+    public static final int W_DL_SRC = 20;
+    public static final int W_VLAN = 21;
+    public static final int W_NW_ADDR = 22;
+    public static final int W_IPV6_SRC = 23;
+    public static final int W_IPV6_DST = 25;
+    public static final int W_NW = 27;
+    public static final int W_TP = 28;
+    public static final int W_ARP_SHA = 29;
+    public static final int W_ARP_THA = 30;
+    public static final int W_ND_TARGET = 31;
 
     public static final int FRAG_ANY = 1;
     public static final int FRAG_LATER = 2;
@@ -79,6 +95,45 @@ public final class FlowKey
     public void inPort(final int port)
     {
         Field.IN_PORT.set(words, port & 0xffffffffL);
+    }
+
+    public int recircId()
+    {
+        return (int)words[W_IN_PORT];
+    }
+
+    public void recircId(final int id)
+    {
+        words[W_IN_PORT] = (words[W_IN_PORT] & 0xffffffff00000000L) | (id & 0xffffffffL);
+    }
+
+    public int ctState()
+    {
+        return (int)(words[W_CT] >>> 56);
+    }
+
+    public int ctZone()
+    {
+        return (int)(words[W_CT] >>> 32) & 0xffff;
+    }
+
+    public long ctMark()
+    {
+        return words[W_CT] & 0xffffffffL;
+    }
+
+    /** Clears what a ct action sets (OVS's ct_clear): state, zone, mark, label, original tuple. */
+    public void clearConntrack()
+    {
+        for (int w = W_CT; w < W_CT_TP; w++)
+        {
+            words[w] = 0;
+        }
+        words[W_CT_TP] &= 0xffffffffL; // keep dp_hash
+        for (int w = W_CT_IPV6_SRC; w < W_DL_DST_TYPE; w++)
+        {
+            words[w] = 0;
+        }
     }
 
     public int dlType()

@@ -11,7 +11,6 @@ import dev.junction.flowtable.FlowKey;
  */
 public final class MegaflowMask
 {
-    private static final long IN_PORT = 0xffff_ffffL << 32;
     private static final long TPID0 = 0xffffL << 48;
     private static final long TPID1 = 0xffffL << 16;
     private static final long TCI0 = 0xffffL << 32;
@@ -32,8 +31,9 @@ public final class MegaflowMask
     public static void finish(final FlowKey packet, final long[] wc)
     {
         final long[] k = packet.words;
-        // Metadata and registers are not packet fields: the cache never matches them.
-        wc[FlowKey.W_IN_PORT] = IN_PORT;
+        // Metadata and registers are not packet fields: the cache never matches them. The input
+        // port and recirc_id are always exact, as in OVS.
+        wc[FlowKey.W_IN_PORT] = -1L;
         for (int w = FlowKey.W_XREG0; w <= FlowKey.W_METADATA; w++)
         {
             wc[w] = 0;

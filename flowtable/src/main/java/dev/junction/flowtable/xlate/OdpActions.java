@@ -31,6 +31,12 @@ public final class OdpActions
     public static final int SET_ND = 16;
     /** Packet to the controller: counted, then dropped (no controller yet). */
     public static final int CONTROLLER = 17;
+    /** Connection tracking; operands read through {@link dev.junction.flowtable.ct.CtAction}. */
+    public static final int CT = 18;
+    /** Clears the packet's conntrack state (ct_state, zone, mark, label, original tuple). */
+    public static final int CT_CLEAR = 19;
+    /** Operand: recirc_id. Look the packet up again with its current headers and metadata. */
+    public static final int RECIRC = 20;
 
     private long[] ops = new long[64];
     private int size;
@@ -97,7 +103,10 @@ public final class OdpActions
         {
             case POP_VLAN:
             case CONTROLLER:
+            case CT_CLEAR:
                 return 0;
+            case CT:
+                return dev.junction.flowtable.ct.CtAction.OPERANDS;
             case PUSH_VLAN:
             case SET_IPV4_TOS:
             case SET_TCP_PORTS:
@@ -160,10 +169,68 @@ public final class OdpActions
                 case SET_ARP: sb.append("set(arp(op=").append(ops[i + 1]).append("))"); break;
                 case SET_ND: sb.append("set(nd(target=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 1], ops[i + 2])).append("))"); break;
                 case CONTROLLER: sb.append("userspace(controller)"); break;
+                case CT: describeCt(sb, i); break;
+                case CT_CLEAR: sb.append("ct_clear"); break;
+                case RECIRC: sb.append("recirc(0x").append(Long.toHexString(ops[i + 1])).append(')'); break;
                 default: sb.append("?").append(op); break;
             }
             i += 1 + operands(op);
         }
         return sb.length() == 0 ? "drop" : sb.toString();
+    }
+
+    private void describeCt(final StringBuilder sb, final int at)
+    {
+        final dev.junction.flowtable.ct.CtAction ct = new dev.junction.flowtable.ct.CtAction().wrap(this, at);
+        sb.append("ct(");
+        final int mark = sb.length();
+        if (ct.commit())
+        {
+            sb.append(ct.force() ? "force_commit" : "commit");
+        }
+        if (ct.zone() != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append("zone=").append(ct.zone());
+        }
+        if (ct.has(dev.junction.flowtable.ct.CtAction.F_MARK))
+        {
+            sb.append(sb.length() > mark ? "," : "").append("mark=0x").append(Long.toHexString(ct.markValue()))
+                .append("/0x").append(Long.toHexString(ct.markMask()));
+        }
+        if (ct.has(dev.junction.flowtable.ct.CtAction.F_LABEL))
+        {
+            sb.append(sb.length() > mark ? "," : "").append("label=0x")
+                .append(Long.toHexString(ct.labelValueHi())).append(String.format("%016x", ct.labelValueLo()))
+                .append("/0x").append(Long.toHexString(ct.labelMaskHi())).append(String.format("%016x", ct.labelMaskLo()));
+        }
+        if (ct.has(dev.junction.flowtable.ct.CtAction.F_NAT))
+        {
+            sb.append(sb.length() > mark ? "," : "").append("nat");
+            if (ct.has(dev.junction.flowtable.ct.CtAction.F_NAT_SRC) || ct.has(dev.junction.flowtable.ct.CtAction.F_NAT_DST))
+            {
+                sb.append('(').append(ct.has(dev.junction.flowtable.ct.CtAction.F_NAT_SRC) ? "src" : "dst");
+                if (ct.has(dev.junction.flowtable.ct.CtAction.F_NAT_ADDR))
+                {
+                    final boolean v6 = ct.has(dev.junction.flowtable.ct.CtAction.F_NAT_V6);
+                    sb.append('=').append(v6 ? dev.junction.flowtable.ofp.Values.formatIpv6(ct.natMinAddrHi(), ct.natMinAddrLo())
+                        : dev.junction.flowtable.ofp.Values.formatIpv4(ct.natMinAddrLo()));
+                    if (ct.natMinAddrHi() != ct.natMaxAddrHi() || ct.natMinAddrLo() != ct.natMaxAddrLo())
+                    {
+                        sb.append('-').append(v6 ? dev.junction.flowtable.ofp.Values.formatIpv6(ct.natMaxAddrHi(), ct.natMaxAddrLo())
+                            : dev.junction.flowtable.ofp.Values.formatIpv4(ct.natMaxAddrLo()));
+                    }
+                    if (ct.has(dev.junction.flowtable.ct.CtAction.F_NAT_PORTS))
+                    {
+                        sb.append(':').append(ct.natMinPort());
+                        if (ct.natMaxPort() != ct.natMinPort())
+                        {
+                            sb.append('-').append(ct.natMaxPort());
+                        }
+                    }
+                }
+                sb.append(')');
+            }
+        }
+        sb.append(')');
     }
 }
