@@ -9,7 +9,11 @@ import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.PacketParser;
 import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.conntrack.Conntrack;
+import dev.junction.conntrack.ConntrackConfig;
+import dev.junction.flowtable.ct.CtAction;
 import dev.junction.flowtable.xlate.BridgePorts;
+import dev.junction.flowtable.xlate.FrozenStates;
 import dev.junction.flowtable.xlate.OdpActions;
 import dev.junction.flowtable.xlate.TraceSink;
 import dev.junction.flowtable.xlate.Translator;
@@ -40,8 +44,15 @@ public final class Datapath
     private final PacketParser parser;
     private final Translator translator;
     private final ActionExecutor executor;
-    private final FlowKey key = new FlowKey();
-    private final OdpActions actions = new OdpActions();
+    /** OVS's MAX_RECIRC_DEPTH: a packet recirculates at most this many times. */
+    public static final int MAX_RECIRC_DEPTH = 6;
+
+    /** The packet's key per recirculation depth (index 0: as received). */
+    private final FlowKey[] keys = new FlowKey[MAX_RECIRC_DEPTH + 1];
+    private final OdpActions[] upcallActions = new OdpActions[MAX_RECIRC_DEPTH + 1];
+    private final Packet[] recircPackets = new Packet[MAX_RECIRC_DEPTH + 1];
+    private final CtAction ctAction = new CtAction();
+    private final Conntrack conntrack;
     private final Transmitter transmitter;
     private final int mtu;
     private final long[] drops = new long[DropReason.values().length];
@@ -82,6 +93,25 @@ public final class Datapath
     public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter, final int mtu,
         final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
     {
+        this(tables, ports, transmitter, mtu, vlanLimit, cacheConfig, nanoClock,
+            new Conntrack(ConntrackConfig.defaults()), new FrozenStates());
+    }
+
+    /**
+     * @param conntrack the connection tracker, shared by every worker of one datapath
+     * @param frozen    the recirculation states, shared by every worker of one bridge
+     */
+    public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter, final int mtu,
+        final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock,
+        final Conntrack conntrack, final FrozenStates frozen)
+    {
+        for (int i = 0; i <= MAX_RECIRC_DEPTH; i++)
+        {
+            keys[i] = new FlowKey();
+            upcallActions[i] = new OdpActions();
+            recircPackets[i] = new Packet(2048);
+        }
+        this.conntrack = conntrack;
         this.cacheConfig = cacheConfig;
         this.nanoClock = nanoClock;
         this.emc = new ExactMatchCache(cacheConfig.enabled ? cacheConfig.emcEntries : 0, cacheConfig.emcInsertInvProb);
@@ -95,7 +125,7 @@ public final class Datapath
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
         this.executor = new ActionExecutor(new PacketParser(vlanLimit));
-        this.translator = new Translator(new BridgePorts(this.ports));
+        this.translator = new Translator(new BridgePorts(this.ports), frozen);
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
@@ -122,13 +152,37 @@ public final class Datapath
         }
         packetsIn++;
         bytesIn += p.length;
-        parser.parse(p, key);
+        parser.parse(p, keys[0]);
         tick();
         final FlowTables t = tables.get();
         if (t != revalidatedFor)
         {
             revalidate(t);
         }
+        outputsThisPacket = 0;
+        final long controllerBefore = executor.controllerPackets();
+        final long dropsBefore = conntrackDrops();
+        process(p, 0, t, trace);
+        if (executor.controllerPackets() != controllerBefore)
+        {
+            drops[DropReason.CONTROLLER.ordinal()]++;
+        }
+        else if (outputsThisPacket == 0 && conntrackDrops() == dropsBefore)
+        {
+            drops[DropReason.NO_OUTPUT.ordinal()]++;
+        }
+    }
+
+    private long conntrackDrops()
+    {
+        return drops[DropReason.CONNTRACK.ordinal()] + drops[DropReason.RECIRC_DEPTH.ordinal()]
+            + drops[DropReason.XLATE_ERROR.ordinal()];
+    }
+
+    /** One datapath pass: cache lookup or upcall, then execution; recirculations come back here. */
+    private void process(final Packet p, final int depth, final FlowTables t, final TraceSink trace)
+    {
+        final FlowKey key = keys[depth];
         Megaflow mf = null;
         long hash = 0;
         final boolean cached = cacheConfig.enabled && trace == null;
@@ -153,20 +207,21 @@ public final class Datapath
         final OdpActions toRun;
         if (mf != null && !mf.slow())
         {
-            mf.hit(p.length, tcpFlags(), now);
+            mf.hit(p.length, tcpFlags(key), now);
             toRun = mf.actions();
         }
         else
         {
             if (mf != null)
             {
-                mf.hit(p.length, tcpFlags(), now);
+                mf.hit(p.length, tcpFlags(key), now);
                 slowPathPackets++;
             }
             else
             {
                 upcalls++;
             }
+            final OdpActions actions = upcallActions[depth];
             if (!translator.translate(t, key, p.length, actions, trace))
             {
                 drops[DropReason.XLATE_ERROR.ordinal()]++;
@@ -184,20 +239,72 @@ public final class Datapath
             }
             toRun = actions;
         }
-        outputsThisPacket = 0;
-        final long controllerBefore = executor.controllerPackets();
-        executor.execute(p, toRun, sink);
-        if (executor.controllerPackets() != controllerBefore)
+        execute(p, depth, t, toRun, trace);
+    }
+
+    /** Runs datapath actions; conntrack and recirculation are done here, the rest by the executor. */
+    private void execute(final Packet p, final int depth, final FlowTables t, final OdpActions acts,
+        final TraceSink trace)
+    {
+        final int n = acts.size();
+        int i = 0;
+        while ((i = executor.execute(p, acts, i, sink)) < n)
         {
-            drops[DropReason.CONTROLLER.ordinal()]++;
-        }
-        else if (outputsThisPacket == 0)
-        {
-            drops[DropReason.NO_OUTPUT.ordinal()]++;
+            final int op = (int)acts.get(i);
+            switch (op)
+            {
+                case OdpActions.CT:
+                    if (!conntrack.execute(p, keys[depth], ctAction.wrap(acts, i), p.timestampNanos))
+                    {
+                        drops[DropReason.CONNTRACK.ordinal()]++;
+                        return;
+                    }
+                    break;
+                case OdpActions.CT_CLEAR:
+                    keys[depth].clearConntrack();
+                    break;
+                case OdpActions.RECIRC:
+                    recirculate(p, depth, t, (int)acts.get(i + 1), i + 2 == n, trace);
+                    break;
+                default:
+                    throw new IllegalStateException("unexpected datapath action " + op);
+            }
+            i += 1 + OdpActions.operands(op);
         }
     }
 
-    private int tcpFlags()
+    /**
+     * Looks the packet up again as it is now, keeping its datapath metadata (input port,
+     * conntrack results) under a new recirc_id. A recirculation that is not the last action
+     * works on a copy, so the actions after it see the packet unchanged, as in OVS.
+     */
+    private void recirculate(final Packet p, final int depth, final FlowTables t, final int recircId,
+        final boolean last, final TraceSink trace)
+    {
+        if (depth + 1 > MAX_RECIRC_DEPTH)
+        {
+            drops[DropReason.RECIRC_DEPTH.ordinal()]++;
+            return;
+        }
+        Packet q = p;
+        if (!last)
+        {
+            q = recircPackets[depth + 1];
+            q.copyFrom(p);
+        }
+        final FlowKey next = keys[depth + 1];
+        parser.parse(q, next);
+        System.arraycopy(keys[depth].words, 0, next.words, 0, FlowKey.W_DL_DST_TYPE);
+        next.recircId(recircId);
+        if (trace != null)
+        {
+            trace.note(0, "recirculation: recirc_id 0x" + Integer.toHexString(recircId)
+                + ", ct_state 0x" + Integer.toHexString(next.ctState()));
+        }
+        process(q, depth + 1, t, trace);
+    }
+
+    private static int tcpFlags(final FlowKey key)
     {
         return key.nwProto() == 6 ? (int)(key.words[FlowKey.W_TP] >>> 16) & 0xfff : 0;
     }
@@ -331,14 +438,21 @@ public final class Datapath
         transmitter.transmit(port, p);
     }
 
+    /** The key of the last packet as received (before any recirculation). */
     public FlowKey lastKey()
     {
-        return key;
+        return keys[0];
     }
 
+    /** The actions of the last upcall of a packet as received. */
     public OdpActions lastActions()
     {
-        return actions;
+        return upcallActions[0];
+    }
+
+    public Conntrack conntrack()
+    {
+        return conntrack;
     }
 
     public Translator translator()

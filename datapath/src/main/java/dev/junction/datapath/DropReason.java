@@ -12,5 +12,9 @@ public enum DropReason
     /** Sent to the controller (controller action, dec_ttl at TTL 0/1): no controller exists yet. */
     CONTROLLER,
     /** Larger than the output port's MTU. */
-    MTU_EXCEEDED
+    MTU_EXCEEDED,
+    /** Conntrack refused the packet (an IP fragment: reassembly is not supported). */
+    CONNTRACK,
+    /** Recirculated more than {@link Datapath#MAX_RECIRC_DEPTH} times, as OVS's limit. */
+    RECIRC_DEPTH
 }

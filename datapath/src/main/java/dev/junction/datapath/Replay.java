@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class Replay
 {
-    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap|flow-stats\\.txt|megaflows\\.txt");
+    private static final Pattern STALE = Pattern.compile("\\d+\\.pcap|flow-stats\\.txt|megaflows\\.txt|conntrack\\.txt");
 
     private final FlowTables tables;
     private final List<PcapInput> inputs;
@@ -121,6 +121,7 @@ public final class Replay
         finalTables = dp.tables();
         writeFlowStats();
         writeMegaflows(dp);
+        writeConntrack(dp);
         return dp;
     }
 
@@ -132,6 +133,14 @@ public final class Replay
         dp.megaflows().forEach(mf -> lines.add(dev.junction.datapath.cache.MegaflowPrinter.format(mf, now)));
         java.util.Collections.sort(lines);
         Files.writeString(outDir.resolve("megaflows.txt"), lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+    }
+
+    /** {@code DIR/conntrack.txt}: connections in dpctl/dump-conntrack form, sorted as the oracle sorts them. */
+    private void writeConntrack(final Datapath dp) throws IOException
+    {
+        final java.util.List<String> lines = new java.util.ArrayList<>(dp.conntrack().dump(-1));
+        java.util.Collections.sort(lines);
+        Files.writeString(outDir.resolve("conntrack.txt"), lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
     }
 
     /** {@code DIR/flow-stats.txt}: per-rule counters in {@code dump-flows} form, as the oracle writes. */

@@ -13,6 +13,18 @@ public enum Field
 {
     IN_PORT(FlowKey.W_IN_PORT, 32, 32, Prereq.NONE, true, Format.DEC, "in_port", "NXM_OF_IN_PORT", "OXM_OF_IN_PORT"),
     METADATA(FlowKey.W_METADATA, 0, 64, Prereq.NONE, true, Format.HEX, "metadata", "OXM_OF_METADATA"),
+    /** Conntrack results: read-only to matches, ct_mark and ct_label writable only inside ct(exec(...)). */
+    CT_STATE(FlowKey.W_CT, 56, 8, Prereq.NONE, false, Format.CT_STATE, "ct_state", "NXM_NX_CT_STATE"),
+    CT_NW_PROTO(FlowKey.W_CT, 48, 8, Prereq.CT, false, Format.DEC, "ct_nw_proto", "NXM_NX_CT_NW_PROTO"),
+    CT_ZONE(FlowKey.W_CT, 32, 16, Prereq.NONE, false, Format.HEX, "ct_zone", "NXM_NX_CT_ZONE"),
+    CT_MARK(FlowKey.W_CT, 0, 32, Prereq.NONE, true, Format.HEX, "ct_mark", "NXM_NX_CT_MARK"),
+    CT_LABEL(FlowKey.W_CT_LABEL, 0, 128, Prereq.NONE, true, Format.HEX, "ct_label", "NXM_NX_CT_LABEL"),
+    CT_NW_SRC(FlowKey.W_CT_NW, 32, 32, Prereq.CT, false, Format.IPV4, "ct_nw_src", "NXM_NX_CT_NW_SRC"),
+    CT_NW_DST(FlowKey.W_CT_NW, 0, 32, Prereq.CT, false, Format.IPV4, "ct_nw_dst", "NXM_NX_CT_NW_DST"),
+    CT_IPV6_SRC(FlowKey.W_CT_IPV6_SRC, 0, 128, Prereq.CT, false, Format.IPV6, "ct_ipv6_src", "NXM_NX_CT_IPV6_SRC"),
+    CT_IPV6_DST(FlowKey.W_CT_IPV6_DST, 0, 128, Prereq.CT, false, Format.IPV6, "ct_ipv6_dst", "NXM_NX_CT_IPV6_DST"),
+    CT_TP_SRC(FlowKey.W_CT_TP, 48, 16, Prereq.CT, false, Format.DEC, "ct_tp_src", "NXM_NX_CT_TP_SRC"),
+    CT_TP_DST(FlowKey.W_CT_TP, 32, 16, Prereq.CT, false, Format.DEC, "ct_tp_dst", "NXM_NX_CT_TP_DST"),
     DL_DST(FlowKey.W_DL_DST_TYPE, 16, 48, Prereq.NONE, true, Format.MAC, "dl_dst", "eth_dst", "NXM_OF_ETH_DST", "OXM_OF_ETH_DST"),
     DL_SRC(FlowKey.W_DL_SRC, 16, 48, Prereq.NONE, true, Format.MAC, "dl_src", "eth_src", "NXM_OF_ETH_SRC", "OXM_OF_ETH_SRC"),
     DL_TYPE(FlowKey.W_DL_DST_TYPE, 0, 16, Prereq.NONE, false, Format.HEX, "dl_type", "eth_type", "NXM_OF_ETH_TYPE", "OXM_OF_ETH_TYPE"),
@@ -57,7 +69,7 @@ public enum Field
 
     public enum Format
     {
-        DEC, HEX, MAC, IPV4, IPV6
+        DEC, HEX, MAC, IPV4, IPV6, CT_STATE
     }
 
     private static final Map<String, Field> BY_NAME = new HashMap<>();

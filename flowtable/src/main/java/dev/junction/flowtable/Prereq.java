@@ -7,7 +7,12 @@ package dev.junction.flowtable;
  */
 public enum Prereq
 {
-    NONE, ARP, IPV4, IPV6, IP_ANY, TCP, UDP, SCTP, ICMPV4, ICMPV6, ND, ND_SOLICIT, ND_ADVERT;
+    NONE, ARP, IPV4, IPV6, IP_ANY, TCP, UDP, SCTP, ICMPV4, ICMPV6, ND, ND_SOLICIT, ND_ADVERT,
+    /** OVS's MFP_CT_VALID: the packet has a valid connection (new, established or reply). */
+    CT;
+
+    private static final int CT_VALID = dev.junction.flowtable.ct.CtState.NEW | dev.junction.flowtable.ct.CtState.EST
+        | dev.junction.flowtable.ct.CtState.RPL;
 
     /** Does a concrete flow satisfy this prerequisite? */
     public boolean holds(final FlowKey k)
@@ -28,6 +33,7 @@ public enum Prereq
             case ND: return ICMPV6.holds(k) && isNd(k, 135, 136);
             case ND_SOLICIT: return ICMPV6.holds(k) && isNd(k, 135, 135);
             case ND_ADVERT: return ICMPV6.holds(k) && isNd(k, 136, 136);
+            case CT: return (k.ctState() & CT_VALID) != 0;
             default: return false;
         }
     }
@@ -38,6 +44,20 @@ public enum Prereq
      */
     public boolean holds(final Match m)
     {
+        if (this == CT)
+        {
+            // As OVS's is_ct_valid on a match: a state bit that implies a connection, or an
+            // explicit -inv on a tracked packet.
+            final int st = (int)m.value.get(Field.CT_STATE);
+            final int mask = (int)m.mask.get(Field.CT_STATE);
+            final int implying = dev.junction.flowtable.ct.CtState.NEW | dev.junction.flowtable.ct.CtState.EST
+                | dev.junction.flowtable.ct.CtState.REL | dev.junction.flowtable.ct.CtState.RPL
+                | dev.junction.flowtable.ct.CtState.SNAT | dev.junction.flowtable.ct.CtState.DNAT;
+            return (st & implying) != 0
+                || ((st & dev.junction.flowtable.ct.CtState.TRK) != 0
+                && (mask & dev.junction.flowtable.ct.CtState.INV) != 0
+                && (st & dev.junction.flowtable.ct.CtState.INV) == 0);
+        }
         return holds(m.value);
     }
 

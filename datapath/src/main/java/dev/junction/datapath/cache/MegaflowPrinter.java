@@ -35,11 +35,52 @@ public final class MegaflowPrinter
         return sb.toString();
     }
 
+    /** ct_state, ct_zone, ct_mark and ct_label where the mask has them, as odp-util prints them. */
+    private static void conntrack(final StringBuilder sb, final long[] k, final long[] m)
+    {
+        final int stateMask = (int)Field.CT_STATE.get(m);
+        if (stateMask != 0)
+        {
+            final int state = (int)Field.CT_STATE.get(k);
+            sb.append("ct_state(");
+            for (int b = 0; b < 8; b++)
+            {
+                if ((stateMask & (1 << b)) != 0)
+                {
+                    sb.append((state & (1 << b)) != 0 ? '+' : '-')
+                        .append(dev.junction.flowtable.ct.CtState.NAMES[b]);
+                }
+            }
+            sb.append("),");
+        }
+        final long zoneM = Field.CT_ZONE.get(m);
+        if (zoneM != 0)
+        {
+            sb.append("ct_zone(0x").append(Long.toHexString(Field.CT_ZONE.get(k)))
+                .append(zoneM == 0xffff ? "" : "/0x" + Long.toHexString(zoneM)).append("),");
+        }
+        final long markM = Field.CT_MARK.get(m);
+        if (markM != 0)
+        {
+            sb.append("ct_mark(0x").append(Long.toHexString(Field.CT_MARK.get(k)))
+                .append(markM == 0xffffffffL ? "" : "/0x" + Long.toHexString(markM)).append("),");
+        }
+        if ((m[FlowKey.W_CT_LABEL] | m[FlowKey.W_CT_LABEL + 1]) != 0)
+        {
+            sb.append(String.format(Locale.ROOT, "ct_label(0x%016x%016x/0x%016x%016x),", k[FlowKey.W_CT_LABEL],
+                k[FlowKey.W_CT_LABEL + 1], m[FlowKey.W_CT_LABEL], m[FlowKey.W_CT_LABEL + 1]));
+        }
+    }
+
     private static void appendMatch(final StringBuilder sb, final long[] k, final long[] m)
     {
         final FlowKey key = new FlowKey();
         System.arraycopy(k, 0, key.words, 0, FlowKey.WORDS);
-        sb.append("recirc_id(0),in_port(").append(key.inPort()).append("),packet_type(ns=0,id=0),");
+        final int recirc = key.recircId();
+        sb.append("recirc_id(").append(recirc == 0 ? "0" : "0x" + Integer.toHexString(recirc)).append("),in_port(")
+            .append(key.inPort()).append("),");
+        conntrack(sb, k, m);
+        sb.append("packet_type(ns=0,id=0),");
         final long src = Field.DL_SRC.get(k);
         final long dst = Field.DL_DST.get(k);
         final long srcM = Field.DL_SRC.get(m);

@@ -36,15 +36,33 @@ public final class ActionExecutor
         this.parser = parser;
     }
 
+    /** Executes all of {@code acts}; they must not contain conntrack or recirculation actions. */
     public void execute(final Packet p, final OdpActions acts, final OutputSink sink)
     {
-        int i = 0;
+        if (execute(p, acts, 0, sink) != acts.size())
+        {
+            throw new IllegalStateException("conntrack and recirculation need the datapath: " + acts.describe());
+        }
+    }
+
+    /**
+     * Executes {@code acts} from index {@code from} up to the end or up to the first conntrack or
+     * recirculation action, which belongs to the datapath; returns that action's index, or
+     * {@code acts.size()} when all were executed.
+     */
+    public int execute(final Packet p, final OdpActions acts, final int from, final OutputSink sink)
+    {
+        int i = from;
         final int n = acts.size();
         while (i < n)
         {
             final int op = (int)acts.get(i);
             switch (op)
             {
+                case OdpActions.CT:
+                case OdpActions.CT_CLEAR:
+                case OdpActions.RECIRC:
+                    return i;
                 case OdpActions.OUTPUT: sink.output((int)acts.get(i + 1), p); break;
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.POP_VLAN: popVlan(p); break;
@@ -71,6 +89,7 @@ public final class ActionExecutor
             }
             i += 1 + OdpActions.operands(op);
         }
+        return n;
     }
 
     public long controllerPackets()

@@ -133,4 +133,95 @@ public abstract class Action
             this.hex = hex;
         }
     }
+
+    /**
+     * ct(...): send the packet through connection tracking in a zone, optionally commit, write
+     * ct_mark/ct_label ({@code exec}), set up or apply NAT, and recirculate to {@code table}
+     * with the results ({@code NONE} when there is no table).
+     */
+    public static final class Ct extends Action
+    {
+        public static final int NO_TABLE = -1;
+
+        public final boolean commit;
+        public final boolean force;
+        public final int table;
+        /** The zone when immediate; {@code zoneField} null. */
+        public final int zone;
+        /** The zone read from a subfield, or null. */
+        public final Field zoneField;
+        public final int zoneOfs;
+        public final int zoneBits;
+        public final java.util.List<Action> exec;
+        /** null when there is no nat. */
+        public final Nat nat;
+        /** Where nat stands among the nested actions (0: first), which decides how OVS prints it. */
+        public final int natPosition;
+
+        public Ct(final boolean commit, final boolean force, final int table, final int zone, final Field zoneField,
+            final int zoneOfs, final int zoneBits, final java.util.List<Action> exec, final Nat nat,
+            final int natPosition)
+        {
+            this.natPosition = natPosition;
+            this.commit = commit;
+            this.force = force;
+            this.table = table;
+            this.zone = zone;
+            this.zoneField = zoneField;
+            this.zoneOfs = zoneOfs;
+            this.zoneBits = zoneBits;
+            this.exec = java.util.List.copyOf(exec);
+            this.nat = nat;
+        }
+    }
+
+    /**
+     * The nat inside ct(): {@code kind} 0 for bare {@code nat} (apply the connection's NAT),
+     * else {@code SRC} or {@code DST} with an address range (IPv4 in the low 32 bits of the low
+     * words), an optional port range, and flags.
+     */
+    public static final class Nat
+    {
+        public static final int NONE = 0;
+        public static final int SRC = 1;
+        public static final int DST = 2;
+
+        public final int kind;
+        public final boolean v6;
+        public final boolean hasAddr;
+        public final long minHi;
+        public final long minLo;
+        public final long maxHi;
+        public final long maxLo;
+        public final boolean hasPorts;
+        public final int minPort;
+        public final int maxPort;
+        public final boolean random;
+        public final boolean hash;
+        public final boolean persistent;
+
+        public Nat(final int kind, final boolean v6, final boolean hasAddr, final long minHi, final long minLo,
+            final long maxHi, final long maxLo, final boolean hasPorts, final int minPort, final int maxPort,
+            final boolean random, final boolean hash, final boolean persistent)
+        {
+            this.kind = kind;
+            this.v6 = v6;
+            this.hasAddr = hasAddr;
+            this.minHi = minHi;
+            this.minLo = minLo;
+            this.maxHi = maxHi;
+            this.maxLo = maxLo;
+            this.hasPorts = hasPorts;
+            this.minPort = minPort;
+            this.maxPort = maxPort;
+            this.random = random;
+            this.hash = hash;
+            this.persistent = persistent;
+        }
+    }
+
+    /** ct_clear: the packet leaves conntrack (state, zone, mark, label, original tuple all zero). */
+    public static final class CtClear extends Action
+    {
+    }
 }

@@ -278,8 +278,20 @@ public final class FlowParser
                 m.setWide(f, vm[0], vm[1], vm[2], vm[3]);
                 return;
             }
+            case CT_STATE:
+            {
+                final long[] vm = ctState(val, valCol);
+                m.set(f, vm[0], vm[1]);
+                return;
+            }
             default:
             {
+                if (f.isWide())
+                {
+                    final long[] vm = wideMasked(val, valCol);
+                    m.setWide(f, vm[0], vm[1], vm[2], vm[3]);
+                    return;
+                }
                 final long[] vm = numberMasked(val, f.allOnes(), valCol);
                 if (f == Field.IN_PORT && (vm[0] == 0 || vm[1] != f.allOnes()))
                 {
@@ -388,6 +400,15 @@ public final class FlowParser
     /** What normalization keeps must still satisfy OXM prerequisites, or OVS refuses the flow. */
     private void checkMatchPrereqs(final Match m, final int col) throws FlowParseException
     {
+        for (final Field f : new Field[] {Field.CT_NW_PROTO, Field.CT_NW_SRC, Field.CT_NW_DST, Field.CT_IPV6_SRC,
+            Field.CT_IPV6_DST, Field.CT_TP_SRC, Field.CT_TP_DST})
+        {
+            if (!m.isWildcarded(f) && !Prereq.CT.holds(m))
+            {
+                throw error(col, f.canonicalName() + " needs a ct_state that implies a connection, "
+                    + "e.g. +trk+est or +trk-inv (OFPBMC_BAD_PREREQ)");
+            }
+        }
         final boolean later = (m.value.get(Field.IP_FRAG) & FlowKey.FRAG_LATER) != 0;
         final int proto = (int)m.value.get(Field.NW_PROTO);
         if (later && (proto == 6 || proto == 17 || proto == 132)
@@ -641,6 +662,10 @@ public final class FlowParser
                 return new Action.SetField(Field.VLAN_TCI, 0, FlowKey.VLAN_CFI | (v << 13), 0,
                     0xf000, false, 13, 3);
             }
+            case "ct":
+                return parseCt(arg, argCol, match);
+            case "ct_clear":
+                return new Action.CtClear();
             case "set_field":
                 return parseSetField(arg, argCol, match);
             case "load":
@@ -759,7 +784,16 @@ public final class FlowParser
         {
             throw error(fcol, "set_field: field " + fname + " is read-only");
         }
+        checkCtWrite(f, fcol);
         return setField(f, val, col, match);
+    }
+
+    private void checkCtWrite(final Field f, final int col) throws FlowParseException
+    {
+        if ((f == Field.CT_MARK || f == Field.CT_LABEL) && !inCtExec)
+        {
+            throw error(col, "cannot set CT fields outside of ct action");
+        }
     }
 
     private void checkVlanValue(final long v, final long mask, final int col) throws FlowParseException
@@ -829,6 +863,10 @@ public final class FlowParser
         {
             return 16;
         }
+        if (f == Field.CT_STATE)
+        {
+            return 32; // NXM_NX_CT_STATE is 32 bits; the states use the low 8
+        }
         return f == Field.NW_TOS ? 8 : f.bits;
     }
 
@@ -881,6 +919,7 @@ public final class FlowParser
 
     private void checkWritable(final Field f, final int col) throws FlowParseException
     {
+        checkCtWrite(f, col);
         if (!f.writable)
         {
             throw error(col, "destination field " + f.canonicalName() + " is read-only");
@@ -1062,6 +1101,374 @@ public final class FlowParser
         {
             throw error(col, "\"" + s + "\" is not a valid number");
         }
+    }
+
+    /** ct_state as flags ({@code +trk-new}) or a number with an optional mask, as OVS's parse_ct_state. */
+    private long[] ctState(final String val, final int col) throws FlowParseException
+    {
+        if (!val.isEmpty() && (val.charAt(0) == '+' || val.charAt(0) == '-'))
+        {
+            long v = 0;
+            long m = 0;
+            int i = 0;
+            while (i < val.length())
+            {
+                final char sign = val.charAt(i);
+                if (sign != '+' && sign != '-')
+                {
+                    throw error(col + i, "ct_state: expected + or - before a flag name in " + val);
+                }
+                int j = i + 1;
+                while (j < val.length() && val.charAt(j) != '+' && val.charAt(j) != '-')
+                {
+                    j++;
+                }
+                final String name = val.substring(i + 1, j).toLowerCase(Locale.ROOT);
+                final int bit = dev.junction.flowtable.ct.CtState.bit(name);
+                if (bit == 0)
+                {
+                    throw error(col + i + 1, "ct_state: unknown flag " + name);
+                }
+                if ((m & bit) != 0)
+                {
+                    throw error(col + i + 1, "ct_state: flag " + name + " given twice");
+                }
+                m |= bit;
+                if (sign == '+')
+                {
+                    v |= bit;
+                }
+                i = j;
+            }
+            return new long[] {v, m};
+        }
+        final int slash = val.indexOf('/');
+        final long v = number(slash < 0 ? val : val.substring(0, slash), 0, 0xffffffffL, col);
+        final long m = slash < 0 ? 0xffffffffL : number(val.substring(slash + 1), 0, 0xffffffffL, col + slash + 1);
+        if (((v & m) & ~0xffL) != 0)
+        {
+            throw error(col, "ct_state: " + val + " sets bits no conntrack state has");
+        }
+        return new long[] {v & m & 0xff, m & 0xff};
+    }
+
+    /** A 128-bit number with an optional mask: {value hi, value lo, mask hi, mask lo}. */
+    private long[] wideMasked(final String val, final int col) throws FlowParseException
+    {
+        final int slash = val.indexOf('/');
+        final java.math.BigInteger v = big(slash < 0 ? val : val.substring(0, slash), col);
+        final java.math.BigInteger m = slash < 0 ? java.math.BigInteger.ONE.shiftLeft(128).subtract(java.math.BigInteger.ONE)
+            : big(val.substring(slash + 1), col + slash + 1);
+        final java.math.BigInteger vm = v.and(m);
+        return new long[] {vm.shiftRight(64).longValue(), vm.longValue(), m.shiftRight(64).longValue(), m.longValue()};
+    }
+
+    private java.math.BigInteger big(final String text, final int col) throws FlowParseException
+    {
+        try
+        {
+            final java.math.BigInteger v = text.startsWith("0x") || text.startsWith("0X")
+                ? new java.math.BigInteger(text.substring(2), 16) : new java.math.BigInteger(text);
+            if (v.signum() < 0 || v.bitLength() > 128)
+            {
+                throw error(col, text + ": value out of range for 128 bits");
+            }
+            return v;
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(col, "\"" + text + "\" is not a valid number");
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // ct
+
+    /** Set while parsing ct(exec(...)): the only place ct_mark and ct_label may be written. */
+    private boolean inCtExec;
+
+    private Action parseCt(final String arg, final int col, final Match match) throws FlowParseException
+    {
+        if (!Prereq.IP_ANY.holds(match))
+        {
+            throw error(col, "ct needs ip or ipv6 in the match (OFPBAC_MATCH_INCONSISTENT)");
+        }
+        boolean commit = false;
+        boolean force = false;
+        int table = Action.Ct.NO_TABLE;
+        int zone = 0;
+        Field zoneField = null;
+        int zoneOfs = 0;
+        int zoneBits = 0;
+        final List<Action> exec = new ArrayList<>();
+        Action.Nat nat = null;
+        int natAt = 0;
+        for (final String[] kv : keyValues(arg == null ? "" : arg, col))
+        {
+            final String key = kv[0];
+            final String value = kv[1];
+            final int at = Integer.parseInt(kv[2]);
+            switch (key)
+            {
+                case "commit": commit = true; break;
+                case "force": force = true; break;
+                case "table":
+                    table = (int)number(value, 0, 254, at);
+                    break;
+                case "zone":
+                    if (value != null && !value.isEmpty() && Character.isDigit(value.charAt(0)))
+                    {
+                        zone = (int)number(value, 0, 0xffff, at);
+                    }
+                    else
+                    {
+                        final Field[] f = new Field[1];
+                        final int[] sf = subfield(value == null ? "" : value, at, f);
+                        if (sf[1] != 16)
+                        {
+                            throw error(at, "zone: " + value + " must be 16 bits wide");
+                        }
+                        checkPrereq(f[0], match, at, "ct zone");
+                        zoneField = f[0];
+                        zoneOfs = sf[0];
+                        zoneBits = sf[1];
+                    }
+                    break;
+                case "nat":
+                    nat = parseNat(value, at, match);
+                    natAt = exec.size();
+                    break;
+                case "exec":
+                {
+                    final boolean outer = inCtExec;
+                    final boolean[] tags = vlanTags.clone();
+                    inCtExec = true;
+                    try
+                    {
+                        final List<Action> nested = new ArrayList<>();
+                        parseActions(value == null ? "" : value, at, match, -1, nested);
+                        for (final Action a : nested)
+                        {
+                            final Field dst = a instanceof Action.SetField ? ((Action.SetField)a).field
+                                : a instanceof Action.Move ? ((Action.Move)a).dst : null;
+                            if (dst != Field.CT_MARK && dst != Field.CT_LABEL)
+                            {
+                                throw error(at, "ct action doesn't support nested action other than set_field, "
+                                    + "load or move into ct_mark or ct_label");
+                            }
+                            if (a instanceof Action.SetField)
+                            {
+                                final Action.SetField sf = (Action.SetField)a;
+                                // Nested loads are encoded as set_field, and print so.
+                                exec.add(new Action.SetField(sf.field, sf.valueHi, sf.value, sf.maskHi, sf.mask,
+                                    false, sf.ofs, sf.nBits));
+                            }
+                            else
+                            {
+                                exec.add(a);
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        inCtExec = outer;
+                        vlanTags[0] = tags[0];
+                        vlanTags[1] = tags[1];
+                    }
+                    break;
+                }
+                case "alg":
+                    throw error(at, "ct: alg (FTP/TFTP helpers) is not supported");
+                default:
+                    throw error(at, "invalid argument to \"ct\" action: `" + key + "'");
+            }
+        }
+        if (force && !commit)
+        {
+            throw error(col, "\"force\" flag requires \"commit\" flag.");
+        }
+        if (commit && (match.mask.get(Field.CT_STATE) & match.value.get(Field.CT_STATE)
+            & dev.junction.flowtable.ct.CtState.INV) != 0)
+        {
+            throw error(col, "ct(commit) on +inv packets (OFPBAC_MATCH_INCONSISTENT)");
+        }
+        return new Action.Ct(commit, force, table, zone, zoneField, zoneOfs, zoneBits, exec, nat, natAt);
+    }
+
+    private Action.Nat parseNat(final String arg, final int col, final Match match) throws FlowParseException
+    {
+        int kind = Action.Nat.NONE;
+        boolean random = false;
+        boolean hash = false;
+        boolean persistent = false;
+        String range = null;
+        int rangeCol = col;
+        for (final String[] kv : keyValues(arg == null ? "" : arg, col))
+        {
+            final int at = Integer.parseInt(kv[2]);
+            switch (kv[0])
+            {
+                case "src":
+                case "dst":
+                    if (kind != Action.Nat.NONE)
+                    {
+                        throw error(at, "May only specify one of \"src\" or \"dst\".");
+                    }
+                    kind = kv[0].equals("src") ? Action.Nat.SRC : Action.Nat.DST;
+                    range = kv[1];
+                    rangeCol = at;
+                    break;
+                case "persistent": persistent = true; break;
+                case "hash": hash = true; break;
+                case "random": random = true; break;
+                default:
+                    throw error(at, "invalid key \"" + kv[0] + "\" in \"nat\" argument");
+            }
+        }
+        if (kind == Action.Nat.NONE && (random || hash || persistent))
+        {
+            throw error(col, "Flags allowed only with \"src\" or \"dst\".");
+        }
+        if (hash && random)
+        {
+            throw error(col, "Both \"hash\" and \"random\" are not allowed.");
+        }
+        boolean v6 = false;
+        boolean hasAddr = false;
+        final long[] min = new long[2];
+        final long[] max = new long[2];
+        boolean hasPorts = false;
+        int minPort = 0;
+        int maxPort = 0;
+        if (range != null && !range.isEmpty())
+        {
+            final java.util.regex.Matcher m4 = java.util.regex.Pattern
+                .compile("([0-9.]+)(?:-([0-9.]+))?(?::(\\d+)(?:-(\\d+))?)?").matcher(range);
+            final java.util.regex.Matcher m6 = java.util.regex.Pattern
+                .compile("\\[([0-9a-fA-F:.]+)\\](?:-\\[([0-9a-fA-F:.]+)\\])?(?::(\\d+)(?:-(\\d+))?)?|([0-9a-fA-F:.]+?)(?:-([0-9a-fA-F:.]+))?")
+                .matcher(range);
+            String lo;
+            String hi;
+            String p1;
+            String p2;
+            if (m4.matches() && Values.ipv4(m4.group(1)) >= 0)
+            {
+                lo = m4.group(1);
+                hi = m4.group(2);
+                p1 = m4.group(3);
+                p2 = m4.group(4);
+                min[1] = Values.ipv4(lo);
+                max[1] = hi == null ? min[1] : Values.ipv4(hi);
+                if (max[1] < 0 || max[1] < min[1])
+                {
+                    throw error(rangeCol, "invalid nat range \"" + range + "\"");
+                }
+            }
+            else if (m6.matches())
+            {
+                v6 = true;
+                lo = m6.group(1) != null ? m6.group(1) : m6.group(5);
+                hi = m6.group(1) != null ? m6.group(2) : m6.group(6);
+                p1 = m6.group(3);
+                p2 = m6.group(4);
+                final long[] a = Values.ipv6(lo);
+                final long[] b = hi == null ? a : Values.ipv6(hi);
+                if (a == null || b == null || Long.compareUnsigned(b[0], a[0]) < 0
+                    || (b[0] == a[0] && Long.compareUnsigned(b[1], a[1]) < 0))
+                {
+                    throw error(rangeCol, "invalid nat range \"" + range + "\"");
+                }
+                min[0] = a[0];
+                min[1] = a[1];
+                max[0] = b[0];
+                max[1] = b[1];
+            }
+            else
+            {
+                throw error(rangeCol, "invalid nat range \"" + range + "\"");
+            }
+            hasAddr = true;
+            if (p1 != null)
+            {
+                minPort = (int)number(p1, 0, 0xffff, rangeCol);
+                maxPort = p2 == null ? minPort : (int)number(p2, 0, 0xffff, rangeCol);
+                if (maxPort < minPort)
+                {
+                    throw error(rangeCol, "invalid nat range \"" + range + "\"");
+                }
+                hasPorts = minPort != 0;
+            }
+        }
+        final boolean ok = Prereq.IP_ANY.holds(match) && (!hasAddr || (v6 ? Prereq.IPV6 : Prereq.IPV4).holds(match));
+        if (!ok)
+        {
+            throw error(col, "nat range does not fit the match's IP version (OFPBAC_MATCH_INCONSISTENT)");
+        }
+        return new Action.Nat(kind, v6, hasAddr, min[0], min[1], max[0], max[1], hasPorts, minPort,
+            hasPorts ? maxPort : 0, random, hash, persistent);
+    }
+
+    /**
+     * Splits {@code key=value, key(value), key} items at top-level commas, as OVS's
+     * ofputil_parse_key_value; each item is {key, value or null, column}.
+     */
+    private List<String[]> keyValues(final String s, final int col) throws FlowParseException
+    {
+        final List<String[]> out = new ArrayList<>();
+        int pos = 0;
+        while (pos < s.length())
+        {
+            while (pos < s.length() && (s.charAt(pos) == ',' || s.charAt(pos) == ' '))
+            {
+                pos++;
+            }
+            if (pos >= s.length())
+            {
+                break;
+            }
+            int depth = 0;
+            int end = pos;
+            while (end < s.length())
+            {
+                final char c = s.charAt(end);
+                if (c == '(')
+                {
+                    depth++;
+                }
+                else if (c == ')')
+                {
+                    depth--;
+                }
+                else if (c == ',' && depth == 0)
+                {
+                    break;
+                }
+                end++;
+            }
+            if (depth != 0)
+            {
+                throw error(col + pos, "unbalanced parentheses in " + s.substring(pos, end));
+            }
+            final String item = s.substring(pos, end);
+            final int eq = item.indexOf('=');
+            final int paren = item.indexOf('(');
+            if (paren >= 0 && (eq < 0 || paren < eq) && item.endsWith(")"))
+            {
+                out.add(new String[] {item.substring(0, paren).strip(), item.substring(paren + 1, item.length() - 1),
+                    Integer.toString(col + pos + paren + 1)});
+            }
+            else if (eq >= 0)
+            {
+                out.add(new String[] {item.substring(0, eq).strip(), item.substring(eq + 1),
+                    Integer.toString(col + pos + eq + 1)});
+            }
+            else
+            {
+                out.add(new String[] {item.strip(), null, Integer.toString(col + pos)});
+            }
+            pos = end;
+        }
+        return out;
     }
 
     private FlowParseException error(final int col, final String reason)

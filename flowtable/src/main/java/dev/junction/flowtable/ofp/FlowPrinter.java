@@ -71,6 +71,7 @@ public final class FlowPrinter
         {
             s.append("priority=").append(priority).append(',');
         }
+        conntrack(s, v, m);
         final boolean typeExact = m.get(Field.DL_TYPE) != 0;
         final int dlType = (int)v.get(Field.DL_TYPE);
         final boolean protoExact = m.get(Field.NW_PROTO) != 0;
@@ -295,6 +296,75 @@ public final class FlowPrinter
         }
     }
 
+    /** The conntrack fields, where and as OVS's match_format prints them. */
+    private static void conntrack(final StringBuilder s, final FlowKey v, final FlowKey m)
+    {
+        final int stateMask = (int)m.get(Field.CT_STATE);
+        if (stateMask != 0)
+        {
+            final int state = (int)v.get(Field.CT_STATE);
+            s.append("ct_state=");
+            if (stateMask == 0xff)
+            {
+                if (state == 0)
+                {
+                    s.append('0');
+                }
+                for (int b = 0, n = 0; b < 8; b++)
+                {
+                    if ((state & (1 << b)) != 0)
+                    {
+                        s.append(n++ > 0 ? "|" : "").append(dev.junction.flowtable.ct.CtState.NAMES[b]);
+                    }
+                }
+            }
+            else
+            {
+                for (int b = 0; b < 8; b++)
+                {
+                    if ((stateMask & (1 << b)) != 0)
+                    {
+                        s.append((state & (1 << b)) != 0 ? '+' : '-').append(dev.junction.flowtable.ct.CtState.NAMES[b]);
+                    }
+                }
+            }
+            s.append(',');
+        }
+        be16(s, "ct_zone", v.get(Field.CT_ZONE), m.get(Field.CT_ZONE));
+        hex32(s, "ct_mark", v.get(Field.CT_MARK), m.get(Field.CT_MARK));
+        final long lmh = m.words[FlowKey.W_CT_LABEL];
+        final long lml = m.words[FlowKey.W_CT_LABEL + 1];
+        if (lmh != 0 || lml != 0)
+        {
+            s.append("ct_label=").append(hex128(v.words[FlowKey.W_CT_LABEL], v.words[FlowKey.W_CT_LABEL + 1]));
+            if (lmh != -1L || lml != -1L)
+            {
+                s.append('/').append(hex128(lmh, lml));
+            }
+            s.append(',');
+        }
+        ip(s, "ct_nw_src", v.get(Field.CT_NW_SRC), m.get(Field.CT_NW_SRC));
+        ipv6(s, "ct_ipv6_src", v, m, FlowKey.W_CT_IPV6_SRC);
+        ip(s, "ct_nw_dst", v.get(Field.CT_NW_DST), m.get(Field.CT_NW_DST));
+        ipv6(s, "ct_ipv6_dst", v, m, FlowKey.W_CT_IPV6_DST);
+        if (m.get(Field.CT_NW_PROTO) != 0)
+        {
+            s.append("ct_nw_proto=").append(v.get(Field.CT_NW_PROTO)).append(',');
+            be16(s, "ct_tp_src", v.get(Field.CT_TP_SRC), m.get(Field.CT_TP_SRC));
+            be16(s, "ct_tp_dst", v.get(Field.CT_TP_DST), m.get(Field.CT_TP_DST));
+        }
+    }
+
+    /** OVS's ds_put_hex of a 128-bit value: 0x with leading zeros dropped, "0" for zero. */
+    static String hex128(final long hi, final long lo)
+    {
+        if (hi == 0)
+        {
+            return hashHex(lo);
+        }
+        return "0x" + Long.toHexString(hi) + String.format("%016x", lo);
+    }
+
     private static void hex32(final StringBuilder s, final String name, final long v, final long m)
     {
         if (m != 0)
@@ -435,11 +505,132 @@ public final class FlowPrinter
         {
             setField(sb, (Action.SetField)a);
         }
+        else if (a instanceof Action.Ct)
+        {
+            ct(sb, (Action.Ct)a);
+        }
+        else if (a instanceof Action.CtClear)
+        {
+            sb.append("ct_clear");
+        }
+    }
+
+    /** As OVS's format_CT: flags, table, zone, a leading nat outside exec(), then exec(...). */
+    private static void ct(final StringBuilder sb, final Action.Ct ct)
+    {
+        sb.append("ct(");
+        final int start = sb.length();
+        if (ct.commit)
+        {
+            sb.append("commit,");
+        }
+        if (ct.force)
+        {
+            sb.append("force,");
+        }
+        if (ct.table != Action.Ct.NO_TABLE)
+        {
+            sb.append("table=").append(ct.table).append(',');
+        }
+        if (ct.zoneField != null)
+        {
+            sb.append("zone=").append(ct.zoneField.nxmName()).append(range(ct.zoneOfs, ct.zoneBits, ct.zoneField))
+                .append(',');
+        }
+        else if (ct.zone != 0)
+        {
+            sb.append("zone=").append(ct.zone).append(',');
+        }
+        final boolean natOutside = ct.nat != null && ct.natPosition == 0;
+        if (natOutside)
+        {
+            nat(sb, ct.nat);
+            sb.append(',');
+        }
+        if (!ct.exec.isEmpty())
+        {
+            sb.append("exec(");
+            for (int i = 0; i < ct.exec.size(); i++)
+            {
+                if (ct.nat != null && !natOutside && ct.natPosition == i)
+                {
+                    nat(sb, ct.nat);
+                    sb.append(',');
+                }
+                action(sb, ct.exec.get(i));
+                sb.append(',');
+            }
+            if (ct.nat != null && !natOutside && ct.natPosition == ct.exec.size())
+            {
+                nat(sb, ct.nat);
+                sb.append(',');
+            }
+            sb.setLength(sb.length() - 1);
+            sb.append("),");
+        }
+        if (sb.length() > start && sb.charAt(sb.length() - 1) == ',')
+        {
+            sb.setLength(sb.length() - 1);
+        }
+        sb.append(')');
+    }
+
+    private static void nat(final StringBuilder sb, final Action.Nat n)
+    {
+        sb.append("nat");
+        if (n.kind == Action.Nat.NONE)
+        {
+            return;
+        }
+        sb.append('(').append(n.kind == Action.Nat.SRC ? "src" : "dst");
+        if (n.hasAddr)
+        {
+            sb.append('=');
+            if (n.v6)
+            {
+                final boolean bracket = n.hasPorts;
+                sb.append(bracket ? "[" : "").append(Values.formatIpv6(n.minHi, n.minLo)).append(bracket ? "]" : "");
+                if (n.maxHi != n.minHi || n.maxLo != n.minLo)
+                {
+                    sb.append('-').append(bracket ? "[" : "").append(Values.formatIpv6(n.maxHi, n.maxLo))
+                        .append(bracket ? "]" : "");
+                }
+            }
+            else
+            {
+                sb.append(Values.formatIpv4(n.minLo));
+                if (n.maxLo != n.minLo)
+                {
+                    sb.append('-').append(Values.formatIpv4(n.maxLo));
+                }
+            }
+            if (n.hasPorts)
+            {
+                sb.append(':').append(n.minPort);
+                if (n.maxPort != n.minPort)
+                {
+                    sb.append('-').append(n.maxPort);
+                }
+            }
+            if (n.persistent)
+            {
+                sb.append(",persistent");
+            }
+            if (n.hash)
+            {
+                sb.append(",hash");
+            }
+            if (n.random)
+            {
+                sb.append(",random");
+            }
+        }
+        sb.append(')');
     }
 
     private static String range(final int ofs, final int nBits, final Field f)
     {
-        if (ofs == 0 && nBits == f.bits)
+        if (ofs == 0 && (nBits == f.bits || f == Field.CT_STATE && nBits == 32))
         {
             return "[]";
         }
@@ -487,6 +678,15 @@ public final class FlowPrinter
                 }
                 break;
             default:
+                if (f.isWide())
+                {
+                    sb.append(hex128(a.valueHi, a.value));
+                    if (a.maskHi != -1L || a.mask != -1L)
+                    {
+                        sb.append('/').append(hex128(a.maskHi, a.mask));
+                    }
+                    break;
+                }
                 sb.append(f.format == Field.Format.HEX ? hashHex(a.value) : Long.toString(a.value));
                 if (a.mask != f.allOnes())
                 {

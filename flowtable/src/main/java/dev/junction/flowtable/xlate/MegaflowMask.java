@@ -39,6 +39,7 @@ public final class MegaflowMask
             wc[w] = 0;
         }
         wc[FlowKey.W_DL_DST_TYPE] |= 0xffff;
+        origTuple(packet, wc);
 
         final int dlType = packet.dlType();
         final int proto = packet.nwProto();
@@ -148,6 +149,35 @@ public final class MegaflowMask
         for (int w = 0; w < FlowKey.WORDS; w++)
         {
             out[w] = key[w] & mask[w];
+        }
+    }
+
+    /**
+     * The datapath key has a conntrack original tuple only when the packet has a connection
+     * (ct_nw_proto set), and only of the packet's IP version: other bits leave the mask, as in
+     * OVS's odp_flow_key_from_mask.
+     */
+    private static void origTuple(final FlowKey packet, final long[] wc)
+    {
+        final long protoBits = 0xffL << 48;
+        final boolean has = (packet.words[FlowKey.W_CT] & protoBits) != 0;
+        final boolean v4 = has && packet.isIpv4();
+        final boolean v6 = has && packet.isIpv6();
+        if (!has)
+        {
+            wc[FlowKey.W_CT] &= ~protoBits;
+            wc[FlowKey.W_CT_TP] &= 0xffff_ffffL;
+        }
+        if (!v4)
+        {
+            wc[FlowKey.W_CT_NW] = 0;
+        }
+        if (!v6)
+        {
+            for (int w = FlowKey.W_CT_IPV6_SRC; w < FlowKey.W_CT_IPV6_DST + 2; w++)
+            {
+                wc[w] = 0;
+            }
         }
     }
 }

@@ -43,6 +43,9 @@ public final class Translator
     private final long[] scratch = new long[2];
     private final long[] scratchMask = new long[2];
     private final Ports ports;
+    private final FrozenStates frozen;
+    /** Is the flow's conntrack state valid here (OVS's ctx->conntracked)? */
+    private boolean conntracked;
     private FlowTables tables;
     private OdpActions out;
     private TraceSink trace;
@@ -60,7 +63,19 @@ public final class Translator
 
     public Translator(final Ports ports)
     {
+        this(ports, new FrozenStates());
+    }
+
+    /** @param frozen the recirculation states, shared by every translator of one bridge */
+    public Translator(final Ports ports, final FrozenStates frozen)
+    {
         this.ports = ports;
+        this.frozen = frozen;
+    }
+
+    public FrozenStates frozenStates()
+    {
+        return frozen;
     }
 
     /**
@@ -86,7 +101,42 @@ public final class Translator
         slow = false;
         visitedCount = 0;
         initWildcards(key);
-        topLevel(key.inPort());
+        int inPort = key.inPort();
+        final int recircId = key.recircId();
+        if (recircId != 0)
+        {
+            // A recirculated packet resumes where its translation froze (OVS's thaw).
+            final FrozenStates.State state = frozen.get(recircId);
+            if (state == null)
+            {
+                fail("no recirculation context for id " + recircId);
+            }
+            else
+            {
+                tableId = state.table;
+                conntracked = state.conntracked;
+                if (!conntracked)
+                {
+                    flow.clearConntrack();
+                }
+                state.thawInto(flow);
+                state.thawInto(base);
+                inPort = state.inPort();
+                flow.inPort(inPort);
+                if (trace != null)
+                {
+                    trace.note(0, "resuming from table " + tableId + " (recirc_id 0x" + Integer.toHexString(recircId) + ")");
+                }
+            }
+        }
+        else
+        {
+            conntracked = (key.ctState() & dev.junction.flowtable.ct.CtState.TRK) != 0;
+        }
+        if (!error)
+        {
+            topLevel(inPort);
+        }
         MegaflowMask.finish(key, wc.words);
         if (error)
         {
@@ -161,13 +211,13 @@ public final class Translator
         return flow;
     }
 
-    /** Table 0 lookup from the datapath: like a resubmit, but at depth 0 and not counted. */
+    /** The first lookup (table 0, or the thawed table): like a resubmit, but at depth 0 and not counted. */
     private void topLevel(final int inPort)
     {
-        final FlowRule rule = lookup(inPort, 0);
+        final FlowRule rule = lookup(inPort, tableId);
         if (trace != null)
         {
-            trace.table(depth, 0, flow, rule);
+            trace.table(depth, tableId, flow, rule);
         }
         if (rule != null)
         {
@@ -289,7 +339,124 @@ public final class Translator
             {
                 controller();
             }
+            else if (a instanceof Action.Ct)
+            {
+                conntrack((Action.Ct)a);
+            }
+            else if (a instanceof Action.CtClear)
+            {
+                if (conntracked)
+                {
+                    flow.clearConntrack();
+                    out.add0(OdpActions.CT_CLEAR);
+                    conntracked = false;
+                }
+            }
         }
+    }
+
+    private final long[] ctLabel = new long[2];
+    private final long[] ctLabelMask = new long[2];
+    private final long[] natMin = new long[2];
+    private final long[] natMax = new long[2];
+
+    /**
+     * As OVS's compose_conntrack_action: pending rewrites are committed first (conntrack sees the
+     * packet as rewritten so far), nested exec actions write ct_mark/ct_label into the flow and
+     * only the bits they wrote go to the datapath action; with a table the packet recirculates
+     * (translation forks: the actions after ct go on with the state from before it); either way
+     * the conntrack fields read as cleared afterwards.
+     */
+    private void conntrack(final Action.Ct ct)
+    {
+        final long[] m = wc.words;
+        int zone = ct.zone;
+        if (ct.zoneField != null)
+        {
+            zone = (int)((ct.zoneField.get(flow.words) >>> ct.zoneOfs) & 0xffff);
+            Unwildcard.or(m, ct.zoneField, 0xffffL << ct.zoneOfs);
+        }
+        slow |= Commit.commit(flow, base, out, m);
+
+        final long oldCt = m[FlowKey.W_CT];
+        final long oldLabelHi = m[FlowKey.W_CT_LABEL];
+        final long oldLabelLo = m[FlowKey.W_CT_LABEL + 1];
+        m[FlowKey.W_CT] &= ~0xffff_ffffL;
+        m[FlowKey.W_CT_LABEL] = 0;
+        m[FlowKey.W_CT_LABEL + 1] = 0;
+        for (final Action a : ct.exec)
+        {
+            if (a instanceof Action.SetField)
+            {
+                setField((Action.SetField)a);
+            }
+            else if (a instanceof Action.Move)
+            {
+                move((Action.Move)a);
+            }
+        }
+        final long markMask = m[FlowKey.W_CT] & 0xffff_ffffL;
+        final long markValue = flow.words[FlowKey.W_CT] & markMask;
+        ctLabelMask[0] = m[FlowKey.W_CT_LABEL];
+        ctLabelMask[1] = m[FlowKey.W_CT_LABEL + 1];
+        ctLabel[0] = flow.words[FlowKey.W_CT_LABEL] & ctLabelMask[0];
+        ctLabel[1] = flow.words[FlowKey.W_CT_LABEL + 1] & ctLabelMask[1];
+        m[FlowKey.W_CT] = (m[FlowKey.W_CT] & ~0xffff_ffffL) | (oldCt & 0xffff_ffffL);
+        m[FlowKey.W_CT_LABEL] = oldLabelHi;
+        m[FlowKey.W_CT_LABEL + 1] = oldLabelLo;
+
+        int flags = 0;
+        flags |= ct.commit ? dev.junction.flowtable.ct.CtAction.F_COMMIT : 0;
+        flags |= ct.force ? dev.junction.flowtable.ct.CtAction.F_FORCE : 0;
+        flags |= markMask != 0 ? dev.junction.flowtable.ct.CtAction.F_MARK : 0;
+        flags |= (ctLabelMask[0] | ctLabelMask[1]) != 0 ? dev.junction.flowtable.ct.CtAction.F_LABEL : 0;
+        natMin[0] = 0;
+        natMin[1] = 0;
+        natMax[0] = 0;
+        natMax[1] = 0;
+        int minPort = 0;
+        int maxPort = 0;
+        final Action.Nat nat = ct.nat;
+        if (nat != null)
+        {
+            flags |= dev.junction.flowtable.ct.CtAction.F_NAT;
+            if (nat.kind != Action.Nat.NONE)
+            {
+                flags |= nat.kind == Action.Nat.SRC ? dev.junction.flowtable.ct.CtAction.F_NAT_SRC
+                    : dev.junction.flowtable.ct.CtAction.F_NAT_DST;
+                flags |= nat.persistent ? dev.junction.flowtable.ct.CtAction.F_NAT_PERSISTENT : 0;
+                flags |= nat.hash ? dev.junction.flowtable.ct.CtAction.F_NAT_HASH : 0;
+                flags |= nat.random ? dev.junction.flowtable.ct.CtAction.F_NAT_RANDOM : 0;
+                if (nat.hasAddr)
+                {
+                    flags |= dev.junction.flowtable.ct.CtAction.F_NAT_ADDR;
+                    flags |= nat.v6 ? dev.junction.flowtable.ct.CtAction.F_NAT_V6 : 0;
+                    natMin[0] = nat.minHi;
+                    natMin[1] = nat.minLo;
+                    natMax[0] = nat.maxHi;
+                    natMax[1] = nat.maxLo;
+                    if (nat.hasPorts)
+                    {
+                        flags |= dev.junction.flowtable.ct.CtAction.F_NAT_PORTS;
+                        minPort = nat.minPort;
+                        maxPort = nat.maxPort;
+                    }
+                }
+            }
+        }
+        dev.junction.flowtable.ct.CtAction.append(out, flags, zone, markValue, markMask, ctLabel, ctLabelMask,
+            natMin, natMax, minPort, maxPort);
+        if (ct.table != Action.Ct.NO_TABLE)
+        {
+            final int id = frozen.idFor(ct.table, true, flow);
+            out.add1(OdpActions.RECIRC, id);
+            if (trace != null)
+            {
+                trace.note(depth, "recirculates to table " + ct.table + " as recirc_id 0x" + Integer.toHexString(id));
+            }
+        }
+        flow.clearConntrack();
+        conntracked = false;
     }
 
     private void output(final int port)

@@ -45,6 +45,11 @@ final class Unwildcard
             case ND: return nd(flow, wc);
             case ND_SOLICIT: return nd(flow, wc) && flow.get(Field.TP_SRC) == 135;
             case ND_ADVERT: return nd(flow, wc) && flow.get(Field.TP_SRC) == 136;
+            case CT:
+                // OVS's is_ct_valid on a flow: a valid state has new, est or rpl set.
+                wc[FlowKey.W_CT] |= (long)(dev.junction.flowtable.ct.CtState.NEW | dev.junction.flowtable.ct.CtState.EST
+                    | dev.junction.flowtable.ct.CtState.RPL) << 56;
+                return p.holds(flow);
             default:
                 // Ethernet type based prerequisites read dl_type, which is always exact.
                 return p.holds(flow);

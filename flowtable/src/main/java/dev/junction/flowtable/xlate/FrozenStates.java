@@ -1,0 +1,103 @@
+package dev.junction.flowtable.xlate;
+
+import dev.junction.flowtable.FlowKey;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Recirculation ids and the translation state frozen under each, as OVS's {@code ofproto-dpif-rid}:
+ * a {@code ct(table=T)} freezes where translation resumes (table T), the pipeline metadata the
+ * datapath does not carry (input port, registers, metadata) and whether the packet is tracked.
+ * Equal states share one id, so equal packets keep hitting one megaflow after recirculation.
+ *
+ * <p>Ids are allocated on upcalls (which may allocate) under a lock; {@link #get(int)} reads a
+ * published array and takes no lock. Shared by every worker's translator.
+ */
+public final class FrozenStates
+{
+    /** A frozen translation: resume at {@code table} with {@code metadata} (FlowKey words 0-9). */
+    public static final class State
+    {
+        public final int table;
+        public final boolean conntracked;
+        private final long[] metadata;
+        private final int hash;
+
+        State(final int table, final boolean conntracked, final long[] metadata)
+        {
+            this.table = table;
+            this.conntracked = conntracked;
+            this.metadata = metadata;
+            this.hash = 31 * (31 * table + (conntracked ? 1 : 0)) + Arrays.hashCode(metadata);
+        }
+
+        public int inPort()
+        {
+            return (int)(metadata[FlowKey.W_IN_PORT] >>> 32);
+        }
+
+        /** Puts the frozen registers and metadata into {@code flow} (FlowKey words 1-9). */
+        public void thawInto(final FlowKey flow)
+        {
+            System.arraycopy(metadata, FlowKey.W_XREG0, flow.words, FlowKey.W_XREG0, FlowKey.W_METADATA);
+        }
+
+        @Override
+        public boolean equals(final Object o)
+        {
+            if (!(o instanceof State))
+            {
+                return false;
+            }
+            final State s = (State)o;
+            return table == s.table && conntracked == s.conntracked && Arrays.equals(metadata, s.metadata);
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return hash;
+        }
+    }
+
+    private final Map<State, Integer> ids = new HashMap<>();
+    private volatile State[] byId = new State[16];
+    private int next = 1;
+
+    /** The id of the state "resume at {@code table} with the metadata of {@code flow}", allocated on first use. */
+    public synchronized int idFor(final int table, final boolean conntracked, final FlowKey flow)
+    {
+        final long[] meta = Arrays.copyOf(flow.words, FlowKey.W_METADATA + 1);
+        meta[FlowKey.W_IN_PORT] &= 0xffff_ffff_0000_0000L; // the recirc_id is not part of the state
+        final State s = new State(table, conntracked, meta);
+        final Integer id = ids.get(s);
+        if (id != null)
+        {
+            return id;
+        }
+        final int fresh = next++;
+        State[] arr = byId;
+        if (fresh >= arr.length)
+        {
+            arr = Arrays.copyOf(arr, arr.length * 2);
+        }
+        arr[fresh] = s;
+        byId = arr;
+        ids.put(s, fresh);
+        return fresh;
+    }
+
+    /** The state frozen under {@code id}, or null when there is none. */
+    public State get(final int id)
+    {
+        final State[] arr = byId;
+        return id > 0 && id < arr.length ? arr[id] : null;
+    }
+
+    public synchronized int size()
+    {
+        return ids.size();
+    }
+}
