@@ -1,22 +1,107 @@
 package dev.junction.conntrack;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.ct.CtAction;
+import dev.junction.flowtable.ct.CtState;
 
 /**
  * Connection tracking with the semantics of OVS's userspace conntrack (lib/conntrack.c): the
  * datapath {@code ct} action looks the packet's connection up in its zone, runs the protocol
  * state machine, commits, applies NAT, and leaves the result in the packet's metadata (the
  * conntrack words of its {@link FlowKey}), from where a recirculation matches on it.
+ *
+ * <p>Per packet this follows {@code conntrack_execute}/{@code process_one}: key extraction with
+ * checksum validation (failures are {@code +inv}); lookup in both directions (a packet already
+ * NATed in this zone is looked up by its reverse tuple); {@code force} ending a connection met
+ * in the reply direction; the TCP/UDP(other)/ICMP state machines; {@code commit} storing new
+ * connections within the global and per-zone limits (a refused commit leaves {@code +new} and
+ * no connection); NAT set up on commit and applied to later packets with {@code nat}; mark
+ * and label written only to an existing or committed connection. The incoming ct_state/zone
+ * and original tuple in the key are read as OVS reads the packet metadata.
+ *
+ * <p>Differences from OVS, by design or for now:
+ * <ul>
+ * <li>IP fragments are not reassembled (OVS's ipf): {@link #execute} returns false and counts
+ *     them in {@link #fragmentsDropped()}.</li>
+ * <li>No ALGs (FTP/TFTP helpers), so no {@code +rel} data connections; no per-connection
+ *     packet/byte counters.</li>
+ * <li>OVS caches the connection in the packet metadata between two ct actions of the same
+ *     zone ({@code process_one_fast}); here the second action looks it up and runs the state
+ *     machine again, which for the same packet leaves the same state and ct_state.</li>
+ * <li>NAT choices inside address ranges and explicit port ranges use a fixed hash basis where
+ *     OVS uses a random one (see {@link NatAllocator}).</li>
+ * <li>Expired connections stay counted until {@link #sweep} reclaims them, as in OVS where the
+ *     clean thread does it; here the caller decides when (OVS: every few seconds).</li>
+ * </ul>
+ *
+ * <p>Time comes only from the {@code nowNanos} arguments (OVS works in milliseconds).
+ *
+ * <p>Concurrency: {@link #execute} may be called from several threads. Key extraction and
+ * checksum validation run without a lock on per-thread scratch; everything touching the
+ * connection table runs under one lock per Conntrack (OVS has a global {@code ct_lock} for
+ * inserts and per-connection locks; a single lock is simpler and correct, and is the place to
+ * stripe by hash if contention shows).
  */
 public final class Conntrack
 {
+    private static final int NAT_BITS = CtState.SNAT | CtState.DNAT;
+
+    // Protocol states of UDP/other and ICMP connections (conntrack-other.c, conntrack-icmp.c).
+    private static final int OTHER_FIRST = 0;
+    private static final int OTHER_MULTIPLE = 1;
+    private static final int OTHER_BIDIR = 2;
+    private static final int ICMP_FIRST = 0;
+    private static final int ICMP_REPLY = 1;
+
     private final ConntrackConfig config;
+    private final Object lock = new Object();
+    private final ConnTable table;
+    private final NatAllocator nat;
+    private final ZoneLimits limits = new ZoneLimits();
+    private final TimeoutPolicy[] policies = new TimeoutPolicy[65536];
+    private final int[] zoneConns = new int[65536];
+    private final ThreadLocal<Worker> workers = ThreadLocal.withInitial(Worker::new);
+
+    private volatile int maxConnections;
+    private volatile boolean tcpSeqCheck = true;
+    private long lastNowMs = Long.MIN_VALUE;
+
+    // Counters, guarded by lock (fragments/invalid-on-extract are atomics: counted lock-free).
+    private long commits;
+    private long refusedZoneLimit;
+    private long refusedMaxConns;
+    private long natExhausted;
+    private long expired;
+    private final java.util.concurrent.atomic.AtomicLong invalid = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong fragments = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Per-thread scratch: nothing is allocated per packet. */
+    private static final class Worker
+    {
+        final ConnKey key = new ConnKey();
+        final ConnKey tmp = new ConnKey();
+        final ConnKey rev = new ConnKey();
+        final KeyExtractor extractor = new KeyExtractor();
+        final NatRewriter rewriter = new NatRewriter();
+        final NatSpec natSpec = new NatSpec();
+        final int[] out = new int[1];
+        // process_one's packet metadata while it runs
+        int state;
+        int mdZone;
+        boolean reply;
+        boolean related;
+    }
 
     public Conntrack(final ConntrackConfig config)
     {
         this.config = config;
+        this.maxConnections = config.maxConnections;
+        this.table = new ConnTable(Math.min(1024, Math.max(16, config.maxConnections)));
+        this.nat = new NatAllocator(table);
     }
 
     /**
@@ -33,18 +118,717 @@ public final class Conntrack
      */
     public boolean execute(final Packet p, final FlowKey key, final CtAction ct, final long nowNanos)
     {
-        throw new UnsupportedOperationException("conntrack not implemented yet");
+        final long nowMs = Math.floorDiv(nowNanos, 1_000_000L);
+        final int zone = ct.zone();
+        if (key.isIpAny() && (key.nwFrag() & FlowKey.FRAG_ANY) != 0)
+        {
+            fragments.incrementAndGet();
+            return false;
+        }
+        final Worker w = workers.get();
+        if (!w.extractor.extract(p, key.dlType(), zone, w.key))
+        {
+            invalid.incrementAndGet();
+            writeMetadata(key, CtState.INV | CtState.TRK, zone, 0, 0, 0, null);
+            return true;
+        }
+        synchronized (lock)
+        {
+            if (nowMs > lastNowMs)
+            {
+                lastNowMs = nowMs;
+            }
+            processOne(p, key, ct, w, zone, nowMs);
+        }
+        return true;
+    }
+
+    private void processOne(final Packet p, final FlowKey fk, final CtAction ct, final Worker w, final int zone,
+        final long nowMs)
+    {
+        final ConnKey k = w.key;
+        final int flags = ct.flags();
+        final boolean force = (flags & CtAction.F_FORCE) != 0;
+        final boolean commit = (flags & (CtAction.F_COMMIT | CtAction.F_FORCE)) != 0;
+        final boolean natRequested = (flags & CtAction.F_NAT) != 0;
+        w.mdZone = fk.ctZone();
+        w.state = fk.ctState();
+        w.related = w.extractor.icmpRelated;
+        w.reply = false;
+        if (w.state != 0 && w.mdZone != zone)
+        {
+            w.state = 0; // entering a new zone resets ct_state
+        }
+
+        // initial_conn_lookup: a packet NATed by an earlier ct in this zone is found by its reverse.
+        final boolean natted = (w.state & NAT_BITS) != 0;
+        if (natted)
+        {
+            k.reverse();
+        }
+        final int r = table.lookup(k, k.hash(), nowMs);
+        int slot = r >> 1;
+        if (r >= 0)
+        {
+            w.reply = (r & 1) != 0;
+        }
+        if (natted)
+        {
+            if (r >= 0)
+            {
+                w.reply = !w.reply;
+                table.key(slot, w.reply ? 1 : 0, k);
+            }
+            else
+            {
+                k.reverse();
+            }
+        }
+
+        if (force && w.reply && slot >= 0)
+        {
+            forceExpire(slot);
+            slot = -1;
+        }
+
+        boolean createNew = false;
+        if (slot >= 0)
+        {
+            createNew = updateState(p, w, slot, nowMs);
+            if (natRequested && !createNew)
+            {
+                handleNat(p, w, slot, zone);
+            }
+        }
+        else if (!natRequested && (slot = origTupleLookup(fk, w, nowMs)) >= 0)
+        {
+            createNew = updateState(p, w, slot, nowMs);
+        }
+        else if (w.related)
+        {
+            w.state = CtState.INV; // an ICMP error must relate to a connection; it never creates one
+        }
+        else
+        {
+            createNew = true;
+        }
+
+        if (createNew)
+        {
+            slot = -1;
+            if (table.lookup(k, k.hash(), nowMs) < 0)
+            {
+                slot = connNotFound(p, w, ct, commit, natRequested, nowMs);
+            }
+        }
+
+        if ((w.state & CtState.INV) != 0)
+        {
+            invalid.incrementAndGet();
+        }
+
+        // write_ct_md, then set_mark/set_label on the connection
+        long mark = 0;
+        long lHi = 0;
+        long lLo = 0;
+        ConnKey orig = k;
+        if (slot >= 0)
+        {
+            mark = table.mark[slot] & 0xffffffffL;
+            lHi = table.label[slot * 2];
+            lLo = table.label[slot * 2 + 1];
+            table.key(slot, 0, w.tmp);
+            orig = w.tmp;
+            if ((flags & CtAction.F_MARK) != 0)
+            {
+                mark = (ct.markValue() | (mark & ~ct.markMask())) & 0xffffffffL;
+                table.mark[slot] = (int)mark;
+            }
+            if ((flags & CtAction.F_LABEL) != 0)
+            {
+                lHi = ct.labelValueHi() | (lHi & ~ct.labelMaskHi());
+                lLo = ct.labelValueLo() | (lLo & ~ct.labelMaskLo());
+                table.label[slot * 2] = lHi;
+                table.label[slot * 2 + 1] = lLo;
+            }
+        }
+        writeMetadata(fk, w.state | CtState.TRK, zone, mark, lHi, lLo, orig);
+    }
+
+    /** As {@code conn_update_state}: returns true when a new connection must replace this one. */
+    private boolean updateState(final Packet p, final Worker w, final int slot, final long nowMs)
+    {
+        if (w.related)
+        {
+            w.state |= CtState.REL;
+            if (w.reply)
+            {
+                w.state |= CtState.RPL;
+            }
+            return false;
+        }
+        switch (connUpdate(p, w, slot, nowMs))
+        {
+            case TcpTracker.VALID:
+                w.state |= CtState.EST;
+                w.state &= ~CtState.NEW;
+                if (w.reply)
+                {
+                    w.state |= CtState.RPL;
+                }
+                return false;
+            case TcpTracker.INVALID:
+                w.state = CtState.INV;
+                return false;
+            case TcpTracker.NEW:
+                forceExpire(slot);
+                return true;
+            default: // VALID_NEW
+                w.state |= CtState.NEW;
+                return false;
+        }
+    }
+
+    /** The protocol state machine, as OVS dispatches on {@code l4_protos[nw_proto]}. */
+    private int connUpdate(final Packet p, final Worker w, final int slot, final long nowMs)
+    {
+        final int proto = table.proto(slot);
+        final int b = slot * ConnTable.L4_INTS;
+        final int[] l4 = table.l4;
+        final int tm;
+        final int res;
+        if (proto == KeyExtractor.IPPROTO_TCP)
+        {
+            res = TcpTracker.update(l4, b, p, w.reply, tcpSeqCheck, w.out);
+            tm = w.out[0];
+        }
+        else if (proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6)
+        {
+            int st = l4[b + 6];
+            int ret = TcpTracker.VALID;
+            if (w.reply && st == ICMP_FIRST)
+            {
+                st = ICMP_REPLY;
+            }
+            else if (st == ICMP_FIRST)
+            {
+                ret = TcpTracker.VALID_NEW;
+            }
+            l4[b + 6] = st;
+            tm = st == ICMP_FIRST ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.ICMP_REPLY;
+            res = ret;
+        }
+        else
+        {
+            int st = l4[b + 6];
+            if (w.reply && st != OTHER_BIDIR)
+            {
+                st = OTHER_BIDIR;
+            }
+            else if (st == OTHER_FIRST)
+            {
+                st = OTHER_MULTIPLE;
+            }
+            l4[b + 6] = st;
+            tm = st == OTHER_FIRST ? TimeoutPolicy.UDP_FIRST
+                : st == OTHER_MULTIPLE ? TimeoutPolicy.UDP_SINGLE : TimeoutPolicy.UDP_MULTIPLE;
+            res = st == OTHER_BIDIR ? TcpTracker.VALID : TcpTracker.VALID_NEW;
+        }
+        if (tm >= 0)
+        {
+            table.expires[slot] = nowMs + policy(table.zone(slot)).millis(tm);
+        }
+        return res;
+    }
+
+    /** As {@code handle_nat}: translate unless already translated in this zone. */
+    private void handleNat(final Packet p, final Worker w, final int slot, final int zone)
+    {
+        final int action = table.natAction(slot);
+        if (action != 0 && ((w.state & NAT_BITS) == 0 || zone != w.mdZone))
+        {
+            w.state &= ~NAT_BITS;
+            natPacket(p, w, slot, w.reply, w.related);
+        }
+    }
+
+    private void natPacket(final Packet p, final Worker w, final int slot, final boolean reply, final boolean related)
+    {
+        table.key(slot, reply ? 0 : 1, w.rev);
+        final int conn = table.natAction(slot);
+        final int action = reply ? NatSpec.reverse(conn) : conn;
+        w.state |= w.rewriter.natPacket(p, w.rev, action, related);
+    }
+
+    /**
+     * As {@code check_orig_tuple}: a packet NATed earlier in this zone whose translated tuple
+     * is not found is looked up by the original tuple its metadata carries.
+     */
+    private int origTupleLookup(final FlowKey fk, final Worker w, final long nowMs)
+    {
+        final long[] kw = fk.words;
+        final int origProto = (int)(kw[FlowKey.W_CT] >>> 48) & 0xff;
+        if ((w.state & NAT_BITS) == 0 || origProto == 0)
+        {
+            return -1;
+        }
+        final ConnKey k = w.key;
+        final ConnKey o = w.tmp;
+        o.clear();
+        o.v6 = k.v6;
+        o.zone = w.mdZone;
+        o.proto = origProto;
+        final int sp = (int)(kw[FlowKey.W_CT_TP] >>> 48) & 0xffff;
+        final int dp = (int)(kw[FlowKey.W_CT_TP] >>> 32) & 0xffff;
+        if (!k.v6)
+        {
+            o.srcLo = kw[FlowKey.W_CT_NW] >>> 32;
+            o.dstLo = kw[FlowKey.W_CT_NW] & 0xffffffffL;
+        }
+        else
+        {
+            o.srcHi = kw[FlowKey.W_CT_IPV6_SRC];
+            o.srcLo = kw[FlowKey.W_CT_IPV6_SRC + 1];
+            o.dstHi = kw[FlowKey.W_CT_IPV6_DST];
+            o.dstLo = kw[FlowKey.W_CT_IPV6_DST + 1];
+        }
+        if (k.isIcmp())
+        {
+            final int type = sp & 0xff;
+            final int rtype = k.v6 ? (type == 128 ? 129 : type == 129 ? 128 : type) : KeyExtractor.reverseIcmpType(type);
+            o.srcTp = (k.srcTp & 0xffff0000) | type << 8;
+            o.dstTp = (k.dstTp & 0xffff0000) | rtype << 8;
+        }
+        else
+        {
+            o.srcTp = sp << 16;
+            o.dstTp = dp << 16;
+        }
+        final int r = table.lookup(o, o.hash(), nowMs);
+        return r >> 1;
+    }
+
+    /** As {@code conn_not_found}: +new (or +inv), and on commit a new connection when the limits allow. */
+    private int connNotFound(final Packet p, final Worker w, final CtAction ct, final boolean commit,
+        final boolean natRequested, final long nowMs)
+    {
+        final ConnKey k = w.key;
+        if (!validNew(p, k))
+        {
+            w.state = CtState.INV;
+            return -1;
+        }
+        w.state = CtState.NEW;
+        if (!commit)
+        {
+            return -1;
+        }
+        final int zone = k.zone;
+        final int kind = limits.governing(zone);
+        if (kind != ZoneLimits.NONE && limits.full(zone, kind))
+        {
+            refusedZoneLimit++;
+            return -1;
+        }
+        if (table.used >= maxConnections)
+        {
+            refusedMaxConns++;
+            return -1;
+        }
+        final int slot = table.acquire(maxConnections);
+        if (slot < 0)
+        {
+            refusedMaxConns++;
+            return -1;
+        }
+        final ConnKey rev = w.rev;
+        rev.copyFrom(k);
+        rev.reverse();
+        int meta = ConnTable.M_USED | (k.v6 ? ConnTable.M_V6 : 0) | k.zone << 8 | k.proto;
+        if (natRequested)
+        {
+            final NatSpec ni = w.natSpec;
+            ni.from(ct);
+            if (!nat.uniqueTuple(k, rev, ni, nowMs))
+            {
+                natExhausted++;
+                releaseUnlinked(slot);
+                return -1;
+            }
+            meta |= ConnTable.M_REV | (ni.action & 0xf) << ConnTable.M_NAT_SHIFT;
+        }
+        table.meta[slot] = meta;
+        table.setKeys(slot, k, rev);
+        table.mark[slot] = 0;
+        table.label[slot * 2] = 0;
+        table.label[slot * 2 + 1] = 0;
+        newConnState(p, slot, nowMs);
+        if (natRequested)
+        {
+            w.state |= w.rewriter.natPacket(p, rev, table.natAction(slot), false);
+        }
+        table.link(slot);
+        table.limitSeq[slot] = limits.admit(zone, kind);
+        zoneConns[zone]++;
+        commits++;
+        return slot;
+    }
+
+    private void releaseUnlinked(final int slot)
+    {
+        table.releaseUnindexed(slot); // never linked: no index nodes to remove
+    }
+
+    /** As the protocols' {@code valid_new}, dispatched on the protocol number alone as OVS does. */
+    private static boolean validNew(final Packet p, final ConnKey k)
+    {
+        switch (k.proto)
+        {
+            case KeyExtractor.IPPROTO_TCP:
+                return TcpTracker.validNew(p);
+            case KeyExtractor.IPPROTO_ICMP:
+            {
+                final int t = p.inBuffer(p.l4, 1) ? p.u8(p.l4) : -1;
+                return t == 8 || t == 15 || t == 13;
+            }
+            case KeyExtractor.IPPROTO_ICMPV6:
+                return p.inBuffer(p.l4, 1) && p.u8(p.l4) == 128;
+            default:
+                return true;
+        }
+    }
+
+    /** As the protocols' {@code new_conn}: initial state and expiry. */
+    private void newConnState(final Packet p, final int slot, final long nowMs)
+    {
+        final int proto = table.proto(slot);
+        final int b = slot * ConnTable.L4_INTS;
+        final int tm;
+        if (proto == KeyExtractor.IPPROTO_TCP)
+        {
+            TcpTracker.init(table.l4, b, p);
+            tm = TimeoutPolicy.TCP_SYN_SENT;
+        }
+        else
+        {
+            for (int i = 0; i < ConnTable.L4_INTS; i++)
+            {
+                table.l4[b + i] = 0;
+            }
+            tm = proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6
+                ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.UDP_FIRST;
+        }
+        table.expires[slot] = nowMs + policy(table.zone(slot)).millis(tm);
+    }
+
+    /** As {@code conn_force_expire}: the connection is dead to lookups; the sweep reclaims it. */
+    private void forceExpire(final int slot)
+    {
+        table.expires[slot] = Long.MIN_VALUE;
+    }
+
+    private void clean(final int slot)
+    {
+        final int zone = table.zone(slot);
+        limits.release(zone, table.limitSeq[slot]);
+        zoneConns[zone]--;
+        table.release(slot);
+    }
+
+    private TimeoutPolicy policy(final int zone)
+    {
+        final TimeoutPolicy tp = policies[zone];
+        return tp == null ? TimeoutPolicy.DEFAULT : tp;
+    }
+
+    /** Sets the packet metadata words, as {@code write_ct_md}; {@code orig} null: no tuple. */
+    private static void writeMetadata(final FlowKey fk, final int state, final int zone, final long mark,
+        final long lHi, final long lLo, final ConnKey orig)
+    {
+        final long[] kw = fk.words;
+        final int proto = orig == null ? 0 : orig.proto;
+        kw[FlowKey.W_CT] = (long)(state & 0xff) << 56 | (long)proto << 48 | (long)(zone & 0xffff) << 32
+            | (mark & 0xffffffffL);
+        kw[FlowKey.W_CT_LABEL] = lHi;
+        kw[FlowKey.W_CT_LABEL + 1] = lLo;
+        long tp = 0;
+        if (orig == null)
+        {
+            kw[FlowKey.W_CT_NW] = 0;
+            kw[FlowKey.W_CT_IPV6_SRC] = 0;
+            kw[FlowKey.W_CT_IPV6_SRC + 1] = 0;
+            kw[FlowKey.W_CT_IPV6_DST] = 0;
+            kw[FlowKey.W_CT_IPV6_DST + 1] = 0;
+        }
+        else
+        {
+            if (orig.isIcmp())
+            {
+                tp = (long)(orig.srcTp >>> 8 & 0xff) << 16 | (orig.srcTp & 0xff);
+            }
+            else
+            {
+                tp = (long)(orig.srcTp >>> 16) << 16 | (orig.dstTp >>> 16);
+            }
+            if (!orig.v6)
+            {
+                kw[FlowKey.W_CT_NW] = orig.srcLo << 32 | (orig.dstLo & 0xffffffffL);
+                kw[FlowKey.W_CT_IPV6_SRC] = 0;
+                kw[FlowKey.W_CT_IPV6_SRC + 1] = 0;
+                kw[FlowKey.W_CT_IPV6_DST] = 0;
+                kw[FlowKey.W_CT_IPV6_DST + 1] = 0;
+            }
+            else
+            {
+                kw[FlowKey.W_CT_NW] = 0;
+                kw[FlowKey.W_CT_IPV6_SRC] = orig.srcHi;
+                kw[FlowKey.W_CT_IPV6_SRC + 1] = orig.srcLo;
+                kw[FlowKey.W_CT_IPV6_DST] = orig.dstHi;
+                kw[FlowKey.W_CT_IPV6_DST + 1] = orig.dstLo;
+            }
+        }
+        kw[FlowKey.W_CT_TP] = tp << 32 | (kw[FlowKey.W_CT_TP] & 0xffffffffL);
+    }
+
+    /** Reclaims every connection expired at {@code nowNanos}; returns how many. */
+    public int sweep(final long nowNanos)
+    {
+        final long nowMs = Math.floorDiv(nowNanos, 1_000_000L);
+        int n = 0;
+        synchronized (lock)
+        {
+            if (nowMs > lastNowMs)
+            {
+                lastNowMs = nowMs;
+            }
+            final int hw = table.highWater();
+            final long[] exp = table.expires;
+            for (int s = 0; s < hw; s++)
+            {
+                if (nowMs >= exp[s] && table.inUse(s))
+                {
+                    clean(s);
+                    n++;
+                }
+            }
+            expired += n;
+        }
+        return n;
     }
 
     /** Connections as {@code ovs-appctl dpctl/dump-conntrack} prints them, one per line, in zone {@code zone} or all when -1. */
-    public java.util.List<String> dump(final int zone)
+    public List<String> dump(final int zone)
     {
-        return java.util.List.of();
+        synchronized (lock)
+        {
+            return dump(zone, lastNowMs == Long.MIN_VALUE ? Long.MIN_VALUE : lastNowMs * 1_000_000L);
+        }
+    }
+
+    /** As {@link #dump(int)}, leaving out connections expired at {@code nowNanos}. */
+    public List<String> dump(final int zone, final long nowNanos)
+    {
+        final long nowMs = Math.floorDiv(nowNanos, 1_000_000L);
+        final List<String> lines = new ArrayList<>();
+        final ConnKey fwd = new ConnKey();
+        final ConnKey rev = new ConnKey();
+        final StringBuilder sb = new StringBuilder(160);
+        synchronized (lock)
+        {
+            for (int s = 0; s < table.highWater(); s++)
+            {
+                if (!table.inUse(s) || nowMs >= table.expires[s] || (zone >= 0 && table.zone(s) != zone))
+                {
+                    continue;
+                }
+                table.key(s, 0, fwd);
+                table.key(s, 1, rev);
+                sb.setLength(0);
+                DumpFormat.entry(sb, fwd, rev, table.mark[s] & 0xffffffffL, table.label[s * 2], table.label[s * 2 + 1],
+                    fwd.proto == KeyExtractor.IPPROTO_TCP ? TcpTracker.dumpState(table.l4, s * ConnTable.L4_INTS) : null);
+                lines.add(sb.toString());
+            }
+        }
+        return lines;
     }
 
     /** Removes all connections of {@code zone}, or all when -1. */
     public void flush(final int zone)
     {
+        synchronized (lock)
+        {
+            for (int s = 0; s < table.highWater(); s++)
+            {
+                if (table.inUse(s) && (zone < 0 || table.zone(s) == zone))
+                {
+                    clean(s);
+                }
+            }
+        }
+    }
+
+    /** As {@code dpctl/ct-set-limits zone=N,limit=M} ({@code zone} -1: {@code default=M}). */
+    public void setZoneLimit(final int zone, final long limit)
+    {
+        synchronized (lock)
+        {
+            limits.set(zone, limit);
+        }
+    }
+
+    /** As {@code dpctl/ct-del-limits zone=N}. */
+    public void deleteZoneLimit(final int zone)
+    {
+        synchronized (lock)
+        {
+            limits.delete(zone);
+        }
+    }
+
+    /** The limit of {@code zone} (-1: the default), or -1 when none is set. */
+    public long zoneLimit(final int zone)
+    {
+        synchronized (lock)
+        {
+            return limits.limit(zone);
+        }
+    }
+
+    /** Connections counted against the limit of {@code zone} (-1: the default limit's shared count). */
+    public int zoneLimitCount(final int zone)
+    {
+        synchronized (lock)
+        {
+            return limits.count(zone);
+        }
+    }
+
+    /** As {@code dpctl/ct-set-maxconns}. */
+    public void setMaxConnections(final int max)
+    {
+        maxConnections = max;
+    }
+
+    public int maxConnections()
+    {
+        return maxConnections;
+    }
+
+    /** As {@code dpctl/ct-enable-tcp-seq-chk} / {@code ct-disable-tcp-seq-chk}. */
+    public void setTcpSeqCheck(final boolean enabled)
+    {
+        tcpSeqCheck = enabled;
+    }
+
+    /**
+     * The timeouts of connections in {@code zone} (OVS: a zone's timeout policy), null to go
+     * back to the defaults. Applies to existing connections from their next update, as OVS.
+     */
+    public void setTimeoutPolicy(final int zone, final TimeoutPolicy policy)
+    {
+        synchronized (lock)
+        {
+            policies[zone & 0xffff] = policy;
+        }
+    }
+
+    public TimeoutPolicy timeoutPolicy(final int zone)
+    {
+        synchronized (lock)
+        {
+            return policy(zone & 0xffff);
+        }
+    }
+
+    /** Connections held (including expired ones not yet swept, as OVS's {@code n_conn}). */
+    public int connections()
+    {
+        synchronized (lock)
+        {
+            return table.used;
+        }
+    }
+
+    /** Connections held in {@code zone}. */
+    public int connections(final int zone)
+    {
+        synchronized (lock)
+        {
+            return zoneConns[zone & 0xffff];
+        }
+    }
+
+    /** Connections created by commits. */
+    public long commits()
+    {
+        synchronized (lock)
+        {
+            return commits;
+        }
+    }
+
+    /** Commits refused by a limit: per-zone plus global. */
+    public long refusedCommits()
+    {
+        synchronized (lock)
+        {
+            return refusedZoneLimit + refusedMaxConns;
+        }
+    }
+
+    public long refusedByZoneLimit()
+    {
+        synchronized (lock)
+        {
+            return refusedZoneLimit;
+        }
+    }
+
+    public long refusedByMaxConnections()
+    {
+        synchronized (lock)
+        {
+            return refusedMaxConns;
+        }
+    }
+
+    /** Commits that found no free NAT tuple (the packet keeps +new, untranslated). */
+    public long natExhausted()
+    {
+        synchronized (lock)
+        {
+            return natExhausted;
+        }
+    }
+
+    /** Packets that came out +inv. */
+    public long invalid()
+    {
+        return invalid.get();
+    }
+
+    /** IP fragments dropped (no reassembly). */
+    public long fragmentsDropped()
+    {
+        return fragments.get();
+    }
+
+    /** Connections reclaimed by {@link #sweep}. */
+    public long expired()
+    {
+        synchronized (lock)
+        {
+            return expired;
+        }
+    }
+
+    /** Bytes held by the connection table's arrays. */
+    public long footprintBytes()
+    {
+        synchronized (lock)
+        {
+            return table.footprintBytes();
+        }
     }
 
     public ConntrackConfig config()
