@@ -53,6 +53,7 @@ public final class Datapath
     private final Packet[] recircPackets = new Packet[MAX_RECIRC_DEPTH + 1];
     private final CtAction ctAction = new CtAction();
     private final Conntrack conntrack;
+    private long lastCtSweep;
     private final Transmitter transmitter;
     private final int mtu;
     private final long[] drops = new long[DropReason.values().length];
@@ -154,6 +155,12 @@ public final class Datapath
         bytesIn += p.length;
         parser.parse(p, keys[0]);
         tick();
+        if (p.timestampNanos - lastCtSweep >= 1_000_000_000L || p.timestampNanos < lastCtSweep)
+        {
+            // Conntrack lives on packet time (pcap time in a replay): sweep once a second of it.
+            lastCtSweep = p.timestampNanos;
+            conntrack.sweep(p.timestampNanos);
+        }
         final FlowTables t = tables.get();
         if (t != revalidatedFor)
         {

@@ -196,6 +196,12 @@ final class ReplayCommand implements Callable<Integer>
             .append(", \"upcalls\": ").append(dp.upcalls())
             .append(", \"slow_path_packets\": ").append(dp.slowPathPackets())
             .append(", \"megaflows_refused\": ").append(dp.megaflows().refused())
+            .append(", \"conntrack\": {\"connections\": ").append(dp.conntrack().connections())
+            .append(", \"commits\": ").append(dp.conntrack().commits())
+            .append(", \"refused_commits\": ").append(dp.conntrack().refusedCommits())
+            .append(", \"invalid\": ").append(dp.conntrack().invalid())
+            .append(", \"fragments_dropped\": ").append(dp.conntrack().fragmentsDropped())
+            .append(", \"expired\": ").append(dp.conntrack().expired()).append('}')
             .append(", \"output_per_port\": {");
         String sep = "";
         for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())
