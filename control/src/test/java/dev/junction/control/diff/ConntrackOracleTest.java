@@ -120,6 +120,7 @@ class ConntrackOracleTest
             ctTupleMatches(),
             snat(),
             snatPortCollision(),
+            natReopenTakesNextPort(),
             dnatService(),
             ipv6Tcp(),
             ipv6Nat()
@@ -206,6 +207,11 @@ class ConntrackOracleTest
                 "would not test what it claims (Junction not judged)\n" + selfCheck;
         }
         final long ovsMegaflows = megaflows(expected.resolve("megaflows.txt"));
+        final long junctionMegaflows = megaflows(actual.resolve("megaflows.txt"));
+        System.out.printf("%s: oracle %d ms; megaflows OVS %d, Junction %s (reported, not judged)%n", c.name(),
+            ovs.millis(), ovsMegaflows, junctionMegaflows < 0 ? "-" : junctionMegaflows);
+        MEGAFLOWS_OVS.addAndGet(ovsMegaflows);
+        MEGAFLOWS_JUNCTION.addAndGet(Math.max(0, junctionMegaflows));
         if (junction.thrown() != null)
         {
             return "Junction threw instead of replaying";
@@ -225,11 +231,6 @@ class ConntrackOracleTest
         {
             problems.append(conntrack);
         }
-        final long junctionMegaflows = megaflows(actual.resolve("megaflows.txt"));
-        System.out.printf("%s: oracle %d ms; megaflows OVS %d, Junction %s%n", c.name(), ovs.millis(), ovsMegaflows,
-            junctionMegaflows < 0 ? "(no megaflows.txt)" : junctionMegaflows);
-        MEGAFLOWS_OVS.addAndGet(ovsMegaflows);
-        MEGAFLOWS_JUNCTION.addAndGet(Math.max(0, junctionMegaflows));
         return problems.length() == 0 ? null : problems.toString();
     }
 
@@ -329,6 +330,8 @@ class ConntrackOracleTest
         s.append("reproduce: ").append(reproduce).append('\n');
         s.append("oracle:    exit ").append(ovs.exitCode()).append(", ").append(ovs.millis()).append(" ms\n");
         s.append("junction:  exit ").append(junction.exitCode()).append('\n');
+        s.append("megaflows: OVS ").append(megaflows(dir.resolve("expected/megaflows.txt"))).append(", Junction ")
+            .append(megaflows(dir.resolve("actual/megaflows.txt"))).append(" (-1: none written; reported, not judged)\n");
         s.append("\nflows.txt:\n");
         final String[] lines = c.flows().split("\n");
         for (int i = 0; i < lines.length; i++)
@@ -638,6 +641,26 @@ class ConntrackOracleTest
                 .request("q", Verdict.NEW).reply("r", Verdict.EST);
             new Udp(t, Route.direct(CLIENT2, SERVER1, true, PROTO_UDP, 40082, 53).withSnat(CtTraceFactory.SNAT6, 40083))
                 .request("q", Verdict.NEW).reply("r", Verdict.EST);
+        });
+    }
+
+    /**
+     * Closed and reopened on the same tuple through SNAT and DNAT: OVS gives the new connection
+     * the next source port, the old connection's un-NAT entry not being swept yet.
+     */
+    static CtCase natReopenTakesNextPort()
+    {
+        final SplittableRandom r = random("reopen-nat");
+        final Config config = Config.basic(52).withNat(Nat.SNAT, 0, 0, 0, 0, false);
+        return named("natReopenTakesNextPort", config, t ->
+        {
+            new Tcp(t, tcpPath(false, 40084, 80).withSnat(CtTraceFactory.SNAT4, 40084), r).handshake()
+                .data(Side.CLIENT, 10, Verdict.EST).finClose(Side.CLIENT)
+                .newIncarnation().handshake().data(Side.SERVER, 10, Verdict.EST).rst(Side.CLIENT, Verdict.EST)
+                .newIncarnation().handshake().data(Side.CLIENT, 10, Verdict.EST);
+            new Tcp(t, Route.direct(CLIENT2, SERVER1, true, PROTO_TCP, 40090, 80)
+                .withSnat(CtTraceFactory.SNAT6, 40090), r).syn(Verdict.NEW).refuse(Verdict.EST)
+                .newIncarnation().syn(Verdict.NEW).refuse(Verdict.EST);
         });
     }
 

@@ -13,6 +13,7 @@ import dev.junction.control.diff.CtTraceFactory.Trace;
 import dev.junction.control.diff.CtTraceFactory.Udp;
 import dev.junction.control.diff.CtTraceFactory.Verdict;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -73,6 +74,8 @@ final class CtCaseGenerator
         if (random.nextInt(3) == 0 && !b.tuplePaths.isEmpty())
         {
             config = config.withTupleRules(tupleRules(random, config, b.tuplePaths));
+            notes.add(config.tupleRules().size() + " rules match the original-direction tuple (ct_nw_src ...) " +
+                "and tag with a VLAN");
         }
         final String flows = CtFlowSets.render(config, String.format(
             "# junction conntrack differential case: seed=0x%x case=%d", seed, caseIndex));
@@ -112,8 +115,17 @@ final class CtCaseGenerator
         }
         if (random.nextInt(3) == 0)
         {
-            final String value = String.format("0x%x%016x", random.nextLong() >>> 1, random.nextLong());
-            c = c.withLabel(value, random.nextBoolean() ? null : "0xffff00000000000000000000ffffffff");
+            final BigInteger value = new BigInteger(1, longs(random.nextLong() >>> 1, random.nextLong()));
+            if (random.nextBoolean())
+            {
+                c = c.withLabel("0x" + value.toString(16), null);
+            }
+            else
+            {
+                // A masked set_field: OVS refuses value bits outside the mask.
+                final BigInteger mask = new BigInteger("ffff00000000000000000000ffffffff", 16);
+                c = c.withLabel("0x" + value.and(mask).toString(16), "0x" + mask.toString(16));
+            }
         }
         if (nat == Nat.SNAT)
         {
@@ -125,6 +137,11 @@ final class CtCaseGenerator
                 random.nextBoolean());
         }
         return c;
+    }
+
+    private static byte[] longs(final long high, final long low)
+    {
+        return java.nio.ByteBuffer.allocate(16).putLong(high).putLong(low).array();
     }
 
     /** Extra rules matching the original-direction tuple of some connections, tagging with a VLAN. */
@@ -184,14 +201,19 @@ final class CtCaseGenerator
             this.config = config;
         }
 
-        /** A client port (or ICMP id) not used before in this case, so NAT never has to pick another. */
+        /**
+         * A client port (or ICMP id) not used before in this case, so NAT never has to pick another
+         * one, except port + 1 for a NATed connection reopened on the same tuple (kept free too).
+         */
         int freshPort()
         {
             while (true)
             {
                 final int p = 1024 + random.nextInt(64000);
-                if (usedPorts.add(p))
+                if (!usedPorts.contains(p) && !usedPorts.contains(p + 1))
                 {
+                    usedPorts.add(p);
+                    usedPorts.add(p + 1);
                     return p;
                 }
             }
@@ -423,6 +445,12 @@ final class CtCaseGenerator
                 final Side by = close == 3 ? Side.SERVER : Side.CLIENT;
                 tcp.rst(by, Verdict.EST);
                 what.add("RST by " + by);
+                if (random.nextBoolean())
+                {
+                    // Still in flight from the other side: in the window, so OVS lets it through.
+                    tcp.data(by == Side.CLIENT ? Side.SERVER : Side.CLIENT, 1 + random.nextInt(100), Verdict.EST);
+                    what.add("data after RST");
+                }
             }
             else
             {

@@ -196,25 +196,31 @@ final class CtTraceFactory
      * sIp:sPort} (the SNAT address for SNAT). For ICMP echo the "ports" are the identifier.
      */
     record Route(Host client, Host server, boolean v6, int proto, byte[] cIp, int cPort, byte[] dstIp, int dstPort,
-                byte[] srcIp, int srcPort, byte[] sIp, int sPort)
+                byte[] srcIp, int srcPort, byte[] sIp, int sPort, boolean natted)
     {
         /** A path through no NAT. */
         static Route direct(final Host client, final Host server, final boolean v6, final int proto, final int cPort,
                            final int sPort)
         {
             return new Route(client, server, v6, proto, client.ip(v6), cPort, server.ip(v6), sPort,
-                client.ip(v6), cPort, server.ip(v6), sPort);
+                client.ip(v6), cPort, server.ip(v6), sPort, false);
         }
 
         Route withSnat(final byte[] snatIp, final int snatPort)
         {
-            return new Route(client, server, v6, proto, cIp, cPort, dstIp, dstPort, snatIp, snatPort, sIp, sPort);
+            return new Route(client, server, v6, proto, cIp, cPort, dstIp, dstPort, snatIp, snatPort, sIp, sPort, true);
         }
 
         /** The client addresses {@code vip:vport}; the server is reached at its own address and {@code sPort}. */
         Route withDnat(final byte[] vip, final int vport)
         {
-            return new Route(client, server, v6, proto, cIp, cPort, vip, vport, srcIp, srcPort, sIp, sPort);
+            return new Route(client, server, v6, proto, cIp, cPort, vip, vport, srcIp, srcPort, sIp, sPort, true);
+        }
+
+        /** The same path with the server seeing the client's traffic from {@code port}. */
+        Route withServerSeenPort(final int port)
+        {
+            return new Route(client, server, v6, proto, cIp, cPort, dstIp, dstPort, srcIp, port, sIp, sPort, natted);
         }
 
         String hostName(final Side side)
@@ -291,7 +297,7 @@ final class CtTraceFactory
     static final class Tcp
     {
         private final Trace trace;
-        private final Route path;
+        private Route path;
         private final SplittableRandom random;
         private long cNext;
         private long sNext;
@@ -460,9 +466,19 @@ final class CtTraceFactory
             return this;
         }
 
-        /** Same ports again after a close: the client picks a new ISN and the server will too. */
+        /**
+         * Same ports again after a close: the client picks a new ISN and the server will too. A SYN
+         * on a closed connection makes OVS expire the old one and create a new one; through NAT
+         * the old one's reverse (un-NAT) entry stays in the table until the clean thread sweeps
+         * it (every 20 s of wall time, never during a trace), so the new connection's reply tuple
+         * collides with it and OVS moves on to the next source port: the server sees port + 1.
+         */
         Tcp newIncarnation()
         {
+            if (path.natted())
+            {
+                path = path.withServerSeenPort(path.srcPort() + 1);
+            }
             cNext = cNext + 100_000 + random.nextInt(1 << 20) & 0xffff_ffffL;
             sNext = random.nextLong(1L << 32);
             return this;
