@@ -121,6 +121,7 @@ class ConntrackOracleTest
             snat(),
             snatPortCollision(),
             natReopenTakesNextPort(),
+            forceCommitOnNatedRetransmit(),
             dnatService(),
             ipv6Tcp(),
             ipv6Nat()
@@ -661,6 +662,27 @@ class ConntrackOracleTest
             new Tcp(t, Route.direct(CLIENT2, SERVER1, true, PROTO_TCP, 40090, 80)
                 .withSnat(CtTraceFactory.SNAT6, 40090), r).syn(Verdict.NEW).refuse(Verdict.EST)
                 .newIncarnation().syn(Verdict.NEW).refuse(Verdict.EST);
+        });
+    }
+
+    /**
+     * ct(commit,force) on a retransmitted SYN that table 0's ct(nat) has already DNATed: it misses
+     * the VIP rule and is force-committed by the plain rule. What OVS makes of the connection then
+     * is not predicted here (UNKNOWN verdicts); it is judged byte for byte like everything else.
+     */
+    static CtCase forceCommitOnNatedRetransmit()
+    {
+        final SplittableRandom r = random("force-nat");
+        final Config config = Config.basic(53).withNat(Nat.DNAT, 80, 8080, 53, 5353, true)
+            .withMisc(ZoneMode.IMMEDIATE, 1, false, 0, 0, true, false);
+        return named("forceCommitOnNatedRetransmit", config, t ->
+        {
+            final Verdict u = Verdict.UNKNOWN;
+            new Tcp(t, tcpPath(false, 40120, 8080).withDnat(CtTraceFactory.VIP4, 80), r).syn(Verdict.NEW)
+                .synRetransmit(u).synAck(u).ack(Side.CLIENT, u).data(Side.CLIENT, 10, u).data(Side.SERVER, 20, u)
+                .ack(Side.CLIENT, u).rst(Side.SERVER, u);
+            new Tcp(t, Route.direct(CLIENT2, SERVER1, true, PROTO_TCP, 40121, 22), r).syn(Verdict.NEW)
+                .synRetransmit(u).synAck(u).ack(Side.CLIENT, u).data(Side.CLIENT, 10, u);
         });
     }
 
