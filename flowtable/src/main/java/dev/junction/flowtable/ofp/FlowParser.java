@@ -1245,7 +1245,7 @@ public final class FlowParser
 
     private Action parseCt(final String arg, final int col, final Match match) throws FlowParseException
     {
-        if (!Prereq.IP_ANY.holds(match))
+        if (!bucketMode && !Prereq.IP_ANY.holds(match))
         {
             throw error(col, "ct needs ip or ipv6 in the match (OFPBAC_MATCH_INCONSISTENT)");
         }
@@ -1455,7 +1455,7 @@ public final class FlowParser
                 hasPorts = minPort != 0;
             }
         }
-        final boolean ok = Prereq.IP_ANY.holds(match) && (!hasAddr || (v6 ? Prereq.IPV6 : Prereq.IPV4).holds(match));
+        final boolean ok = bucketMode || Prereq.IP_ANY.holds(match) && (!hasAddr || (v6 ? Prereq.IPV6 : Prereq.IPV4).holds(match));
         if (!ok)
         {
             throw error(col, "nat range does not fit the match's IP version (OFPBAC_MATCH_INCONSISTENT)");
