@@ -273,6 +273,9 @@ public final class Datapath
                 case OdpActions.RECIRC:
                     recirculate(p, depth, t, (int)acts.get(i + 1), i + 2 == n, trace);
                     break;
+                case OdpActions.HASH:
+                    dpHash(p, depth, (int)acts.get(i + 1), (int)acts.get(i + 2));
+                    break;
                 default:
                     throw new IllegalStateException("unexpected datapath action " + op);
             }
@@ -309,6 +312,30 @@ public final class Datapath
                 + ", ct_state 0x" + Integer.toHexString(next.ctState()));
         }
         process(q, depth + 1, t, trace);
+    }
+
+    private final FlowKey hashKey = new FlowKey();
+
+    /**
+     * The datapath hash action, as dpif-netdev computes it: the symmetric L4 algorithm hashes the
+     * packet as it is now; the L4 algorithm mixes the basis into the packet's RSS hash, which
+     * dpif-netdev computed (miniflow_hash_5tuple) when the packet was received. The result goes
+     * into the key's dp_hash, which recirculation carries over.
+     */
+    private void dpHash(final Packet p, final int depth, final int alg, final int basis)
+    {
+        final int hash;
+        if (alg == dev.junction.flowtable.ofp.Group.HASH_ALG_SYM_L4)
+        {
+            parser.parse(p, hashKey);
+            hash = dev.junction.flowtable.xlate.OvsHash.symmetricL3L4(hashKey, basis, false);
+        }
+        else
+        {
+            hash = dev.junction.flowtable.xlate.OvsHash.hashInt(dev.junction.flowtable.xlate.OvsHash.fiveTuple(keys[0], 0), basis);
+        }
+        final long[] w = keys[depth].words;
+        w[FlowKey.W_CT_TP] = (w[FlowKey.W_CT_TP] & 0xffff_ffff_0000_0000L) | (hash & 0xffff_ffffL);
     }
 
     private static int tcpFlags(final FlowKey key)

@@ -3,6 +3,8 @@ package dev.junction.control.cli;
 import dev.junction.flowtable.ofp.FlowParseException;
 import dev.junction.flowtable.ofp.FlowParser;
 import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.flowtable.ofp.GroupParser;
+import dev.junction.flowtable.ofp.GroupTable;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +20,48 @@ final class FlowsFile
     static FlowTables load(final Path path) throws IOException, FlowParseException
     {
         return new FlowTables(new FlowParser(path.toString()).parseAll(Files.readAllLines(path)));
+    }
+
+    /** Loads {@code groups} (if not null) first, then the flows, which may name those groups: the oracle's order. */
+    static FlowTables load(final Path path, final GroupTable groups) throws IOException, FlowParseException
+    {
+        return new FlowTables(new FlowParser(path.toString()).groups(groups).parseAll(Files.readAllLines(path)), groups);
+    }
+
+    /** Loads a groups file whole, or prints why not and returns null. */
+    static GroupTable loadGroupsOrReport(final Path path, final String command)
+    {
+        try
+        {
+            return new GroupParser(path.toString()).parseAll(Files.readAllLines(path));
+        }
+        catch (final FlowParseException ex)
+        {
+            System.err.println(command + ": groups refused: " + ex.getMessage());
+        }
+        catch (final IOException ex)
+        {
+            System.err.println(command + ": cannot read " + path + ": " + ex.getMessage());
+        }
+        return null;
+    }
+
+    /** Loads flows naming {@code groups}, or prints why not and returns null. */
+    static FlowTables loadOrReport(final Path path, final GroupTable groups, final String command)
+    {
+        try
+        {
+            return load(path, groups);
+        }
+        catch (final FlowParseException ex)
+        {
+            System.err.println(command + ": flows refused: " + ex.getMessage());
+        }
+        catch (final IOException ex)
+        {
+            System.err.println(command + ": cannot read " + path + ": " + ex.getMessage());
+        }
+        return null;
     }
 
     /** Loads, or prints why not (prefixed by the command's name) and returns null. */

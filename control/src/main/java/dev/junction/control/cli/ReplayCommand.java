@@ -28,7 +28,7 @@ final class ReplayCommand implements Callable<Integer>
     @Option(names = "--manifests", description = "Kubernetes manifests directory (not available yet).")
     Path manifests;
 
-    @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax (not available yet).")
+    @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax (OpenFlow 1.5), loaded before the flows.")
     Path groups;
 
     @Option(names = "--in", required = true, description = "N=FILE.pcap: packets received on port N.")
@@ -73,10 +73,9 @@ final class ReplayCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
-        if (manifests != null || groups != null)
+        if (manifests != null)
         {
-            System.err.println("junction replay: --" + (manifests != null ? "manifests" : "groups")
-                + " is not supported yet (control module / group tables are still to come)");
+            System.err.println("junction replay: --manifests is not supported yet (the control module is still to come)");
             return JunctionCli.EXIT_BAD_INPUT;
         }
         if (flows == null)
@@ -107,7 +106,13 @@ final class ReplayCommand implements Callable<Integer>
             System.err.println("junction replay: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        final FlowTables tables = FlowsFile.loadOrReport(flows, "junction replay");
+        final dev.junction.flowtable.ofp.GroupTable groupTable = groups == null
+            ? dev.junction.flowtable.ofp.GroupTable.EMPTY : FlowsFile.loadGroupsOrReport(groups, "junction replay");
+        if (groupTable == null)
+        {
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        final FlowTables tables = FlowsFile.loadOrReport(flows, groupTable, "junction replay");
         if (tables == null)
         {
             return JunctionCli.EXIT_BAD_INPUT;
@@ -143,7 +148,7 @@ final class ReplayCommand implements Callable<Integer>
                 System.err.println("junction replay: --flows-at " + at + ": expected N=FILE with N >= 0");
                 return JunctionCli.EXIT_BAD_INPUT;
             }
-            final FlowTables next = FlowsFile.loadOrReport(Path.of(at.substring(eq + 1)), "junction replay");
+            final FlowTables next = FlowsFile.loadOrReport(Path.of(at.substring(eq + 1)), groupTable, "junction replay");
             if (next == null)
             {
                 return JunctionCli.EXIT_BAD_INPUT;

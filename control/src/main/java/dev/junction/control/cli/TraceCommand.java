@@ -27,6 +27,9 @@ final class TraceCommand implements Callable<Integer>
     @Option(names = "--flows", required = true)
     Path flows;
 
+    @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax, loaded before the flows.")
+    Path groups;
+
     @Option(names = "--in-port", required = true)
     int inPort;
 
@@ -42,7 +45,9 @@ final class TraceCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
-        final FlowTables tables = FlowsFile.loadOrReport(flows, "junction trace");
+        final dev.junction.flowtable.ofp.GroupTable groupTable = groups == null
+            ? dev.junction.flowtable.ofp.GroupTable.EMPTY : FlowsFile.loadGroupsOrReport(groups, "junction trace");
+        final FlowTables tables = groupTable == null ? null : FlowsFile.loadOrReport(flows, groupTable, "junction trace");
         if (tables == null)
         {
             return JunctionCli.EXIT_BAD_INPUT;

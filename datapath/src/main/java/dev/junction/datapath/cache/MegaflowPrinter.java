@@ -77,8 +77,14 @@ public final class MegaflowPrinter
         final FlowKey key = new FlowKey();
         System.arraycopy(k, 0, key.words, 0, FlowKey.WORDS);
         final int recirc = key.recircId();
-        sb.append("recirc_id(").append(recirc == 0 ? "0" : "0x" + Integer.toHexString(recirc)).append("),in_port(")
-            .append(key.inPort()).append("),");
+        sb.append("recirc_id(").append(recirc == 0 ? "0" : "0x" + Integer.toHexString(recirc)).append("),");
+        final long dpHashMask = m[FlowKey.W_CT_TP] & 0xffff_ffffL;
+        if (dpHashMask != 0)
+        {
+            sb.append("dp_hash(0x").append(Long.toHexString(k[FlowKey.W_CT_TP] & dpHashMask)).append("/0x")
+                .append(Long.toHexString(dpHashMask)).append("),");
+        }
+        sb.append("in_port(").append(key.inPort()).append("),");
         conntrack(sb, k, m);
         sb.append("packet_type(ns=0,id=0),");
         final long src = Field.DL_SRC.get(k);

@@ -62,6 +62,7 @@ public final class ActionExecutor
                 case OdpActions.CT:
                 case OdpActions.CT_CLEAR:
                 case OdpActions.RECIRC:
+                case OdpActions.HASH:
                     return i;
                 case OdpActions.OUTPUT: sink.output((int)acts.get(i + 1), p); break;
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;

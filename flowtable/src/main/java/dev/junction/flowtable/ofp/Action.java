@@ -220,6 +220,18 @@ public abstract class Action
         }
     }
 
+    /** group:N: hands the packet to group N of the group table (which must exist when the flow is added). */
+    public static final class Group extends Action
+    {
+        /** The group id, an unsigned 32-bit number. */
+        public final long groupId;
+
+        public Group(final long groupId)
+        {
+            this.groupId = groupId;
+        }
+    }
+
     /** ct_clear: the packet leaves conntrack (state, zone, mark, label, original tuple all zero). */
     public static final class CtClear extends Action
     {

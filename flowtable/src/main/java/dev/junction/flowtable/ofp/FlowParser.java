@@ -27,6 +27,44 @@ public final class FlowParser
         this.source = source;
     }
 
+    /** Which group ids exist: a {@code group:N} action naming any other is refused, as OVS refuses it. */
+    private java.util.function.LongPredicate groupExists = id -> false;
+    /**
+     * Parsing a group bucket's actions: there is no match, so OVS checks no prerequisites (they
+     * are checked while translating) and does not check that groups named exist.
+     */
+    private boolean bucketMode;
+
+    /** The groups flows may name; by default none (as a switch with an empty group table). */
+    public FlowParser groups(final GroupTable groups)
+    {
+        this.groupExists = groups::contains;
+        return this;
+    }
+
+    /**
+     * Parses the actions of a group bucket as {@code ovs-ofctl add-groups} does: an action list
+     * without a match, in OpenFlow 1.5 encoding; {@code baseCol} is the 1-based column of
+     * {@code s} in {@code line}.
+     */
+    List<Action> parseBucketActions(final String s, final String line, final int number, final int baseCol)
+        throws FlowParseException
+    {
+        this.lineNo = number;
+        this.text = line;
+        final List<Action> out = new ArrayList<>();
+        bucketMode = true;
+        try
+        {
+            parseActions(s, baseCol, new Match(), 0, out);
+        }
+        finally
+        {
+            bucketMode = false;
+        }
+        return out;
+    }
+
     /** Parses a whole flows file; the first bad line aborts the load. */
     public List<FlowRule> parseAll(final List<String> lines) throws FlowParseException
     {
@@ -502,7 +540,7 @@ public final class FlowParser
         }
         else if (a instanceof Action.PopVlan)
         {
-            if (!vlanTags[0])
+            if (!vlanTags[0] && !bucketMode)
             {
                 throw error(col, tok + " needs a VLAN tag in the match under OpenFlow 1.5 (no usable protocol)");
             }
@@ -526,7 +564,7 @@ public final class FlowParser
                     vlanTags[0] = true;
                 }
             }
-            else if (!((Action.SetField)a).load && !vlanTags[0])
+            else if (!((Action.SetField)a).load && !vlanTags[0] && !bucketMode)
             {
                 throw error(col, tok + ": needs a VLAN tag in the match (OFPBAC_MATCH_INCONSISTENT)");
             }
@@ -644,6 +682,11 @@ public final class FlowParser
                 final Field f = Prereq.TCP.holds(match) ? (src ? Field.TCP_SRC : Field.TCP_DST)
                     : Prereq.UDP.holds(match) ? (src ? Field.UDP_SRC : Field.UDP_DST)
                     : Prereq.SCTP.holds(match) ? (src ? Field.SCTP_SRC : Field.SCTP_DST) : null;
+                if (f == null && bucketMode)
+                {
+                    throw error(col, lname + " in a group bucket is not supported by Junction "
+                        + "(write set_field:N->tcp_src and the like)");
+                }
                 if (f == null)
                 {
                     throw error(col, lname + " needs tcp, udp or sctp in the match under OpenFlow 1.5 "
@@ -666,6 +709,15 @@ public final class FlowParser
                 return parseCt(arg, argCol, match);
             case "ct_clear":
                 return new Action.CtClear();
+            case "group":
+            {
+                final long id = number(arg, 0, 0xffff_ffffL, argCol);
+                if (!bucketMode && !groupExists.test(id))
+                {
+                    throw error(col, "group " + id + " does not exist (OFPBAC_BAD_OUT_GROUP)");
+                }
+                return new Action.Group(id);
+            }
             case "set_field":
                 return parseSetField(arg, argCol, match);
             case "load":
@@ -676,6 +728,10 @@ public final class FlowParser
                 return parseResubmit(arg, argCol);
             case "goto_table":
             {
+                if (bucketMode)
+                {
+                    throw error(col, "goto_table instruction not allowed here");
+                }
                 final int t = (int)number(arg, 0, 254, argCol);
                 if (t <= table)
                 {
@@ -692,7 +748,7 @@ public final class FlowParser
 
     private Field legacyL3(final Match match, final int col, final Field f) throws FlowParseException
     {
-        if (!Prereq.IPV4.holds(match))
+        if (!bucketMode && !Prereq.IPV4.holds(match))
         {
             throw error(col, (f == Field.NW_SRC ? "mod_nw_src" : "mod_nw_dst")
                 + " needs ip in the match under OpenFlow 1.5 (no usable protocol)");
@@ -702,7 +758,7 @@ public final class FlowParser
 
     private void requireIp(final Match match, final int col, final String what) throws FlowParseException
     {
-        if (!Prereq.IP_ANY.holds(match))
+        if (!bucketMode && !Prereq.IP_ANY.holds(match))
         {
             throw error(col, what + " needs ip or ipv6 in the match under OpenFlow 1.5 (no usable protocol)");
         }
@@ -807,7 +863,7 @@ public final class FlowParser
     private void checkPrereq(final Field f, final Match match, final int col, final String what)
         throws FlowParseException
     {
-        if (!f.prereq.holds(match))
+        if (!bucketMode && !f.prereq.holds(match))
         {
             throw error(col, what + ": field " + f.canonicalName() + " lacks correct prerequisites in the match "
                 + "(OFPBAC_MATCH_INCONSISTENT)");
@@ -1189,7 +1245,7 @@ public final class FlowParser
 
     private Action parseCt(final String arg, final int col, final Match match) throws FlowParseException
     {
-        if (!Prereq.IP_ANY.holds(match))
+        if (!bucketMode && !Prereq.IP_ANY.holds(match))
         {
             throw error(col, "ct needs ip or ipv6 in the match (OFPBAC_MATCH_INCONSISTENT)");
         }
@@ -1399,7 +1455,7 @@ public final class FlowParser
                 hasPorts = minPort != 0;
             }
         }
-        final boolean ok = Prereq.IP_ANY.holds(match) && (!hasAddr || (v6 ? Prereq.IPV6 : Prereq.IPV4).holds(match));
+        final boolean ok = bucketMode || Prereq.IP_ANY.holds(match) && (!hasAddr || (v6 ? Prereq.IPV6 : Prereq.IPV4).holds(match));
         if (!ok)
         {
             throw error(col, "nat range does not fit the match's IP version (OFPBAC_MATCH_INCONSISTENT)");

@@ -513,6 +513,10 @@ public final class FlowPrinter
         {
             sb.append("ct_clear");
         }
+        else if (a instanceof Action.Group)
+        {
+            sb.append("group:").append(((Action.Group)a).groupId);
+        }
     }
 
     /** As OVS's format_CT: flags, table, zone, a leading nat outside exec(), then exec(...). */

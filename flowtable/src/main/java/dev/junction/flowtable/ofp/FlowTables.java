@@ -21,9 +21,17 @@ public final class FlowTables
     private final FlowRule[][] tables = new FlowRule[N_TABLES][];
     private final Classifier[] classifiers = new Classifier[N_TABLES];
     private final List<FlowRule> all;
+    private final GroupTable groups;
 
     public FlowTables(final List<FlowRule> added)
     {
+        this(added, GroupTable.EMPTY);
+    }
+
+    /** @param groups the group table the rules' {@code group:N} actions name (loaded before the flows, as OVS) */
+    public FlowTables(final List<FlowRule> added, final GroupTable groups)
+    {
+        this.groups = groups;
         // As OVS's add-flow: a rule with the same table, priority and match replaces the earlier one.
         final java.util.LinkedHashMap<java.util.List<Object>, FlowRule> unique = new java.util.LinkedHashMap<>();
         for (final FlowRule r : added)
@@ -68,6 +76,12 @@ public final class FlowTables
     {
         final Classifier c = classifiers[table];
         return c == null ? null : c.lookup(key, wc, ctx);
+    }
+
+    /** The group table of this version. */
+    public GroupTable groups()
+    {
+        return groups;
     }
 
     /** The classifier of {@code table}, or null when the table is empty. */

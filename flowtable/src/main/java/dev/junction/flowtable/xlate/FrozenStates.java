@@ -1,15 +1,18 @@
 package dev.junction.flowtable.xlate;
 
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.ofp.Action;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Recirculation ids and the translation state frozen under each, as OVS's {@code ofproto-dpif-rid}:
  * a {@code ct(table=T)} freezes where translation resumes (table T), the pipeline metadata the
- * datapath does not carry (input port, registers, metadata) and whether the packet is tracked.
+ * datapath does not carry (input port, registers, metadata) and whether the packet is tracked;
+ * a dp_hash select group freezes the actions still to run (the group action itself first).
  * Equal states share one id, so equal packets keep hitting one megaflow after recirculation.
  *
  * <p>Ids are allocated on upcalls (which may allocate) under a lock; {@link #get(int)} reads a
@@ -17,20 +20,36 @@ import java.util.Map;
  */
 public final class FrozenStates
 {
-    /** A frozen translation: resume at {@code table} with {@code metadata} (FlowKey words 0-9). */
+    /**
+     * Actions frozen at one level of the translation (the rule that froze, then each rule that
+     * resubmitted to it): they run after thawing with {@code table} as the current table, as
+     * OVS's frozen ofpacts with their UNROLL_XLATE markers.
+     */
+    public record Segment(int table, List<Action> actions)
+    {
+    }
+
+    /**
+     * A frozen translation: resume at {@code table} with {@code metadata} (FlowKey words 0-9), or,
+     * when {@code actions} is not null, run those frozen actions instead of a table lookup.
+     */
     public static final class State
     {
         public final int table;
         public final boolean conntracked;
+        /** The frozen actions to resume with, or null to resume with a lookup in {@code table}. */
+        public final List<Segment> actions;
         private final long[] metadata;
         private final int hash;
 
-        State(final int table, final boolean conntracked, final long[] metadata)
+        State(final int table, final boolean conntracked, final long[] metadata, final List<Segment> actions)
         {
             this.table = table;
             this.conntracked = conntracked;
             this.metadata = metadata;
-            this.hash = 31 * (31 * table + (conntracked ? 1 : 0)) + Arrays.hashCode(metadata);
+            this.actions = actions;
+            this.hash = 31 * (31 * (31 * table + (conntracked ? 1 : 0)) + Arrays.hashCode(metadata))
+                + (actions == null ? 0 : actions.hashCode());
         }
 
         public int inPort()
@@ -52,7 +71,8 @@ public final class FrozenStates
                 return false;
             }
             final State s = (State)o;
-            return table == s.table && conntracked == s.conntracked && Arrays.equals(metadata, s.metadata);
+            return table == s.table && conntracked == s.conntracked && Arrays.equals(metadata, s.metadata)
+                && java.util.Objects.equals(actions, s.actions);
         }
 
         @Override
@@ -69,9 +89,16 @@ public final class FrozenStates
     /** The id of the state "resume at {@code table} with the metadata of {@code flow}", allocated on first use. */
     public synchronized int idFor(final int table, final boolean conntracked, final FlowKey flow)
     {
+        return idFor(table, conntracked, flow, null);
+    }
+
+    /** As {@link #idFor(int, boolean, FlowKey)}, resuming with {@code actions} (null: a lookup in {@code table}). */
+    public synchronized int idFor(final int table, final boolean conntracked, final FlowKey flow,
+        final List<Segment> actions)
+    {
         final long[] meta = Arrays.copyOf(flow.words, FlowKey.W_METADATA + 1);
         meta[FlowKey.W_IN_PORT] &= 0xffff_ffff_0000_0000L; // the recirc_id is not part of the state
-        final State s = new State(table, conntracked, meta);
+        final State s = new State(table, conntracked, meta, actions == null ? null : List.copyOf(actions));
         final Integer id = ids.get(s);
         if (id != null)
         {

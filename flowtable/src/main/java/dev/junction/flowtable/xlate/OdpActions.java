@@ -37,6 +37,8 @@ public final class OdpActions
     public static final int CT_CLEAR = 19;
     /** Operand: recirc_id. Look the packet up again with its current headers and metadata. */
     public static final int RECIRC = 20;
+    /** Operands: algorithm (0 L4, 1 symmetric L4), basis. Computes the packet's dp_hash, as OVS's hash action. */
+    public static final int HASH = 21;
 
     private long[] ops = new long[64];
     private int size;
@@ -108,6 +110,7 @@ public final class OdpActions
             case CT:
                 return dev.junction.flowtable.ct.CtAction.OPERANDS;
             case PUSH_VLAN:
+            case HASH:
             case SET_IPV4_TOS:
             case SET_TCP_PORTS:
             case SET_UDP_PORTS:
@@ -171,6 +174,8 @@ public final class OdpActions
                 case CONTROLLER: sb.append("userspace(controller)"); break;
                 case CT: describeCt(sb, i); break;
                 case CT_CLEAR: sb.append("ct_clear"); break;
+                case HASH: sb.append("hash(").append(ops[i + 1] == 1 ? "sym_l4(" : "l4(")
+                    .append(Integer.toUnsignedString((int)ops[i + 2])).append("))"); break;
                 case RECIRC: sb.append("recirc(0x").append(Long.toHexString(ops[i + 1])).append(')'); break;
                 default: sb.append("?").append(op); break;
             }

@@ -100,6 +100,7 @@ public final class Translator
         controllerCount = 0;
         slow = false;
         visitedCount = 0;
+        resetFreezing();
         initWildcards(key);
         int inPort = key.inPort();
         final int recircId = key.recircId();
@@ -135,7 +136,19 @@ public final class Translator
         }
         if (!error)
         {
-            topLevel(inPort);
+            final FrozenStates.State state = recircId != 0 ? frozen.get(recircId) : null;
+            if (state != null && state.actions != null)
+            {
+                thawActions(state.actions);
+            }
+            else
+            {
+                topLevel(inPort);
+            }
+            if (freezing && !error)
+            {
+                finishFreezing();
+            }
         }
         MegaflowMask.finish(key, wc.words);
         if (error)
@@ -297,7 +310,30 @@ public final class Translator
             {
                 return;
             }
+            if (exit)
+            {
+                // Frozen by a nested action: what is left of this list runs after thawing.
+                if (freezing)
+                {
+                    freezeRest(actions, i);
+                }
+                return;
+            }
             final Action a = actions.get(i);
+            if (a instanceof Action.Group)
+            {
+                if (groupAction(((Action.Group)a).groupId))
+                {
+                    return; // no such group: OVS ends this action list (not the pipeline)
+                }
+                if (!error && exit && frozenSegments.isEmpty())
+                {
+                    // This action froze: it runs again, first, after thawing.
+                    freezeRest(actions, i);
+                    return;
+                }
+                continue;
+            }
             if (a instanceof Action.Output)
             {
                 output(((Action.Output)a).port);
@@ -684,5 +720,285 @@ public final class Translator
     public int controllerCount()
     {
         return controllerCount;
+    }
+
+    // ---- Groups and freezing (OVS's xlate_group_action and the freeze/thaw of ofproto-dpif-xlate) ----
+
+    /** OVS's MAX_LIVENESS_RECURSION: watch_group chains are followed at most this deep. */
+    private static final int MAX_LIVENESS_RECURSION = 128;
+
+    /** Translation stops unwinding (OVS's ctx->exit); set by freezing. */
+    private boolean exit;
+    /** Translation is being frozen: the actions left go to {@link #frozenSegments}. */
+    private boolean freezing;
+    /** The recirculation must be preceded by a datapath hash action (a dp_hash select group). */
+    private boolean recircUpdateDpHash;
+    private int dpHashAlg;
+    private int dpHashBasis;
+    private java.util.List<FrozenStates.Segment> frozenSegments = new java.util.ArrayList<>();
+
+    private void resetFreezing()
+    {
+        exit = false;
+        freezing = false;
+        recircUpdateDpHash = false;
+        if (!frozenSegments.isEmpty())
+        {
+            frozenSegments = new java.util.ArrayList<>();
+        }
+    }
+
+    /** Appends {@code actions[from..]} to the frozen actions, with the current table to resume in. */
+    private void freezeRest(final List<Action> actions, final int from)
+    {
+        final List<Action> rest = new java.util.ArrayList<>();
+        for (int i = from; i < actions.size(); i++)
+        {
+            final Action a = actions.get(i);
+            // As OVS: goto_table is frozen as the equivalent resubmit; notes need not be kept.
+            if (a instanceof Action.GotoTable)
+            {
+                rest.add(new Action.Resubmit(Action.OFPP_IN_PORT, ((Action.GotoTable)a).table));
+            }
+            else if (!(a instanceof Action.Note))
+            {
+                rest.add(a);
+            }
+        }
+        if (!rest.isEmpty())
+        {
+            frozenSegments.add(new FrozenStates.Segment(tableId, List.copyOf(rest)));
+        }
+    }
+
+    /** Runs a thawed state's frozen actions, level by level, as OVS runs frozen ofpacts. */
+    private void thawActions(final List<FrozenStates.Segment> segments)
+    {
+        for (int s = 0; s < segments.size(); s++)
+        {
+            if (error)
+            {
+                return;
+            }
+            if (exit)
+            {
+                if (freezing)
+                {
+                    for (int r = s; r < segments.size(); r++)
+                    {
+                        frozenSegments.add(segments.get(r));
+                    }
+                }
+                return;
+            }
+            tableId = segments.get(s).table();
+            doActions(segments.get(s).actions());
+        }
+    }
+
+    /**
+     * Ends freezing: pending rewrites are committed, the state (metadata, frozen actions) gets a
+     * recirculation id, and the datapath is told to hash (for dp_hash) and recirculate.
+     */
+    private void finishFreezing()
+    {
+        slow |= Commit.commit(flow, base, out, wc.words);
+        final int id = frozen.idFor(0, conntracked, flow, frozenSegments);
+        if (recircUpdateDpHash)
+        {
+            out.add2(OdpActions.HASH, dpHashAlg, dpHashBasis);
+        }
+        out.add1(OdpActions.RECIRC, id);
+        if (trace != null)
+        {
+            trace.note(depth, "frozen: recirculates as recirc_id 0x" + Integer.toHexString(id)
+                + (recircUpdateDpHash ? " after computing dp_hash" : ""));
+        }
+        freezing = false;
+        recircUpdateDpHash = false;
+        frozenSegments = new java.util.ArrayList<>();
+    }
+
+    /** Returns true when the group does not exist (the action list ends there, as in OVS). */
+    private boolean groupAction(final long groupId)
+    {
+        if (depth >= MAX_DEPTH)
+        {
+            fail("over max translation depth " + MAX_DEPTH);
+            return false;
+        }
+        if (resubmits >= MAX_RESUBMITS)
+        {
+            fail("over " + MAX_RESUBMITS + " resubmit actions");
+            return false;
+        }
+        final dev.junction.flowtable.ofp.Group g = tables.groups().get(groupId);
+        if (g == null)
+        {
+            if (trace != null)
+            {
+                trace.note(depth, "output to nonexistent group " + groupId);
+            }
+            return true;
+        }
+        switch (g.type)
+        {
+            case ALL:
+            case INDIRECT:
+                for (final dev.junction.flowtable.ofp.Bucket b : g.buckets)
+                {
+                    groupBucket(b);
+                }
+                break;
+            case SELECT:
+            {
+                final dev.junction.flowtable.ofp.Bucket b = pickSelect(g);
+                if (b != null)
+                {
+                    groupBucket(b);
+                }
+                else if (trace != null && !freezing)
+                {
+                    trace.note(depth, "group " + groupId + ": no live bucket");
+                }
+                break;
+            }
+            case FF:
+            {
+                final dev.junction.flowtable.ofp.Bucket b = firstLiveBucket(g, 0);
+                if (b != null)
+                {
+                    groupBucket(b);
+                }
+                break;
+            }
+            default:
+                break;
+        }
+        return false;
+    }
+
+    /**
+     * Runs one bucket on a copy of the flow (each bucket sees the packet as it was before the
+     * group, as OVS clones it); a freeze inside the bucket ends there with its own recirculation.
+     */
+    private void groupBucket(final dev.junction.flowtable.ofp.Bucket bucket)
+    {
+        if (trace != null)
+        {
+            trace.note(depth, "bucket " + bucket.bucketId);
+        }
+        final FlowKey old = new FlowKey();
+        old.copyFrom(flow);
+        depth++;
+        doActions(bucket.executed);
+        depth--;
+        if (freezing && !error)
+        {
+            finishFreezing();
+        }
+        flow.copyFrom(old);
+        exit = false;
+    }
+
+    private dev.junction.flowtable.ofp.Bucket pickSelect(final dev.junction.flowtable.ofp.Group g)
+    {
+        switch (g.selection)
+        {
+            case DEFAULT:
+                SelectHash.maskSymmetricL4(flow, wc.words);
+                return bestLiveBucket(g, OvsHash.symmetricL4(flow, 0));
+            case HASH:
+                return bestLiveBucket(g, SelectHash.fields(g, flow, wc.words));
+            case DP_HASH:
+            {
+                final int dpHash = (int)flow.words[FlowKey.W_CT_TP];
+                if (dpHash == 0)
+                {
+                    // Not computed yet: the datapath hashes, recirculates, and this group runs again.
+                    exit = true;
+                    freezing = true;
+                    recircUpdateDpHash = true;
+                    dpHashAlg = g.hashAlg;
+                    dpHashBasis = g.hashBasis;
+                    return null;
+                }
+                wc.words[FlowKey.W_CT_TP] |= g.hashMask & 0xffff_ffffL;
+                for (int i = 0; i <= g.hashMask; i++)
+                {
+                    final dev.junction.flowtable.ofp.Bucket b = g.hashBucket((dpHash + i) & g.hashMask);
+                    if (bucketAlive(g, b, 0))
+                    {
+                        return b;
+                    }
+                }
+                return null;
+            }
+            default:
+                return null;
+        }
+    }
+
+    /** OVS's group_best_live_bucket: the highest score (ties: the later bucket) among live buckets. */
+    private dev.junction.flowtable.ofp.Bucket bestLiveBucket(final dev.junction.flowtable.ofp.Group g,
+        final int basis)
+    {
+        dev.junction.flowtable.ofp.Bucket best = null;
+        long bestScore = 0;
+        for (final dev.junction.flowtable.ofp.Bucket b : g.buckets)
+        {
+            if (bucketAlive(g, b, 0))
+            {
+                final long score = (OvsHash.hashInt((int)b.bucketId, basis) & 0xffffL) * b.weight;
+                if (score >= bestScore)
+                {
+                    best = b;
+                    bestScore = score;
+                }
+            }
+        }
+        return best;
+    }
+
+    private dev.junction.flowtable.ofp.Bucket firstLiveBucket(final dev.junction.flowtable.ofp.Group g,
+        final int depth)
+    {
+        for (final dev.junction.flowtable.ofp.Bucket b : g.buckets)
+        {
+            if (bucketAlive(g, b, depth))
+            {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** OVS's bucket_is_alive: every port of the bridge is up here; there is no controller. */
+    private boolean bucketAlive(final dev.junction.flowtable.ofp.Group g, final dev.junction.flowtable.ofp.Bucket b,
+        final int livenessDepth)
+    {
+        if (livenessDepth >= MAX_LIVENESS_RECURSION)
+        {
+            return false;
+        }
+        if (g.type == dev.junction.flowtable.ofp.Group.Type.SELECT && b.weight == 0)
+        {
+            return false;
+        }
+        if (!b.hasLiveness())
+        {
+            return true;
+        }
+        if (b.watchPort != dev.junction.flowtable.ofp.Bucket.WATCH_PORT_NONE && b.watchPort != Action.OFPP_CONTROLLER
+            && ports.exists(b.watchPort))
+        {
+            return true;
+        }
+        if (b.watchGroup != dev.junction.flowtable.ofp.Bucket.WATCH_GROUP_NONE)
+        {
+            final dev.junction.flowtable.ofp.Group w = tables.groups().get(b.watchGroup);
+            return w != null && firstLiveBucket(w, livenessDepth + 1) != null;
+        }
+        return false;
     }
 }
