@@ -219,13 +219,28 @@ final class ConnTable
      * {@code conn_key_lookup}: {@code slot << 1 | reply}, or -1. Connections expired at
      * {@code nowMs} are skipped (they wait for the sweep).
      */
+    /**
+     * As {@link #lookup}, but expired connections that no sweep has reclaimed yet still count:
+     * OVS's NAT allocation meets them (a reopened NATed tuple gets the next port, as the oracle
+     * shows), so the choice of a NAT tuple must too.
+     */
+    int lookupUnswept(final ConnKey k, final int hash)
+    {
+        return lookup(k, hash, Long.MIN_VALUE, true);
+    }
+
     int lookup(final ConnKey k, final int hash, final long nowMs)
+    {
+        return lookup(k, hash, nowMs, false);
+    }
+
+    private int lookup(final ConnKey k, final int hash, final long nowMs, final boolean unswept)
     {
         final int want = (k.v6 ? M_V6 : 0) | k.zone << 8 | k.proto;
         for (int n = heads[hash & mask]; n >= 0; n = next[n])
         {
             final int s = n >>> 1;
-            if ((meta[s] & (M_V6 | 0xffffff)) != want || nowMs >= expires[s])
+            if ((meta[s] & (M_V6 | 0xffffff)) != want || (!unswept && nowMs >= expires[s]))
             {
                 continue;
             }

@@ -133,7 +133,7 @@ final class NatAllocator
         }
         if (!pat)
         {
-            return table.lookup(rev, rev.hash(), nowMs) < 0;
+            return table.lookupUnswept(rev, rev.hash()) < 0;
         }
         rounds = 0;
         if ((ni.action & NatSpec.DST_PORT) != 0 && uniqueL4(rev, true, curD, minD, maxD, hash))
@@ -161,7 +161,7 @@ final class NatAllocator
                     break;
                 }
                 setPort(rev, srcPort, curr);
-                if (table.lookup(rev, rev.hash(), nowMs) < 0)
+                if (table.lookupUnswept(rev, rev.hash()) < 0)
                 {
                     return true;
                 }
