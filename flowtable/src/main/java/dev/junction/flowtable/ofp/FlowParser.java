@@ -477,25 +477,7 @@ public final class FlowParser
             {
                 break;
             }
-            int depth = 0;
-            int end = pos;
-            while (end < s.length())
-            {
-                final char c = s.charAt(end);
-                if (c == '(')
-                {
-                    depth++;
-                }
-                else if (c == ')')
-                {
-                    depth--;
-                }
-                else if ((c == ',' || c == ' ') && depth == 0)
-                {
-                    break;
-                }
-                end++;
-            }
+            final int end = itemEnd(s, pos, true);
             final String tok = s.substring(pos, end);
             final int col = baseCol + pos;
             if (sawGoto)
@@ -1465,6 +1447,34 @@ public final class FlowParser
     }
 
     /**
+     * Where the list item starting at {@code pos} ends: at the first comma (or space, when
+     * {@code spaceEnds}) outside parentheses. -1 when its parentheses do not balance.
+     */
+    private static int itemEnd(final String s, final int pos, final boolean spaceEnds)
+    {
+        int depth = 0;
+        int end = pos;
+        while (end < s.length())
+        {
+            final char c = s.charAt(end);
+            if (c == '(')
+            {
+                depth++;
+            }
+            else if (c == ')')
+            {
+                depth--;
+            }
+            else if ((c == ',' || (spaceEnds && c == ' ')) && depth == 0)
+            {
+                break;
+            }
+            end++;
+        }
+        return depth == 0 || spaceEnds ? end : -1;
+    }
+
+    /**
      * Splits {@code key=value, key(value), key} items at top-level commas, as OVS's
      * ofputil_parse_key_value; each item is {key, value or null, column}.
      */
@@ -1482,28 +1492,10 @@ public final class FlowParser
             {
                 break;
             }
-            int depth = 0;
-            int end = pos;
-            while (end < s.length())
+            final int end = itemEnd(s, pos, false);
+            if (end < 0)
             {
-                final char c = s.charAt(end);
-                if (c == '(')
-                {
-                    depth++;
-                }
-                else if (c == ')')
-                {
-                    depth--;
-                }
-                else if (c == ',' && depth == 0)
-                {
-                    break;
-                }
-                end++;
-            }
-            if (depth != 0)
-            {
-                throw error(col + pos, "unbalanced parentheses in " + s.substring(pos, end));
+                throw error(col + pos, "unbalanced parentheses in " + s.substring(pos));
             }
             final String item = s.substring(pos, end);
             final int eq = item.indexOf('=');
