@@ -54,6 +54,9 @@ public final class Datapath
     private final CtAction ctAction = new CtAction();
     private final Conntrack conntrack;
     private long lastCtSweep;
+    private boolean packetTime;
+    private long expiredRules;
+    private long learnedRules;
     private final Transmitter transmitter;
     private final int mtu;
     private final long[] drops = new long[DropReason.values().length];
@@ -154,7 +157,7 @@ public final class Datapath
         packetsIn++;
         bytesIn += p.length;
         parser.parse(p, keys[0]);
-        tick();
+        tick(p.timestampNanos);
         if (p.timestampNanos - lastCtSweep >= 1_000_000_000L || p.timestampNanos < lastCtSweep)
         {
             // Conntrack lives on packet time (pcap time in a replay): sweep once a second of it.
@@ -229,11 +232,13 @@ public final class Datapath
                 upcalls++;
             }
             final OdpActions actions = upcallActions[depth];
+            translator.now(now);
             if (!translator.translate(t, key, p.length, actions, trace))
             {
                 drops[DropReason.XLATE_ERROR.ordinal()]++;
                 return;
             }
+            applyLearned();
             if (cached && mf == null)
             {
                 // The upcall's own packet was counted by translation, as OVS counts it.
@@ -344,14 +349,21 @@ public final class Datapath
     }
 
     /** Reads the clock every 32 packets (a clock read per packet would cost more than an EMC hit). */
-    private void tick()
+    private void tick(final long packetNanos)
     {
-        if (--clockCountdown > 0)
+        if (packetTime)
         {
-            return;
+            now = packetNanos;
         }
-        clockCountdown = 32;
-        now = nanoClock.getAsLong();
+        else
+        {
+            if (--clockCountdown > 0)
+            {
+                return;
+            }
+            clockCountdown = 32;
+            now = nanoClock.getAsLong();
+        }
         if (now - lastHousekeeping >= 1_000_000_000L)
         {
             lastHousekeeping = now;
@@ -373,6 +385,75 @@ public final class Datapath
             }
         }
         megaflows.rank();
+        expireRules();
+    }
+
+    /**
+     * Removes rules whose idle or hard timeout ran out (learned flows above all), as OVS's
+     * ofproto expiry does once a second: statistics are pushed first, so a rule a megaflow kept
+     * busy counts as used; the removal is a new table version like any other change.
+     */
+    private void expireRules()
+    {
+        final FlowTables t = tables.get();
+        final java.util.List<dev.junction.flowtable.ofp.FlowRule> timed = t.rulesWithTimeouts();
+        if (timed.isEmpty())
+        {
+            return;
+        }
+        megaflows.forEach(Megaflow::pushStats);
+        final java.util.List<dev.junction.flowtable.ofp.FlowRule> gone = new java.util.ArrayList<>();
+        for (final dev.junction.flowtable.ofp.FlowRule r : timed)
+        {
+            if (r.expired(now))
+            {
+                gone.add(r);
+            }
+        }
+        if (!gone.isEmpty())
+        {
+            tables.set(t.withChanges(java.util.List.of(), gone, now));
+            expiredRules += gone.size();
+        }
+    }
+
+    /** Adds what the last translation's learn actions learned, as a new table version. */
+    private void applyLearned()
+    {
+        final java.util.List<dev.junction.flowtable.ofp.FlowRule> learned = translator.learned();
+        if (learned.isEmpty())
+        {
+            return;
+        }
+        final FlowTables t = tables.get();
+        final FlowTables next = t.withChanges(learned, java.util.List.of(), now);
+        if (next != t)
+        {
+            tables.set(next);
+            learnedRules += learned.size();
+        }
+    }
+
+    /**
+     * Time from the packets' timestamps instead of the clock (a replay: timeouts of megaflows and
+     * learned flows then run on pcap time, deterministically).
+     */
+    public Datapath packetTime(final boolean on)
+    {
+        packetTime = on;
+        return this;
+    }
+
+    /** Rules removed by their idle or hard timeout. */
+    public long expiredRules()
+    {
+        return expiredRules;
+    }
+
+    /** Flows added or changed by learn actions. */
+    public long learnedRules()
+    {
+        return learnedRules;
     }
 
     /**

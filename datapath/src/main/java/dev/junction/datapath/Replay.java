@@ -82,8 +82,10 @@ public final class Replay
                 }
             }
         }
+        // Time in a replay is the pcap's: megaflow idle expiry, learned-flow timeouts and conntrack
+        // all run on packet timestamps, so a trace decides them, not the machine's speed.
         final Datapath dp = new Datapath(tables, ports, this::write, Datapath.DEFAULT_MTU, 1, cacheConfig,
-            System::nanoTime);
+            () -> currentTs).packetTime(true);
         final Packet packet = new Packet(2048);
         final long[] count = {0};
         try

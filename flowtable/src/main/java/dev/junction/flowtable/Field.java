@@ -138,6 +138,7 @@ public enum Field
             case NW_SRC: return "ip_src";
             case NW_DST: return "ip_dst";
             case NW_ECN: return "ip_ecn";
+            case DL_TYPE: return "eth_type";
             default: return canonicalName();
         }
     }
@@ -161,6 +162,17 @@ public enum Field
             }
         }
         return canonicalName();
+    }
+
+    /** The width of the field's NXM form (NXM_OF_IN_PORT is 16 bits, NXM_NX_CT_STATE 32). */
+    public int nxmBits()
+    {
+        switch (this)
+        {
+            case IN_PORT: return 16;
+            case CT_STATE: return 32;
+            default: return bits;
+        }
     }
 
     public boolean isReg()

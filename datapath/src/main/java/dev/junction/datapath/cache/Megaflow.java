@@ -116,6 +116,7 @@ public final class Megaflow
         for (final FlowRule r : rules)
         {
             r.credit(dp, db);
+            r.touch(usedNanos);
         }
         pushedPackets = packets;
         pushedBytes = bytes;

@@ -31,6 +31,18 @@ public abstract class Action
         {
             this.port = port;
         }
+
+        @Override
+        public boolean equals(final Object o)
+        {
+            return o instanceof Output && ((Output)o).port == port;
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return port;
+        }
     }
 
     public static final class Controller extends Action
@@ -79,6 +91,25 @@ public abstract class Action
             this.load = load;
             this.ofs = ofs;
             this.nBits = nBits;
+        }
+
+        /** Value equality: a learn that produces the same load again only refreshes its flow. */
+        @Override
+        public boolean equals(final Object o)
+        {
+            if (!(o instanceof SetField))
+            {
+                return false;
+            }
+            final SetField x = (SetField)o;
+            return x.field == field && x.valueHi == valueHi && x.value == value && x.maskHi == maskHi
+                && x.mask == mask && x.load == load && x.ofs == ofs && x.nBits == nBits;
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return java.util.Objects.hash(field, valueHi, value, maskHi, mask, ofs, nBits);
         }
     }
 
@@ -235,5 +266,79 @@ public abstract class Action
     /** ct_clear: the packet leaves conntrack (state, zone, mark, label, original tuple all zero). */
     public static final class CtClear extends Action
     {
+    }
+
+    /**
+     * learn(...): adds (or refreshes) a flow in {@code table} whose match and actions are built
+     * from the packet by {@link LearnSpec}s, as OVN's load-balancer affinity uses it.
+     */
+    public static final class Learn extends Action
+    {
+        public static final int PERMANENT = 0;
+
+        public final int table;
+        public final int idleTimeout;
+        public final int hardTimeout;
+        public final int finIdleTimeout;
+        public final int finHardTimeout;
+        public final int priority;
+        public final long cookie;
+        public final boolean sendFlowRem;
+        public final boolean deleteLearned;
+        public final java.util.List<LearnSpec> specs;
+
+        public Learn(final int table, final int idleTimeout, final int hardTimeout, final int finIdleTimeout,
+            final int finHardTimeout, final int priority, final long cookie, final boolean sendFlowRem,
+            final boolean deleteLearned, final java.util.List<LearnSpec> specs)
+        {
+            this.table = table;
+            this.idleTimeout = idleTimeout;
+            this.hardTimeout = hardTimeout;
+            this.finIdleTimeout = finIdleTimeout;
+            this.finHardTimeout = finHardTimeout;
+            this.priority = priority;
+            this.cookie = cookie;
+            this.sendFlowRem = sendFlowRem;
+            this.deleteLearned = deleteLearned;
+            this.specs = java.util.List.copyOf(specs);
+        }
+    }
+
+    /**
+     * One part of a learn: the learned flow matches {@code dst[dstOfs..+nBits]} ({@code MATCH}),
+     * loads it ({@code LOAD}) or outputs to the port it names ({@code OUTPUT}), with the bits taken
+     * from the packet's {@code src[srcOfs..]} or from an immediate value ({@code src} null).
+     */
+    public static final class LearnSpec
+    {
+        public static final int MATCH = 0;
+        public static final int LOAD = 1;
+        public static final int OUTPUT = 2;
+
+        public final int kind;
+        public final Field src;
+        public final int srcOfs;
+        /** The immediate value, in the low {@code nBits} bits: {high, low}. */
+        public final long immHi;
+        public final long immLo;
+        public final Field dst;
+        public final int dstOfs;
+        public final int nBits;
+        /** The immediate was written as a whole-field value ({@code ip_dst=10.0.0.50}). */
+        public final boolean wholeFieldValue;
+
+        public LearnSpec(final int kind, final Field src, final int srcOfs, final long immHi, final long immLo,
+            final Field dst, final int dstOfs, final int nBits, final boolean wholeFieldValue)
+        {
+            this.kind = kind;
+            this.src = src;
+            this.srcOfs = srcOfs;
+            this.immHi = immHi;
+            this.immLo = immLo;
+            this.dst = dst;
+            this.dstOfs = dstOfs;
+            this.nBits = nBits;
+            this.wholeFieldValue = wholeFieldValue;
+        }
     }
 }

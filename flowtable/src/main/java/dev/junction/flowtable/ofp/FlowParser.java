@@ -691,6 +691,8 @@ public final class FlowParser
                 return parseCt(arg, argCol, match);
             case "ct_clear":
                 return new Action.CtClear();
+            case "learn":
+                return parseLearn(arg, argCol, match);
             case "group":
             {
                 final long id = number(arg, 0, 0xffff_ffffL, argCol);
@@ -1217,6 +1219,141 @@ public final class FlowParser
         {
             throw error(col, "\"" + text + "\" is not a valid number");
         }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // learn
+
+    private Action parseLearn(final String arg, final int col, final Match match) throws FlowParseException
+    {
+        int table = 1;
+        int idle = Action.Learn.PERMANENT;
+        int hard = Action.Learn.PERMANENT;
+        int finIdle = 0;
+        int finHard = 0;
+        int priority = FlowRule.DEFAULT_PRIORITY;
+        long cookie = 0;
+        boolean sendFlowRem = false;
+        boolean deleteLearned = false;
+        final List<Action.LearnSpec> specs = new ArrayList<>();
+        // What the learned flow's match establishes so far, for its fields' prerequisites.
+        final Match learned = new Match();
+        for (final String[] kv : keyValues(arg == null ? "" : arg, col))
+        {
+            final String key = kv[0];
+            final String value = kv[1];
+            final int at = Integer.parseInt(kv[2]);
+            switch (key)
+            {
+                case "table": table = (int)number(value, 0, 254, at); continue;
+                case "idle_timeout": idle = (int)number(value, 0, 65535, at); continue;
+                case "hard_timeout": hard = (int)number(value, 0, 65535, at); continue;
+                case "fin_idle_timeout": finIdle = (int)number(value, 0, 65535, at); continue;
+                case "fin_hard_timeout": finHard = (int)number(value, 0, 65535, at); continue;
+                case "priority": priority = (int)number(value, 0, 65535, at); continue;
+                case "cookie": cookie = parseUnsigned(value == null ? "" : value, at); continue;
+                case "send_flow_rem": sendFlowRem = true; continue;
+                case "delete_learned": deleteLearned = true; continue;
+                case "limit":
+                case "result_dst":
+                    throw error(at, "learn: " + key + " is not supported yet");
+                default:
+                    break;
+            }
+            specs.add(learnSpec(key, value, at, match, learned));
+        }
+        return new Action.Learn(table, idle, hard, finIdle, finHard, priority, cookie, sendFlowRem, deleteLearned,
+            specs);
+    }
+
+    /** One learn spec, as OVS's learn_parse_spec, checked as learn_check does. */
+    private Action.LearnSpec learnSpec(final String key, final String value, final int at, final Match match,
+        final Match learned) throws FlowParseException
+    {
+        final Field[] f = new Field[1];
+        if (key.startsWith("load:") || key.startsWith("output:"))
+        {
+            final boolean load = key.startsWith("load:");
+            final String body = key.substring(load ? 5 : 7);
+            if (!load)
+            {
+                final int[] src = subfield(body, at, f);
+                checkPrereq(f[0], match, at, "learn output source");
+                return new Action.LearnSpec(Action.LearnSpec.OUTPUT, f[0], src[0], 0, 0, null, 0, src[1], false);
+            }
+            final int arrow = body.indexOf("->");
+            if (arrow < 0)
+            {
+                throw error(at, "learn: " + key + ": missing '->'");
+            }
+            final String srcText = body.substring(0, arrow);
+            final Field[] d = new Field[1];
+            final int[] dst = subfield(body.substring(arrow + 2), at, d);
+            checkWritable(d[0], at);
+            checkPrereq(d[0], learned, at, "learn load destination");
+            if (!srcText.isEmpty() && Character.isDigit(srcText.charAt(0)))
+            {
+                final java.math.BigInteger v = big(srcText, at);
+                if (v.bitLength() > dst[1])
+                {
+                    throw error(at, "learn: " + srcText + " does not fit in " + dst[1] + " bits");
+                }
+                return new Action.LearnSpec(Action.LearnSpec.LOAD, null, 0, v.shiftRight(64).longValue(), v.longValue(),
+                    d[0], dst[0], dst[1], false);
+            }
+            final int[] src = subfield(srcText, at, f);
+            if (src[1] != dst[1])
+            {
+                throw error(at, "learn: source is " + src[1] + " bits wide but destination is " + dst[1]);
+            }
+            checkPrereq(f[0], match, at, "learn load source");
+            return new Action.LearnSpec(Action.LearnSpec.LOAD, f[0], src[0], 0, 0, d[0], dst[0], dst[1], false);
+        }
+        // A match spec: DST[=SRC] with SRC a subfield or an immediate value.
+        final int[] dst = subfield(key, at, f);
+        final Field dstField = f[0];
+        checkPrereq(dstField, learned, at, "learn match field");
+        if (value == null || value.indexOf('[') >= 0)
+        {
+            final Field[] s = new Field[1];
+            final int[] src = value == null ? dst : subfield(value, at, s);
+            final Field srcField = value == null ? dstField : s[0];
+            if (src[1] != dst[1])
+            {
+                throw error(at, "learn: source is " + src[1] + " bits wide but destination is " + dst[1]);
+            }
+            checkPrereq(srcField, match, at, "learn match source");
+            return new Action.LearnSpec(Action.LearnSpec.MATCH, srcField, src[0], 0, 0, dstField, dst[0], dst[1], false);
+        }
+        final boolean whole = key.indexOf('[') < 0;
+        long hi;
+        long lo;
+        if (whole)
+        {
+            final Match tmp = new Match();
+            setFromText(dstField, value, tmp, at);
+            if (dstField.isWide())
+            {
+                hi = tmp.value.words[dstField.word];
+                lo = tmp.value.words[dstField.word + 1];
+            }
+            else
+            {
+                hi = 0;
+                lo = tmp.value.get(dstField);
+            }
+        }
+        else
+        {
+            final java.math.BigInteger v = big(value, at);
+            hi = v.shiftRight(64).longValue();
+            lo = v.longValue();
+        }
+        final Action.LearnSpec spec = new Action.LearnSpec(Action.LearnSpec.MATCH, null, 0, hi, lo, dstField, dst[0],
+            dst[1], whole);
+        // Later specs may rely on this one for their prerequisites (eth_type before ip_src).
+        LearnedFlow.setBits(learned, dstField, dst[0], dst[1], hi, lo);
+        return spec;
     }
 
     // ----------------------------------------------------------------------------------------

@@ -517,6 +517,115 @@ public final class FlowPrinter
         {
             sb.append("group:").append(((Action.Group)a).groupId);
         }
+        else if (a instanceof Action.Learn)
+        {
+            learn(sb, (Action.Learn)a);
+        }
+    }
+
+    /** As OVS's learn_format. */
+    private static void learn(final StringBuilder sb, final Action.Learn l)
+    {
+        sb.append("learn(table=").append(l.table);
+        if (l.idleTimeout != Action.Learn.PERMANENT)
+        {
+            sb.append(",idle_timeout=").append(l.idleTimeout);
+        }
+        if (l.hardTimeout != Action.Learn.PERMANENT)
+        {
+            sb.append(",hard_timeout=").append(l.hardTimeout);
+        }
+        if (l.finIdleTimeout != 0)
+        {
+            sb.append(",fin_idle_timeout=").append(l.finIdleTimeout);
+        }
+        if (l.finHardTimeout != 0)
+        {
+            sb.append(",fin_hard_timeout=").append(l.finHardTimeout);
+        }
+        if (l.priority != FlowRule.DEFAULT_PRIORITY)
+        {
+            sb.append(",priority=").append(l.priority);
+        }
+        if (l.sendFlowRem)
+        {
+            sb.append(",send_flow_rem");
+        }
+        if (l.deleteLearned)
+        {
+            sb.append(",delete_learned");
+        }
+        if (l.cookie != 0)
+        {
+            sb.append(",cookie=").append(hashHex(l.cookie));
+        }
+        for (final Action.LearnSpec spec : l.specs)
+        {
+            sb.append(',');
+            switch (spec.kind)
+            {
+                case Action.LearnSpec.MATCH:
+                    if (spec.src == null)
+                    {
+                        if (spec.dstOfs == 0 && spec.nBits == spec.dst.nxmBits())
+                        {
+                            sb.append(spec.dst.setFieldName()).append('=');
+                            fieldValue(sb, spec.dst, spec.immHi, spec.immLo);
+                        }
+                        else
+                        {
+                            subfield(sb, spec.dst, spec.dstOfs, spec.nBits);
+                            sb.append('=').append(hex128(spec.immHi, spec.immLo));
+                        }
+                    }
+                    else
+                    {
+                        subfield(sb, spec.dst, spec.dstOfs, spec.nBits);
+                        if (spec.src != spec.dst || spec.srcOfs != spec.dstOfs)
+                        {
+                            sb.append('=');
+                            subfield(sb, spec.src, spec.srcOfs, spec.nBits);
+                        }
+                    }
+                    break;
+                case Action.LearnSpec.LOAD:
+                    sb.append("load:");
+                    if (spec.src == null)
+                    {
+                        sb.append(hex128(spec.immHi, spec.immLo));
+                    }
+                    else
+                    {
+                        subfield(sb, spec.src, spec.srcOfs, spec.nBits);
+                    }
+                    sb.append("->");
+                    subfield(sb, spec.dst, spec.dstOfs, spec.nBits);
+                    break;
+                default:
+                    sb.append("output:");
+                    subfield(sb, spec.src, spec.srcOfs, spec.nBits);
+                    break;
+            }
+        }
+        sb.append(')');
+    }
+
+    private static void subfield(final StringBuilder sb, final Field f, final int ofs, final int nBits)
+    {
+        sb.append(f.nxmName()).append(range(ofs, nBits, f));
+    }
+
+    /** A whole field's value as OVS's mf_format prints it. */
+    private static void fieldValue(final StringBuilder sb, final Field f, final long hi, final long lo)
+    {
+        switch (f.format)
+        {
+            case MAC: sb.append(Values.formatMac(lo)); break;
+            case IPV4: sb.append(Values.formatIpv4(lo)); break;
+            case IPV6: sb.append(Values.formatIpv6(hi, lo)); break;
+            case DEC: sb.append(lo); break;
+            default: sb.append(f.isWide() ? hex128(hi, lo) : hashHex(lo)); break;
+        }
     }
 
     /** As OVS's format_CT: flags, table, zone, a leading nat outside exec(), then exec(...). */
@@ -634,7 +743,7 @@ public final class FlowPrinter
 
     private static String range(final int ofs, final int nBits, final Field f)
     {
-        if (ofs == 0 && (nBits == f.bits || f == Field.CT_STATE && nBits == 32))
+        if (ofs == 0 && (nBits == f.bits || nBits == f.nxmBits()))
         {
             return "[]";
         }

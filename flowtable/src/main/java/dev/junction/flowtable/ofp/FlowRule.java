@@ -26,6 +26,13 @@ public final class FlowRule
      */
     private volatile long packets;
     private volatile long bytes;
+    /**
+     * When a packet last met this rule and when it was added or last refreshed by a learn, in the
+     * datapath's time (packet time in a replay); idle and hard timeouts run from them.
+     * Long.MIN_VALUE until first set.
+     */
+    private volatile long usedNanos = Long.MIN_VALUE;
+    private volatile long modifiedNanos = Long.MIN_VALUE;
 
     private static final VarHandle PACKETS;
     private static final VarHandle BYTES;
@@ -67,6 +74,51 @@ public final class FlowRule
     {
         PACKETS.getAndAdd(this, nPackets);
         BYTES.getAndAdd(this, nBytes);
+    }
+
+    /** A packet met this rule at {@code nanos} (monotonic: an older time never moves it back). */
+    public void touch(final long nanos)
+    {
+        if (nanos > usedNanos)
+        {
+            usedNanos = nanos;
+        }
+    }
+
+    /** The rule was added or refreshed (by a learn) at {@code nanos}: its timeouts start again. */
+    public void modified(final long nanos)
+    {
+        modifiedNanos = nanos;
+        touch(nanos);
+    }
+
+    public long usedNanos()
+    {
+        return usedNanos;
+    }
+
+    public boolean hasTimeouts()
+    {
+        return idleTimeout != 0 || hardTimeout != 0;
+    }
+
+    /** Has an idle or hard timeout run out at {@code nowNanos}? (OVS's rule expiry: idle from last use, hard from the last add or modify.) */
+    public boolean expired(final long nowNanos)
+    {
+        if (modifiedNanos == Long.MIN_VALUE)
+        {
+            modifiedNanos = nowNanos; // first seen by expiry: count from now
+            touch(nowNanos);
+        }
+        return (hardTimeout != 0 && nowNanos - modifiedNanos >= hardTimeout * 1_000_000_000L)
+            || (idleTimeout != 0 && nowNanos - usedNanos >= idleTimeout * 1_000_000_000L);
+    }
+
+    /** Carries counters and times over to the rule that replaces this one (a learn that changed actions). */
+    public void carryTo(final FlowRule next)
+    {
+        next.credit(packets, bytes);
+        next.usedNanos = usedNanos;
     }
 
     public long packets()

@@ -68,6 +68,102 @@ public final class FlowTables
         all = Collections.unmodifiableList(sorted);
     }
 
+    /** A version sharing {@code prev}'s classifiers except those of the tables in {@code rebuilt}. */
+    private FlowTables(final FlowTables prev, final List<FlowRule> rules, final boolean[] rebuilt)
+    {
+        this.groups = prev.groups;
+        final List<List<FlowRule>> byTable = new ArrayList<>();
+        for (int i = 0; i < N_TABLES; i++)
+        {
+            byTable.add(rebuilt[i] ? new ArrayList<>() : null);
+        }
+        for (final FlowRule r : rules)
+        {
+            if (rebuilt[r.table])
+            {
+                byTable.get(r.table).add(r);
+            }
+        }
+        final Comparator<FlowRule> order = Comparator.comparingInt((FlowRule r) -> -r.priority);
+        for (int i = 0; i < N_TABLES; i++)
+        {
+            if (!rebuilt[i])
+            {
+                classifiers[i] = prev.classifiers[i];
+                tables[i] = prev.tables[i];
+                continue;
+            }
+            final List<FlowRule> t = byTable.get(i);
+            classifiers[i] = t.isEmpty() ? null : new Classifier(t);
+            t.sort(order);
+            tables[i] = t.toArray(new FlowRule[0]);
+        }
+        final List<FlowRule> sorted = new ArrayList<>(rules);
+        sorted.sort(Comparator.comparingInt((FlowRule r) -> r.table).thenComparing(order));
+        all = Collections.unmodifiableList(sorted);
+    }
+
+    /**
+     * The next version after learns and expiries: {@code learned} rules are added, replacing a
+     * rule of the same table, priority and match (OVS's MODIFY_STRICT: an identical rule is only
+     * refreshed, a changed one replaced with its counters carried over); {@code expired} rules are
+     * removed. Returns this version itself when nothing changed.
+     */
+    public FlowTables withChanges(final List<FlowRule> learned, final List<FlowRule> expired, final long nowNanos)
+    {
+        final boolean[] rebuilt = new boolean[N_TABLES];
+        final java.util.LinkedHashMap<java.util.List<Object>, FlowRule> byKey = new java.util.LinkedHashMap<>();
+        for (final FlowRule r : all)
+        {
+            byKey.put(java.util.List.of(r.table, r.priority, r.match), r);
+        }
+        boolean changed = false;
+        for (final FlowRule gone : expired)
+        {
+            final java.util.List<Object> k = java.util.List.of(gone.table, gone.priority, gone.match);
+            if (byKey.get(k) == gone)
+            {
+                byKey.remove(k);
+                rebuilt[gone.table] = true;
+                changed = true;
+            }
+        }
+        for (final FlowRule r : learned)
+        {
+            final java.util.List<Object> k = java.util.List.of(r.table, r.priority, r.match);
+            final FlowRule old = byKey.get(k);
+            if (old != null && old.actions.equals(r.actions) && old.cookie == r.cookie
+                && old.idleTimeout == r.idleTimeout && old.hardTimeout == r.hardTimeout)
+            {
+                old.modified(nowNanos);
+                continue;
+            }
+            if (old != null)
+            {
+                old.carryTo(r);
+            }
+            r.modified(nowNanos);
+            byKey.put(k, r);
+            rebuilt[r.table] = true;
+            changed = true;
+        }
+        return changed ? new FlowTables(this, new ArrayList<>(byKey.values()), rebuilt) : this;
+    }
+
+    /** Rules with an idle or hard timeout, which the datapath checks for expiry. */
+    public List<FlowRule> rulesWithTimeouts()
+    {
+        final List<FlowRule> out = new ArrayList<>();
+        for (final FlowRule r : all)
+        {
+            if (r.hasTimeouts())
+            {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
     /**
      * Highest-priority rule of {@code table} matching {@code key}, or null (table miss), adding
      * the bits the lookup examined to the megaflow mask {@code wc}.

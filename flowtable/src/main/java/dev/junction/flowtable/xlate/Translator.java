@@ -100,6 +100,7 @@ public final class Translator
         controllerCount = 0;
         slow = false;
         visitedCount = 0;
+        learned.clear();
         resetFreezing();
         initWildcards(key);
         int inPort = key.inPort();
@@ -187,6 +188,7 @@ public final class Translator
         if (accounting)
         {
             rule.count(packetBytes);
+            rule.touch(nowNanos);
         }
         if (visitedCount == visited.length)
         {
@@ -379,6 +381,10 @@ public final class Translator
             {
                 conntrack((Action.Ct)a);
             }
+            else if (a instanceof Action.Learn)
+            {
+                learn((Action.Learn)a);
+            }
             else if (a instanceof Action.CtClear)
             {
                 if (conntracked)
@@ -388,6 +394,52 @@ public final class Translator
                     conntracked = false;
                 }
             }
+        }
+    }
+
+    private final java.util.List<FlowRule> learned = new java.util.ArrayList<>();
+    private long nowNanos;
+
+    /** The datapath's time for this translation: rules met are marked used at it. */
+    public void now(final long nanos)
+    {
+        nowNanos = nanos;
+    }
+
+    /** The flows the last translation's learn actions add (empty while revalidating). */
+    public java.util.List<FlowRule> learned()
+    {
+        return learned;
+    }
+
+    /**
+     * As OVS's xlate_learn_action: the fields a learn reads enter the megaflow; for a real packet
+     * the learned flow is built (the datapath adds it after translation, so this translation does
+     * not see it). Every packet must run the learn again to refresh the learned flow's timeouts,
+     * which OVS does from the megaflow's statistics; here the megaflow goes to the slow path.
+     */
+    private void learn(final Action.Learn l)
+    {
+        final long[] v = scratch;
+        final long[] m = scratchMask;
+        for (final Action.LearnSpec spec : l.specs)
+        {
+            if (spec.src != null)
+            {
+                Bits128.lowMask(spec.nBits, m);
+                Bits128.shl(m[0], m[1], spec.srcOfs, v);
+                orWide(spec.src, v);
+            }
+        }
+        if (accounting)
+        {
+            learned.add(dev.junction.flowtable.ofp.LearnedFlow.build(l, flow));
+        }
+        slow = true;
+        if (trace != null)
+        {
+            trace.note(depth, "learn: table " + l.table + " "
+                + dev.junction.flowtable.ofp.FlowPrinter.flowLine(dev.junction.flowtable.ofp.LearnedFlow.build(l, flow)));
         }
     }
 
