@@ -201,6 +201,8 @@ final class ReplayCommand implements Callable<Integer>
             .append(", \"upcalls\": ").append(dp.upcalls())
             .append(", \"slow_path_packets\": ").append(dp.slowPathPackets())
             .append(", \"megaflows_refused\": ").append(dp.megaflows().refused())
+            .append(", \"learned_flows\": ").append(dp.learnedRules())
+            .append(", \"expired_flows\": ").append(dp.expiredRules())
             .append(", \"conntrack\": {\"connections\": ").append(dp.conntrack().connections())
             .append(", \"commits\": ").append(dp.conntrack().commits())
             .append(", \"refused_commits\": ").append(dp.conntrack().refusedCommits())

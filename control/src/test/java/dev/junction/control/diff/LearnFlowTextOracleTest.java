@@ -28,7 +28,7 @@ class LearnFlowTextOracleTest
         "ip,actions=learn(table=78,idle_timeout=60,delete_learned,cookie=0x1,eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.0.0.50,nw_proto=6,tcp_dst=80,load:0x1->NXM_NX_REG10[14],load:0xa000002->NXM_NX_REG4[],load:0x1f90->NXM_NX_REG8[0..15])",
         "ip,actions=learn(table=1,hard_timeout=10,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],NXM_OF_VLAN_TCI[0..11],output:NXM_OF_IN_PORT[])",
         "ip,actions=learn(table=2,eth_type=0x800,nw_src=10.0.0.1,load:NXM_OF_IP_SRC[]->NXM_NX_REG0[])",
-        "tcp,actions=learn(table=3,idle_timeout=5,fin_idle_timeout=1,eth_type=0x800,nw_proto=6,NXM_OF_IP_SRC[],NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:1->NXM_NX_REG0[0])",
+        "tcp,actions=learn(table=3,idle_timeout=5,eth_type=0x800,nw_proto=6,NXM_OF_IP_SRC[],NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:1->NXM_NX_REG0[0])",
         "ip,actions=learn(table=3,eth_type=0x800,ip_src=NXM_OF_IP_DST[])",
         "ip,actions=learn(table=3,eth_type=0x800,reg1=5,load:reg2->reg3)",
         "ipv6,actions=learn(table=4,idle_timeout=30,hard_timeout=300,eth_type=0x86dd,NXM_NX_IPV6_SRC[],nw_proto=17,udp_dst=53,load:0x1->NXM_NX_REG10[14],load:NXM_NX_REG1[]->NXM_NX_REG4[])",

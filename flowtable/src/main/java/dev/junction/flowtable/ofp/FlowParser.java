@@ -1229,8 +1229,8 @@ public final class FlowParser
         int table = 1;
         int idle = Action.Learn.PERMANENT;
         int hard = Action.Learn.PERMANENT;
-        int finIdle = 0;
-        int finHard = 0;
+        final int finIdle = 0;
+        final int finHard = 0;
         int priority = FlowRule.DEFAULT_PRIORITY;
         long cookie = 0;
         boolean sendFlowRem = false;
@@ -1248,8 +1248,10 @@ public final class FlowParser
                 case "table": table = (int)number(value, 0, 254, at); continue;
                 case "idle_timeout": idle = (int)number(value, 0, 65535, at); continue;
                 case "hard_timeout": hard = (int)number(value, 0, 65535, at); continue;
-                case "fin_idle_timeout": finIdle = (int)number(value, 0, 65535, at); continue;
-                case "fin_hard_timeout": finHard = (int)number(value, 0, 65535, at); continue;
+                case "fin_idle_timeout":
+                case "fin_hard_timeout":
+                    // The learned flow would need OVS's fin_timeout action, which Junction lacks.
+                    throw error(at, "learn: " + key + " is not supported yet");
                 case "priority": priority = (int)number(value, 0, 65535, at); continue;
                 case "cookie": cookie = parseUnsigned(value == null ? "" : value, at); continue;
                 case "send_flow_rem": sendFlowRem = true; continue;
