@@ -168,10 +168,10 @@ class IcmpAndMetadataTest
         assertEquals((long)A << 32 | (B & 0xffffffffL), h.ctNw());
         assertEquals(1111, h.ctTpSrc());
         assertEquals(2222, h.ctTpDst());
-        // dp_hash (low half of the word) is left alone.
-        h.key.words[FlowKey.W_CT_TP] |= 0xabcdL;
+        // dp_hash is not conntrack's: it is left alone.
+        h.key.words[FlowKey.W_DP_HASH] = 0xabcdL;
         h.again(ct(), SEC);
-        assertEquals(0xabcdL, h.key.words[FlowKey.W_CT_TP] & 0xffffffffL);
+        assertEquals(0xabcdL, h.key.words[FlowKey.W_DP_HASH]);
     }
 
     @Test

@@ -309,7 +309,7 @@ public final class Datapath
         }
         final FlowKey next = keys[depth + 1];
         parser.parse(q, next);
-        System.arraycopy(keys[depth].words, 0, next.words, 0, FlowKey.W_DL_DST_TYPE);
+        next.copyDatapathMetadata(keys[depth]);
         next.recircId(recircId);
         if (trace != null)
         {
@@ -340,7 +340,7 @@ public final class Datapath
             hash = dev.junction.flowtable.xlate.OvsHash.hashInt(dev.junction.flowtable.xlate.OvsHash.fiveTuple(keys[0], 0), basis);
         }
         final long[] w = keys[depth].words;
-        w[FlowKey.W_CT_TP] = (w[FlowKey.W_CT_TP] & 0xffff_ffff_0000_0000L) | (hash & 0xffff_ffffL);
+        w[FlowKey.W_DP_HASH] = hash & 0xffff_ffffL;
     }
 
     private static int tcpFlags(final FlowKey key)

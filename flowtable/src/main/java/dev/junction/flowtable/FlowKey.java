@@ -7,57 +7,61 @@ import java.util.Arrays;
  * a match or a megaflow mask is the same layout, so matching is word-wise
  * {@code ((key ^ value) & mask) == 0} with no per-field branching.
  *
- * <p>Words 0-18 are OVS's metadata segment: recirc_id, the conntrack fields and dp_hash are
- * datapath metadata a packet carries across recirculation; registers and metadata exist only
- * during translation (a recirculated packet gets them back from its frozen state), so the
- * datapath always sees them zero. A packet fresh from a port has words 1-18 all zero.
+ * <p>Fields sit in the segment OVS's {@code struct flow} puts them in, because the classifier's
+ * staged lookup examines a subtable segment by segment and a miss un-wildcards only the segments
+ * looked at: recirc_id, ct_state/zone/mark/label and dp_hash are metadata, the conntrack
+ * original tuple lives beside the L3 and L4 headers. Recirculation carries the datapath
+ * metadata and the original tuple over; registers and metadata exist only during translation (a
+ * recirculated packet gets them back from its frozen state), so the datapath sees them zero.
  *
  * <pre>
- *  word  contents (most significant bits first)
- *   0    in_port(32) | recirc_id(32)
- *   1-8  xreg0..xreg7: reg(2n) in the high 32 bits, reg(2n+1) in the low 32 bits
+ *  word  contents (most significant bits first)             segment
+ *   0    in_port(32) | recirc_id(32)                        metadata
+ *   1-8  xreg0..xreg7: reg(2n) high 32 bits, reg(2n+1) low
  *   9    metadata(64)
  *  10    ct_state(8) ct_nw_proto(8) ct_zone(16) | ct_mark(32)
  *  11-12 ct_label(128)
- *  13    ct_nw_src(32) | ct_nw_dst(32)                       (original direction, IPv4)
- *  14    ct_tp_src(16) ct_tp_dst(16) | dp_hash(32)
- *  15-16 ct_ipv6_src 17-18 ct_ipv6_dst
- *  19    dl_dst(48) | dl_type(16)
- *  20    dl_src(48) | 0
- *  21    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)      (tci has CFI set when present)
- *  22    nw_src(32) | nw_dst(32)                             (IPv4, or ARP spa/tpa)
- *  23-24 ipv6_src    25-26 ipv6_dst
+ *  13    0 | dp_hash(32)
+ *  14    dl_dst(48) | dl_type(16)                           L2
+ *  15    dl_src(48) | 0
+ *  16    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)    (tci has CFI set when present)
+ *  17    nw_src(32) | nw_dst(32)                            L3 (IPv4, or ARP spa/tpa)
+ *  18    ct_nw_src(32) | ct_nw_dst(32)                      (conntrack original direction)
+ *  19-20 ipv6_src    21-22 ipv6_dst
+ *  23-24 ct_ipv6_src 25-26 ct_ipv6_dst
  *  27    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
- *  28    tp_src(16) tp_dst(16) tcp_flags(16) | 0             (ICMP type/code in tp_src/tp_dst)
- *  29    arp_sha / nd_sll (48) | 0
- *  30    arp_tha / nd_tll (48) | 0
- *  31-32 nd_target
+ *  28    tp_src(16) tp_dst(16) tcp_flags(16) | 0            L4 (ICMP type/code in tp_src/tp_dst)
+ *  29    ct_tp_src(16) ct_tp_dst(16) | 0
+ *  30    arp_sha / nd_sll (48) | 0
+ *  31    arp_tha / nd_tll (48) | 0
+ *  32-33 nd_target
  * </pre>
  */
 public final class FlowKey
 {
-    public static final int WORDS = 33;
+    public static final int WORDS = 34;
 
     public static final int W_IN_PORT = 0;
     public static final int W_XREG0 = 1;
     public static final int W_METADATA = 9;
     public static final int W_CT = 10;
     public static final int W_CT_LABEL = 11;
-    public static final int W_CT_NW = 13;
-    public static final int W_CT_TP = 14;
-    public static final int W_CT_IPV6_SRC = 15;
-    public static final int W_CT_IPV6_DST = 17;
-    public static final int W_DL_DST_TYPE = 19;
-    public static final int W_DL_SRC = 20;
-    public static final int W_VLAN = 21;
-    public static final int W_NW_ADDR = 22;
-    public static final int W_IPV6_SRC = 23;
-    public static final int W_IPV6_DST = 25;
+    public static final int W_DP_HASH = 13;
+    public static final int W_DL_DST_TYPE = 14;
+    public static final int W_DL_SRC = 15;
+    public static final int W_VLAN = 16;
+    public static final int W_NW_ADDR = 17;
+    public static final int W_CT_NW = 18;
+    public static final int W_IPV6_SRC = 19;
+    public static final int W_IPV6_DST = 21;
+    public static final int W_CT_IPV6_SRC = 23;
+    public static final int W_CT_IPV6_DST = 25;
     public static final int W_NW = 27;
     public static final int W_TP = 28;
-    public static final int W_ARP_SHA = 29;
-    public static final int W_ARP_THA = 30;
-    public static final int W_ND_TARGET = 31;
+    public static final int W_CT_TP = 29;
+    public static final int W_ARP_SHA = 30;
+    public static final int W_ARP_THA = 31;
+    public static final int W_ND_TARGET = 32;
 
     public static final int FRAG_ANY = 1;
     public static final int FRAG_LATER = 2;
@@ -125,15 +129,24 @@ public final class FlowKey
     /** Clears what a ct action sets (OVS's ct_clear): state, zone, mark, label, original tuple. */
     public void clearConntrack()
     {
-        for (int w = W_CT; w < W_CT_TP; w++)
+        words[W_CT] = 0;
+        words[W_CT_LABEL] = 0;
+        words[W_CT_LABEL + 1] = 0;
+        words[W_CT_NW] = 0;
+        words[W_CT_TP] = 0;
+        for (int w = W_CT_IPV6_SRC; w < W_CT_IPV6_DST + 2; w++)
         {
             words[w] = 0;
         }
-        words[W_CT_TP] &= 0xffffffffL; // keep dp_hash
-        for (int w = W_CT_IPV6_SRC; w < W_DL_DST_TYPE; w++)
-        {
-            words[w] = 0;
-        }
+    }
+
+    /** Copies what recirculation carries from {@code from}: datapath metadata and the conntrack original tuple. */
+    public void copyDatapathMetadata(final FlowKey from)
+    {
+        System.arraycopy(from.words, 0, words, 0, W_DL_DST_TYPE);
+        words[W_CT_NW] = from.words[W_CT_NW];
+        words[W_CT_TP] = from.words[W_CT_TP];
+        System.arraycopy(from.words, W_CT_IPV6_SRC, words, W_CT_IPV6_SRC, 4);
     }
 
     public int dlType()

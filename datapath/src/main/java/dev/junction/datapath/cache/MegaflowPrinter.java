@@ -65,10 +65,73 @@ public final class MegaflowPrinter
             sb.append("ct_mark(0x").append(Long.toHexString(Field.CT_MARK.get(k)))
                 .append(markM == 0xffffffffL ? "" : "/0x" + Long.toHexString(markM)).append("),");
         }
+        final boolean v4 = (k[FlowKey.W_DL_DST_TYPE] & 0xffff) == 0x0800;
+        final boolean tuple = Field.CT_NW_PROTO.get(k) != 0;
+        if (tuple)
+        {
+            final StringBuilder t = new StringBuilder();
+            if (v4)
+            {
+                ctAddr(t, "src", Field.CT_NW_SRC.get(k), Field.CT_NW_SRC.get(m));
+                ctAddr(t, "dst", Field.CT_NW_DST.get(k), Field.CT_NW_DST.get(m));
+            }
+            else
+            {
+                ctAddr6(t, "src", k, m, FlowKey.W_CT_IPV6_SRC);
+                ctAddr6(t, "dst", k, m, FlowKey.W_CT_IPV6_DST);
+            }
+            if (Field.CT_NW_PROTO.get(m) != 0)
+            {
+                t.append(t.length() > 0 ? "," : "").append("proto=").append(Field.CT_NW_PROTO.get(k));
+            }
+            ctPort(t, v4 ? "tp_src" : "src_port", Field.CT_TP_SRC.get(k), Field.CT_TP_SRC.get(m));
+            ctPort(t, v4 ? "tp_dst" : "dst_port", Field.CT_TP_DST.get(k), Field.CT_TP_DST.get(m));
+            if (t.length() > 0)
+            {
+                sb.append(v4 ? "ct_tuple4(" : "ct_tuple6(").append(t).append("),");
+            }
+        }
         if ((m[FlowKey.W_CT_LABEL] | m[FlowKey.W_CT_LABEL + 1]) != 0)
         {
             sb.append(String.format(Locale.ROOT, "ct_label(0x%016x%016x/0x%016x%016x),", k[FlowKey.W_CT_LABEL],
                 k[FlowKey.W_CT_LABEL + 1], m[FlowKey.W_CT_LABEL], m[FlowKey.W_CT_LABEL + 1]));
+        }
+    }
+
+    private static void ctAddr(final StringBuilder t, final String name, final long v, final long m)
+    {
+        if (m != 0)
+        {
+            t.append(t.length() > 0 ? "," : "").append(name).append('=').append(Values.formatIpv4(v & m));
+            if (m != 0xffffffffL)
+            {
+                t.append('/').append(Values.formatIpv4(m));
+            }
+        }
+    }
+
+    private static void ctAddr6(final StringBuilder t, final String name, final long[] k, final long[] m, final int w)
+    {
+        if ((m[w] | m[w + 1]) != 0)
+        {
+            t.append(t.length() > 0 ? "," : "").append(name).append('=')
+                .append(Values.formatIpv6(k[w] & m[w], k[w + 1] & m[w + 1]));
+            if (m[w] != -1L || m[w + 1] != -1L)
+            {
+                t.append('/').append(Values.formatIpv6(m[w], m[w + 1]));
+            }
+        }
+    }
+
+    private static void ctPort(final StringBuilder t, final String name, final long v, final long m)
+    {
+        if (m != 0)
+        {
+            t.append(t.length() > 0 ? "," : "").append(name).append('=').append(v & m);
+            if (m != 0xffff)
+            {
+                t.append("/0x").append(Long.toHexString(m));
+            }
         }
     }
 
@@ -78,10 +141,10 @@ public final class MegaflowPrinter
         System.arraycopy(k, 0, key.words, 0, FlowKey.WORDS);
         final int recirc = key.recircId();
         sb.append("recirc_id(").append(recirc == 0 ? "0" : "0x" + Integer.toHexString(recirc)).append("),");
-        final long dpHashMask = m[FlowKey.W_CT_TP] & 0xffff_ffffL;
+        final long dpHashMask = m[FlowKey.W_DP_HASH] & 0xffff_ffffL;
         if (dpHashMask != 0)
         {
-            sb.append("dp_hash(0x").append(Long.toHexString(k[FlowKey.W_CT_TP] & dpHashMask)).append("/0x")
+            sb.append("dp_hash(0x").append(Long.toHexString(k[FlowKey.W_DP_HASH] & dpHashMask)).append("/0x")
                 .append(Long.toHexString(dpHashMask)).append("),");
         }
         sb.append("in_port(").append(key.inPort()).append("),");

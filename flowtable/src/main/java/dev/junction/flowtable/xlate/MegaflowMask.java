@@ -166,7 +166,7 @@ public final class MegaflowMask
         if (!has)
         {
             wc[FlowKey.W_CT] &= ~protoBits;
-            wc[FlowKey.W_CT_TP] &= 0xffff_ffffL;
+            wc[FlowKey.W_CT_TP] = 0;
         }
         if (!v4)
         {

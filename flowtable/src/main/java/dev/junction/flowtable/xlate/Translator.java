@@ -964,7 +964,7 @@ public final class Translator
                 return bestLiveBucket(g, SelectHash.fields(g, flow, wc.words));
             case DP_HASH:
             {
-                final int dpHash = (int)flow.words[FlowKey.W_CT_TP];
+                final int dpHash = (int)flow.words[FlowKey.W_DP_HASH];
                 if (dpHash == 0)
                 {
                     // Not computed yet: the datapath hashes, recirculates, and this group runs again.
@@ -975,7 +975,7 @@ public final class Translator
                     dpHashBasis = g.hashBasis;
                     return null;
                 }
-                wc.words[FlowKey.W_CT_TP] |= g.hashMask & 0xffff_ffffL;
+                wc.words[FlowKey.W_DP_HASH] |= g.hashMask & 0xffff_ffffL;
                 for (int i = 0; i <= g.hashMask; i++)
                 {
                     final dev.junction.flowtable.ofp.Bucket b = g.hashBucket((dpHash + i) & g.hashMask);
