@@ -30,6 +30,8 @@ import static dev.junction.control.diff.PacketFactory.PROTO_TCP;
 import static dev.junction.control.diff.PacketFactory.PROTO_UDP;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -63,7 +65,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * committed and forwarded, established ones cross over, everything else is dropped (a
  * server-side {@code +new} or any {@code +inv}). Each packet's expected fate is its
  * {@link Verdict} annotation; each port must send exactly the expected frames, with the input
- * timestamps, in order.
+ * timestamps, in order. {@link #badConntrackOptionsExitTwo} checks the options' refusals.
  */
 class ConntrackTimeoutReplayTest
 {
@@ -330,6 +332,48 @@ class ConntrackTimeoutReplayTest
             assertEquals(3, run.ct("expired"), run.json());
             assertEquals(4, run.ct("commits"), run.json());
             assertEquals(1, run.ct("invalid"), run.json());
+        }
+        finally
+        {
+            CtReplayHarness.delete(dir);
+        }
+    }
+
+    /** Bad conntrack option values: exit 2 with a message naming the problem, never a stack trace. */
+    @Test
+    void badConntrackOptionsExitTwo() throws Exception
+    {
+        final Path dir = CtReplayHarness.tempDir("ct-options");
+        try
+        {
+            final Script s = new Script();
+            s.at(0, () -> new Udp(s.trace, udp(40001)).request("q", Verdict.NEW));
+            final List<String> args = CtReplayHarness.writeCase(dir, flows(), s.packets(0));
+            final String[][] cases = {
+                { "--ct-max-conns", "-1", "--ct-max-conns -1: expected 0..2147483647" },
+                { "--ct-max-conns", "many", "'many' is not a long" },
+                { "--ct-zone-limit", "5", "expected ZONE=LIMIT or default=LIMIT" },
+                { "--ct-zone-limit", "zone5=3", "zone 'zone5' is not a number" },
+                { "--ct-zone-limit", "65536=3", "zone 65536 out of range 0..65535" },
+                { "--ct-zone-limit", "5=4294967296", "limit 4294967296 out of range 0..4294967295" },
+                { "--ct-timeout", "udp_frist=5", "unknown timeout 'udp_frist' (known: tcp_syn_sent," },
+                { "--ct-timeout", "zone=5", "no timeout attribute given" },
+                { "--ct-timeout", "udp_first=-5", "udp_first -5 out of range" },
+                { "--ct-timeout", "udp_first", "expected [zone=Z,]ATTR=SECONDS" },
+                { "--ct-timeout", "zone=1,zone=2,icmp_first=1", "zone given twice" },
+            };
+            for (final String[] c : cases)
+            {
+                final List<String> argv = new ArrayList<>(DifferentialOracleTest.replayArgs(args, dir.resolve("out")));
+                argv.add(c[0]);
+                argv.add(c[1]);
+                final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(argv);
+                assertEquals(null, run.thrown(), c[0] + " " + c[1]);
+                assertEquals(2, run.exitCode(), c[0] + " " + c[1] + ":\n" + run.output());
+                assertTrue(run.output().contains(c[2]), c[0] + " " + c[1] + ": message\n" + run.output());
+                assertFalse(run.output().contains("Exception") || run.output().contains("\tat "),
+                    c[0] + " " + c[1] + ": stack trace\n" + run.output());
+            }
         }
         finally
         {
