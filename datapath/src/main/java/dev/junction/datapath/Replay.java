@@ -36,6 +36,7 @@ public final class Replay
     private final TreeMap<Long, FlowTables> swaps = new TreeMap<>();
     private FlowTables finalTables;
     private CacheConfig cacheConfig = CacheConfig.DEFAULTS;
+    private java.util.function.Consumer<dev.junction.conntrack.Conntrack> conntrackSetup = ct -> { };
 
     public Replay(final FlowTables tables, final List<PcapInput> inputs, final int[] ports, final Path outDir)
     {
@@ -50,6 +51,16 @@ public final class Replay
     public Replay cacheConfig(final CacheConfig config)
     {
         this.cacheConfig = config;
+        return this;
+    }
+
+    /**
+     * Configures the datapath's connection tracker before the first packet (limits, timeout
+     * policies: as {@code dpctl/ct-set-maxconns}, {@code ct-set-limits}, a zone's timeout policy).
+     */
+    public Replay conntrackSetup(final java.util.function.Consumer<dev.junction.conntrack.Conntrack> setup)
+    {
+        this.conntrackSetup = setup;
         return this;
     }
 
@@ -86,6 +97,7 @@ public final class Replay
         // all run on packet timestamps, so a trace decides them, not the machine's speed.
         final Datapath dp = new Datapath(tables, ports, this::write, Datapath.DEFAULT_MTU, 1, cacheConfig,
             () -> currentTs).packetTime(true);
+        conntrackSetup.accept(dp.conntrack());
         final Packet packet = new Packet(2048);
         final long[] count = {0};
         try

@@ -64,6 +64,21 @@ final class ReplayCommand implements Callable<Integer>
     @Option(names = "--no-cache", description = "Translate every packet (no EMC, no megaflows): for comparisons.")
     boolean noCache;
 
+    @Option(names = "--ct-max-conns", paramLabel = "N",
+        description = "Most connections conntrack holds, all zones (OVS dpctl/ct-set-maxconns; default 3000000).")
+    Long ctMaxConns;
+
+    @Option(names = "--ct-zone-limit", paramLabel = "Z=N",
+        description = "Most connections in zone Z, or default=N for zones without their own limit "
+            + "(OVS dpctl/ct-set-limits); repeatable.")
+    List<String> ctZoneLimits = new ArrayList<>();
+
+    @Option(names = "--ct-timeout", paramLabel = "[zone=Z,]ATTR=SECONDS",
+        description = "Conntrack timeout policy attribute(s) as ovs-vsctl add-zone-tp names them (tcp_syn_sent, "
+            + "tcp_syn_recv, tcp_established, tcp_fin_wait, tcp_time_wait, tcp_close, udp_first, udp_single, "
+            + "udp_multiple, icmp_first, icmp_reply), comma-separated; without zone= for every zone; repeatable.")
+    List<String> ctTimeouts = new ArrayList<>();
+
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
 
@@ -118,8 +133,10 @@ final class ReplayCommand implements Callable<Integer>
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final CacheConfig caches;
+        final CtOptions ct;
         try
         {
+            ct = CtOptions.parse(ctMaxConns, ctZoneLimits, ctTimeouts);
             caches = noCache ? CacheConfig.DISABLED
                 : new CacheConfig(true, emcEntries, emcInsertInvProb, megaflowLimit, maxIdleMillis);
         }
@@ -129,7 +146,7 @@ final class ReplayCommand implements Callable<Integer>
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out)
-            .cacheConfig(caches);
+            .cacheConfig(caches).conntrackSetup(ct::apply);
         for (final String at : flowsAt)
         {
             final int eq = at.indexOf('=');
@@ -203,12 +220,7 @@ final class ReplayCommand implements Callable<Integer>
             .append(", \"megaflows_refused\": ").append(dp.megaflows().refused())
             .append(", \"learned_flows\": ").append(dp.learnedRules())
             .append(", \"expired_flows\": ").append(dp.expiredRules())
-            .append(", \"conntrack\": {\"connections\": ").append(dp.conntrack().connections())
-            .append(", \"commits\": ").append(dp.conntrack().commits())
-            .append(", \"refused_commits\": ").append(dp.conntrack().refusedCommits())
-            .append(", \"invalid\": ").append(dp.conntrack().invalid())
-            .append(", \"fragments_dropped\": ").append(dp.conntrack().fragmentsDropped())
-            .append(", \"expired\": ").append(dp.conntrack().expired()).append('}')
+            .append(", \"conntrack\": ").append(CtOptions.json(dp.conntrack()))
             .append(", \"output_per_port\": {");
         String sep = "";
         for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())
