@@ -62,7 +62,9 @@ public class PipelineBenchmark extends PacketBenchmark
             .waitStrategy("yielding".equals(wait) ? YieldingWaitStrategy::new : BlockingWaitStrategy::new)
             .port(1, (worker, batch) -> { })
             .port(2, (worker, batch) -> transmitted.addAndGet(batch.size()));
-        pipeline = new Pipeline(config, (worker, tx) -> new Datapath(tables, new int[] {1, 2}, tx));
+        final dev.junction.datapath.Bridge bridge = new dev.junction.datapath.Bridge(tables);
+        pipeline = new Pipeline(config, (worker, tx) -> new Datapath(bridge, new int[] {1, 2}, tx, Datapath.DEFAULT_MTU, 1,
+            dev.junction.datapath.cache.CacheConfig.DEFAULTS, System::nanoTime));
         final long podA = Frames.mac(0x0a, 0x58, 0x0a, 0xf4, 0x00, 0x05);
         final long routerA = Frames.mac(0x0a, 0x58, 0x0a, 0xf4, 0x00, 0x01);
         for (int b = 0; b < bursts.length; b++)

@@ -10,16 +10,13 @@ import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.PacketParser;
 import dev.junction.flowtable.ofp.FlowTables;
 import dev.junction.conntrack.Conntrack;
-import dev.junction.conntrack.ConntrackConfig;
 import dev.junction.flowtable.ct.CtAction;
 import dev.junction.flowtable.xlate.BridgePorts;
-import dev.junction.flowtable.xlate.FrozenStates;
 import dev.junction.flowtable.xlate.OdpActions;
 import dev.junction.flowtable.xlate.TraceSink;
 import dev.junction.flowtable.xlate.Translator;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The per-packet path of one worker: parse, exact-match cache, megaflow cache, and on a miss an
@@ -39,7 +36,7 @@ public final class Datapath
         void transmit(int port, Packet packet);
     }
 
-    private final AtomicReference<FlowTables> tables;
+    private final Bridge bridge;
     private final int[] ports;
     private final PacketParser parser;
     private final Translator translator;
@@ -97,17 +94,15 @@ public final class Datapath
     public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter, final int mtu,
         final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
     {
-        this(tables, ports, transmitter, mtu, vlanLimit, cacheConfig, nanoClock,
-            new Conntrack(ConntrackConfig.defaults()), new FrozenStates());
+        this(new Bridge(tables), ports, transmitter, mtu, vlanLimit, cacheConfig, nanoClock);
     }
 
     /**
-     * @param conntrack the connection tracker, shared by every worker of one datapath
-     * @param frozen    the recirculation states, shared by every worker of one bridge
+     * A worker of {@code bridge}: workers built on one bridge share its flow tables, connection
+     * tracker and recirculation states, and keep their own caches and counters.
      */
-    public Datapath(final FlowTables tables, final int[] ports, final Transmitter transmitter, final int mtu,
-        final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock,
-        final Conntrack conntrack, final FrozenStates frozen)
+    public Datapath(final Bridge bridge, final int[] ports, final Transmitter transmitter, final int mtu,
+        final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
     {
         for (int i = 0; i <= MAX_RECIRC_DEPTH; i++)
         {
@@ -115,21 +110,21 @@ public final class Datapath
             upcallActions[i] = new OdpActions();
             recircPackets[i] = new Packet(2048);
         }
-        this.conntrack = conntrack;
+        this.bridge = bridge;
+        this.conntrack = bridge.conntrack();
         this.cacheConfig = cacheConfig;
         this.nanoClock = nanoClock;
         this.emc = new ExactMatchCache(cacheConfig.enabled ? cacheConfig.emcEntries : 0, cacheConfig.emcInsertInvProb);
         this.megaflows = new MegaflowCache(cacheConfig.megaflowLimit);
-        this.revalidatedFor = tables;
+        this.revalidatedFor = bridge.tables();
         this.now = nanoClock.getAsLong();
         this.lastHousekeeping = now;
-        this.tables = new AtomicReference<>(tables);
         this.ports = Arrays.stream(ports).distinct().sorted().toArray();
         this.transmitter = transmitter;
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
         this.executor = new ActionExecutor(new PacketParser(vlanLimit));
-        this.translator = new Translator(new BridgePorts(this.ports), frozen);
+        this.translator = new Translator(new BridgePorts(this.ports), bridge.frozenStates());
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
@@ -138,12 +133,17 @@ public final class Datapath
     /** Publishes a new flow-table version; packets already in translation finish on the old one. */
     public void publish(final FlowTables next)
     {
-        tables.set(next);
+        bridge.publish(next);
     }
 
     public FlowTables tables()
     {
-        return tables.get();
+        return bridge.tables();
+    }
+
+    public Bridge bridge()
+    {
+        return bridge;
     }
 
     /** Processes one received packet to completion. */
@@ -164,7 +164,7 @@ public final class Datapath
             lastCtSweep = p.timestampNanos;
             conntrack.sweep(p.timestampNanos);
         }
-        final FlowTables t = tables.get();
+        final FlowTables t = bridge.tables();
         if (t != revalidatedFor)
         {
             revalidate(t);
@@ -395,7 +395,7 @@ public final class Datapath
      */
     private void expireRules()
     {
-        final FlowTables t = tables.get();
+        final FlowTables t = bridge.tables();
         final java.util.List<dev.junction.flowtable.ofp.FlowRule> timed = t.rulesWithTimeouts();
         if (timed.isEmpty())
         {
@@ -412,7 +412,7 @@ public final class Datapath
         }
         if (!gone.isEmpty())
         {
-            tables.set(t.withChanges(java.util.List.of(), gone, now));
+            bridge.update(current -> current.withChanges(java.util.List.of(), gone, now));
             expiredRules += gone.size();
         }
     }
@@ -425,11 +425,9 @@ public final class Datapath
         {
             return;
         }
-        final FlowTables t = tables.get();
-        final FlowTables next = t.withChanges(learned, java.util.List.of(), now);
-        if (next != t)
+        final FlowTables before = bridge.tables();
+        if (bridge.update(current -> current.withChanges(learned, java.util.List.of(), now)) != before)
         {
-            tables.set(next);
             learnedRules += learned.size();
         }
     }

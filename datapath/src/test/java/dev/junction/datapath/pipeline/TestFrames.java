@@ -34,10 +34,12 @@ public final class TestFrames
         }
     }
 
-    /** A factory whose datapaths start with {@code tables} and know ports 1, 2 and 3. */
+    /** A factory whose datapaths are workers of one bridge starting with {@code tables}, ports 1, 2 and 3. */
     static DatapathFactory factory(final FlowTables tables)
     {
-        return (worker, transmitter) -> new Datapath(tables, DATAPATH_PORTS, transmitter);
+        final dev.junction.datapath.Bridge bridge = new dev.junction.datapath.Bridge(tables);
+        return (worker, transmitter) -> new Datapath(bridge, DATAPATH_PORTS, transmitter, Datapath.DEFAULT_MTU, 1,
+            dev.junction.datapath.cache.CacheConfig.DEFAULTS, System::nanoTime);
     }
 
     public static byte[] frame(final int flow, final int seq)
