@@ -69,8 +69,26 @@ public final class ExactMatchCache
         {
             return null;
         }
+        // Datapath keys never carry registers or metadata (words 1-9), and the other metadata words
+        // (conntrack state, dp_hash) only after a recirculation, which recirc_id in word 0 tells:
+        // equal word 0 and equal remaining words are an equal key.
         final int base = slot * FlowKey.WORDS;
-        for (int w = 0; w < FlowKey.WORDS; w++)
+        final long w0 = key[FlowKey.W_IN_PORT];
+        if (keys[base] != w0)
+        {
+            return null;
+        }
+        if ((int)w0 != 0)
+        {
+            for (int w = FlowKey.W_CT; w < FlowKey.W_DL_DST_TYPE; w++)
+            {
+                if (keys[base + w] != key[w])
+                {
+                    return null;
+                }
+            }
+        }
+        for (int w = FlowKey.W_DL_DST_TYPE; w < FlowKey.WORDS; w++)
         {
             if (keys[base + w] != key[w])
             {
