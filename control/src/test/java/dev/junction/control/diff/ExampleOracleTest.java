@@ -29,7 +29,7 @@ class ExampleOracleTest
     void twoPodsDemoMatchesOpenVswitch() throws Exception
     {
         final OracleRunner oracle = OracleRunner.require();
-        final Path example = exampleDir();
+        final Path example = exampleDir("two-pods");
         final List<String> args = List.of("--flows", example.resolve("flows.txt").toString(),
             "--in", "1=" + example.resolve("pod-a.pcap"), "--in", "2=" + example.resolve("pod-b.pcap"));
         final Path expected = tmp.resolve("expected");
@@ -51,25 +51,59 @@ class ExampleOracleTest
         assertEquals(rules(expected.resolve("flow-stats.txt")), rules(actual.resolve("flow-stats.txt")));
     }
 
-    /** Rule lines without the header and the wall-clock columns. */
+    /**
+     * The service demo (examples/service: conntrack, a select group, DNAT, learned ClientIP
+     * affinity) against Open vSwitch: every packet of every conversation delivered, outputs,
+     * rule counters (learned flows included) and the conntrack table as OVS's.
+     */
+    @Test
+    void serviceDemoMatchesOpenVswitch() throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.require();
+        final Path example = exampleDir("service");
+        final List<String> args = List.of("--flows", example.resolve("flows.txt").toString(),
+            "--groups", example.resolve("groups.txt").toString(),
+            "--in", "1=" + example.resolve("clients.pcap"), "--in", "2=" + example.resolve("pod-b.pcap"),
+            "--in", "3=" + example.resolve("pod-d.pcap"));
+        final Path expected = tmp.resolve("svc-expected");
+        final Path actual = tmp.resolve("svc-actual");
+        final List<String> oracleArgs = new java.util.ArrayList<>(args);
+        oracleArgs.addAll(List.of("--out", expected.toString()));
+        final OracleRunner.Result r = oracle.run(oracleArgs, tmp, OracleRunner.DEFAULT_TIMEOUT);
+        assertTrue(r.ok(), "oracle failed: " + r.stderr());
+        final List<String> replayArgs = new java.util.ArrayList<>(List.of("replay"));
+        replayArgs.addAll(args);
+        replayArgs.addAll(List.of("--out", actual.toString()));
+        assertEquals(0, JunctionCli.execute(replayArgs.toArray(new String[0])));
+        final PcapCompare.Report report = PcapCompare.compare(expected, actual);
+        assertTrue(report.identical(), report.text());
+        assertEquals(24, report.packetsCompared(), "every packet of the three conversations is delivered");
+        assertEquals(rules(expected.resolve("flow-stats.txt")), rules(actual.resolve("flow-stats.txt")));
+        final String table = Files.readString(expected.resolve("conntrack.txt"));
+        assertEquals(3, table.lines().filter(l -> l.contains("state=TIME_WAIT")).count(), table);
+        assertEquals(table, Files.readString(actual.resolve("conntrack.txt")));
+    }
+
+    /** Rule lines without the header and the wall-clock columns, sorted (OVS lists learned flows in hash order). */
     private static String rules(final Path file) throws Exception
     {
         return Files.readAllLines(file).stream()
             .filter(l -> l.startsWith(" cookie="))
             .map(l -> CLOCK.matcher(l).replaceAll(""))
+            .sorted()
             .collect(Collectors.joining("\n"));
     }
 
-    private static Path exampleDir()
+    private static Path exampleDir(final String name)
     {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent())
         {
-            final Path candidate = dir.resolve("examples/two-pods");
+            final Path candidate = dir.resolve("examples/" + name);
             if (Files.isDirectory(candidate))
             {
                 return candidate;
             }
         }
-        throw new IllegalStateException("examples/two-pods not found above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException("examples/" + name + " not found above " + Path.of("").toAbsolutePath());
     }
 }
