@@ -42,6 +42,11 @@ final class TraceCommand implements Callable<Integer>
     @Parameters(arity = "0..1", description = "The flow in ofproto/trace syntax, e.g. tcp,nw_dst=10.0.0.2,tp_dst=80.")
     String flow;
 
+    @Option(names = "--ct-next", paramLabel = "FLAGS",
+        description = "ct_state for the next recirculation after ct (repeatable, in order), e.g. trk|est;"
+            + " default trk|new, as ofproto/trace.")
+    java.util.List<String> ctNext = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception
     {
@@ -124,7 +129,115 @@ final class TraceCommand implements Callable<Integer>
         System.out.println("Megaflow: " + dev.junction.datapath.cache.MegaflowPrinter.formatMatch(key.words,
             t.wildcards().words) + (t.slow() ? " (slow path: every packet is translated)" : ""));
         System.out.println("Datapath actions: " + acts.describe());
+        return traceRecirculations(tables, t, acts, text, sink);
+    }
+
+    /**
+     * As ofproto/trace: a translation that recirculates after ct goes on with the frozen flow,
+     * ct_state from --ct-next (trk|new by default) and, for NAT, the first address and port of
+     * the range put in place; each pass prints its tables, megaflow and datapath actions.
+     */
+    private int traceRecirculations(final FlowTables tables, final Translator t, final OdpActions first,
+        final StringBuilder text, final TraceSink sink)
+    {
+        final java.util.ArrayDeque<Integer> states = new java.util.ArrayDeque<>();
+        for (final String flags : ctNext)
+        {
+            int st = 0;
+            for (final String name : flags.toLowerCase(java.util.Locale.ROOT).split("[|,+]"))
+            {
+                final int bit = dev.junction.flowtable.ct.CtState.bit(name.strip());
+                if (bit == 0 && !name.isBlank())
+                {
+                    System.err.println("junction trace: --ct-next " + flags + ": unknown flag " + name);
+                    return JunctionCli.EXIT_BAD_INPUT;
+                }
+                st |= bit;
+            }
+            states.add(st);
+        }
+        OdpActions acts = first;
+        for (int pass = 0; pass < Datapath.MAX_RECIRC_DEPTH; pass++)
+        {
+            int recirc = -1;
+            int ct = -1;
+            for (int i = 0; i < acts.size(); i += 1 + OdpActions.operands((int)acts.get(i)))
+            {
+                final int op = (int)acts.get(i);
+                if (op == OdpActions.CT)
+                {
+                    ct = i;
+                }
+                else if (op == OdpActions.RECIRC)
+                {
+                    recirc = i;
+                    break;
+                }
+            }
+            if (recirc < 0)
+            {
+                return 0;
+            }
+            final FlowKey next = new FlowKey();
+            next.copyFrom(t.finalFlow());
+            for (int w = FlowKey.W_XREG0; w <= FlowKey.W_METADATA; w++)
+            {
+                next.words[w] = 0;
+            }
+            next.inPort(inPort);
+            next.recircId((int)acts.get(recirc + 1));
+            System.out.println();
+            System.out.println("=".repeat(79));
+            final StringBuilder head = new StringBuilder("recirc(0x").append(Long.toHexString(acts.get(recirc + 1)))
+                .append(')');
+            if (ct >= 0)
+            {
+                final int st = states.isEmpty() ? (dev.junction.flowtable.ct.CtState.TRK | dev.junction.flowtable.ct.CtState.NEW)
+                    : states.poll();
+                final dev.junction.flowtable.ct.CtAction ca = new dev.junction.flowtable.ct.CtAction().wrap(acts, ct);
+                dev.junction.flowtable.Field.CT_STATE.set(next.words, st);
+                dev.junction.flowtable.Field.CT_ZONE.set(next.words, ca.zone());
+                head.append(states.isEmpty() && ctNext.isEmpty() ? " - resume conntrack with default ct_state=trk|new"
+                    + " (use --ct-next to customize)" : " - resume conntrack with ct_state=0x" + Integer.toHexString(st));
+                simulateNat(ca, next, head);
+            }
+            System.out.println(head);
+            text.setLength(0);
+            final OdpActions out = new OdpActions();
+            t.translate(tables, next, 0, out, sink);
+            System.out.print(text);
+            System.out.println();
+            System.out.println("Megaflow: " + dev.junction.datapath.cache.MegaflowPrinter.formatMatch(next.words,
+                t.wildcards().words) + (t.slow() ? " (slow path: every packet is translated)" : ""));
+            System.out.println("Datapath actions: " + out.describe());
+            acts = out;
+        }
         return 0;
+    }
+
+    /** As ofproto/trace: NAT is assumed to pick the first address and port of its range. */
+    private static void simulateNat(final dev.junction.flowtable.ct.CtAction ca, final FlowKey f, final StringBuilder head)
+    {
+        if (!ca.has(dev.junction.flowtable.ct.CtAction.F_NAT_ADDR))
+        {
+            return;
+        }
+        final boolean src = ca.has(dev.junction.flowtable.ct.CtAction.F_NAT_SRC);
+        if (ca.has(dev.junction.flowtable.ct.CtAction.F_NAT_V6))
+        {
+            final int w = src ? FlowKey.W_IPV6_SRC : FlowKey.W_IPV6_DST;
+            f.words[w] = ca.natMinAddrHi();
+            f.words[w + 1] = ca.natMinAddrLo();
+        }
+        else
+        {
+            (src ? dev.junction.flowtable.Field.NW_SRC : dev.junction.flowtable.Field.NW_DST).set(f.words, ca.natMinAddrLo());
+        }
+        if (ca.has(dev.junction.flowtable.ct.CtAction.F_NAT_PORTS))
+        {
+            (src ? dev.junction.flowtable.Field.TP_SRC : dev.junction.flowtable.Field.TP_DST).set(f.words, ca.natMinPort());
+        }
+        head.append("\nReplacing ").append(src ? "src" : "dst").append(" IP/port to simulate NAT");
     }
 
     private int[] withIn(final int[] list)
