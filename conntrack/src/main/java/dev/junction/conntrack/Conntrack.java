@@ -234,22 +234,21 @@ public final class Conntrack
         ConnKey orig = k;
         if (slot >= 0)
         {
-            mark = table.mark[slot] & 0xffffffffL;
-            lHi = table.label[slot * 2];
-            lLo = table.label[slot * 2 + 1];
+            mark = table.mark(slot) & 0xffffffffL;
+            lHi = table.labelHi(slot);
+            lLo = table.labelLo(slot);
             table.key(slot, 0, w.tmp);
             orig = w.tmp;
             if ((flags & CtAction.F_MARK) != 0)
             {
                 mark = (ct.markValue() | (mark & ~ct.markMask())) & 0xffffffffL;
-                table.mark[slot] = (int)mark;
+                table.setMark(slot, (int)mark);
             }
             if ((flags & CtAction.F_LABEL) != 0)
             {
                 lHi = ct.labelValueHi() | (lHi & ~ct.labelMaskHi());
                 lLo = ct.labelValueLo() | (lLo & ~ct.labelMaskLo());
-                table.label[slot * 2] = lHi;
-                table.label[slot * 2 + 1] = lLo;
+                table.setLabel(slot, lHi, lLo);
             }
         }
         writeMetadata(fk, w.state | CtState.TRK, zone, mark, lHi, lLo, orig);
@@ -293,8 +292,8 @@ public final class Conntrack
     private int connUpdate(final Packet p, final Worker w, final int slot, final long nowMs)
     {
         final int proto = table.proto(slot);
-        final int b = slot * ConnTable.L4_INTS;
-        final int[] l4 = table.l4;
+        final int b = ConnTable.l4(slot);
+        final int[] l4 = table.rec;
         final int tm;
         final int res;
         if (proto == KeyExtractor.IPPROTO_TCP)
@@ -304,7 +303,7 @@ public final class Conntrack
         }
         else if (proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6)
         {
-            int st = l4[b + 6];
+            int st = l4[b];
             int ret = TcpTracker.VALID;
             if (w.reply && st == ICMP_FIRST)
             {
@@ -314,13 +313,13 @@ public final class Conntrack
             {
                 ret = TcpTracker.VALID_NEW;
             }
-            l4[b + 6] = st;
+            l4[b] = st;
             tm = st == ICMP_FIRST ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.ICMP_REPLY;
             res = ret;
         }
         else
         {
-            int st = l4[b + 6];
+            int st = l4[b];
             if (w.reply && st != OTHER_BIDIR)
             {
                 st = OTHER_BIDIR;
@@ -329,14 +328,14 @@ public final class Conntrack
             {
                 st = OTHER_MULTIPLE;
             }
-            l4[b + 6] = st;
+            l4[b] = st;
             tm = st == OTHER_FIRST ? TimeoutPolicy.UDP_FIRST
                 : st == OTHER_MULTIPLE ? TimeoutPolicy.UDP_SINGLE : TimeoutPolicy.UDP_MULTIPLE;
             res = st == OTHER_BIDIR ? TcpTracker.VALID : TcpTracker.VALID_NEW;
         }
         if (tm >= 0)
         {
-            table.expires[slot] = nowMs + policy(table.zone(slot)).millis(tm);
+            table.setExpires(slot, nowMs + policy(table.zone(slot)).millis(tm));
         }
         return res;
     }
@@ -457,18 +456,16 @@ public final class Conntrack
             }
             meta |= ConnTable.M_REV | (ni.action & 0xf) << ConnTable.M_NAT_SHIFT;
         }
-        table.meta[slot] = meta;
+        table.setMeta(slot, meta);
         table.setKeys(slot, k, rev);
-        table.mark[slot] = 0;
-        table.label[slot * 2] = 0;
-        table.label[slot * 2 + 1] = 0;
+        table.setMark(slot, 0);
         newConnState(p, slot, nowMs);
         if (natRequested)
         {
             w.state |= w.rewriter.natPacket(p, rev, table.natAction(slot), false);
         }
         table.link(slot);
-        table.limitSeq[slot] = limits.admit(zone, kind);
+        table.setLimitTag(slot, limits.admit(zone, kind));
         zoneConns[zone]++;
         commits++;
         return slot;
@@ -502,35 +499,36 @@ public final class Conntrack
     private void newConnState(final Packet p, final int slot, final long nowMs)
     {
         final int proto = table.proto(slot);
-        final int b = slot * ConnTable.L4_INTS;
+        final int b = ConnTable.l4(slot);
+        final int[] l4 = table.rec;
         final int tm;
         if (proto == KeyExtractor.IPPROTO_TCP)
         {
-            TcpTracker.init(table.l4, b, p);
+            TcpTracker.init(l4, b, p);
             tm = TimeoutPolicy.TCP_SYN_SENT;
         }
         else
         {
             for (int i = 0; i < ConnTable.L4_INTS; i++)
             {
-                table.l4[b + i] = 0;
+                l4[b + i] = 0;
             }
             tm = proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6
                 ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.UDP_FIRST;
         }
-        table.expires[slot] = nowMs + policy(table.zone(slot)).millis(tm);
+        table.setExpires(slot, nowMs + policy(table.zone(slot)).millis(tm));
     }
 
     /** As {@code conn_force_expire}: the connection is dead to lookups; the sweep reclaims it. */
     private void forceExpire(final int slot)
     {
-        table.expires[slot] = Long.MIN_VALUE;
+        table.setExpires(slot, Long.MIN_VALUE);
     }
 
     private void clean(final int slot)
     {
         final int zone = table.zone(slot);
-        limits.release(zone, table.limitSeq[slot]);
+        limits.release(zone, table.limitTag(slot));
         zoneConns[zone]--;
         table.release(slot);
     }
@@ -602,10 +600,11 @@ public final class Conntrack
                 lastNowMs = nowMs;
             }
             final int hw = table.highWater();
-            final long[] exp = table.expires;
-            for (int s = 0; s < hw; s++)
+            final int[] r = table.rec;
+            for (int s = 0, b = ConnTable.base(0); s < hw; s++, b += ConnTable.REC)
             {
-                if (nowMs >= exp[s] && table.inUse(s))
+                if (r[b + ConnTable.META] < 0 // M_USED
+                    && nowMs >= ((long)r[b + ConnTable.EXP] << 32 | (r[b + ConnTable.EXP + 1] & 0xffffffffL)))
                 {
                     clean(s);
                     n++;
@@ -637,15 +636,15 @@ public final class Conntrack
         {
             for (int s = 0; s < table.highWater(); s++)
             {
-                if (!table.inUse(s) || nowMs >= table.expires[s] || (zone >= 0 && table.zone(s) != zone))
+                if (!table.inUse(s) || nowMs >= table.expires(s) || (zone >= 0 && table.zone(s) != zone))
                 {
                     continue;
                 }
                 table.key(s, 0, fwd);
                 table.key(s, 1, rev);
                 sb.setLength(0);
-                DumpFormat.entry(sb, fwd, rev, table.mark[s] & 0xffffffffL, table.label[s * 2], table.label[s * 2 + 1],
-                    fwd.proto == KeyExtractor.IPPROTO_TCP ? TcpTracker.dumpState(table.l4, s * ConnTable.L4_INTS) : null);
+                DumpFormat.entry(sb, fwd, rev, table.mark(s) & 0xffffffffL, table.labelHi(s), table.labelLo(s),
+                    fwd.proto == KeyExtractor.IPPROTO_TCP ? TcpTracker.dumpState(table.rec, ConnTable.l4(s)) : null);
                 lines.add(sb.toString());
             }
         }
