@@ -1,5 +1,7 @@
 package dev.junction.conntrack;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
@@ -14,10 +16,10 @@ import java.util.Arrays;
  * <pre>
  *  line 0:  0 meta   1 mark   2-3 expires (ms, hi lo)
  *           4-11 original key addresses: srcHi srcLo dstHi dstLo (each hi lo)
- *           12 original srcTp   13 original dstTp
- *           14-20 protocol state ({@link #L4_INTS} ints, TcpTracker layout; UDP/ICMP use +0)
- *  line 1:  (15-20 of the protocol state)  21 reply srcTp  22 reply dstTp
- *           23-30 reply key addresses   31 limit tag (ZoneLimits)
+ *           12 original srcTp   13 original dstTp   14 the connection's lock
+ *           15-21 protocol state ({@link #L4_INTS} ints, TcpTracker layout; UDP/ICMP use +0)
+ *  line 1:  (16-21 of the protocol state)  22 reply srcTp  23 reply dstTp
+ *           24-31 reply key addresses
  * </pre>
  * The reply key is read only for a connection with {@link #M_REV} (NAT): otherwise it is the
  * original key reversed, and a reply is matched against line 0. Labels live in their own
@@ -30,7 +32,12 @@ import java.util.Arrays;
  * the same bucket and matches the reply key stored beside it. A NATed connection's reply key
  * hashes differently and gets its own node.
  *
- * <p>Not thread-safe; {@link Conntrack} serialises access.
+ * <p>Concurrency ({@link Conntrack} arranges it): structural changes (commit, release, grow)
+ * are made by one thread at a time, inside a write of Conntrack's StampedLock; lookups may
+ * run optimistically beside them ({@link #lookup} tolerates a table changing under it: a
+ * caller validates its stamp, and catches an index out of bounds). A connection's mutable
+ * state (protocol state, expiry, mark, label) is written only under its record lock
+ * ({@link #lockRec}), which {@link #grow} takes for every record while it copies.
  */
 final class ConnTable
 {
@@ -51,11 +58,13 @@ final class ConnTable
     static final int EXP = 2;
     static final int KEY0 = 4;
     static final int TP0 = 12;
+    static final int LOCK = 14;
     /** Offset of the protocol state; for UDP/other and ICMP, the state is the int at this offset. */
-    static final int L4 = 14;
-    static final int TP1 = 21;
-    static final int KEY1 = 23;
-    static final int LIMIT = 31;
+    static final int L4 = 15;
+    static final int TP1 = 22;
+    static final int KEY1 = 24;
+
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
 
     int capacity;
     int used;
@@ -63,6 +72,7 @@ final class ConnTable
     private int freeHead = -1;
 
     int[] rec;
+    private int[] limitTag; // ZoneLimits tag per slot
     private long[] label; // 2 per slot: hi, lo
     private int[] next; // 2 per slot: index chain; free chain uses next[slot * 2]
     private int[] heads;
@@ -77,11 +87,13 @@ final class ConnTable
     {
         capacity = cap;
         rec = new int[PAD + cap * REC];
+        limitTag = new int[cap];
         label = new long[cap * 2];
         next = new int[cap * 2];
         final int buckets = Integer.highestOneBit(Math.max(16, cap - 1) << 1);
-        heads = new int[buckets];
-        Arrays.fill(heads, -1);
+        final int[] h = new int[buckets];
+        Arrays.fill(h, -1);
+        heads = h;
         mask = buckets - 1;
     }
 
@@ -94,20 +106,65 @@ final class ConnTable
     void grow(final int newCap)
     {
         final int[] oRec = rec;
+        final int[] oTag = limitTag;
         final long[] oLabel = label;
         final int[] oNext = next;
         final int oldCap = capacity;
+        // Wait out every packet updating a connection in place, and keep them out while copying.
+        for (int s = 0; s < highWater; s++)
+        {
+            lockRec(oRec, base(s));
+        }
         allocate(newCap);
-        System.arraycopy(oRec, 0, rec, 0, PAD + oldCap * REC);
+        final int[] r = rec;
+        System.arraycopy(oRec, 0, r, 0, PAD + oldCap * REC);
+        System.arraycopy(oTag, 0, limitTag, 0, oldCap);
         System.arraycopy(oLabel, 0, label, 0, oldCap * 2);
         System.arraycopy(oNext, 0, next, 0, oldCap * 2); // keeps the free chain
         for (int s = 0; s < highWater; s++)
         {
-            if ((rec[base(s) + META] & M_USED) != 0)
+            r[base(s) + LOCK] = 0;
+            if ((r[base(s) + META] & M_USED) != 0)
             {
                 link(s);
             }
         }
+        for (int s = 0; s < highWater; s++)
+        {
+            unlockRec(oRec, base(s)); // a waiter then fails its stamp and retries in the new table
+        }
+    }
+
+    /** Takes the lock of the record at {@code b} in {@code r} (a spin lock: it is held for one packet's update). */
+    static void lockRec(final int[] r, final int b)
+    {
+        int spins = 0;
+        while (!INTS.compareAndSet(r, b + LOCK, 0, 1))
+        {
+            if (++spins < 64)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+        }
+    }
+
+    static void unlockRec(final int[] r, final int b)
+    {
+        INTS.setRelease(r, b + LOCK, 0);
+    }
+
+    void lockRec(final int s)
+    {
+        lockRec(rec, base(s));
+    }
+
+    void unlockRec(final int s)
+    {
+        unlockRec(rec, base(s));
     }
 
     /** A free slot, or -1 when all {@code limit} slots are taken. */
@@ -260,11 +317,28 @@ final class ConnTable
         return lookup(k, hash, nowMs, false);
     }
 
+    /**
+     * As {@link #lookup}, for a caller reading without the write lock: gives up (-2) after
+     * {@code maxSteps} index nodes, so that a chain changing underneath cannot hold it.
+     * {@code r} is the record array the caller then locks a record in.
+     */
+    int lookupOptimistic(final int[] r, final ConnKey k, final int hash, final long nowMs, final int maxSteps)
+    {
+        return lookup(r, k, hash, nowMs, false, maxSteps);
+    }
+
     private int lookup(final ConnKey k, final int hash, final long nowMs, final boolean unswept)
     {
+        return lookup(rec, k, hash, nowMs, unswept, Integer.MAX_VALUE);
+    }
+
+    private int lookup(final int[] r, final ConnKey k, final int hash, final long nowMs, final boolean unswept,
+        final int maxSteps)
+    {
         final int want = (k.v6 ? M_V6 : 0) | k.zone << 8 | k.proto;
-        final int[] r = rec;
         final int[] nx = next;
+        final int[] h = heads;
+        int steps = 0;
         // The key as ints, compared against the record's halves.
         final int sH0 = (int)(k.srcHi >>> 32);
         final int sH1 = (int)k.srcHi;
@@ -276,8 +350,12 @@ final class ConnTable
         final int dL1 = (int)k.dstLo;
         final int sTp = k.srcTp;
         final int dTp = k.dstTp;
-        for (int n = heads[hash & mask]; n >= 0; n = nx[n])
+        for (int n = h[hash & (h.length - 1)]; n >= 0; n = nx[n])
         {
+            if (++steps > maxSteps)
+            {
+                return -2;
+            }
             final int b = base(n >>> 1);
             final int m = r[b + META];
             if ((m & (M_V6 | 0xffffff)) != want || (!unswept && nowMs >= getLong(r, b + EXP)))
@@ -416,12 +494,12 @@ final class ConnTable
 
     int limitTag(final int s)
     {
-        return rec[base(s) + LIMIT];
+        return limitTag[s];
     }
 
     void setLimitTag(final int s, final int tag)
     {
-        rec[base(s) + LIMIT] = tag;
+        limitTag[s] = tag;
     }
 
     /** Index in {@link #rec} of the protocol state of slot {@code s}. */
@@ -456,6 +534,6 @@ final class ConnTable
     /** Bytes held by the arrays (for the memory budget). */
     long footprintBytes()
     {
-        return 8L * label.length + 4L * (rec.length + next.length + heads.length);
+        return 8L * label.length + 4L * (rec.length + limitTag.length + next.length + heads.length);
     }
 }
