@@ -27,6 +27,11 @@ import java.util.Arrays;
  * {@link #PAD} ints in, so that records are cache-line aligned when the array is (a G1
  * humongous array starts on a region boundary, its data 16 bytes in).
  *
+ * <p>A sweep does not walk the records: {@link #expiresCoarse} keeps each live connection's
+ * expiry in 1024 ms units, rewritten only when that unit changes (about once a second for a
+ * busy connection), so the sweep reads 4 bytes per slot and visits only the records whose
+ * unit has come.
+ *
  * <p>Index nodes are {@code slot * 2 + dir} (dir 0 original, 1 reply). As in OVS, a connection
  * without NAT is indexed once, under its original key: the hash is symmetric, so a reply finds
  * the same bucket and matches the reply key stored beside it. A NATed connection's reply key
@@ -72,6 +77,8 @@ final class ConnTable
     private int freeHead = -1;
 
     int[] rec;
+    /** Per slot: {@link #coarse} of the expiry of a live connection; MAX_VALUE for a free slot. */
+    int[] expiresCoarse;
     private int[] limitTag; // ZoneLimits tag per slot
     private long[] label; // 2 per slot: hi, lo
     private int[] next; // 2 per slot: index chain; free chain uses next[slot * 2]
@@ -88,6 +95,7 @@ final class ConnTable
         capacity = cap;
         rec = new int[PAD + cap * REC];
         limitTag = new int[cap];
+        expiresCoarse = new int[cap];
         label = new long[cap * 2];
         next = new int[cap * 2];
         final int buckets = Integer.highestOneBit(Math.max(16, cap - 1) << 1);
@@ -107,6 +115,7 @@ final class ConnTable
     {
         final int[] oRec = rec;
         final int[] oTag = limitTag;
+        final int[] oCoarse = expiresCoarse;
         final long[] oLabel = label;
         final int[] oNext = next;
         final int oldCap = capacity;
@@ -119,6 +128,7 @@ final class ConnTable
         final int[] r = rec;
         System.arraycopy(oRec, 0, r, 0, PAD + oldCap * REC);
         System.arraycopy(oTag, 0, limitTag, 0, oldCap);
+        System.arraycopy(oCoarse, 0, expiresCoarse, 0, oldCap);
         System.arraycopy(oLabel, 0, label, 0, oldCap * 2);
         System.arraycopy(oNext, 0, next, 0, oldCap * 2); // keeps the free chain
         for (int s = 0; s < highWater; s++)
@@ -272,6 +282,7 @@ final class ConnTable
             removeNode(s * 2 + 1, keyHash(s, 1));
         }
         rec[base(s) + META] = 0;
+        expiresCoarse[s] = Integer.MAX_VALUE;
         next[s * 2] = freeHead;
         freeHead = s;
         used--;
@@ -281,6 +292,7 @@ final class ConnTable
     void releaseUnindexed(final int s)
     {
         rec[base(s) + META] = 0;
+        expiresCoarse[s] = Integer.MAX_VALUE;
         next[s * 2] = freeHead;
         freeHead = s;
         used--;
@@ -477,9 +489,29 @@ final class ConnTable
         return getLong(rec, base(s) + EXP);
     }
 
+    /** Sets the expiry of a live connection (under its lock). */
     void setExpires(final int s, final long ms)
     {
+        final int at = base(s) + EXP;
+        final int c = coarse(ms);
+        if (c != coarse(getLong(rec, at)))
+        {
+            expiresCoarse[s] = c;
+        }
+        putLong(rec, at, ms);
+    }
+
+    /** Sets the first expiry of a connection being committed. */
+    void initExpires(final int s, final long ms)
+    {
         putLong(rec, base(s) + EXP, ms);
+        expiresCoarse[s] = coarse(ms);
+    }
+
+    /** An expiry in 1024 ms units, clamped to an int: {@code ms >= now} implies {@code coarse(ms) >= coarse(now)}. */
+    static int coarse(final long ms)
+    {
+        return (int)Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE - 1, ms >> 10));
     }
 
     int mark(final int s)
@@ -534,6 +566,7 @@ final class ConnTable
     /** Bytes held by the arrays (for the memory budget). */
     long footprintBytes()
     {
-        return 8L * label.length + 4L * (rec.length + limitTag.length + next.length + heads.length);
+        return 8L * label.length
+            + 4L * (rec.length + expiresCoarse.length + limitTag.length + next.length + heads.length);
     }
 }

@@ -696,7 +696,7 @@ public final class Conntrack
             tm = proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6
                 ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.UDP_FIRST;
         }
-        table.setExpires(slot, nowMs + policy(table.zone(slot)).millis(tm));
+        table.initExpires(slot, nowMs + policy(table.zone(slot)).millis(tm));
     }
 
     /** As {@code conn_force_expire}: the connection is dead to lookups; the sweep reclaims it. */
@@ -776,17 +776,22 @@ public final class Conntrack
         synchronized (lock)
         {
             advanceNow(nowMs);
-            final long ws = structure.writeLock();
+            // Candidates from the coarse expiries; the write lock only once one has expired.
+            long ws = 0;
             try
             {
                 final int hw = table.highWater();
-                final int[] r = table.rec;
-                for (int s = 0, b = ConnTable.base(0); s < hw; s++, b += ConnTable.REC)
+                final int[] coarse = table.expiresCoarse;
+                final int now = ConnTable.coarse(nowMs);
+                for (int s = 0; s < hw; s++)
                 {
-                    if (r[b + ConnTable.META] < 0 // M_USED
-                        && nowMs >= ((long)r[b + ConnTable.EXP] << 32 | (r[b + ConnTable.EXP + 1] & 0xffffffffL)))
+                    if (coarse[s] <= now && table.inUse(s) && nowMs >= table.expires(s))
                     {
-                        ConnTable.lockRec(r, b);
+                        if (ws == 0)
+                        {
+                            ws = structure.writeLock();
+                        }
+                        table.lockRec(s);
                         // A packet may have refreshed it meanwhile.
                         final boolean still = nowMs >= table.expires(s);
                         if (still)
@@ -794,13 +799,16 @@ public final class Conntrack
                             clean(s);
                             n++;
                         }
-                        ConnTable.unlockRec(r, b);
+                        table.unlockRec(s);
                     }
                 }
             }
             finally
             {
-                structure.unlockWrite(ws);
+                if (ws != 0)
+                {
+                    structure.unlockWrite(ws);
+                }
             }
             expired += n;
         }
