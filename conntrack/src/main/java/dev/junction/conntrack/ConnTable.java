@@ -288,6 +288,16 @@ final class ConnTable
         used--;
     }
 
+    /** Frees every slot and empties the index (the records must already be marked unused). */
+    void clear()
+    {
+        Arrays.fill(heads, -1);
+        Arrays.fill(expiresCoarse, 0, highWater, Integer.MAX_VALUE);
+        freeHead = -1;
+        highWater = 0;
+        used = 0;
+    }
+
     /** Frees a slot from {@link #acquire} that was never linked. */
     void releaseUnindexed(final int s)
     {

@@ -349,6 +349,7 @@ public final class Conntrack
         }
 
         boolean createNew = false;
+        boolean known = false; // known to be absent: the lookup above, of this very key, found nothing
         if (slot >= 0)
         {
             createNew = updateState(p, w, slot, nowMs);
@@ -377,6 +378,7 @@ public final class Conntrack
         else
         {
             createNew = true;
+            known = !natted && found < 0;
         }
 
         if (createNew)
@@ -387,7 +389,7 @@ public final class Conntrack
                 table.unlockRec(w.held); // done with it; a commit may grow the table, which takes every lock
                 w.held = -1;
             }
-            if (table.lookup(k, k.hash(), nowMs) < 0)
+            if (known || table.lookup(k, k.hash(), nowMs) < 0)
             {
                 slot = connNotFound(p, w, ct, commit, natRequested, nowMs);
             }
@@ -707,10 +709,15 @@ public final class Conntrack
 
     private void clean(final int slot)
     {
+        uncount(slot);
+        table.release(slot);
+    }
+
+    private void uncount(final int slot)
+    {
         final int zone = table.zone(slot);
         limits.release(zone, table.limitTag(slot));
         zoneConns[zone]--;
-        table.release(slot);
     }
 
     private TimeoutPolicy policy(final int zone)
@@ -878,9 +885,21 @@ public final class Conntrack
                     if (table.inUse(s) && (zone < 0 || table.zone(s) == zone))
                     {
                         table.lockRec(s);
-                        clean(s);
+                        if (zone < 0)
+                        {
+                            uncount(s); // the index goes all at once below
+                            table.setMeta(s, 0);
+                        }
+                        else
+                        {
+                            clean(s);
+                        }
                         table.unlockRec(s);
                     }
+                }
+                if (zone < 0)
+                {
+                    table.clear();
                 }
             }
             finally
