@@ -118,7 +118,10 @@ public class ConntrackBenchmark extends PacketBenchmark
         }
     }
 
-    /** Each thread's position in the connections: both start at 0 and step alike, so the two directions of one connection are in flight together (the per-connection lock's worst case). */
+    /**
+     * Each thread's position in the connections: both start at 0 and step alike, so the two
+     * directions of one connection are in flight together (the per-connection lock's worst case).
+     */
     @State(Scope.Thread)
     public static class Cursor
     {
