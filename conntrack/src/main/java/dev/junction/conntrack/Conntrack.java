@@ -188,9 +188,6 @@ public final class Conntrack
             return false;
         }
         final ConnKey k = w.key;
-        final int flags = ct.flags();
-        final boolean force = (flags & CtAction.F_FORCE) != 0;
-        final boolean natRequested = (flags & CtAction.F_NAT) != 0;
         final int mdZone = fk.ctZone();
         int state = fk.ctState();
         if (state != 0 && mdZone != zone)
@@ -224,30 +221,42 @@ public final class Conntrack
         final int slot = r >> 1;
         final int b = ConnTable.base(slot);
         ConnTable.lockRec(rec, b);
-        if (!structure.validate(stamp))
+        final boolean done;
+        try
+        {
+            done = structure.validate(stamp) && updateEstablished(p, fk, ct, w, zone, nowMs, slot, (r & 1) != 0,
+                state, mdZone, natted);
+        }
+        finally
         {
             ConnTable.unlockRec(rec, b);
-            if (natted)
-            {
-                k.copyFrom(w.saved);
-            }
-            return false;
         }
-        // From here the record is the live connection, and no structural change can touch it
-        // until it is unlocked (release and grow take its lock).
-        boolean reply = (r & 1) != 0;
+        if (!done && natted)
+        {
+            k.copyFrom(w.saved);
+        }
+        return done;
+    }
+
+    /**
+     * The established path once the connection's lock is held and the stamp validated: from
+     * here the record is the live connection, and no structural change can touch it until it
+     * is unlocked (release and grow take its lock). False (nothing the slow path would see
+     * differently changed) for force in the reply direction or a connection to replace.
+     */
+    private boolean updateEstablished(final Packet p, final FlowKey fk, final CtAction ct, final Worker w,
+        final int zone, final long nowMs, final int slot, final boolean foundReply, final int state,
+        final int mdZone, final boolean natted)
+    {
+        final int flags = ct.flags();
+        boolean reply = foundReply;
         if (natted)
         {
             reply = !reply;
-            table.key(slot, reply ? 1 : 0, k);
+            table.key(slot, reply ? 1 : 0, w.key);
         }
-        if (force && reply)
+        if ((flags & CtAction.F_FORCE) != 0 && reply)
         {
-            ConnTable.unlockRec(rec, b);
-            if (natted)
-            {
-                k.copyFrom(w.saved);
-            }
             return false;
         }
         w.mdZone = mdZone;
@@ -257,14 +266,9 @@ public final class Conntrack
         if (updateState(p, w, slot, nowMs))
         {
             // Replaced (a SYN on a closed TCP connection, now expired): the commit is the slow path's.
-            ConnTable.unlockRec(rec, b);
-            if (natted)
-            {
-                k.copyFrom(w.saved);
-            }
             return false;
         }
-        if (natRequested)
+        if ((flags & CtAction.F_NAT) != 0)
         {
             handleNat(p, w, slot, zone);
         }
@@ -273,7 +277,6 @@ public final class Conntrack
             invalid.incrementAndGet();
         }
         writeConnMetadata(fk, ct, flags, w, zone, slot);
-        ConnTable.unlockRec(rec, b);
         return true;
     }
 
