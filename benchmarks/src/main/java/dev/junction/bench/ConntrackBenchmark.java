@@ -1,6 +1,8 @@
 package dev.junction.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -20,7 +22,9 @@ import dev.junction.flowtable.xlate.OdpActions;
  * Connection tracking costs per packet (one op is one ct action on one packet): a packet of an
  * established connection among 64k, a commit creating a new connection (the table is flushed
  * each time it reaches 1M, amortised in), an SNAT translation of an established connection,
- * and a full expiry sweep of 1M connections (one op is one sweep).
+ * a full expiry sweep of 1M connections (one op is one sweep), and two threads on one
+ * Conntrack sending the two directions of the same 64k connections ({@code bidir}: the score
+ * is both threads' packets together; each thread's own is listed under it).
  */
 public class ConntrackBenchmark extends PacketBenchmark
 {
@@ -81,6 +85,67 @@ public class ConntrackBenchmark extends PacketBenchmark
         final int f = s.i++ & (s.flows - 1);
         s.ct.execute(s.packets[f], s.keys[f], s.lookup, NOW);
         return s.keys[f].ctState();
+    }
+
+    /** 64k connections, both directions parsed; shared by the two threads of the {@code bidir} group. */
+    @State(Scope.Group)
+    public static class Bidir
+    {
+        static final int FLOWS = 1 << 16;
+        final Conntrack ct = new Conntrack(ConntrackConfig.defaults());
+        final Packet[] orig = new Packet[FLOWS];
+        final FlowKey[] origKeys = new FlowKey[FLOWS];
+        final Packet[] reply = new Packet[FLOWS];
+        final FlowKey[] replyKeys = new FlowKey[FLOWS];
+        CtAction lookup;
+
+        @Setup
+        public void setup()
+        {
+            final CtAction commit = action(new OdpActions(), CtAction.F_COMMIT, 0);
+            lookup = action(new OdpActions(), 0, 0);
+            for (int f = 0; f < FLOWS; f++)
+            {
+                orig[f] = new Packet(128);
+                origKeys[f] = new FlowKey();
+                parse(orig[f], origKeys[f], Frames.udp4(1, 2, A, B, 1024 + (f & 0x3fff), 2000 + (f >>> 14), 64));
+                reply[f] = new Packet(128);
+                replyKeys[f] = new FlowKey();
+                parse(reply[f], replyKeys[f], Frames.udp4(2, 1, B, A, 2000 + (f >>> 14), 1024 + (f & 0x3fff), 64));
+                ct.execute(orig[f], origKeys[f], commit, NOW);
+                ct.execute(reply[f], replyKeys[f], lookup, NOW);
+            }
+        }
+    }
+
+    /**
+     * Each thread's position in the connections: both start at 0 and step alike, so the two
+     * directions of one connection are in flight together (the per-connection lock's worst case).
+     */
+    @State(Scope.Thread)
+    public static class Cursor
+    {
+        int i;
+    }
+
+    @Benchmark
+    @Group("bidir")
+    @GroupThreads(1)
+    public int bidirOrig(final Bidir s, final Cursor c)
+    {
+        final int f = c.i++ & (Bidir.FLOWS - 1);
+        s.ct.execute(s.orig[f], s.origKeys[f], s.lookup, NOW);
+        return s.origKeys[f].ctState();
+    }
+
+    @Benchmark
+    @Group("bidir")
+    @GroupThreads(1)
+    public int bidirReply(final Bidir s, final Cursor c)
+    {
+        final int f = c.i++ & (Bidir.FLOWS - 1);
+        s.ct.execute(s.reply[f], s.replyKeys[f], s.lookup, NOW);
+        return s.replyKeys[f].ctState();
     }
 
     @State(Scope.Thread)

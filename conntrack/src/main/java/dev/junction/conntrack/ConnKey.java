@@ -76,13 +76,21 @@ final class ConnKey
     static int hash(final boolean v6, final int proto, final int zone, final long sHi, final long sLo, final int sTp,
         final long dHi, final long dLo, final int dTp)
     {
-        final long h = endpointHash(sHi, sLo, sTp) ^ endpointHash(dHi, dLo, dTp);
-        return (int)(mix(h + ((long)proto << 24 | (long)zone << 1 | (v6 ? 1 : 0))) >>> 32);
+        // The sum of the endpoints' hashes is symmetric; one multiply-xorshift finishes it.
+        long h = endpointHash(sHi, sLo, sTp) + endpointHash(dHi, dLo, dTp)
+            + ((long)proto << 24 | (long)zone << 1 | (v6 ? 1 : 0));
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 31;
+        h *= 0x94D049BB133111EBL;
+        return (int)(h >>> 32);
     }
 
+    /** An endpoint's hash: an IPv4 address and its port (or ICMP id/type) fill the 64 bits before mixing. */
     private static long endpointHash(final long hi, final long lo, final int tp)
     {
-        return mix(mix(hi * 0x9E3779B97F4A7C15L + lo) + tp);
+        long x = hi * 0x9E3779B97F4A7C15L + (Long.rotateLeft(lo, 32) ^ (tp & 0xffffffffL));
+        x *= 0xD6E8FEB86659FD93L;
+        return x ^ (x >>> 32);
     }
 
     /** A 64-bit finaliser (splitmix64's): every input bit affects every output bit. */

@@ -1,43 +1,86 @@
 package dev.junction.conntrack;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
- * The connections, struct-of-arrays: slot {@code s} of every array belongs to one connection,
- * free slots are chained, and a chained hash index maps keys to slots. Nothing is allocated
- * per packet; the arrays grow by doubling up to the connection limit (the only allocation, on
- * a commit), so the memory held is bounded by the limit. About 160 bytes per connection.
+ * The connections: one fixed-size record of {@link #REC} ints (128 bytes, two cache lines) per
+ * slot in one array, so that a packet of an established connection touches its index bucket
+ * and the first cache line of its record and nothing else. Free slots are chained, and a
+ * chained hash index maps keys to slots. Nothing is allocated per packet; the array grows by
+ * doubling up to the connection limit (the only allocation, on a commit), so the memory held
+ * is bounded by the limit. About 164 bytes per slot (172 per connection with 1M held in 2^20 slots).
+ *
+ * <p>Record layout (int offsets from {@link #base}):
+ * <pre>
+ *  line 0:  0 meta   1 mark   2-3 expires (ms, hi lo)
+ *           4-11 original key addresses: srcHi srcLo dstHi dstLo (each hi lo)
+ *           12 original srcTp   13 original dstTp   14 the connection's lock
+ *           15-21 protocol state ({@link #L4_INTS} ints, TcpTracker layout; UDP/ICMP use +0)
+ *  line 1:  (16-21 of the protocol state)  22 reply srcTp  23 reply dstTp
+ *           24-31 reply key addresses
+ * </pre>
+ * The reply key is read only for a connection with {@link #M_REV} (NAT): otherwise it is the
+ * original key reversed, and a reply is matched against line 0. Labels live in their own
+ * array, read only when {@link #M_LABEL} says one was ever set. The record array starts
+ * {@link #PAD} ints in, so that records are cache-line aligned when the array is (a G1
+ * humongous array starts on a region boundary, its data 16 bytes in).
+ *
+ * <p>A sweep does not walk the records: {@link #expiresCoarse} keeps each live connection's
+ * expiry in 1024 ms units, rewritten only when that unit changes (about once a second for a
+ * busy connection), so the sweep reads 4 bytes per slot and visits only the records whose
+ * unit has come.
  *
  * <p>Index nodes are {@code slot * 2 + dir} (dir 0 original, 1 reply). As in OVS, a connection
  * without NAT is indexed once, under its original key: the hash is symmetric, so a reply finds
  * the same bucket and matches the reply key stored beside it. A NATed connection's reply key
  * hashes differently and gets its own node.
  *
- * <p>Not thread-safe; {@link Conntrack} serialises access.
+ * <p>Concurrency ({@link Conntrack} arranges it): structural changes (commit, release, grow)
+ * are made by one thread at a time, inside a write of Conntrack's StampedLock; lookups may
+ * run optimistically beside them ({@link #lookup} tolerates a table changing under it: a
+ * caller validates its stamp, and catches an index out of bounds). A connection's mutable
+ * state (protocol state, expiry, mark, label) is written only under its record lock
+ * ({@link #lockRec}), which {@link #grow} takes for every record while it copies.
  */
 final class ConnTable
 {
     // meta bits
     static final int M_USED = 1 << 31;
+    /** A label was set on this connection at some point (else the label is 0 and not read). */
+    static final int M_LABEL = 1 << 30;
     static final int M_V6 = 1 << 24;
     static final int M_NAT_SHIFT = 25; // 4 bits: NatSpec.SRC, SRC_PORT, DST, DST_PORT
     /** The reply key has its own index node (set whenever NAT was requested at commit, as OVS). */
     static final int M_REV = 1 << 29;
     static final int L4_INTS = 7;
 
+    static final int REC = 32;
+    static final int PAD = 12;
+    static final int META = 0;
+    static final int MARK = 1;
+    static final int EXP = 2;
+    static final int KEY0 = 4;
+    static final int TP0 = 12;
+    static final int LOCK = 14;
+    /** Offset of the protocol state; for UDP/other and ICMP, the state is the int at this offset. */
+    static final int L4 = 15;
+    static final int TP1 = 22;
+    static final int KEY1 = 24;
+
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+
     int capacity;
     int used;
     private int highWater;
     private int freeHead = -1;
 
-    long[] addr;   // 8 per slot: fwd srcHi srcLo dstHi dstLo, rev srcHi srcLo dstHi dstLo
-    int[] tp;      // 4 per slot: fwd src dst, rev src dst
-    int[] meta;    // used | rev | nat(4) | v6 | zone(16) << 8 | proto(8)
-    int[] limitSeq; // ZoneLimits tag: kind << 30 | sequence
-    int[] mark;
-    long[] label;  // 2 per slot: hi, lo
-    long[] expires; // ms
-    int[] l4;      // L4_INTS per slot: protocol state (TcpTracker layout, or state in the last int)
+    int[] rec;
+    /** Per slot: {@link #coarse} of the expiry of a live connection; MAX_VALUE for a free slot. */
+    int[] expiresCoarse;
+    private int[] limitTag; // ZoneLimits tag per slot
+    private long[] label; // 2 per slot: hi, lo
     private int[] next; // 2 per slot: index chain; free chain uses next[slot * 2]
     private int[] heads;
     private int mask;
@@ -50,51 +93,88 @@ final class ConnTable
     private void allocate(final int cap)
     {
         capacity = cap;
-        addr = new long[cap * 8];
-        tp = new int[cap * 4];
-        meta = new int[cap];
-        limitSeq = new int[cap];
-        mark = new int[cap];
+        rec = new int[PAD + cap * REC];
+        limitTag = new int[cap];
+        expiresCoarse = new int[cap];
         label = new long[cap * 2];
-        expires = new long[cap];
-        l4 = new int[cap * L4_INTS];
         next = new int[cap * 2];
         final int buckets = Integer.highestOneBit(Math.max(16, cap - 1) << 1);
-        heads = new int[buckets];
-        Arrays.fill(heads, -1);
+        final int[] h = new int[buckets];
+        Arrays.fill(h, -1);
+        heads = h;
         mask = buckets - 1;
+    }
+
+    static int base(final int s)
+    {
+        return PAD + s * REC;
     }
 
     /** Grows to {@code newCap} slots, moving every connection and rebuilding the index. */
     void grow(final int newCap)
     {
-        final long[] oAddr = addr;
-        final int[] oTp = tp;
-        final int[] oMeta = meta;
-        final int[] oSeq = limitSeq;
-        final int[] oMark = mark;
+        final int[] oRec = rec;
+        final int[] oTag = limitTag;
+        final int[] oCoarse = expiresCoarse;
         final long[] oLabel = label;
-        final long[] oExp = expires;
-        final int[] oL4 = l4;
         final int[] oNext = next;
         final int oldCap = capacity;
+        // Wait out every packet updating a connection in place, and keep them out while copying.
+        for (int s = 0; s < highWater; s++)
+        {
+            lockRec(oRec, base(s));
+        }
         allocate(newCap);
-        System.arraycopy(oAddr, 0, addr, 0, oldCap * 8);
-        System.arraycopy(oTp, 0, tp, 0, oldCap * 4);
-        System.arraycopy(oMeta, 0, meta, 0, oldCap);
-        System.arraycopy(oSeq, 0, limitSeq, 0, oldCap);
-        System.arraycopy(oMark, 0, mark, 0, oldCap);
+        final int[] r = rec;
+        System.arraycopy(oRec, 0, r, 0, PAD + oldCap * REC);
+        System.arraycopy(oTag, 0, limitTag, 0, oldCap);
+        System.arraycopy(oCoarse, 0, expiresCoarse, 0, oldCap);
         System.arraycopy(oLabel, 0, label, 0, oldCap * 2);
-        System.arraycopy(oExp, 0, expires, 0, oldCap);
-        System.arraycopy(oL4, 0, l4, 0, oldCap * L4_INTS);
         System.arraycopy(oNext, 0, next, 0, oldCap * 2); // keeps the free chain
         for (int s = 0; s < highWater; s++)
         {
-            if ((meta[s] & M_USED) != 0)
+            r[base(s) + LOCK] = 0;
+            if ((r[base(s) + META] & M_USED) != 0)
             {
                 link(s);
             }
         }
+        for (int s = 0; s < highWater; s++)
+        {
+            unlockRec(oRec, base(s)); // a waiter then fails its stamp and retries in the new table
+        }
+    }
+
+    /** Takes the lock of the record at {@code b} in {@code r} (a spin lock: it is held for one packet's update). */
+    static void lockRec(final int[] r, final int b)
+    {
+        int spins = 0;
+        while (!INTS.compareAndSet(r, b + LOCK, 0, 1))
+        {
+            if (++spins < 64)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+        }
+    }
+
+    static void unlockRec(final int[] r, final int b)
+    {
+        INTS.setRelease(r, b + LOCK, 0);
+    }
+
+    void lockRec(final int s)
+    {
+        lockRec(rec, base(s));
+    }
+
+    void unlockRec(final int s)
+    {
+        unlockRec(rec, base(s));
     }
 
     /** A free slot, or -1 when all {@code limit} slots are taken. */
@@ -124,25 +204,36 @@ final class ConnTable
     /** Stores both keys; {@link #link} makes the connection findable. */
     void setKeys(final int s, final ConnKey fwd, final ConnKey rev)
     {
-        final int a = s * 8;
-        addr[a] = fwd.srcHi;
-        addr[a + 1] = fwd.srcLo;
-        addr[a + 2] = fwd.dstHi;
-        addr[a + 3] = fwd.dstLo;
-        addr[a + 4] = rev.srcHi;
-        addr[a + 5] = rev.srcLo;
-        addr[a + 6] = rev.dstHi;
-        addr[a + 7] = rev.dstLo;
-        final int t = s * 4;
-        tp[t] = fwd.srcTp;
-        tp[t + 1] = fwd.dstTp;
-        tp[t + 2] = rev.srcTp;
-        tp[t + 3] = rev.dstTp;
+        final int[] r = rec;
+        final int b = base(s);
+        putLong(r, b + KEY0, fwd.srcHi);
+        putLong(r, b + KEY0 + 2, fwd.srcLo);
+        putLong(r, b + KEY0 + 4, fwd.dstHi);
+        putLong(r, b + KEY0 + 6, fwd.dstLo);
+        r[b + TP0] = fwd.srcTp;
+        r[b + TP0 + 1] = fwd.dstTp;
+        putLong(r, b + KEY1, rev.srcHi);
+        putLong(r, b + KEY1 + 2, rev.srcLo);
+        putLong(r, b + KEY1 + 4, rev.dstHi);
+        putLong(r, b + KEY1 + 6, rev.dstLo);
+        r[b + TP1] = rev.srcTp;
+        r[b + TP1 + 1] = rev.dstTp;
+    }
+
+    private static void putLong(final int[] r, final int at, final long v)
+    {
+        r[at] = (int)(v >>> 32);
+        r[at + 1] = (int)v;
+    }
+
+    private static long getLong(final int[] r, final int at)
+    {
+        return (long)r[at] << 32 | (r[at + 1] & 0xffffffffL);
     }
 
     void link(final int s)
     {
-        final int m = meta[s];
+        final int m = meta(s);
         insertNode(s * 2, keyHash(s, 0));
         if ((m & M_REV) != 0)
         {
@@ -184,22 +275,34 @@ final class ConnTable
     /** Unindexes and frees slot {@code s}. */
     void release(final int s)
     {
-        final int m = meta[s];
+        final int m = meta(s);
         removeNode(s * 2, keyHash(s, 0));
         if ((m & M_REV) != 0)
         {
             removeNode(s * 2 + 1, keyHash(s, 1));
         }
-        meta[s] = 0;
+        rec[base(s) + META] = 0;
+        expiresCoarse[s] = Integer.MAX_VALUE;
         next[s * 2] = freeHead;
         freeHead = s;
         used--;
     }
 
+    /** Frees every slot and empties the index (the records must already be marked unused). */
+    void clear()
+    {
+        Arrays.fill(heads, -1);
+        Arrays.fill(expiresCoarse, 0, highWater, Integer.MAX_VALUE);
+        freeHead = -1;
+        highWater = 0;
+        used = 0;
+    }
+
     /** Frees a slot from {@link #acquire} that was never linked. */
     void releaseUnindexed(final int s)
     {
-        meta[s] = 0;
+        rec[base(s) + META] = 0;
+        expiresCoarse[s] = Integer.MAX_VALUE;
         next[s * 2] = freeHead;
         freeHead = s;
         used--;
@@ -207,18 +310,15 @@ final class ConnTable
 
     int keyHash(final int s, final int dir)
     {
-        final int m = meta[s];
-        final int a = s * 8 + dir * 4;
-        final int t = s * 4 + dir * 2;
-        return ConnKey.hash((m & M_V6) != 0, m & 0xff, (m >>> 8) & 0xffff, addr[a], addr[a + 1], tp[t], addr[a + 2],
-            addr[a + 3], tp[t + 1]);
+        final int[] r = rec;
+        final int b = base(s);
+        final int m = r[b + META];
+        final int a = b + (dir == 0 ? KEY0 : KEY1);
+        final int t = b + (dir == 0 ? TP0 : TP1);
+        return ConnKey.hash((m & M_V6) != 0, m & 0xff, (m >>> 8) & 0xffff, getLong(r, a), getLong(r, a + 2), r[t],
+            getLong(r, a + 4), getLong(r, a + 6), r[t + 1]);
     }
 
-    /**
-     * The live connection with key {@code k} in either direction, as OVS's
-     * {@code conn_key_lookup}: {@code slot << 1 | reply}, or -1. Connections expired at
-     * {@code nowMs} are skipped (they wait for the sweep).
-     */
     /**
      * As {@link #lookup}, but expired connections that no sweep has reclaimed yet still count:
      * OVS's NAT allocation meets them (a reopened NATed tuple gets the next port, as the oracle
@@ -229,76 +329,242 @@ final class ConnTable
         return lookup(k, hash, Long.MIN_VALUE, true);
     }
 
+    /**
+     * The live connection with key {@code k} in either direction, as OVS's
+     * {@code conn_key_lookup}: {@code slot << 1 | reply}, or -1. Connections expired at
+     * {@code nowMs} are skipped (they wait for the sweep).
+     */
     int lookup(final ConnKey k, final int hash, final long nowMs)
     {
         return lookup(k, hash, nowMs, false);
     }
 
+    /**
+     * As {@link #lookup}, for a caller reading without the write lock: gives up (-2) after
+     * {@code maxSteps} index nodes, so that a chain changing underneath cannot hold it.
+     * {@code r} is the record array the caller then locks a record in.
+     */
+    int lookupOptimistic(final int[] r, final ConnKey k, final int hash, final long nowMs, final int maxSteps)
+    {
+        return lookup(r, k, hash, nowMs, false, maxSteps);
+    }
+
     private int lookup(final ConnKey k, final int hash, final long nowMs, final boolean unswept)
     {
+        return lookup(rec, k, hash, nowMs, unswept, Integer.MAX_VALUE);
+    }
+
+    private int lookup(final int[] r, final ConnKey k, final int hash, final long nowMs, final boolean unswept,
+        final int maxSteps)
+    {
         final int want = (k.v6 ? M_V6 : 0) | k.zone << 8 | k.proto;
-        for (int n = heads[hash & mask]; n >= 0; n = next[n])
+        final int[] nx = next;
+        final int[] h = heads;
+        int steps = 0;
+        // The key as ints, compared against the record's halves.
+        final int sH0 = (int)(k.srcHi >>> 32);
+        final int sH1 = (int)k.srcHi;
+        final int sL0 = (int)(k.srcLo >>> 32);
+        final int sL1 = (int)k.srcLo;
+        final int dH0 = (int)(k.dstHi >>> 32);
+        final int dH1 = (int)k.dstHi;
+        final int dL0 = (int)(k.dstLo >>> 32);
+        final int dL1 = (int)k.dstLo;
+        final int sTp = k.srcTp;
+        final int dTp = k.dstTp;
+        for (int n = h[hash & (h.length - 1)]; n >= 0; n = nx[n])
         {
-            final int s = n >>> 1;
-            if ((meta[s] & (M_V6 | 0xffffff)) != want || (!unswept && nowMs >= expires[s]))
+            if (++steps > maxSteps)
+            {
+                return -2;
+            }
+            final int b = base(n >>> 1);
+            final int m = r[b + META];
+            if ((m & (M_V6 | 0xffffff)) != want || (!unswept && nowMs >= getLong(r, b + EXP)))
             {
                 continue;
             }
-            if (matches(s, 0, k))
+            final int a = b + KEY0;
+            // Original direction.
+            if (r[a + 3] == sL1 && r[a + 7] == dL1 && r[b + TP0] == sTp && r[b + TP0 + 1] == dTp && r[a + 2] == sL0
+                && r[a + 6] == dL0 && r[a] == sH0 && r[a + 1] == sH1 && r[a + 4] == dH0 && r[a + 5] == dH1)
             {
-                return s << 1;
+                return (n >>> 1) << 1;
             }
-            if (matches(s, 1, k))
+            if ((m & M_REV) == 0)
             {
-                return s << 1 | 1;
+                // The reply key is the original reversed: match it without touching line 1.
+                if (r[a + 7] == sL1 && r[a + 3] == dL1 && r[b + TP0 + 1] == sTp && r[b + TP0] == dTp
+                    && r[a + 6] == sL0 && r[a + 2] == dL0 && r[a + 4] == sH0 && r[a + 5] == sH1 && r[a] == dH0
+                    && r[a + 1] == dH1)
+                {
+                    return (n >>> 1) << 1 | 1;
+                }
+            }
+            else
+            {
+                final int c = b + KEY1;
+                if (r[c + 3] == sL1 && r[c + 7] == dL1 && r[b + TP1] == sTp && r[b + TP1 + 1] == dTp
+                    && r[c + 2] == sL0 && r[c + 6] == dL0 && r[c] == sH0 && r[c + 1] == sH1 && r[c + 4] == dH0
+                    && r[c + 5] == dH1)
+                {
+                    return (n >>> 1) << 1 | 1;
+                }
             }
         }
         return -1;
     }
 
-    private boolean matches(final int s, final int dir, final ConnKey k)
-    {
-        final int a = s * 8 + dir * 4;
-        final int t = s * 4 + dir * 2;
-        return addr[a + 1] == k.srcLo && addr[a + 3] == k.dstLo && tp[t] == k.srcTp && tp[t + 1] == k.dstTp
-            && addr[a] == k.srcHi && addr[a + 2] == k.dstHi;
-    }
-
     /** Copies a stored key (dir 0 original, 1 reply) into {@code k}. */
     void key(final int s, final int dir, final ConnKey k)
     {
-        final int m = meta[s];
-        final int a = s * 8 + dir * 4;
-        final int t = s * 4 + dir * 2;
+        final int[] r = rec;
+        final int b = base(s);
+        final int m = r[b + META];
         k.v6 = (m & M_V6) != 0;
         k.proto = m & 0xff;
         k.zone = (m >>> 8) & 0xffff;
-        k.srcHi = addr[a];
-        k.srcLo = addr[a + 1];
-        k.dstHi = addr[a + 2];
-        k.dstLo = addr[a + 3];
-        k.srcTp = tp[t];
-        k.dstTp = tp[t + 1];
+        if (dir == 0 || (m & M_REV) == 0)
+        {
+            final int a = b + KEY0;
+            final long sHi = getLong(r, a);
+            final long sLo = getLong(r, a + 2);
+            final long dHi = getLong(r, a + 4);
+            final long dLo = getLong(r, a + 6);
+            final int sTp = r[b + TP0];
+            final int dTp = r[b + TP0 + 1];
+            if (dir == 0)
+            {
+                k.srcHi = sHi;
+                k.srcLo = sLo;
+                k.dstHi = dHi;
+                k.dstLo = dLo;
+                k.srcTp = sTp;
+                k.dstTp = dTp;
+            }
+            else
+            {
+                k.srcHi = dHi;
+                k.srcLo = dLo;
+                k.dstHi = sHi;
+                k.dstLo = sLo;
+                k.srcTp = dTp;
+                k.dstTp = sTp;
+            }
+        }
+        else
+        {
+            final int a = b + KEY1;
+            k.srcHi = getLong(r, a);
+            k.srcLo = getLong(r, a + 2);
+            k.dstHi = getLong(r, a + 4);
+            k.dstLo = getLong(r, a + 6);
+            k.srcTp = r[b + TP1];
+            k.dstTp = r[b + TP1 + 1];
+        }
+    }
+
+    int meta(final int s)
+    {
+        return rec[base(s) + META];
+    }
+
+    void setMeta(final int s, final int m)
+    {
+        rec[base(s) + META] = m;
     }
 
     boolean inUse(final int s)
     {
-        return (meta[s] & M_USED) != 0;
+        return (meta(s) & M_USED) != 0;
     }
 
     int zone(final int s)
     {
-        return (meta[s] >>> 8) & 0xffff;
+        return (meta(s) >>> 8) & 0xffff;
     }
 
     int proto(final int s)
     {
-        return meta[s] & 0xff;
+        return meta(s) & 0xff;
     }
 
     int natAction(final int s)
     {
-        return (meta[s] >>> M_NAT_SHIFT) & 0xf;
+        return (meta(s) >>> M_NAT_SHIFT) & 0xf;
+    }
+
+    long expires(final int s)
+    {
+        return getLong(rec, base(s) + EXP);
+    }
+
+    /** Sets the expiry of a live connection (under its lock). */
+    void setExpires(final int s, final long ms)
+    {
+        final int at = base(s) + EXP;
+        final int c = coarse(ms);
+        if (c != coarse(getLong(rec, at)))
+        {
+            expiresCoarse[s] = c;
+        }
+        putLong(rec, at, ms);
+    }
+
+    /** Sets the first expiry of a connection being committed. */
+    void initExpires(final int s, final long ms)
+    {
+        putLong(rec, base(s) + EXP, ms);
+        expiresCoarse[s] = coarse(ms);
+    }
+
+    /** An expiry in 1024 ms units, clamped to an int: {@code ms >= now} implies {@code coarse(ms) >= coarse(now)}. */
+    static int coarse(final long ms)
+    {
+        return (int)Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE - 1, ms >> 10));
+    }
+
+    int mark(final int s)
+    {
+        return rec[base(s) + MARK];
+    }
+
+    void setMark(final int s, final int mark)
+    {
+        rec[base(s) + MARK] = mark;
+    }
+
+    int limitTag(final int s)
+    {
+        return limitTag[s];
+    }
+
+    void setLimitTag(final int s, final int tag)
+    {
+        limitTag[s] = tag;
+    }
+
+    /** Index in {@link #rec} of the protocol state of slot {@code s}. */
+    static int l4(final int s)
+    {
+        return base(s) + L4;
+    }
+
+    long labelHi(final int s)
+    {
+        return (meta(s) & M_LABEL) == 0 ? 0 : label[s * 2];
+    }
+
+    long labelLo(final int s)
+    {
+        return (meta(s) & M_LABEL) == 0 ? 0 : label[s * 2 + 1];
+    }
+
+    void setLabel(final int s, final long hi, final long lo)
+    {
+        label[s * 2] = hi;
+        label[s * 2 + 1] = lo;
+        rec[base(s) + META] |= M_LABEL;
     }
 
     /** Slots ever used: every live connection is below this. */
@@ -310,7 +576,7 @@ final class ConnTable
     /** Bytes held by the arrays (for the memory budget). */
     long footprintBytes()
     {
-        return 8L * (addr.length + label.length + expires.length)
-            + 4L * (tp.length + meta.length + limitSeq.length + mark.length + l4.length + next.length + heads.length);
+        return 8L * label.length
+            + 4L * (rec.length + expiresCoarse.length + limitTag.length + next.length + heads.length);
     }
 }

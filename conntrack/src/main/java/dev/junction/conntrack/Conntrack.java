@@ -2,6 +2,8 @@ package dev.junction.conntrack;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.StampedLock;
 
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
@@ -41,10 +43,15 @@ import dev.junction.flowtable.ct.CtState;
  * <p>Time comes only from the {@code nowNanos} arguments (OVS works in milliseconds).
  *
  * <p>Concurrency: {@link #execute} may be called from several threads. Key extraction and
- * checksum validation run without a lock on per-thread scratch; everything touching the
- * connection table runs under one lock per Conntrack (OVS has a global {@code ct_lock} for
- * inserts and per-connection locks; a single lock is simpler and correct, and is the place to
- * stripe by hash if contention shows).
+ * checksum validation run without a lock on per-thread scratch. As OVS (a global
+ * {@code ct_lock} for inserts and removals, a lock per connection for its state), a packet of
+ * an existing connection takes only that connection's lock: it looks the connection up under
+ * an optimistic read of a StampedLock, locks the connection's record, and validates the stamp
+ * (no structural change meanwhile) before updating it. Everything else (a commit, NAT
+ * allocation, a lookup the optimistic read lost, sweep, flush, dump, limits) runs under the
+ * one Conntrack lock and, where it changes the table, inside a write of the StampedLock, and
+ * it takes a connection's lock before changing that connection's state. Two workers seeing
+ * the two directions of one connection thus serialise on its lock.
  */
 public final class Conntrack
 {
@@ -59,6 +66,8 @@ public final class Conntrack
 
     private final ConntrackConfig config;
     private final Object lock = new Object();
+    /** Written around every structural change; the established path reads optimistically. */
+    private final StampedLock structure = new StampedLock();
     private final ConnTable table;
     private final NatAllocator nat;
     private final ZoneLimits limits = new ZoneLimits();
@@ -68,7 +77,7 @@ public final class Conntrack
 
     private volatile int maxConnections;
     private volatile boolean tcpSeqCheck = true;
-    private long lastNowMs = Long.MIN_VALUE;
+    private final AtomicLong lastNowMs = new AtomicLong(Long.MIN_VALUE);
 
     // Counters, guarded by lock (fragments/invalid-on-extract are atomics: counted lock-free).
     private long commits;
@@ -76,8 +85,8 @@ public final class Conntrack
     private long refusedMaxConns;
     private long natExhausted;
     private long expired;
-    private final java.util.concurrent.atomic.AtomicLong invalid = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong fragments = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong invalid = new AtomicLong();
+    private final AtomicLong fragments = new AtomicLong();
 
     /** Per-thread scratch: nothing is allocated per packet. */
     private static final class Worker
@@ -85,6 +94,7 @@ public final class Conntrack
         final ConnKey key = new ConnKey();
         final ConnKey tmp = new ConnKey();
         final ConnKey rev = new ConnKey();
+        final ConnKey saved = new ConnKey();
         final KeyExtractor extractor = new KeyExtractor();
         final NatRewriter rewriter = new NatRewriter();
         final NatSpec natSpec = new NatSpec();
@@ -92,6 +102,7 @@ public final class Conntrack
         // process_one's packet metadata while it runs
         int state;
         int mdZone;
+        int held;
         boolean reply;
         boolean related;
     }
@@ -132,14 +143,140 @@ public final class Conntrack
             writeMetadata(key, CtState.INV | CtState.TRK, zone, 0, 0, 0, null);
             return true;
         }
+        advanceNow(nowMs);
+        if (processEstablished(p, key, ct, w, zone, nowMs))
+        {
+            return true;
+        }
         synchronized (lock)
         {
-            if (nowMs > lastNowMs)
+            final long ws = structure.writeLock();
+            try
             {
-                lastNowMs = nowMs;
+                processOne(p, key, ct, w, zone, nowMs);
             }
-            processOne(p, key, ct, w, zone, nowMs);
+            finally
+            {
+                structure.unlockWrite(ws);
+            }
         }
+        return true;
+    }
+
+    private void advanceNow(final long nowMs)
+    {
+        long last = lastNowMs.get();
+        while (nowMs > last && !lastNowMs.compareAndSet(last, nowMs))
+        {
+            last = lastNowMs.get();
+        }
+    }
+
+    /**
+     * {@link #processOne} for a packet of a connection that exists and is neither ended by
+     * {@code force} nor replaced (the established path), under that connection's lock alone.
+     * Returns false, having changed nothing the slow path would see differently, when the
+     * packet needs the slow path (no connection, a lost optimistic read, force in the reply
+     * direction, the original-tuple lookup, a connection to replace).
+     */
+    private boolean processEstablished(final Packet p, final FlowKey fk, final CtAction ct, final Worker w,
+        final int zone, final long nowMs)
+    {
+        final long stamp = structure.tryOptimisticRead();
+        if (stamp == 0 || w.extractor.icmpRelated)
+        {
+            return false;
+        }
+        final ConnKey k = w.key;
+        final int mdZone = fk.ctZone();
+        int state = fk.ctState();
+        if (state != 0 && mdZone != zone)
+        {
+            state = 0;
+        }
+        final boolean natted = (state & NAT_BITS) != 0;
+        if (natted)
+        {
+            w.saved.copyFrom(k);
+            k.reverse();
+        }
+        final int[] rec = table.rec;
+        int r;
+        try
+        {
+            r = table.lookupOptimistic(rec, k, k.hash(), nowMs, 64);
+        }
+        catch (final ArrayIndexOutOfBoundsException e)
+        {
+            r = -1; // the table changed under the read
+        }
+        if (r < 0)
+        {
+            if (natted)
+            {
+                k.copyFrom(w.saved);
+            }
+            return false;
+        }
+        final int slot = r >> 1;
+        final int b = ConnTable.base(slot);
+        ConnTable.lockRec(rec, b);
+        final boolean done;
+        try
+        {
+            done = structure.validate(stamp) && updateEstablished(p, fk, ct, w, zone, nowMs, slot, (r & 1) != 0,
+                state, mdZone, natted);
+        }
+        finally
+        {
+            ConnTable.unlockRec(rec, b);
+        }
+        if (!done && natted)
+        {
+            k.copyFrom(w.saved);
+        }
+        return done;
+    }
+
+    /**
+     * The established path once the connection's lock is held and the stamp validated: from
+     * here the record is the live connection, and no structural change can touch it until it
+     * is unlocked (release and grow take its lock). False (nothing the slow path would see
+     * differently changed) for force in the reply direction or a connection to replace.
+     */
+    private boolean updateEstablished(final Packet p, final FlowKey fk, final CtAction ct, final Worker w,
+        final int zone, final long nowMs, final int slot, final boolean foundReply, final int state,
+        final int mdZone, final boolean natted)
+    {
+        final int flags = ct.flags();
+        boolean reply = foundReply;
+        if (natted)
+        {
+            reply = !reply;
+            table.key(slot, reply ? 1 : 0, w.key);
+        }
+        if ((flags & CtAction.F_FORCE) != 0 && reply)
+        {
+            return false;
+        }
+        w.mdZone = mdZone;
+        w.state = state;
+        w.related = false;
+        w.reply = reply;
+        if (updateState(p, w, slot, nowMs))
+        {
+            // Replaced (a SYN on a closed TCP connection, now expired): the commit is the slow path's.
+            return false;
+        }
+        if ((flags & CtAction.F_NAT) != 0)
+        {
+            handleNat(p, w, slot, zone);
+        }
+        if ((w.state & CtState.INV) != 0)
+        {
+            invalid.incrementAndGet();
+        }
+        writeConnMetadata(fk, ct, flags, w, zone, slot);
         return true;
     }
 
@@ -147,10 +284,6 @@ public final class Conntrack
         final long nowMs)
     {
         final ConnKey k = w.key;
-        final int flags = ct.flags();
-        final boolean force = (flags & CtAction.F_FORCE) != 0;
-        final boolean commit = (flags & (CtAction.F_COMMIT | CtAction.F_FORCE)) != 0;
-        final boolean natRequested = (flags & CtAction.F_NAT) != 0;
         w.mdZone = fk.ctZone();
         w.state = fk.ctState();
         w.related = w.extractor.icmpRelated;
@@ -168,10 +301,37 @@ public final class Conntrack
         }
         final int r = table.lookup(k, k.hash(), nowMs);
         int slot = r >> 1;
+        w.held = -1; // the connection whose lock this holds
         if (r >= 0)
         {
             w.reply = (r & 1) != 0;
+            table.lockRec(slot);
+            w.held = slot;
         }
+        try
+        {
+            processFound(p, fk, ct, w, zone, nowMs, slot);
+        }
+        finally
+        {
+            if (w.held >= 0)
+            {
+                table.unlockRec(w.held);
+            }
+        }
+    }
+
+    private void processFound(final Packet p, final FlowKey fk, final CtAction ct, final Worker w, final int zone,
+        final long nowMs, final int found)
+    {
+        final ConnKey k = w.key;
+        final int flags = ct.flags();
+        final boolean force = (flags & CtAction.F_FORCE) != 0;
+        final boolean commit = (flags & (CtAction.F_COMMIT | CtAction.F_FORCE)) != 0;
+        final boolean natRequested = (flags & CtAction.F_NAT) != 0;
+        final boolean natted = (w.state & NAT_BITS) != 0;
+        int slot = found;
+        final int r = found >= 0 ? 0 : -1;
         if (natted)
         {
             if (r >= 0)
@@ -192,6 +352,7 @@ public final class Conntrack
         }
 
         boolean createNew = false;
+        boolean known = false; // known to be absent: the lookup above, of this very key, found nothing
         if (slot >= 0)
         {
             createNew = updateState(p, w, slot, nowMs);
@@ -202,6 +363,15 @@ public final class Conntrack
         }
         else if (!natRequested && (slot = origTupleLookup(fk, w, nowMs)) >= 0)
         {
+            if (w.held != slot)
+            {
+                if (w.held >= 0)
+                {
+                    table.unlockRec(w.held);
+                }
+                table.lockRec(slot);
+                w.held = slot;
+            }
             createNew = updateState(p, w, slot, nowMs);
         }
         else if (w.related)
@@ -211,12 +381,18 @@ public final class Conntrack
         else
         {
             createNew = true;
+            known = !natted && found < 0;
         }
 
         if (createNew)
         {
             slot = -1;
-            if (table.lookup(k, k.hash(), nowMs) < 0)
+            if (w.held >= 0)
+            {
+                table.unlockRec(w.held); // done with it; a commit may grow the table, which takes every lock
+                w.held = -1;
+            }
+            if (known || table.lookup(k, k.hash(), nowMs) < 0)
             {
                 slot = connNotFound(p, w, ct, commit, natRequested, nowMs);
             }
@@ -227,29 +403,37 @@ public final class Conntrack
             invalid.incrementAndGet();
         }
 
-        // write_ct_md, then set_mark/set_label on the connection
+        // A connection just committed is not findable by the established path before this
+        // returns (its stamp fails), so its mark and label are written without its lock.
+        writeConnMetadata(fk, ct, flags, w, zone, slot);
+    }
+
+    /** As {@code write_ct_md}, then set_mark/set_label on the connection ({@code slot} -1: none). */
+    private void writeConnMetadata(final FlowKey fk, final CtAction ct, final int flags, final Worker w,
+        final int zone, final int slot)
+    {
+        final ConnKey k = w.key;
         long mark = 0;
         long lHi = 0;
         long lLo = 0;
         ConnKey orig = k;
         if (slot >= 0)
         {
-            mark = table.mark[slot] & 0xffffffffL;
-            lHi = table.label[slot * 2];
-            lLo = table.label[slot * 2 + 1];
+            mark = table.mark(slot) & 0xffffffffL;
+            lHi = table.labelHi(slot);
+            lLo = table.labelLo(slot);
             table.key(slot, 0, w.tmp);
             orig = w.tmp;
             if ((flags & CtAction.F_MARK) != 0)
             {
                 mark = (ct.markValue() | (mark & ~ct.markMask())) & 0xffffffffL;
-                table.mark[slot] = (int)mark;
+                table.setMark(slot, (int)mark);
             }
             if ((flags & CtAction.F_LABEL) != 0)
             {
                 lHi = ct.labelValueHi() | (lHi & ~ct.labelMaskHi());
                 lLo = ct.labelValueLo() | (lLo & ~ct.labelMaskLo());
-                table.label[slot * 2] = lHi;
-                table.label[slot * 2 + 1] = lLo;
+                table.setLabel(slot, lHi, lLo);
             }
         }
         writeMetadata(fk, w.state | CtState.TRK, zone, mark, lHi, lLo, orig);
@@ -293,8 +477,8 @@ public final class Conntrack
     private int connUpdate(final Packet p, final Worker w, final int slot, final long nowMs)
     {
         final int proto = table.proto(slot);
-        final int b = slot * ConnTable.L4_INTS;
-        final int[] l4 = table.l4;
+        final int b = ConnTable.l4(slot);
+        final int[] l4 = table.rec;
         final int tm;
         final int res;
         if (proto == KeyExtractor.IPPROTO_TCP)
@@ -304,7 +488,7 @@ public final class Conntrack
         }
         else if (proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6)
         {
-            int st = l4[b + 6];
+            int st = l4[b];
             int ret = TcpTracker.VALID;
             if (w.reply && st == ICMP_FIRST)
             {
@@ -314,13 +498,13 @@ public final class Conntrack
             {
                 ret = TcpTracker.VALID_NEW;
             }
-            l4[b + 6] = st;
+            l4[b] = st;
             tm = st == ICMP_FIRST ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.ICMP_REPLY;
             res = ret;
         }
         else
         {
-            int st = l4[b + 6];
+            int st = l4[b];
             if (w.reply && st != OTHER_BIDIR)
             {
                 st = OTHER_BIDIR;
@@ -329,14 +513,14 @@ public final class Conntrack
             {
                 st = OTHER_MULTIPLE;
             }
-            l4[b + 6] = st;
+            l4[b] = st;
             tm = st == OTHER_FIRST ? TimeoutPolicy.UDP_FIRST
                 : st == OTHER_MULTIPLE ? TimeoutPolicy.UDP_SINGLE : TimeoutPolicy.UDP_MULTIPLE;
             res = st == OTHER_BIDIR ? TcpTracker.VALID : TcpTracker.VALID_NEW;
         }
         if (tm >= 0)
         {
-            table.expires[slot] = nowMs + policy(table.zone(slot)).millis(tm);
+            table.setExpires(slot, nowMs + policy(table.zone(slot)).millis(tm));
         }
         return res;
     }
@@ -457,18 +641,16 @@ public final class Conntrack
             }
             meta |= ConnTable.M_REV | (ni.action & 0xf) << ConnTable.M_NAT_SHIFT;
         }
-        table.meta[slot] = meta;
+        table.setMeta(slot, meta);
         table.setKeys(slot, k, rev);
-        table.mark[slot] = 0;
-        table.label[slot * 2] = 0;
-        table.label[slot * 2 + 1] = 0;
+        table.setMark(slot, 0);
         newConnState(p, slot, nowMs);
         if (natRequested)
         {
             w.state |= w.rewriter.natPacket(p, rev, table.natAction(slot), false);
         }
         table.link(slot);
-        table.limitSeq[slot] = limits.admit(zone, kind);
+        table.setLimitTag(slot, limits.admit(zone, kind));
         zoneConns[zone]++;
         commits++;
         return slot;
@@ -502,37 +684,43 @@ public final class Conntrack
     private void newConnState(final Packet p, final int slot, final long nowMs)
     {
         final int proto = table.proto(slot);
-        final int b = slot * ConnTable.L4_INTS;
+        final int b = ConnTable.l4(slot);
+        final int[] l4 = table.rec;
         final int tm;
         if (proto == KeyExtractor.IPPROTO_TCP)
         {
-            TcpTracker.init(table.l4, b, p);
+            TcpTracker.init(l4, b, p);
             tm = TimeoutPolicy.TCP_SYN_SENT;
         }
         else
         {
             for (int i = 0; i < ConnTable.L4_INTS; i++)
             {
-                table.l4[b + i] = 0;
+                l4[b + i] = 0;
             }
             tm = proto == KeyExtractor.IPPROTO_ICMP || proto == KeyExtractor.IPPROTO_ICMPV6
                 ? TimeoutPolicy.ICMP_FIRST : TimeoutPolicy.UDP_FIRST;
         }
-        table.expires[slot] = nowMs + policy(table.zone(slot)).millis(tm);
+        table.initExpires(slot, nowMs + policy(table.zone(slot)).millis(tm));
     }
 
     /** As {@code conn_force_expire}: the connection is dead to lookups; the sweep reclaims it. */
     private void forceExpire(final int slot)
     {
-        table.expires[slot] = Long.MIN_VALUE;
+        table.setExpires(slot, Long.MIN_VALUE);
     }
 
     private void clean(final int slot)
     {
-        final int zone = table.zone(slot);
-        limits.release(zone, table.limitSeq[slot]);
-        zoneConns[zone]--;
+        uncount(slot);
         table.release(slot);
+    }
+
+    private void uncount(final int slot)
+    {
+        final int zone = table.zone(slot);
+        limits.release(zone, table.limitTag(slot));
+        zoneConns[zone]--;
     }
 
     private TimeoutPolicy policy(final int zone)
@@ -597,18 +785,39 @@ public final class Conntrack
         int n = 0;
         synchronized (lock)
         {
-            if (nowMs > lastNowMs)
+            advanceNow(nowMs);
+            // Candidates from the coarse expiries; the write lock only once one has expired.
+            long ws = 0;
+            try
             {
-                lastNowMs = nowMs;
-            }
-            final int hw = table.highWater();
-            final long[] exp = table.expires;
-            for (int s = 0; s < hw; s++)
-            {
-                if (nowMs >= exp[s] && table.inUse(s))
+                final int hw = table.highWater();
+                final int[] coarse = table.expiresCoarse;
+                final int now = ConnTable.coarse(nowMs);
+                for (int s = 0; s < hw; s++)
                 {
-                    clean(s);
-                    n++;
+                    if (coarse[s] <= now && table.inUse(s) && nowMs >= table.expires(s))
+                    {
+                        if (ws == 0)
+                        {
+                            ws = structure.writeLock();
+                        }
+                        table.lockRec(s);
+                        // A packet may have refreshed it meanwhile.
+                        final boolean still = nowMs >= table.expires(s);
+                        if (still)
+                        {
+                            clean(s);
+                            n++;
+                        }
+                        table.unlockRec(s);
+                    }
+                }
+            }
+            finally
+            {
+                if (ws != 0)
+                {
+                    structure.unlockWrite(ws);
                 }
             }
             expired += n;
@@ -621,7 +830,8 @@ public final class Conntrack
     {
         synchronized (lock)
         {
-            return dump(zone, lastNowMs == Long.MIN_VALUE ? Long.MIN_VALUE : lastNowMs * 1_000_000L);
+            final long last = lastNowMs.get();
+            return dump(zone, last == Long.MIN_VALUE ? Long.MIN_VALUE : last * 1_000_000L);
         }
     }
 
@@ -637,15 +847,28 @@ public final class Conntrack
         {
             for (int s = 0; s < table.highWater(); s++)
             {
-                if (!table.inUse(s) || nowMs >= table.expires[s] || (zone >= 0 && table.zone(s) != zone))
+                if (!table.inUse(s) || (zone >= 0 && table.zone(s) != zone))
                 {
                     continue;
                 }
-                table.key(s, 0, fwd);
-                table.key(s, 1, rev);
-                sb.setLength(0);
-                DumpFormat.entry(sb, fwd, rev, table.mark[s] & 0xffffffffL, table.label[s * 2], table.label[s * 2 + 1],
-                    fwd.proto == KeyExtractor.IPPROTO_TCP ? TcpTracker.dumpState(table.l4, s * ConnTable.L4_INTS) : null);
+                table.lockRec(s);
+                try
+                {
+                    if (nowMs >= table.expires(s))
+                    {
+                        continue;
+                    }
+                    table.key(s, 0, fwd);
+                    table.key(s, 1, rev);
+                    sb.setLength(0);
+                    DumpFormat.entry(sb, fwd, rev, table.mark(s) & 0xffffffffL, table.labelHi(s), table.labelLo(s),
+                        fwd.proto == KeyExtractor.IPPROTO_TCP ? TcpTracker.dumpState(table.rec, ConnTable.l4(s))
+                            : null);
+                }
+                finally
+                {
+                    table.unlockRec(s);
+                }
                 lines.add(sb.toString());
             }
         }
@@ -657,12 +880,34 @@ public final class Conntrack
     {
         synchronized (lock)
         {
-            for (int s = 0; s < table.highWater(); s++)
+            final long ws = structure.writeLock();
+            try
             {
-                if (table.inUse(s) && (zone < 0 || table.zone(s) == zone))
+                for (int s = 0; s < table.highWater(); s++)
                 {
-                    clean(s);
+                    if (table.inUse(s) && (zone < 0 || table.zone(s) == zone))
+                    {
+                        table.lockRec(s);
+                        if (zone < 0)
+                        {
+                            uncount(s); // the index goes all at once below
+                            table.setMeta(s, 0);
+                        }
+                        else
+                        {
+                            clean(s);
+                        }
+                        table.unlockRec(s);
+                    }
                 }
+                if (zone < 0)
+                {
+                    table.clear();
+                }
+            }
+            finally
+            {
+                structure.unlockWrite(ws);
             }
         }
     }

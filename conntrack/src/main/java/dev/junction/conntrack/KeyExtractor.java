@@ -1,5 +1,9 @@
 package dev.junction.conntrack;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 import dev.junction.flowtable.Packet;
 
 /**
@@ -400,13 +404,16 @@ final class KeyExtractor
         return ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
     }
 
+    private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
     static long u32(final byte[] b, final int at)
     {
-        return ((long)u16(b, at) << 16) | u16(b, at + 2);
+        return (int)INT_BE.get(b, at) & 0xffffffffL;
     }
 
     static long u64(final byte[] b, final int at)
     {
-        return (u32(b, at) << 32) | u32(b, at + 4);
+        return (long)LONG_BE.get(b, at);
     }
 }
