@@ -28,6 +28,8 @@ public final class Megaflow
     boolean dead;
     /** Next megaflow in the same subtable bucket (hash collision chain). */
     Megaflow next;
+    /** The masked key's words that the subtable's mask selects, in order: what a lookup compares. */
+    long[] packed;
 
     Megaflow(final long[] key, final long[] mask, final long hash, final FlowKey upcallKey,
         final OdpActions actions, final boolean slow, final FlowRule[] rules, final long nowNanos)

@@ -54,13 +54,19 @@ final class MegaflowSubtable
         return null;
     }
 
+    /**
+     * Compares against the megaflow's packed masked words (only this mask's words, contiguous):
+     * one or two cache lines per candidate instead of a whole key spread over several.
+     */
     private boolean matches(final Megaflow mf, final long[] key)
     {
         final long[] m = mask;
-        final long[] k = mf.key;
-        for (final int w : words)
+        final long[] packed = mf.packed;
+        final int[] ws = words;
+        for (int i = 0; i < ws.length; i++)
         {
-            if ((key[w] & m[w]) != k[w])
+            final int w = ws[i];
+            if ((key[w] & m[w]) != packed[i])
             {
                 return false;
             }
@@ -70,6 +76,12 @@ final class MegaflowSubtable
 
     void insert(final Megaflow mf)
     {
+        final long[] packed = new long[words.length];
+        for (int i = 0; i < words.length; i++)
+        {
+            packed[i] = mf.key[words[i]];
+        }
+        mf.packed = packed;
         mf.next = buckets.get(mf.hash);
         buckets.put(mf.hash, mf);
         size++;
