@@ -18,7 +18,7 @@ public final class Bridge
 {
     private final AtomicReference<FlowTables> tables;
     private final Conntrack conntrack;
-    private final FrozenStates frozen = new FrozenStates();
+    private final FrozenStates frozen;
 
     public Bridge(final FlowTables tables)
     {
@@ -27,8 +27,15 @@ public final class Bridge
 
     public Bridge(final FlowTables tables, final Conntrack conntrack)
     {
+        this(tables, conntrack, new FrozenStates());
+    }
+
+    /** @param frozen the recirculation states, with their limit */
+    public Bridge(final FlowTables tables, final Conntrack conntrack, final FrozenStates frozen)
+    {
         this.tables = new AtomicReference<>(tables);
         this.conntrack = conntrack;
+        this.frozen = frozen;
     }
 
     public FlowTables tables()

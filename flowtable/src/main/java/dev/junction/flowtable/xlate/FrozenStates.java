@@ -82,11 +82,40 @@ public final class FrozenStates
         }
     }
 
+    /** Default bound on distinct frozen states (OVS's ids are 32-bit but freed; these are not yet). */
+    public static final int DEFAULT_LIMIT = 1 << 20;
+
     private final Map<State, Integer> ids = new HashMap<>();
     private volatile State[] byId = new State[16];
     private int next = 1;
+    private final int limit;
+    private long refused;
 
-    /** The id of the state "resume at {@code table} with the metadata of {@code flow}", allocated on first use. */
+    public FrozenStates()
+    {
+        this(DEFAULT_LIMIT);
+    }
+
+    /** @param limit the most distinct states kept; a new state beyond it gets id 0 (refused, counted) */
+    public FrozenStates(final int limit)
+    {
+        if (limit < 1)
+        {
+            throw new IllegalArgumentException("frozen state limit must be >= 1: " + limit);
+        }
+        this.limit = limit;
+    }
+
+    /** New states refused because the limit was reached. */
+    public synchronized long refused()
+    {
+        return refused;
+    }
+
+    /**
+     * The id of the state "resume at {@code table} with the metadata of {@code flow}", allocated on
+     * first use; 0 when the limit is reached (the caller must fail the translation).
+     */
     public synchronized int idFor(final int table, final boolean conntracked, final FlowKey flow)
     {
         return idFor(table, conntracked, flow, null);
@@ -103,6 +132,11 @@ public final class FrozenStates
         if (id != null)
         {
             return id;
+        }
+        if (ids.size() >= limit)
+        {
+            refused++;
+            return 0;
         }
         final int fresh = next++;
         State[] arr = byId;

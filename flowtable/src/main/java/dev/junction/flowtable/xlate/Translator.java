@@ -537,6 +537,11 @@ public final class Translator
         if (ct.table != Action.Ct.NO_TABLE)
         {
             final int id = frozen.idFor(ct.table, true, flow);
+            if (id == 0)
+            {
+                fail("recirculation ids exhausted (" + frozen.size() + " frozen states)");
+                return;
+            }
             out.add1(OdpActions.RECIRC, id);
             if (trace != null)
             {
@@ -856,6 +861,14 @@ public final class Translator
     {
         slow |= Commit.commit(flow, base, out, wc.words);
         final int id = frozen.idFor(0, conntracked, flow, frozenSegments);
+        if (id == 0)
+        {
+            fail("recirculation ids exhausted (" + frozen.size() + " frozen states)");
+            freezing = false;
+            recircUpdateDpHash = false;
+            frozenSegments = new java.util.ArrayList<>();
+            return;
+        }
         if (recircUpdateDpHash)
         {
             out.add2(OdpActions.HASH, dpHashAlg, dpHashBasis);
