@@ -4,6 +4,7 @@ import dev.junction.conntrack.Conntrack;
 import dev.junction.conntrack.ConntrackConfig;
 import dev.junction.flowtable.ofp.FlowTables;
 import dev.junction.flowtable.xlate.FrozenStates;
+import dev.junction.flowtable.xlate.MacLearning;
 
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
@@ -19,6 +20,7 @@ public final class Bridge
     private final AtomicReference<FlowTables> tables;
     private final Conntrack conntrack;
     private final FrozenStates frozen;
+    private final MacLearning macs = new MacLearning();
 
     public Bridge(final FlowTables tables)
     {
@@ -75,5 +77,11 @@ public final class Bridge
     public FrozenStates frozenStates()
     {
         return frozen;
+    }
+
+    /** The MAC learning table of the NORMAL action. */
+    public MacLearning macLearning()
+    {
+        return macs;
     }
 }

@@ -52,6 +52,7 @@ public final class Datapath
     private final Conntrack conntrack;
     private long lastCtSweep;
     private boolean packetTime;
+    private long macVersion;
     private long expiredRules;
     private long learnedRules;
     private final Transmitter transmitter;
@@ -124,7 +125,8 @@ public final class Datapath
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
         this.executor = new ActionExecutor(new PacketParser(vlanLimit));
-        this.translator = new Translator(new BridgePorts(this.ports), bridge.frozenStates());
+        this.translator = new Translator(new BridgePorts(this.ports), bridge.frozenStates(), bridge.macLearning());
+        this.macVersion = bridge.macLearning().version();
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
@@ -165,8 +167,12 @@ public final class Datapath
             conntrack.sweep(p.timestampNanos);
         }
         final FlowTables t = bridge.tables();
-        if (t != revalidatedFor)
+        final long macs = bridge.macLearning().version();
+        if (t != revalidatedFor || macs != macVersion)
         {
+            // A new table version, or the MAC table changed under NORMAL's megaflows (OVS's
+            // REV_MAC_LEARNING): translate every megaflow again before the next lookup.
+            macVersion = macs;
             revalidate(t);
         }
         outputsThisPacket = 0;
@@ -385,6 +391,7 @@ public final class Datapath
             }
         }
         megaflows.rank();
+        bridge.macLearning().expire(now);
         expireRules();
     }
 

@@ -44,6 +44,7 @@ public final class Translator
     private final long[] scratchMask = new long[2];
     private final Ports ports;
     private final FrozenStates frozen;
+    private final MacLearning macs;
     /** Is the flow's conntrack state valid here (OVS's ctx->conntracked)? */
     private boolean conntracked;
     private FlowTables tables;
@@ -69,8 +70,15 @@ public final class Translator
     /** @param frozen the recirculation states, shared by every translator of one bridge */
     public Translator(final Ports ports, final FrozenStates frozen)
     {
+        this(ports, frozen, new MacLearning());
+    }
+
+    /** @param macs the bridge's MAC learning table for NORMAL, shared by its translators */
+    public Translator(final Ports ports, final FrozenStates frozen, final MacLearning macs)
+    {
         this.ports = ports;
         this.frozen = frozen;
+        this.macs = macs;
     }
 
     public FrozenStates frozenStates()
@@ -564,12 +572,8 @@ public final class Translator
                 tableAction(inPort, 0);
                 break;
             case Action.OFPP_NORMAL:
-                // NORMAL is approximated by flooding until a MAC learning table exists; its
-                // megaflow examines what OVS's L2 switching examines.
-                Unwildcard.or(wc.words, Field.DL_SRC, -1L);
-                Unwildcard.or(wc.words, Field.DL_DST, -1L);
-                wc.words[FlowKey.W_VLAN] |= 0x1fffL << 32;
-                // fall through
+                normal(inPort);
+                break;
             case Action.OFPP_FLOOD:
             case Action.OFPP_ALL:
                 for (final int p : ports.all())
@@ -595,6 +599,54 @@ public final class Translator
                     trace.note(depth, "skipping output to input port");
                 }
                 break;
+        }
+    }
+
+    /**
+     * NORMAL as OVS's xlate_normal for ports in the default (trunk) mode: reserved link-local
+     * destinations are dropped, the source is learned (real packets only), a learned unicast
+     * destination gets the packet unless it is the input port, anything else floods.
+     */
+    private void normal(final int inPort)
+    {
+        Unwildcard.or(wc.words, Field.DL_SRC, -1L);
+        Unwildcard.or(wc.words, Field.DL_DST, -1L);
+        wc.words[FlowKey.W_VLAN] |= 0x1fffL << 32;
+        final long dst = Field.DL_DST.get(flow.words);
+        final long src = Field.DL_SRC.get(flow.words);
+        final int tci = flow.vlanTci(0);
+        final int vlan = (tci & FlowKey.VLAN_CFI) != 0 ? tci & 0xfff : 0;
+        if (MacLearning.isReserved(dst))
+        {
+            if (trace != null)
+            {
+                trace.note(depth, "packet has reserved destination MAC, dropping");
+            }
+            return;
+        }
+        if (accounting)
+        {
+            macs.learn(vlan, src, inPort, nowNanos);
+        }
+        final int learned = MacLearning.isMulticast(dst) ? -1 : macs.lookup(vlan, dst);
+        if (learned >= 0)
+        {
+            if (learned != inPort)
+            {
+                emitOutput(learned);
+            }
+            else if (trace != null)
+            {
+                trace.note(depth, "learned port is input port, dropping");
+            }
+            return;
+        }
+        for (final int p : ports.all())
+        {
+            if (p != inPort)
+            {
+                emitOutput(p);
+            }
         }
     }
 
