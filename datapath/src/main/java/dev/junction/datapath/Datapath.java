@@ -252,6 +252,7 @@ public final class Datapath
                     translator.slow(), translator.visitedRules(), now);
                 if (installed != null)
                 {
+                    installed.normalSource(translator.normalSource(), translator.normalPort());
                     emc.maybeInsert(key.words, hash, installed);
                 }
             }
@@ -391,7 +392,9 @@ public final class Datapath
             }
         }
         megaflows.rank();
-        bridge.macLearning().expire(now);
+        final dev.junction.flowtable.xlate.MacLearning macs = bridge.macLearning();
+        megaflows.forEach(mf -> mf.refreshMac(macs));
+        macs.expire(now);
         expireRules();
     }
 
@@ -486,6 +489,7 @@ public final class Datapath
                 else
                 {
                     mf.retarget(revalidateActions, translator.visitedRules());
+                    mf.normalSource(translator.normalSource(), translator.normalPort());
                 }
             }
         }

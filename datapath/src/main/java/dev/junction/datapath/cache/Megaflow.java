@@ -30,6 +30,13 @@ public final class Megaflow
     Megaflow next;
     /** The masked key's words that the subtable's mask selects, in order: what a lookup compares. */
     long[] packed;
+    /**
+     * What NORMAL learned when this megaflow was translated ((vlan << 48) | source MAC, and the
+     * input port), or -1: its packets keep that MAC table entry fresh, as OVS's xlate cache does.
+     */
+    private long normalSource = -1;
+    private int normalPort;
+    private long refreshedNanos = Long.MIN_VALUE;
 
     Megaflow(final long[] key, final long[] mask, final long hash, final FlowKey upcallKey,
         final OdpActions actions, final boolean slow, final FlowRule[] rules, final long nowNanos)
@@ -101,6 +108,25 @@ public final class Megaflow
             actions.copyFrom(newActions);
         }
         rules = newRules;
+    }
+
+    public void normalSource(final long vlanAndMac, final int port)
+    {
+        normalSource = vlanAndMac;
+        normalPort = port;
+    }
+
+    /**
+     * Refreshes the MAC entry NORMAL learned from this megaflow's packets if any arrived since the
+     * last refresh (OVS's XC_NORMAL on a statistics push).
+     */
+    public void refreshMac(final dev.junction.flowtable.xlate.MacLearning macs)
+    {
+        if (normalSource >= 0 && usedNanos > refreshedNanos)
+        {
+            refreshedNanos = usedNanos;
+            macs.learn((int)(normalSource >>> 48), normalSource & 0xffff_ffff_ffffL, normalPort, usedNanos);
+        }
     }
 
     /** Credits the OpenFlow rules with what this megaflow saw since the last push. */

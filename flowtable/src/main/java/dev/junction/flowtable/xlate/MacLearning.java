@@ -11,9 +11,9 @@ import java.util.Map;
  * out after {@code agingSeconds} (OVS's mac-aging-time, 300 s) of not being seen. Every change
  * bumps {@link #version()}, on which workers revalidate their megaflows (OVS's REV_MAC_LEARNING).
  *
- * <p>Learning happens on upcalls only, under a lock; lookups too (translation is not the fast
- * path). Entries are refreshed by the upcalls of their MAC, not by megaflow hits (OVS also
- * refreshes them from the megaflows' statistics).
+ * <p>Learning happens on upcalls, under a lock; lookups too (translation is not the fast path).
+ * Megaflows whose translation learned a source refresh it once a second from their hits (the
+ * datapath's housekeeping), as OVS's xlate cache does on a statistics push.
  */
 public final class MacLearning
 {

@@ -45,6 +45,8 @@ public final class Translator
     private final Ports ports;
     private final FrozenStates frozen;
     private final MacLearning macs;
+    private long normalSource = -1;
+    private int normalPort;
     /** Is the flow's conntrack state valid here (OVS's ctx->conntracked)? */
     private boolean conntracked;
     private FlowTables tables;
@@ -109,6 +111,7 @@ public final class Translator
         slow = false;
         visitedCount = 0;
         learned.clear();
+        normalSource = -1;
         resetFreezing();
         initWildcards(key);
         int inPort = key.inPort();
@@ -414,6 +417,18 @@ public final class Translator
         nowNanos = nanos;
     }
 
+    /** (vlan << 48) | source MAC that NORMAL learned (or would have) in the last translation, or -1. */
+    public long normalSource()
+    {
+        return normalSource;
+    }
+
+    /** The input port NORMAL learned {@link #normalSource()} on. */
+    public int normalPort()
+    {
+        return normalPort;
+    }
+
     /** The flows the last translation's learn actions add (empty while revalidating). */
     public java.util.List<FlowRule> learned()
     {
@@ -627,6 +642,11 @@ public final class Translator
         if (accounting)
         {
             macs.learn(vlan, src, inPort, nowNanos);
+        }
+        if (!MacLearning.isMulticast(src))
+        {
+            normalSource = (long)vlan << 48 | src;
+            normalPort = inPort;
         }
         final int learned = MacLearning.isMulticast(dst) ? -1 : macs.lookup(vlan, dst);
         if (learned >= 0)
