@@ -28,27 +28,10 @@ class ExampleOracleTest
     @Test
     void twoPodsDemoMatchesOpenVswitch() throws Exception
     {
-        final OracleRunner oracle = OracleRunner.require();
         final Path example = exampleDir("two-pods");
-        final List<String> args = List.of("--flows", example.resolve("flows.txt").toString(),
-            "--in", "1=" + example.resolve("pod-a.pcap"), "--in", "2=" + example.resolve("pod-b.pcap"));
-        final Path expected = tmp.resolve("expected");
-        final Path actual = tmp.resolve("actual");
-        final List<String> oracleArgs = new java.util.ArrayList<>(args);
-        oracleArgs.addAll(List.of("--out", expected.toString()));
-        final OracleRunner.Result r = oracle.run(oracleArgs, tmp, OracleRunner.DEFAULT_TIMEOUT);
-        assertTrue(r.ok(), "oracle failed: " + r.stderr());
-
-        final List<String> replayArgs = new java.util.ArrayList<>(List.of("replay"));
-        replayArgs.addAll(args);
-        replayArgs.addAll(List.of("--out", actual.toString(), "--expect", expected.toString()));
-        assertEquals(0, JunctionCli.execute(replayArgs.toArray(new String[0])));
-
-        final PcapCompare.Report report = PcapCompare.compare(expected, actual);
-        assertTrue(report.identical(), report.text());
+        final PcapCompare.Report report = replayBoth("two-pods", List.of("--flows", example.resolve("flows.txt").toString(),
+            "--in", "1=" + example.resolve("pod-a.pcap"), "--in", "2=" + example.resolve("pod-b.pcap")));
         assertTrue(report.packetsCompared() >= 5, "the demo must forward packets: " + report.packetsCompared());
-
-        assertEquals(rules(expected.resolve("flow-stats.txt")), rules(actual.resolve("flow-stats.txt")));
     }
 
     /**
@@ -59,29 +42,39 @@ class ExampleOracleTest
     @Test
     void serviceDemoMatchesOpenVswitch() throws Exception
     {
-        final OracleRunner oracle = OracleRunner.require();
         final Path example = exampleDir("service");
-        final List<String> args = List.of("--flows", example.resolve("flows.txt").toString(),
+        final PcapCompare.Report report = replayBoth("service", List.of("--flows", example.resolve("flows.txt").toString(),
             "--groups", example.resolve("groups.txt").toString(),
             "--in", "1=" + example.resolve("clients.pcap"), "--in", "2=" + example.resolve("pod-b.pcap"),
-            "--in", "3=" + example.resolve("pod-d.pcap"));
-        final Path expected = tmp.resolve("svc-expected");
-        final Path actual = tmp.resolve("svc-actual");
+            "--in", "3=" + example.resolve("pod-d.pcap")));
+        assertEquals(24, report.packetsCompared(), "every packet of the three conversations is delivered");
+        final String table = Files.readString(tmp.resolve("service-expected/conntrack.txt"));
+        assertEquals(3, table.lines().filter(l -> l.contains("state=TIME_WAIT")).count(), table);
+        assertEquals(table, Files.readString(tmp.resolve("service-actual/conntrack.txt")));
+    }
+
+    /**
+     * Replays {@code args} through the oracle and through {@code junction replay --expect} into
+     * {@code tmp/NAME-expected} and {@code tmp/NAME-actual}; asserts identical outputs and rule
+     * counters and returns the comparison.
+     */
+    private PcapCompare.Report replayBoth(final String name, final List<String> args) throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.require();
+        final Path expected = tmp.resolve(name + "-expected");
+        final Path actual = tmp.resolve(name + "-actual");
         final List<String> oracleArgs = new java.util.ArrayList<>(args);
         oracleArgs.addAll(List.of("--out", expected.toString()));
         final OracleRunner.Result r = oracle.run(oracleArgs, tmp, OracleRunner.DEFAULT_TIMEOUT);
         assertTrue(r.ok(), "oracle failed: " + r.stderr());
         final List<String> replayArgs = new java.util.ArrayList<>(List.of("replay"));
         replayArgs.addAll(args);
-        replayArgs.addAll(List.of("--out", actual.toString()));
+        replayArgs.addAll(List.of("--out", actual.toString(), "--expect", expected.toString()));
         assertEquals(0, JunctionCli.execute(replayArgs.toArray(new String[0])));
         final PcapCompare.Report report = PcapCompare.compare(expected, actual);
         assertTrue(report.identical(), report.text());
-        assertEquals(24, report.packetsCompared(), "every packet of the three conversations is delivered");
         assertEquals(rules(expected.resolve("flow-stats.txt")), rules(actual.resolve("flow-stats.txt")));
-        final String table = Files.readString(expected.resolve("conntrack.txt"));
-        assertEquals(3, table.lines().filter(l -> l.contains("state=TIME_WAIT")).count(), table);
-        assertEquals(table, Files.readString(actual.resolve("conntrack.txt")));
+        return report;
     }
 
     /** Rule lines without the header and the wall-clock columns, sorted (OVS lists learned flows in hash order). */
