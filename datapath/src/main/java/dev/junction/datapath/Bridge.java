@@ -21,6 +21,7 @@ public final class Bridge
     private final Conntrack conntrack;
     private final FrozenStates frozen;
     private final MacLearning macs = new MacLearning();
+    private volatile dev.junction.geneve.Tunnels tunnels;
 
     public Bridge(final FlowTables tables)
     {
@@ -67,6 +68,19 @@ public final class Bridge
                 return next;
             }
         }
+    }
+
+    /** Configures the tunnel ports and their underlay; set before workers are created. */
+    public Bridge tunnels(final dev.junction.geneve.Tunnels t)
+    {
+        this.tunnels = t;
+        return this;
+    }
+
+    /** The tunnel ports and underlay, or null when the bridge has none. */
+    public dev.junction.geneve.Tunnels tunnels()
+    {
+        return tunnels;
     }
 
     public Conntrack conntrack()

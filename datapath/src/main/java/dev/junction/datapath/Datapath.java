@@ -41,6 +41,11 @@ public final class Datapath
     private final PacketParser parser;
     private final Translator translator;
     private final ActionExecutor executor;
+    /** The underlay port (-1 without tunnels) and what decapsulates the tunnel packets arriving on it. */
+    private final int underlayPort;
+    private final dev.junction.geneve.Decapsulator decapsulator;
+    /** The outer frame of a tunnel push: pushes work on a copy, the inner packet stays for later actions. */
+    private final Packet tunnelPacket = new Packet(2048);
     /** OVS's MAX_RECIRC_DEPTH: a packet recirculates at most this many times. */
     public static final int MAX_RECIRC_DEPTH = 6;
 
@@ -125,11 +130,33 @@ public final class Datapath
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
         this.executor = new ActionExecutor(new PacketParser(vlanLimit));
-        this.translator = new Translator(new BridgePorts(this.ports), bridge.frozenStates(), bridge.macLearning());
+        final dev.junction.geneve.Tunnels tunnels = bridge.tunnels();
+        this.underlayPort = tunnels == null ? -1 : tunnels.underlay().port;
+        this.decapsulator = tunnels == null ? null : new dev.junction.geneve.Decapsulator(tunnels);
+        this.translator = new Translator(new BridgePorts(bridgePorts(this.ports, tunnels)), bridge.frozenStates(),
+            bridge.macLearning());
+        if (tunnels != null)
+        {
+            translator.tunnels(tunnels);
+        }
         this.macVersion = bridge.macLearning().version();
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
+    }
+
+    /**
+     * The OpenFlow bridge's ports: the datapath's ports and the tunnel ports, without the underlay
+     * port, which belongs to the tunnels (as OVS's br-phy is another bridge).
+     */
+    private static int[] bridgePorts(final int[] ports, final dev.junction.geneve.Tunnels tunnels)
+    {
+        if (tunnels == null)
+        {
+            return ports;
+        }
+        return java.util.stream.IntStream.concat(Arrays.stream(ports),
+            tunnels.ports().stream().mapToInt(t -> t.port)).filter(p -> p != tunnels.underlay().port).toArray();
     }
 
     /** Publishes a new flow-table version; packets already in translation finish on the old one. */
@@ -158,7 +185,16 @@ public final class Datapath
         }
         packetsIn++;
         bytesIn += p.length;
+        if (p.inPort == underlayPort && !decapsulate(p))
+        {
+            return;
+        }
         parser.parse(p, keys[0]);
+        if (tunnelReceived)
+        {
+            decapsulator.copyTunnel(keys[0]);
+            tunnelReceived = false;
+        }
         tick(p.timestampNanos);
         if (p.timestampNanos - lastCtSweep >= 1_000_000_000L || p.timestampNanos < lastCtSweep)
         {
@@ -187,6 +223,29 @@ public final class Datapath
         {
             drops[DropReason.NO_OUTPUT.ordinal()]++;
         }
+    }
+
+    private boolean tunnelReceived;
+
+    /** A packet on the underlay port: decapsulated into its tunnel port, or a counted drop. */
+    private boolean decapsulate(final Packet p)
+    {
+        final int r = decapsulator.decap(p);
+        if (r > 0)
+        {
+            tunnelReceived = true;
+            return true;
+        }
+        final DropReason why;
+        switch (r)
+        {
+            case dev.junction.geneve.Decapsulator.MALFORMED: why = DropReason.TUNNEL_MALFORMED; break;
+            case dev.junction.geneve.Decapsulator.NO_PORT: why = DropReason.TUNNEL_NO_PORT; break;
+            case dev.junction.geneve.Decapsulator.CRITICAL_OPTION: why = DropReason.TUNNEL_CRITICAL_OPTION; break;
+            default: why = DropReason.UNDERLAY_OTHER; break;
+        }
+        drops[why.ordinal()]++;
+        return false;
     }
 
     private long conntrackDrops()
@@ -287,6 +346,12 @@ public final class Datapath
                     break;
                 case OdpActions.HASH:
                     dpHash(p, depth, (int)acts.get(i + 1), (int)acts.get(i + 2));
+                    break;
+                case OdpActions.TNL_PUSH:
+                    // The entropy port comes from the RSS hash dpif-netdev computed at receive.
+                    dev.junction.geneve.Encapsulator.push(p, tunnelPacket, acts, i,
+                        dev.junction.flowtable.xlate.OvsHash.fiveTuple(keys[0], 0));
+                    send((int)acts.get(i + 2), tunnelPacket);
                     break;
                 default:
                     throw new IllegalStateException("unexpected datapath action " + op);

@@ -16,5 +16,13 @@ public enum DropReason
     /** Conntrack refused the packet (an IP fragment: reassembly is not supported). */
     CONNTRACK,
     /** Recirculated more than {@link Datapath#MAX_RECIRC_DEPTH} times, as OVS's limit. */
-    RECIRC_DEPTH
+    RECIRC_DEPTH,
+    /** A tunnel packet for us with bad outer headers or checksums, a fragment, or an unknown Geneve version or protocol. */
+    TUNNEL_MALFORMED,
+    /** A tunnel packet for us that no tunnel port accepts (remote address, key or type). */
+    TUNNEL_NO_PORT,
+    /** A Geneve packet with a critical option the TLV map does not know (RFC 8926: drop). */
+    TUNNEL_CRITICAL_OPTION,
+    /** Arrived on the underlay port but is not a tunnel packet for a local endpoint. */
+    UNDERLAY_OTHER
 }

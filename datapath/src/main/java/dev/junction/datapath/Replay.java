@@ -58,6 +58,15 @@ public final class Replay
      * Configures the datapath's connection tracker before the first packet (limits, timeout
      * policies: as {@code dpctl/ct-set-maxconns}, {@code ct-set-limits}, a zone's timeout policy).
      */
+    /** Tunnel ports and their underlay (none by default); the underlay port should be among the ports. */
+    public Replay tunnels(final dev.junction.geneve.Tunnels t)
+    {
+        this.tunnels = t;
+        return this;
+    }
+
+    private dev.junction.geneve.Tunnels tunnels;
+
     public Replay conntrackSetup(final java.util.function.Consumer<dev.junction.conntrack.Conntrack> setup)
     {
         this.conntrackSetup = setup;
@@ -95,8 +104,8 @@ public final class Replay
         }
         // Time in a replay is the pcap's: megaflow idle expiry, learned-flow timeouts and conntrack
         // all run on packet timestamps, so a trace decides them, not the machine's speed.
-        final Datapath dp = new Datapath(tables, ports, this::write, Datapath.DEFAULT_MTU, 1, cacheConfig,
-            () -> currentTs).packetTime(true);
+        final Datapath dp = new Datapath(new Bridge(tables).tunnels(tunnels), ports, this::write, Datapath.DEFAULT_MTU,
+            1, cacheConfig, () -> currentTs).packetTime(true);
         conntrackSetup.accept(dp.conntrack());
         final Packet packet = new Packet(2048);
         final long[] count = {0};

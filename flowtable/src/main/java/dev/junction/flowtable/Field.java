@@ -25,6 +25,28 @@ public enum Field
     CT_IPV6_DST(FlowKey.W_CT_IPV6_DST, 0, 128, Prereq.CT, false, Format.IPV6, "ct_ipv6_dst", "NXM_NX_CT_IPV6_DST"),
     CT_TP_SRC(FlowKey.W_CT_TP, 48, 16, Prereq.CT, false, Format.DEC, "ct_tp_src", "NXM_NX_CT_TP_SRC"),
     CT_TP_DST(FlowKey.W_CT_TP, 32, 16, Prereq.CT, false, Format.DEC, "ct_tp_dst", "NXM_NX_CT_TP_DST"),
+    /** Tunnel metadata: what decapsulation found, or what an output to a tunnel port will use. */
+    TUN_ID(FlowKey.W_TUN_ID, 0, 64, Prereq.NONE, true, Format.HEX, "tun_id", "tunnel_id", "NXM_NX_TUN_ID", "OXM_OF_TUNNEL_ID"),
+    TUN_SRC(FlowKey.W_TUN_NW, 32, 32, Prereq.NONE, true, Format.IPV4, "tun_src", "NXM_NX_TUN_IPV4_SRC"),
+    TUN_DST(FlowKey.W_TUN_NW, 0, 32, Prereq.NONE, true, Format.IPV4, "tun_dst", "NXM_NX_TUN_IPV4_DST"),
+    TUN_IPV6_SRC(FlowKey.W_TUN_IPV6_SRC, 0, 128, Prereq.NONE, true, Format.IPV6, "tun_ipv6_src", "NXM_NX_TUN_IPV6_SRC"),
+    TUN_IPV6_DST(FlowKey.W_TUN_IPV6_DST, 0, 128, Prereq.NONE, true, Format.IPV6, "tun_ipv6_dst", "NXM_NX_TUN_IPV6_DST"),
+    /** The public tunnel flags (only oam, bit 0); df/csum/key are datapath-private, in W_TUN_GBP (see TUN_PRIV_FLAGS_SHIFT). */
+    TUN_FLAGS(FlowKey.W_TUN_HDR, 48, 16, Prereq.NONE, true, Format.TUN_FLAGS, "tun_flags", "NXM_NX_TUN_FLAGS"),
+    /** Outer TOS and TTL: datapath metadata only; OpenFlow can neither match nor set them in OVS. */
+    TUN_TOS(FlowKey.W_TUN_HDR, 40, 8, Prereq.NONE, false, Format.DEC),
+    TUN_TTL(FlowKey.W_TUN_HDR, 32, 8, Prereq.NONE, false, Format.DEC),
+    TUN_GBP_ID(FlowKey.W_TUN_GBP, 48, 16, Prereq.NONE, true, Format.DEC, "tun_gbp_id", "NXM_NX_TUN_GBP_ID"),
+    TUN_GBP_FLAGS(FlowKey.W_TUN_GBP, 40, 8, Prereq.NONE, true, Format.HEX, "tun_gbp_flags", "NXM_NX_TUN_GBP_FLAGS"),
+    /** tun_metadata0-7: one 8-byte slot each (OVS allows 64 fields of up to 124 bytes; see TlvMap). */
+    TUN_METADATA0(FlowKey.W_TUN_METADATA + 0, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata0", "NXM_NX_TUN_METADATA0"),
+    TUN_METADATA1(FlowKey.W_TUN_METADATA + 1, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata1", "NXM_NX_TUN_METADATA1"),
+    TUN_METADATA2(FlowKey.W_TUN_METADATA + 2, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata2", "NXM_NX_TUN_METADATA2"),
+    TUN_METADATA3(FlowKey.W_TUN_METADATA + 3, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata3", "NXM_NX_TUN_METADATA3"),
+    TUN_METADATA4(FlowKey.W_TUN_METADATA + 4, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata4", "NXM_NX_TUN_METADATA4"),
+    TUN_METADATA5(FlowKey.W_TUN_METADATA + 5, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata5", "NXM_NX_TUN_METADATA5"),
+    TUN_METADATA6(FlowKey.W_TUN_METADATA + 6, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata6", "NXM_NX_TUN_METADATA6"),
+    TUN_METADATA7(FlowKey.W_TUN_METADATA + 7, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata7", "NXM_NX_TUN_METADATA7"),
     DL_DST(FlowKey.W_DL_DST_TYPE, 16, 48, Prereq.NONE, true, Format.MAC, "dl_dst", "eth_dst", "NXM_OF_ETH_DST", "OXM_OF_ETH_DST"),
     DL_SRC(FlowKey.W_DL_SRC, 16, 48, Prereq.NONE, true, Format.MAC, "dl_src", "eth_src", "NXM_OF_ETH_SRC", "OXM_OF_ETH_SRC"),
     DL_TYPE(FlowKey.W_DL_DST_TYPE, 0, 16, Prereq.NONE, false, Format.HEX, "dl_type", "eth_type", "NXM_OF_ETH_TYPE", "OXM_OF_ETH_TYPE"),
@@ -69,8 +91,18 @@ public enum Field
 
     public enum Format
     {
-        DEC, HEX, MAC, IPV4, IPV6, CT_STATE
+        DEC, HEX, MAC, IPV4, IPV6, CT_STATE, TUN_FLAGS
     }
+
+    /** OVS's public tunnel flag (FLOW_TNL_F_OAM), the only one OpenFlow sees. */
+    public static final int TUN_F_OAM = 1;
+    /** Datapath-private tunnel flags (OVS's FLOW_TNL_F_DONT_FRAGMENT, _CSUM, _KEY). */
+    public static final int TUN_F_DF = 2;
+    public static final int TUN_F_CSUM = 4;
+    public static final int TUN_F_KEY = 8;
+    /** Private flags and the bitmap of present tun_metadata slots, not OpenFlow fields. */
+    public static final int TUN_PRIV_FLAGS_SHIFT = 32;
+    public static final long TUN_PRESENT_MASK = 0xffL;
 
     private static final Map<String, Field> BY_NAME = new HashMap<>();
 
@@ -183,6 +215,22 @@ public enum Field
     public boolean isXreg()
     {
         return ordinal() >= XREG0.ordinal() && ordinal() <= XREG7.ordinal();
+    }
+
+    public boolean isTunMetadata()
+    {
+        return ordinal() >= TUN_METADATA0.ordinal() && ordinal() <= TUN_METADATA7.ordinal();
+    }
+
+    /** Slot of a tun_metadata field (0-7). */
+    public int tunMetadataSlot()
+    {
+        return ordinal() - TUN_METADATA0.ordinal();
+    }
+
+    public static Field tunMetadata(final int slot)
+    {
+        return values()[TUN_METADATA0.ordinal() + slot];
     }
 
     public static Field reg(final int n)

@@ -22,24 +22,34 @@ import java.util.Arrays;
  *  10    ct_state(8) ct_nw_proto(8) ct_zone(16) | ct_mark(32)
  *  11-12 ct_label(128)
  *  13    0 | dp_hash(32)
- *  14    dl_dst(48) | dl_type(16)                           L2
- *  15    dl_src(48) | 0
- *  16    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)    (tci has CFI set when present)
- *  17    nw_src(32) | nw_dst(32)                            L3 (IPv4, or ARP spa/tpa)
- *  18    ct_nw_src(32) | ct_nw_dst(32)                      (conntrack original direction)
- *  19-20 ipv6_src    21-22 ipv6_dst
- *  23-24 ct_ipv6_src 25-26 ct_ipv6_dst
- *  27    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
- *  28    tp_src(16) tp_dst(16) tcp_flags(16) | 0            L4 (ICMP type/code in tp_src/tp_dst)
- *  29    ct_tp_src(16) ct_tp_dst(16) | 0
- *  30    arp_sha / nd_sll (48) | 0
- *  31    arp_tha / nd_tll (48) | 0
- *  32-33 nd_target
+ *  14    tun_id(64)                                         (tunnel metadata: set by decap)
+ *  15    tun_src(32) | tun_dst(32)
+ *  16-17 tun_ipv6_src  18-19 tun_ipv6_dst
+ *  20    tun_flags(16) tun_tos(8) tun_ttl(8) | tun_tp_src(16) tun_tp_dst(16)
+ *  21    tun_gbp_id(16) tun_gbp_flags(8) 0(8) | 0(24) tun_metadata present bits(8)
+ *  22-29 tun_metadata0..7, one 64-bit slot each (option values up to 8 bytes)
+ *  30    dl_dst(48) | dl_type(16)                           L2
+ *  31    dl_src(48) | 0
+ *  32    vlan0 tpid(16) tci(16) | vlan1 tpid(16) tci(16)    (tci has CFI set when present)
+ *  33    nw_src(32) | nw_dst(32)                            L3 (IPv4, or ARP spa/tpa)
+ *  34    ct_nw_src(32) | ct_nw_dst(32)                      (conntrack original direction)
+ *  35-36 ipv6_src    37-38 ipv6_dst
+ *  39-40 ct_ipv6_src 41-42 ct_ipv6_dst
+ *  43    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
+ *  44    tp_src(16) tp_dst(16) tcp_flags(16) | 0            L4 (ICMP type/code in tp_src/tp_dst)
+ *  45    ct_tp_src(16) ct_tp_dst(16) | 0
+ *  46    arp_sha / nd_sll (48) | 0
+ *  47    arp_tha / nd_tll (48) | 0
+ *  48-49 nd_target
  * </pre>
+ *
+ * <p>The tunnel words are non-zero only for packets that arrived through a tunnel port, and a
+ * decapsulated packet always has a non-zero word 20 (its outer UDP destination port): the caches
+ * hash and compare words 14-29 only when word 20 says a tunnel is present.
  */
 public final class FlowKey
 {
-    public static final int WORDS = 34;
+    public static final int WORDS = 50;
 
     public static final int W_IN_PORT = 0;
     public static final int W_XREG0 = 1;
@@ -47,21 +57,30 @@ public final class FlowKey
     public static final int W_CT = 10;
     public static final int W_CT_LABEL = 11;
     public static final int W_DP_HASH = 13;
-    public static final int W_DL_DST_TYPE = 14;
-    public static final int W_DL_SRC = 15;
-    public static final int W_VLAN = 16;
-    public static final int W_NW_ADDR = 17;
-    public static final int W_CT_NW = 18;
-    public static final int W_IPV6_SRC = 19;
-    public static final int W_IPV6_DST = 21;
-    public static final int W_CT_IPV6_SRC = 23;
-    public static final int W_CT_IPV6_DST = 25;
-    public static final int W_NW = 27;
-    public static final int W_TP = 28;
-    public static final int W_CT_TP = 29;
-    public static final int W_ARP_SHA = 30;
-    public static final int W_ARP_THA = 31;
-    public static final int W_ND_TARGET = 32;
+    public static final int W_TUN_ID = 14;
+    public static final int W_TUN_NW = 15;
+    public static final int W_TUN_IPV6_SRC = 16;
+    public static final int W_TUN_IPV6_DST = 18;
+    /** tun_flags, tos, ttl, outer UDP ports: never zero when a tunnel is present. */
+    public static final int W_TUN_HDR = 20;
+    public static final int W_TUN_GBP = 21;
+    public static final int W_TUN_METADATA = 22;
+    public static final int TUN_METADATA_SLOTS = 8;
+    public static final int W_DL_DST_TYPE = 30;
+    public static final int W_DL_SRC = 31;
+    public static final int W_VLAN = 32;
+    public static final int W_NW_ADDR = 33;
+    public static final int W_CT_NW = 34;
+    public static final int W_IPV6_SRC = 35;
+    public static final int W_IPV6_DST = 37;
+    public static final int W_CT_IPV6_SRC = 39;
+    public static final int W_CT_IPV6_DST = 41;
+    public static final int W_NW = 43;
+    public static final int W_TP = 44;
+    public static final int W_CT_TP = 45;
+    public static final int W_ARP_SHA = 46;
+    public static final int W_ARP_THA = 47;
+    public static final int W_ND_TARGET = 48;
 
     public static final int FRAG_ANY = 1;
     public static final int FRAG_LATER = 2;
@@ -147,6 +166,18 @@ public final class FlowKey
         words[W_CT_NW] = from.words[W_CT_NW];
         words[W_CT_TP] = from.words[W_CT_TP];
         System.arraycopy(from.words, W_CT_IPV6_SRC, words, W_CT_IPV6_SRC, 4);
+    }
+
+    /** Did the packet arrive through a tunnel (OVS's flow_tnl_dst_is_set, for datapath keys)? */
+    public static boolean hasTunnel(final long[] words)
+    {
+        return words[W_TUN_HDR] != 0;
+    }
+
+    /** Clears the tunnel metadata (a packet leaving through a non-tunnel port does not carry it). */
+    public void clearTunnel()
+    {
+        Arrays.fill(words, W_TUN_ID, W_DL_DST_TYPE, 0);
     }
 
     public int dlType()

@@ -29,7 +29,8 @@ public final class KeyHash
     /**
      * Hash of a key as the datapath sees it, for the exact-match cache: registers and metadata
      * (words 1-9) are always zero there, and the conntrack words only carry something after a
-     * recirculation, so a packet fresh from a port hashes in_port and its header words only.
+     * recirculation and the tunnel words only after a decapsulation, so a packet fresh from a
+     * plain port hashes in_port and its header words only.
      * Equality is still checked on every word; this only chooses the bucket.
      */
     public static long hashPacket(final long[] key)
@@ -37,7 +38,14 @@ public final class KeyHash
         long h = key[FlowKey.W_IN_PORT] * K[FlowKey.W_IN_PORT];
         if ((int)key[FlowKey.W_IN_PORT] != 0)
         {
-            for (int w = FlowKey.W_CT; w < FlowKey.W_DL_DST_TYPE; w++)
+            for (int w = FlowKey.W_CT; w < FlowKey.W_TUN_ID; w++)
+            {
+                h += key[w] * K[w];
+            }
+        }
+        if (FlowKey.hasTunnel(key))
+        {
+            for (int w = FlowKey.W_TUN_ID; w < FlowKey.W_DL_DST_TYPE; w++)
             {
                 h += key[w] * K[w];
             }

@@ -31,6 +31,10 @@ final class ReplayCommand implements Callable<Integer>
     @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax (OpenFlow 1.5), loaded before the flows.")
     Path groups;
 
+    @Option(names = "--tunnels", paramLabel = "FILE",
+        description = "Tunnel ports, underlay, neighbours, routes and TLV map (YAML; see docs/geneve.md).")
+    Path tunnelsFile;
+
     @Option(names = "--in", required = true, description = "N=FILE.pcap: packets received on port N.")
     List<String> ins;
 
@@ -121,6 +125,24 @@ final class ReplayCommand implements Callable<Integer>
             System.err.println("junction replay: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
+        dev.junction.geneve.Tunnels tunnels = null;
+        if (tunnelsFile != null)
+        {
+            try
+            {
+                tunnels = TunnelsFile.load(tunnelsFile);
+            }
+            catch (final IllegalArgumentException | IOException ex)
+            {
+                System.err.println("junction replay: " + ex.getMessage());
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
+            portSet.add(tunnels.underlay().port);
+            for (final dev.junction.geneve.TunnelPort t : tunnels.ports())
+            {
+                portSet.remove(t.port);
+            }
+        }
         final dev.junction.flowtable.ofp.GroupTable groupTable = groups == null
             ? dev.junction.flowtable.ofp.GroupTable.EMPTY : FlowsFile.loadGroupsOrReport(groups, "junction replay");
         if (groupTable == null)
@@ -146,7 +168,7 @@ final class ReplayCommand implements Callable<Integer>
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out)
-            .cacheConfig(caches).conntrackSetup(ct::apply);
+            .cacheConfig(caches).conntrackSetup(ct::apply).tunnels(tunnels);
         for (final String at : flowsAt)
         {
             final int eq = at.indexOf('=');

@@ -69,8 +69,8 @@ public final class ExactMatchCache
         {
             return null;
         }
-        // Datapath keys never carry registers or metadata (words 1-9), and the other metadata words
-        // (conntrack state, dp_hash) only after a recirculation, which recirc_id in word 0 tells:
+        // Datapath keys never carry registers or metadata (words 1-9), and the conntrack words
+        // (state, dp_hash) only after a recirculation, which recirc_id in word 0 tells:
         // equal word 0 and equal remaining words are an equal key.
         final int base = slot * FlowKey.WORDS;
         final long w0 = key[FlowKey.W_IN_PORT];
@@ -80,7 +80,19 @@ public final class ExactMatchCache
         }
         if ((int)w0 != 0)
         {
-            for (int w = FlowKey.W_CT; w < FlowKey.W_DL_DST_TYPE; w++)
+            for (int w = FlowKey.W_CT; w < FlowKey.W_TUN_ID; w++)
+            {
+                if (keys[base + w] != key[w])
+                {
+                    return null;
+                }
+            }
+        }
+        // Tunnel words likewise: zero unless the packet was decapsulated, and a tunnel port's
+        // packets (same in_port, word 0) always carry them, so word 20 decides for both keys.
+        if (FlowKey.hasTunnel(key) || keys[base + FlowKey.W_TUN_HDR] != 0)
+        {
+            for (int w = FlowKey.W_TUN_ID; w < FlowKey.W_DL_DST_TYPE; w++)
             {
                 if (keys[base + w] != key[w])
                 {

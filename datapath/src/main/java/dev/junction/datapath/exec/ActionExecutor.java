@@ -63,6 +63,7 @@ public final class ActionExecutor
                 case OdpActions.CT_CLEAR:
                 case OdpActions.RECIRC:
                 case OdpActions.HASH:
+                case OdpActions.TNL_PUSH:
                     return i;
                 case OdpActions.OUTPUT: sink.output((int)acts.get(i + 1), p); break;
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;

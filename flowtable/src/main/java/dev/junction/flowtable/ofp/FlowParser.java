@@ -322,6 +322,12 @@ public final class FlowParser
                 m.set(f, vm[0], vm[1]);
                 return;
             }
+            case TUN_FLAGS:
+            {
+                final long[] vm = tunFlags(val, valCol);
+                m.set(f, vm[0], vm[1]);
+                return;
+            }
             default:
             {
                 if (f.isWide())
@@ -336,8 +342,57 @@ public final class FlowParser
                     throw error(valCol, "in_port " + val + ": invalid port");
                 }
                 m.set(f, vm[0], vm[1]);
+                if (f.isTunMetadata())
+                {
+                    // As OVS, a tun_metadata match also requires the option to be present.
+                    final long bit = 1L << f.tunMetadataSlot();
+                    m.value.words[FlowKey.W_TUN_GBP] |= bit;
+                    m.mask.words[FlowKey.W_TUN_GBP] |= bit;
+                }
             }
         }
+    }
+
+    /** tun_flags as flags ({@code +oam}, {@code -oam}, {@code oam}) or a number with a mask, as OVS. */
+    private long[] tunFlags(final String val, final int col) throws FlowParseException
+    {
+        if (!val.isEmpty() && !Character.isDigit(val.charAt(0)))
+        {
+            long v = 0;
+            long m = 0;
+            int i = 0;
+            while (i < val.length())
+            {
+                final char sign = val.charAt(i);
+                final int from = sign == '+' || sign == '-' ? i + 1 : i;
+                int j = from;
+                while (j < val.length() && val.charAt(j) != '+' && val.charAt(j) != '-' && val.charAt(j) != '|')
+                {
+                    j++;
+                }
+                final String name = val.substring(from, j).toLowerCase(Locale.ROOT);
+                if (!name.equals("oam"))
+                {
+                    throw error(col + from, name + ": unknown tunnel flag(s)");
+                }
+                if (m != 0)
+                {
+                    throw error(col + from, name + ": Each tunnel flag can be specified only once");
+                }
+                m = Field.TUN_F_OAM;
+                v = sign == '-' ? 0 : Field.TUN_F_OAM;
+                i = j < val.length() && val.charAt(j) == '|' ? j + 1 : j;
+            }
+            return new long[] {v, m};
+        }
+        final int slash = val.indexOf('/');
+        final long v = number(slash < 0 ? val : val.substring(0, slash), 0, 0xffff, col);
+        final long m = slash < 0 ? 0xffff : number(val.substring(slash + 1), 0, 0xffff, col + slash + 1);
+        if (((v | m) & ~(long)Field.TUN_F_OAM) != 0 && (v & ~(long)Field.TUN_F_OAM) != 0)
+        {
+            throw error(col, val + ": unknown tunnel flag(s)");
+        }
+        return new long[] {v & Field.TUN_F_OAM, m & Field.TUN_F_OAM};
     }
 
     private static void applyVlan(final List<int[]> parts, final Match m)

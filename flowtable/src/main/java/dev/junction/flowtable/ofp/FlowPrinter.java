@@ -110,6 +110,7 @@ public final class FlowPrinter
         {
             hex32(s, "reg" + i, v.get(Field.reg(i)), m.get(Field.reg(i)));
         }
+        tunnel(s, v, m);
         final long md = m.get(Field.METADATA);
         if (md != 0)
         {
@@ -293,6 +294,54 @@ public final class FlowPrinter
         else
         {
             s.append(String.format("vlan_tci=0x%04x/0x%04x,", v, m));
+        }
+    }
+
+    /** The tunnel fields, in the order of OVS's format_flow_tunnel. */
+    private static void tunnel(final StringBuilder s, final FlowKey v, final FlowKey m)
+    {
+        final long idm = m.get(Field.TUN_ID);
+        if (idm != 0)
+        {
+            s.append("tun_id=").append(hashHex(v.get(Field.TUN_ID)));
+            if (idm != -1L)
+            {
+                s.append('/').append(hashHex(idm));
+            }
+            s.append(',');
+        }
+        ip(s, "tun_src", v.get(Field.TUN_SRC), m.get(Field.TUN_SRC));
+        ip(s, "tun_dst", v.get(Field.TUN_DST), m.get(Field.TUN_DST));
+        ipv6(s, "tun_ipv6_src", v, m, FlowKey.W_TUN_IPV6_SRC);
+        ipv6(s, "tun_ipv6_dst", v, m, FlowKey.W_TUN_IPV6_DST);
+        be16(s, "tun_gbp_id", v.get(Field.TUN_GBP_ID), m.get(Field.TUN_GBP_ID));
+        final long gfm = m.get(Field.TUN_GBP_FLAGS);
+        if (gfm != 0)
+        {
+            s.append("tun_gbp_flags=").append(hashHex(v.get(Field.TUN_GBP_FLAGS)));
+            if (gfm != 0xff)
+            {
+                s.append('/').append(hashHex(gfm));
+            }
+            s.append(',');
+        }
+        if ((m.get(Field.TUN_FLAGS) & Field.TUN_F_OAM) != 0)
+        {
+            s.append("tun_flags=").append((v.get(Field.TUN_FLAGS) & Field.TUN_F_OAM) != 0 ? "+oam" : "-oam").append(',');
+        }
+        for (int i = 0; i < FlowKey.TUN_METADATA_SLOTS; i++)
+        {
+            final Field f = Field.tunMetadata(i);
+            final long mm = m.get(f);
+            if (mm != 0)
+            {
+                s.append(f.canonicalName()).append('=').append(hashHex(v.get(f)));
+                if (mm != -1L)
+                {
+                    s.append('/').append(hashHex(mm));
+                }
+                s.append(',');
+            }
         }
     }
 
@@ -769,6 +818,9 @@ public final class FlowPrinter
         sb.append("set_field:");
         switch (f.format)
         {
+            case TUN_FLAGS:
+                sb.append((a.value & Field.TUN_F_OAM) != 0 ? "oam" : "0");
+                break;
             case MAC:
                 sb.append(Values.formatMac(a.value));
                 if (a.mask != f.allOnes())

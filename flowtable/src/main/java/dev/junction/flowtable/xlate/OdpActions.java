@@ -39,6 +39,15 @@ public final class OdpActions
     public static final int RECIRC = 20;
     /** Operands: algorithm (0 L4, 1 symmetric L4), basis. Computes the packet's dp_hash, as OVS's hash action. */
     public static final int HASH = 21;
+    /**
+     * Tunnel push: a copy of the packet gets the prebuilt outer headers and leaves on the
+     * underlay port. Operands: tunnel port, underlay port, header descriptor
+     * (length | l4 offset << 8 | ipv6 << 16 | udp checksum << 17), then the header bytes, 8 per
+     * operand, big-endian.
+     */
+    public static final int TNL_PUSH = 22;
+    public static final int TNL_HEADER_MAX = 176;
+    public static final int TNL_PUSH_OPERANDS = 3 + TNL_HEADER_MAX / 8;
 
     private long[] ops = new long[64];
     private int size;
@@ -109,6 +118,8 @@ public final class OdpActions
                 return 0;
             case CT:
                 return dev.junction.flowtable.ct.CtAction.OPERANDS;
+            case TNL_PUSH:
+                return TNL_PUSH_OPERANDS;
             case PUSH_VLAN:
             case HASH:
             case SET_IPV4_TOS:
@@ -177,11 +188,24 @@ public final class OdpActions
                 case HASH: sb.append("hash(").append(ops[i + 1] == 1 ? "sym_l4(" : "l4(")
                     .append(Integer.toUnsignedString((int)ops[i + 2])).append("))"); break;
                 case RECIRC: sb.append("recirc(0x").append(Long.toHexString(ops[i + 1])).append(')'); break;
+                case TNL_PUSH: describeTnlPush(sb, i); break;
                 default: sb.append("?").append(op); break;
             }
             i += 1 + operands(op);
         }
         return sb.length() == 0 ? "drop" : sb.toString();
+    }
+
+    /** As OVS prints it: {@code tnl_push(tnl_port(P),header(size=N,type=T,...),out_port(U))}, with the raw header in hex. */
+    private void describeTnlPush(final StringBuilder sb, final int at)
+    {
+        final int len = (int)(ops[at + 3] & 0xff);
+        sb.append("tnl_push(tnl_port(").append(ops[at + 1]).append("),header(size=").append(len).append(",hex=");
+        for (int b = 0; b < len; b++)
+        {
+            sb.append(String.format("%02x", (ops[at + 4 + b / 8] >>> (56 - 8 * (b % 8))) & 0xff));
+        }
+        sb.append("),out_port(").append(ops[at + 2]).append("))");
     }
 
     private void describeCt(final StringBuilder sb, final int at)

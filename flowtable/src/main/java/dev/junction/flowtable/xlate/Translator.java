@@ -43,6 +43,7 @@ public final class Translator
     private final long[] scratch = new long[2];
     private final long[] scratchMask = new long[2];
     private final Ports ports;
+    private TunnelPorts tunnels = TunnelPorts.NONE;
     private final FrozenStates frozen;
     private final MacLearning macs;
     private long normalSource = -1;
@@ -689,7 +690,23 @@ public final class Translator
             return;
         }
         slow |= Commit.commit(flow, base, out, wc.words);
+        if (tunnels.isTunnel(port))
+        {
+            final String why = tunnels.push(port, flow, wc.words, out);
+            if (why != null && trace != null)
+            {
+                trace.note(depth, "output to tunnel port " + port + " dropped: " + why);
+            }
+            return;
+        }
         out.add1(OdpActions.OUTPUT, port);
+    }
+
+    /** The bridge's tunnel ports (none unless set): outputs to them become tunnel pushes. */
+    public Translator tunnels(final TunnelPorts t)
+    {
+        this.tunnels = t;
+        return this;
     }
 
     private boolean decTtl()
@@ -774,6 +791,10 @@ public final class Translator
             return;
         }
         f.setMasked(w, a.value, a.mask);
+        if (f.isTunMetadata())
+        {
+            w[FlowKey.W_TUN_GBP] |= 1L << f.tunMetadataSlot(); // the option is now present
+        }
         if (f == Field.VLAN_TCI)
         {
             fixVlanTpid();
@@ -826,6 +847,10 @@ public final class Translator
         else
         {
             a.dst.setMasked(w, v[1], m[1]);
+        }
+        if (a.dst.isTunMetadata())
+        {
+            w[FlowKey.W_TUN_GBP] |= 1L << a.dst.tunMetadataSlot();
         }
         if (a.dst == Field.VLAN_TCI)
         {

@@ -1,0 +1,126 @@
+package dev.junction.geneve;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The network tunnels ride on: the underlay port (its MAC is the outer source MAC), the local
+ * endpoint addresses with their connected prefixes, extra routes, and the neighbour table that
+ * gives the outer destination MAC of each next hop (OVS's br-phy with {@code ovs/route/add}
+ * and {@code tnl/neigh/set}). Lookups happen at translation time, never per packet.
+ */
+public final class Underlay
+{
+    /** A route: destinations in {@code prefix} go through {@code gateway} (null: directly connected). */
+    public static final class Route
+    {
+        public final IpPrefix prefix;
+        public final byte[] gateway;
+
+        public Route(final IpPrefix prefix, final byte[] gateway)
+        {
+            if (gateway != null && gateway.length != prefix.address.length)
+            {
+                throw new IllegalArgumentException("route " + prefix + ": gateway of another address family");
+            }
+            this.prefix = prefix;
+            this.gateway = gateway == null ? null : gateway.clone();
+        }
+    }
+
+    public final int port;
+    public final long mac;
+    private final List<IpPrefix> addresses = new ArrayList<>();
+    private final List<Route> routes = new ArrayList<>();
+    private final Map<String, Long> neighbours = new ConcurrentHashMap<>();
+
+    public Underlay(final int port, final long mac)
+    {
+        if (port <= 0 || port >= 0xff00)
+        {
+            throw new IllegalArgumentException("underlay port number " + port + " out of range");
+        }
+        this.port = port;
+        this.mac = mac;
+    }
+
+    /** A local endpoint address; its prefix becomes a connected route. */
+    public Underlay address(final IpPrefix a)
+    {
+        addresses.add(a);
+        routes.add(new Route(a, null));
+        return this;
+    }
+
+    public Underlay route(final IpPrefix prefix, final byte[] gateway)
+    {
+        routes.add(new Route(prefix, gateway));
+        return this;
+    }
+
+    public Underlay neighbour(final byte[] ip, final long neighbourMac)
+    {
+        neighbours.put(IpPrefix.ip(ip), neighbourMac);
+        return this;
+    }
+
+    public List<IpPrefix> addresses()
+    {
+        return addresses;
+    }
+
+    /** Is {@code ip} one of ours (a local tunnel endpoint)? */
+    public boolean isLocal(final byte[] ip)
+    {
+        for (final IpPrefix a : addresses)
+        {
+            if (java.util.Arrays.equals(a.address, ip))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The longest-prefix route to {@code dst}, or null. */
+    public Route route(final byte[] dst)
+    {
+        Route best = null;
+        for (final Route r : routes)
+        {
+            if (r.prefix.contains(dst) && (best == null || r.prefix.length > best.prefix.length))
+            {
+                best = r;
+            }
+        }
+        return best;
+    }
+
+    /** Our address to send from towards {@code dst}: one in the route's prefix, else the first of the family. */
+    public byte[] sourceFor(final byte[] dst, final Route r)
+    {
+        final byte[] hop = r.gateway != null ? r.gateway : dst;
+        IpPrefix any = null;
+        for (final IpPrefix a : addresses)
+        {
+            if (a.address.length == dst.length)
+            {
+                if (a.contains(hop))
+                {
+                    return a.address;
+                }
+                any = any == null ? a : any;
+            }
+        }
+        return any == null ? null : any.address;
+    }
+
+    /** The MAC of {@code ip}, or -1 when unresolved. */
+    public long neighbour(final byte[] ip)
+    {
+        final Long m = neighbours.get(IpPrefix.ip(ip));
+        return m == null ? -1 : m;
+    }
+}
