@@ -57,6 +57,10 @@ public final class Decapsulator
         {
             return NOT_TUNNEL;
         }
+        if (macAt(b, s) != tunnels.underlay().mac)
+        {
+            return NOT_TUNNEL; // only frames to the underlay's own MAC reach its tunnel endpoint
+        }
         final int type = u16(b, s + 12);
         final int ip = s + 14;
         final boolean v6;
@@ -151,7 +155,8 @@ public final class Decapsulator
         long present = 0;
         if (tt == TunnelType.VXLAN)
         {
-            if ((b[h] & 0xff) != 0x08)
+            // Flags exactly 0x08 (the I bit), reserved bytes zero, as OVS checks.
+            if ((b[h] & 0xff) != 0x08 || b[h + 1] != 0 || b[h + 2] != 0 || b[h + 3] != 0 || b[h + 7] != 0)
             {
                 return MALFORMED;
             }
@@ -258,6 +263,16 @@ public final class Decapsulator
             }
         }
         return false;
+    }
+
+    static long macAt(final byte[] b, final int at)
+    {
+        long m = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            m = m << 8 | (b[at + i] & 0xff);
+        }
+        return m;
     }
 
     private static int u16(final byte[] b, final int at)

@@ -199,7 +199,8 @@ public final class Tunnels implements TunnelPorts
         out.add0(OdpActions.TNL_PUSH);
         out.operand(port);
         out.operand(underlay.port);
-        out.operand(at | l4 << 8 | (v6 ? 1 << 16 : 0) | (tp.csum ? 1 << 17 : 0));
+        // Over IPv6 the UDP checksum is always computed, whatever csum says (as OVS does).
+        out.operand(at | l4 << 8 | (v6 ? 1 << 16 : 0) | (tp.csum || v6 ? 1 << 17 : 0));
         for (int i = 0; i < OdpActions.TNL_HEADER_MAX; i += 8)
         {
             long v = 0;

@@ -94,6 +94,22 @@ final class OracleRunner
     }
 
     /**
+     * The tunnel oracle ({@code control/src/test/oracle/ovs-tunnel-oracle}: ovs-oracle plus OVS's
+     * native userspace tunnelling, with the underlay on a second bridge), or the end of the
+     * calling test as {@link #require()}.
+     */
+    static synchronized OracleRunner requireTunnels()
+    {
+        require();
+        final Path p = Paths.get("src", "test", "oracle", "ovs-tunnel-oracle").toAbsolutePath();
+        if (!Files.isRegularFile(p))
+        {
+            Assertions.fail(p + " missing: the tunnel oracle lives in the control module's test sources");
+        }
+        return new OracleRunner(p);
+    }
+
+    /**
      * The oracle, or the end of the calling test: a failure when {@code CI} is set, otherwise an
      * aborted assumption (reported as skipped) that says what is missing.
      */
