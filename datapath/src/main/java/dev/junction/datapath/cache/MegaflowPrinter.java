@@ -98,6 +98,54 @@ public final class MegaflowPrinter
         }
     }
 
+    /**
+     * The tunnel metadata a decapsulated packet's megaflow matches, as odp-util's
+     * {@code tunnel(tun_id=..,src=..,dst=..,...)}; Geneve options appear by their tun_metadata field.
+     */
+    private static void tunnel(final StringBuilder sb, final long[] k, final long[] m)
+    {
+        boolean any = false;
+        for (int w = FlowKey.W_TUN_ID; w < FlowKey.W_DL_DST_TYPE; w++)
+        {
+            any |= m[w] != 0;
+        }
+        if (!any || !FlowKey.hasTunnel(k))
+        {
+            return;
+        }
+        final StringBuilder t = new StringBuilder();
+        final long idM = Field.TUN_ID.get(m);
+        if (idM != 0)
+        {
+            t.append("tun_id=0x").append(Long.toHexString(Field.TUN_ID.get(k) & idM))
+                .append(idM == -1L ? "" : "/0x" + Long.toHexString(idM));
+        }
+        ctAddr(t, "src", Field.TUN_SRC.get(k), Field.TUN_SRC.get(m));
+        ctAddr(t, "dst", Field.TUN_DST.get(k), Field.TUN_DST.get(m));
+        ctAddr6(t, "ipv6_src", k, m, FlowKey.W_TUN_IPV6_SRC);
+        ctAddr6(t, "ipv6_dst", k, m, FlowKey.W_TUN_IPV6_DST);
+        for (int slot = 0; slot < FlowKey.TUN_METADATA_SLOTS; slot++)
+        {
+            final Field f = Field.tunMetadata(slot);
+            final long mm = f.get(m);
+            if (mm != 0)
+            {
+                t.append(t.length() > 0 ? "," : "").append(f.canonicalName()).append("=0x")
+                    .append(Long.toHexString(f.get(k) & mm)).append(mm == -1L ? "" : "/0x" + Long.toHexString(mm));
+            }
+        }
+        final long fm = Field.TUN_FLAGS.get(m) & Field.TUN_F_OAM;
+        if (fm != 0)
+        {
+            t.append(t.length() > 0 ? "," : "").append("flags(")
+                .append((Field.TUN_FLAGS.get(k) & Field.TUN_F_OAM) != 0 ? "+oam" : "-oam").append(')');
+        }
+        if (t.length() > 0)
+        {
+            sb.append("tunnel(").append(t).append("),");
+        }
+    }
+
     private static void ctAddr(final StringBuilder t, final String name, final long v, final long m)
     {
         if (m != 0)
@@ -139,6 +187,7 @@ public final class MegaflowPrinter
     {
         final FlowKey key = new FlowKey();
         System.arraycopy(k, 0, key.words, 0, FlowKey.WORDS);
+        tunnel(sb, k, m);
         final int recirc = key.recircId();
         sb.append("recirc_id(").append(recirc == 0 ? "0" : "0x" + Integer.toHexString(recirc)).append("),");
         final long dpHashMask = m[FlowKey.W_DP_HASH] & 0xffff_ffffL;

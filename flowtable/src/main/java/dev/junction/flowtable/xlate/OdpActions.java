@@ -196,16 +196,96 @@ public final class OdpActions
         return sb.length() == 0 ? "drop" : sb.toString();
     }
 
-    /** As OVS prints it: {@code tnl_push(tnl_port(P),header(size=N,type=T,...),out_port(U))}, with the raw header in hex. */
+    /**
+     * As OVS prints it: {@code tnl_push(tnl_port(P),header(size=N,type=5,eth(...),ipv4(...),
+     * udp(src=0,dst=6081,csum=0xffff),geneve(crit,vni=0x5,options({class=..,type=..,len=..,0x..}))),
+     * out_port(U))}, with OpenFlow port numbers for P and U.
+     */
     private void describeTnlPush(final StringBuilder sb, final int at)
     {
-        final int len = (int)(ops[at + 3] & 0xff);
-        sb.append("tnl_push(tnl_port(").append(ops[at + 1]).append("),header(size=").append(len).append(",hex=");
+        final long desc = ops[at + 3];
+        final int len = (int)(desc & 0xff);
+        final int l4 = (int)(desc >>> 8) & 0xff;
+        final boolean v6 = (desc & (1 << 16)) != 0;
+        final boolean csum = (desc & (1 << 17)) != 0;
+        final byte[] h = new byte[len];
         for (int b = 0; b < len; b++)
         {
-            sb.append(String.format("%02x", (ops[at + 4 + b / 8] >>> (56 - 8 * (b % 8))) & 0xff));
+            h[b] = (byte)(ops[at + 4 + b / 8] >>> (56 - 8 * (b % 8)));
+        }
+        final int dstPort = u16(h, l4 + 2);
+        final boolean vxlan = (h[l4 + 8] & 0xff) == 0x08 && len - l4 == 16 && dstPort != 6081;
+        sb.append("tnl_push(tnl_port(").append(ops[at + 1]).append("),header(size=").append(len)
+            .append(",type=").append(vxlan ? 4 : 5).append(",eth(dst=").append(dev.junction.flowtable.ofp.Values.formatMac(mac(h, 0)))
+            .append(",src=").append(dev.junction.flowtable.ofp.Values.formatMac(mac(h, 6)))
+            .append(String.format(",dl_type=0x%04x),", u16(h, 12)));
+        if (v6)
+        {
+            sb.append("ipv6(src=").append(dev.junction.flowtable.ofp.Values.formatIpv6(be64(h, 22), be64(h, 30)))
+                .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv6(be64(h, 38), be64(h, 46)))
+                .append(",label=0,proto=17,tclass=0x").append(Integer.toHexString((u16(h, 14) >>> 4) & 0xff))
+                .append(",hlimit=").append(h[21] & 0xff).append("),");
+        }
+        else
+        {
+            sb.append("ipv4(src=").append(dev.junction.flowtable.ofp.Values.formatIpv4(u16(h, 26) << 16 | u16(h, 28)))
+                .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv4(u16(h, 30) << 16 | u16(h, 32)))
+                .append(",proto=17,tos=").append((h[15] & 0xff) == 0 ? "0" : "0x" + Integer.toHexString(h[15] & 0xff)).append(",ttl=").append(h[22] & 0xff)
+                .append(",frag=0x").append(Integer.toHexString(u16(h, 20))).append("),");
+        }
+        sb.append("udp(src=0,dst=").append(dstPort).append(",csum=0x").append(csum ? "ffff" : "0").append("),");
+        final int g = l4 + 8;
+        final int vni = (h[g + 4] & 0xff) << 16 | (h[g + 5] & 0xff) << 8 | (h[g + 6] & 0xff);
+        if (vxlan)
+        {
+            sb.append("vxlan(flags=0x8000000,vni=0x").append(Integer.toHexString(vni)).append(')');
+        }
+        else
+        {
+            sb.append("geneve(").append((h[g + 1] & 0x80) != 0 ? "oam," : "").append((h[g + 1] & 0x40) != 0 ? "crit," : "")
+                .append("vni=0x").append(Integer.toHexString(vni));
+            int o = g + 8;
+            if (o < len)
+            {
+                sb.append(",options(");
+                while (o + 4 <= len)
+                {
+                    final int olen = (h[o + 3] & 0x1f) * 4;
+                    long v = 0;
+                    for (int i = 0; i < olen && o + 4 + i < len; i++)
+                    {
+                        v = v << 8 | (h[o + 4 + i] & 0xff);
+                    }
+                    sb.append("{class=0x").append(Integer.toHexString(u16(h, o))).append(",type=0x")
+                        .append(Integer.toHexString(h[o + 2] & 0xff)).append(",len=").append(olen).append(",0x")
+                        .append(Long.toHexString(v)).append('}');
+                    o += 4 + olen;
+                }
+                sb.append(')');
+            }
+            sb.append(')');
         }
         sb.append("),out_port(").append(ops[at + 2]).append("))");
+    }
+
+    private static int u16(final byte[] h, final int at)
+    {
+        return (h[at] & 0xff) << 8 | (h[at + 1] & 0xff);
+    }
+
+    private static long mac(final byte[] h, final int at)
+    {
+        return (long)u16(h, at) << 32 | (long)u16(h, at + 2) << 16 | u16(h, at + 4);
+    }
+
+    private static long be64(final byte[] h, final int at)
+    {
+        long v = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            v = v << 8 | (h[at + i] & 0xff);
+        }
+        return v;
     }
 
     private void describeCt(final StringBuilder sb, final int at)
