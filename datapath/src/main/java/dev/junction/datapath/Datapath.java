@@ -44,6 +44,10 @@ public final class Datapath
     /** The underlay port (-1 without tunnels) and what decapsulates the tunnel packets arriving on it. */
     private final int underlayPort;
     private final dev.junction.geneve.Decapsulator decapsulator;
+    private final dev.junction.geneve.UnderlayArp underlayArp;
+    private final dev.junction.geneve.Tunnels tunnels;
+    /** Set while the packet being processed came out of a tunnel: its upcalls snoop the outer source. */
+    private boolean fromTunnel;
     /** The outer frame of a tunnel push: pushes work on a copy, the inner packet stays for later actions. */
     private final Packet tunnelPacket = new Packet(2048);
     /** OVS's MAX_RECIRC_DEPTH: a packet recirculates at most this many times. */
@@ -133,6 +137,8 @@ public final class Datapath
         final dev.junction.geneve.Tunnels tunnels = bridge.tunnels();
         this.underlayPort = tunnels == null ? -1 : tunnels.underlay().port;
         this.decapsulator = tunnels == null ? null : new dev.junction.geneve.Decapsulator(tunnels);
+        this.underlayArp = tunnels == null ? null : new dev.junction.geneve.UnderlayArp(tunnels.underlay());
+        this.tunnels = tunnels;
         this.translator = new Translator(new BridgePorts(bridgePorts(this.ports, tunnels)), bridge.frozenStates(),
             bridge.macLearning());
         if (tunnels != null)
@@ -185,8 +191,10 @@ public final class Datapath
         }
         packetsIn++;
         bytesIn += p.length;
+        fromTunnel = false;
         if (p.inPort == underlayPort && !decapsulate(p))
         {
+            resolveNeighbours();
             return;
         }
         parser.parse(p, keys[0]);
@@ -194,6 +202,7 @@ public final class Datapath
         {
             decapsulator.copyTunnel(keys[0]);
             tunnelReceived = false;
+            fromTunnel = true;
         }
         tick(p.timestampNanos);
         if (p.timestampNanos - lastCtSweep >= 1_000_000_000L || p.timestampNanos < lastCtSweep)
@@ -203,7 +212,8 @@ public final class Datapath
             conntrack.sweep(p.timestampNanos);
         }
         final FlowTables t = bridge.tables();
-        final long macs = bridge.macLearning().version();
+        // Neighbour changes make tunnel headers stale as MAC changes make NORMAL's outputs stale.
+        final long macs = bridge.macLearning().version() + (tunnels == null ? 0 : tunnels.underlay().version());
         if (t != revalidatedFor || macs != macVersion)
         {
             // A new table version, or the MAC table changed under NORMAL's megaflows (OVS's
@@ -215,6 +225,7 @@ public final class Datapath
         final long controllerBefore = executor.controllerPackets();
         final long dropsBefore = conntrackDrops();
         process(p, 0, t, trace);
+        resolveNeighbours();
         if (executor.controllerPackets() != controllerBefore)
         {
             drops[DropReason.CONTROLLER.ordinal()]++;
@@ -240,12 +251,37 @@ public final class Datapath
         switch (r)
         {
             case dev.junction.geneve.Decapsulator.MALFORMED: why = DropReason.TUNNEL_MALFORMED; break;
-            case dev.junction.geneve.Decapsulator.NO_PORT: why = DropReason.TUNNEL_NO_PORT; break;
+            case dev.junction.geneve.Decapsulator.NO_PORT:
+                decapsulator.snoopOuterSource();
+                why = DropReason.TUNNEL_NO_PORT;
+                break;
             case dev.junction.geneve.Decapsulator.CRITICAL_OPTION: why = DropReason.TUNNEL_CRITICAL_OPTION; break;
-            default: why = DropReason.UNDERLAY_OTHER; break;
+            default:
+                if (underlayArp.receive(p, tunnelPacket))
+                {
+                    send(underlayPort, tunnelPacket); // an ARP reply for our endpoint address
+                    return false;
+                }
+                why = DropReason.UNDERLAY_OTHER;
+                break;
         }
         drops[why.ordinal()]++;
         return false;
+    }
+
+    /** Sends ARP requests for the next hops translation found no neighbour for. */
+    private void resolveNeighbours()
+    {
+        if (tunnels == null)
+        {
+            return;
+        }
+        byte[][] r;
+        while ((r = tunnels.pollResolution()) != null)
+        {
+            underlayArp.request(tunnelPacket, r[0], r[1]);
+            send(underlayPort, tunnelPacket);
+        }
     }
 
     private long conntrackDrops()
@@ -297,6 +333,10 @@ public final class Datapath
                 upcalls++;
             }
             final OdpActions actions = upcallActions[depth];
+            if (fromTunnel && depth == 0)
+            {
+                decapsulator.snoopOuterSource();
+            }
             translator.now(now);
             if (!translator.translate(t, key, p.length, actions, trace))
             {

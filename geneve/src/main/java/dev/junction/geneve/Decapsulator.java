@@ -31,6 +31,9 @@ public final class Decapsulator
     private final byte[] dst6 = new byte[16];
     /** Tunnel words of the last decapsulated packet, laid out as FlowKey words 14-29. */
     private final long[] tunnelWords = new long[FlowKey.W_DL_DST_TYPE - FlowKey.W_TUN_ID];
+    /** Outer source address and MAC of the last tunnel packet addressed to us, for neighbour snooping. */
+    private byte[] outerSource;
+    private long outerMac;
 
     /** UDP destination ports of the tunnel ports, and VXLAN's (-1 when no VXLAN port). */
     private final int[] dstPorts;
@@ -139,6 +142,8 @@ public final class Decapsulator
                 return MALFORMED;
             }
         }
+        outerSource = src;
+        outerMac = macAt(b, s + 6);
         final int dstPort = u16(b, l4 + 2);
         final TunnelType tt = dstPort == vxlanPort ? TunnelType.VXLAN : TunnelType.GENEVE;
         final int h = l4 + 8;
@@ -244,6 +249,18 @@ public final class Decapsulator
         p.l2Pad = 0;
         p.inPort = port.port;
         return port.port;
+    }
+
+    /**
+     * Learns the last tunnel packet's outer source as a neighbour (OVS snoops the outer headers of
+     * packets it decapsulates, static entries included). Call on slow paths only.
+     */
+    public void snoopOuterSource()
+    {
+        if (outerSource != null)
+        {
+            tunnels.underlay().snoop(outerSource, outerMac);
+        }
     }
 
     /** Copies the last decapsulated packet's tunnel metadata into {@code key} (after parsing the inner frame). */

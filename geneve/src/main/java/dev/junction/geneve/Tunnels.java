@@ -24,6 +24,10 @@ public final class Tunnels implements TunnelPorts
     private final TlvMap tlv;
     private final TunnelPort[] ports;
     private final byte[] header = new byte[OdpActions.TNL_HEADER_MAX];
+    /** Next hops translation could not resolve, as (our source, next hop), for the datapath to ARP for. */
+    private final java.util.ArrayDeque<byte[][]> pending = new java.util.ArrayDeque<>();
+    private static final int MAX_PENDING = 64;
+    private volatile boolean anyPending;
 
     public Tunnels(final Underlay underlay, final TlvMap tlv, final Collection<TunnelPort> ports)
     {
@@ -120,7 +124,12 @@ public final class Tunnels implements TunnelPorts
         final long mac = underlay.neighbour(hop);
         if (mac < 0)
         {
-            return "no neighbour entry for " + IpPrefix.ip(hop);
+            if (pending.size() < MAX_PENDING && hop.length == 4)
+            {
+                pending.add(new byte[][] {src.clone(), hop.clone()});
+                anyPending = true;
+            }
+            return "no neighbour entry for " + IpPrefix.ip(hop) + " (ARP request sent)";
         }
         final int vni = (int)((tp.keyFromFlow ? Field.TUN_ID.get(w) : tp.key) & 0xffffff);
         int tos = tp.tos >= 0 ? tp.tos : ip ? (int)Field.NW_TOS.get(w) & 0xfc : 0;
@@ -211,6 +220,21 @@ public final class Tunnels implements TunnelPorts
             out.operand(v);
         }
         return null;
+    }
+
+    /** Takes the next (source, next hop) to resolve, or null; cheap when there is none. */
+    public byte[][] pollResolution()
+    {
+        if (!anyPending)
+        {
+            return null;
+        }
+        synchronized (this)
+        {
+            final byte[][] r = pending.poll();
+            anyPending = !pending.isEmpty();
+            return r;
+        }
     }
 
     /** Geneve header and the options of the present, mapped tun_metadata fields, in field order (as OVS). */

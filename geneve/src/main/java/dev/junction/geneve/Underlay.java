@@ -60,11 +60,35 @@ public final class Underlay
         return this;
     }
 
-    public Underlay neighbour(final byte[] ip, final long neighbourMac)
+    public synchronized Underlay neighbour(final byte[] ip, final long neighbourMac)
     {
-        neighbours.put(IpPrefix.ip(ip), neighbourMac);
+        final Long old = neighbours.put(IpPrefix.ip(ip), neighbourMac);
+        if (old == null || old != neighbourMac)
+        {
+            version++;
+        }
         return this;
     }
+
+    /**
+     * Learns a neighbour from a packet it sent us (a tunnel packet's outer source, an ARP
+     * sender), as OVS's tnl_neigh_snoop does; returns true when the table changed, which makes
+     * the workers revalidate their megaflows (their tunnel headers carry the old MAC).
+     */
+    public boolean snoop(final byte[] ip, final long neighbourMac)
+    {
+        final long before = version;
+        neighbour(ip, neighbourMac);
+        return version != before;
+    }
+
+    /** Bumped on every neighbour change. */
+    public long version()
+    {
+        return version;
+    }
+
+    private volatile long version;
 
     public List<IpPrefix> addresses()
     {

@@ -248,7 +248,7 @@ class TunnelOracleTest
             final List<FlowCaseGenerator.Input> inputs = new ArrayList<>();
             inputs.add(new FlowCaseGenerator.Input(1, podTraffic(r, 0, 24, (byte)1)));
             inputs.add(new FlowCaseGenerator.Input(2, podTraffic(r, 100_000, 4, (byte)2)));
-            inputs.add(new FlowCaseGenerator.Input(UNDERLAY, underlayTraffic(r, 200_000, 24, vni, md0, vxlanKeyFlow ? vni : vxlanKey,
+            inputs.add(new FlowCaseGenerator.Input(UNDERLAY, underlayTraffic(r, 500, 24, vni, md0, vxlanKeyFlow ? vni : vxlanKey,
                 extraOption)));
             return new TunnelCase(t.toString(), new FlowCaseGenerator.FlowCase("tunnels-" + index, f.toString(),
                 inputs, List.of()));
@@ -265,7 +265,7 @@ class TunnelOracleTest
             final int kind = r.nextInt(10);
             final int a = 0x0a000000 | r.nextInt(1 << 16);
             final int b = 0x0a010000 | r.nextInt(1 << 16);
-            final int tos = r.nextInt(4) == 0 ? r.nextInt(256) : 0;
+            final int tos = r.nextInt(3) == 0 ? r.nextInt(256) : 0;
             final byte[] payload = new byte[r.nextInt(3) == 0 ? 300 + r.nextInt(900) : r.nextInt(40)];
             r.nextBytes(payload);
             final PacketFactory.Ip4 ip = new PacketFactory.Ip4().src(a).dst(b).tos(tos).id(r.nextInt(65536))
@@ -321,9 +321,20 @@ class TunnelOracleTest
             final int n, final int vni, final long md0, final int vxlanVni, final boolean extraOption)
         {
             final List<FlowCaseGenerator.Packet> out = new ArrayList<>();
+            // 172.31.1.3's MAC: an ARP reply or gratuitous ARP may move it, and its later tunnel
+            // packets then come from the new MAC (a remote that really moved). OVS snoops outer
+            // sources only on upcalls of the outer packet, Junction on upcalls of the inner one:
+            // with consistent MACs both learn the same thing.
+            final byte[][] mac3 = {PacketFactory.mac("aa:55:aa:55:00:03")};
             for (int i = 0; i < n; i++)
             {
                 final StringBuilder what = new StringBuilder();
+                if (r.nextInt(10) == 0)
+                {
+                    out.add(new FlowCaseGenerator.Packet(BASE_NANOS + (offsetMicros + i * 1000L) * 1000,
+                        underlayArp(r, what, mac3), what.toString()));
+                    continue;
+                }
                 final byte[] inner = inner(r, (byte)(0x20 + r.nextInt(8)), new StringBuilder());
                 final int kind = r.nextInt(12);
                 final byte[] udpPayload;
@@ -376,6 +387,12 @@ class TunnelOracleTest
                     what.append("vxlan vni=").append(v).append(' ');
                 }
                 final boolean csum = r.nextBoolean();
+                // Outer ECN CE sometimes: OVS marks an ECN-capable inner packet CE and drops one that is not.
+                final int outerTos = r.nextInt(6) == 0 ? 0x03 : r.nextInt(6) == 0 ? 0xb8 : 0;
+                if (outerTos != 0)
+                {
+                    what.append(" outer-tos=0x").append(Integer.toHexString(outerTos)).append(' ');
+                }
                 final byte[] udp = PacketFactory.udp(49152 + r.nextInt(16000), dstPort, udpPayload);
                 final byte[] frame;
                 if (dstPort == 6081 && r.nextInt(4) == 0)
@@ -389,14 +406,43 @@ class TunnelOracleTest
                 {
                     final int src = ip4(remote);
                     frame = PacketFactory.ethernet(PacketFactory.mac(UNDERLAY_MAC),
-                        PacketFactory.mac(remote.endsWith(".2") ? "aa:55:aa:55:00:02" : "aa:55:aa:55:00:03"), new int[0],
+                        remote.endsWith(".2") ? PacketFactory.mac("aa:55:aa:55:00:02") : mac3[0], new int[0],
                         0x0800, new PacketFactory.Ip4().src(src).dst(ip4(LOCAL4)).ttl(64).dontFragment(r.nextBoolean())
+                            .tos(outerTos)
                             .build(17, udp, csum ? PacketFactory.Checksum.CORRECT : PacketFactory.Checksum.ZERO));
                     what.append("from ").append(remote).append(csum ? " csum" : "");
                 }
                 out.add(new FlowCaseGenerator.Packet(BASE_NANOS + (offsetMicros + i * 1000L) * 1000, frame, what.toString()));
             }
             return out;
+        }
+
+        /**
+         * ARP on the underlay: a request for our endpoint (answered), or a reply or gratuitous ARP
+         * that moves 172.31.1.3 to another MAC (snooped: later encapsulations must follow it).
+         */
+        private static byte[] underlayArp(final SplittableRandom r, final StringBuilder what, final byte[][] current3)
+        {
+            final byte[] mac2 = PacketFactory.mac("aa:55:aa:55:00:02");
+            final int kind = r.nextInt(3);
+            final byte[] mac3 = kind == 0 ? current3[0]
+                : PacketFactory.mac(r.nextInt(3) == 0 ? "aa:55:aa:55:00:03" : "aa:55:aa:55:00:33");
+            current3[0] = mac3;
+            switch (kind)
+            {
+                case 0:
+                    what.append("arp who-has ").append(LOCAL4);
+                    return PacketFactory.ethernet(PacketFactory.BROADCAST, mac2, new int[0], 0x0806,
+                        PacketFactory.arp(1, mac2, ip4(REMOTES4[0]), new byte[6], ip4(LOCAL4)));
+                case 1:
+                    what.append("arp reply from ").append(REMOTES4[1]).append(" at ").append(PacketFactory.macString(mac3));
+                    return PacketFactory.ethernet(PacketFactory.mac(UNDERLAY_MAC), mac3, new int[0], 0x0806,
+                        PacketFactory.arp(2, mac3, ip4(REMOTES4[1]), PacketFactory.mac(UNDERLAY_MAC), ip4(LOCAL4)));
+                default:
+                    what.append("gratuitous arp ").append(REMOTES4[1]).append(" at ").append(PacketFactory.macString(mac3));
+                    return PacketFactory.ethernet(PacketFactory.BROADCAST, mac3, new int[0], 0x0806,
+                        PacketFactory.arp(1, mac3, ip4(REMOTES4[1]), new byte[6], ip4(REMOTES4[1])));
+            }
         }
 
         private static void option(final java.io.ByteArrayOutputStream o, final int cls, final int type, final int len,

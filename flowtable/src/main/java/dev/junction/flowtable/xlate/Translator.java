@@ -156,7 +156,7 @@ public final class Translator
             }
             else
             {
-                topLevel(inPort);
+                topLevel(inPort, tunnelEcn(recircId));
             }
             if (freezing && !error)
             {
@@ -174,6 +174,30 @@ public final class Translator
         }
         this.trace = null;
         return !error;
+    }
+
+    private static final int ECN_KEEP = 0;
+    private static final int ECN_MARK_CE = 1;
+    private static final int ECN_DROP = 2;
+
+    /**
+     * ECN from the outer header, as OVS's tnl_process_ecn after the first lookup: an outer CE
+     * marks an ECN-capable inner packet CE and drops one that is not ECN-capable.
+     */
+    private int tunnelEcn(final int recircId)
+    {
+        final long[] w = flow.words;
+        if (recircId != 0 || !FlowKey.hasTunnel(w))
+        {
+            return ECN_KEEP;
+        }
+        Unwildcard.or(wc.words, Field.TUN_TOS, 0x03);
+        if ((Field.TUN_TOS.get(w) & 0x03) != 0x03 || !flow.isIpAny())
+        {
+            return ECN_KEEP;
+        }
+        Unwildcard.or(wc.words, Field.NW_TOS, 0x03);
+        return (Field.NW_TOS.get(w) & 0x03) == 0 ? ECN_DROP : ECN_MARK_CE;
     }
 
     /** As OVS's xlate_wc_init: fields every translation is considered to have examined. */
@@ -239,17 +263,35 @@ public final class Translator
     }
 
     /** The first lookup (table 0, or the thawed table): like a resubmit, but at depth 0 and not counted. */
-    private void topLevel(final int inPort)
+    /**
+     * The first lookup and its actions; {@code act} false (a tunnel packet ECN says to drop) still
+     * credits the rule found, as OVS looks it up before it checks ECN.
+     */
+    private void topLevel(final int inPort, final int ecn)
     {
         final FlowRule rule = lookup(inPort, tableId);
         if (trace != null)
         {
             trace.table(depth, tableId, flow, rule);
         }
+        if (ecn == ECN_DROP)
+        {
+            if (trace != null)
+            {
+                trace.note(0, "dropping tunnel packet marked ECN CE but is not ECN capable");
+            }
+        }
+        else if (ecn == ECN_MARK_CE)
+        {
+            Field.NW_TOS.set(flow.words, Field.NW_TOS.get(flow.words) | 0x03);
+        }
         if (rule != null)
         {
             visit(rule);
-            doActions(rule.actions);
+            if (ecn != ECN_DROP)
+            {
+                doActions(rule.actions);
+            }
         }
     }
 
