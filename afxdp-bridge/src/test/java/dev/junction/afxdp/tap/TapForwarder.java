@@ -77,6 +77,13 @@ final class TapForwarder implements Runnable
         thread.join(2_000);
     }
 
+    /** Bytes the forwarding thread has allocated so far (HotSpot's per-thread counter). */
+    long allocatedBytes()
+    {
+        return ((com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean())
+            .getThreadAllocatedBytes(thread.getId());
+    }
+
     Throwable failure()
     {
         return failure;
