@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * TAP opened by this JVM and then moved into it (the fd stays ours), joined by
  * {@link TapForwarder}. ping, TCP (pods' checksum and segmentation offloads on, so the kernel
  * hands us super-frames) and UDP must work across it, with super-frames passed through whole
- * and, in the last test, cut by {@link TcpSegmenter} because the forwarder pretends the egress
- * cannot take GSO. Throughputs are printed ({@code TAP-THROUGHPUT ...} lines).
+ * and, in the last two tests (IPv4, IPv6), cut by {@link TcpSegmenter} because the forwarder
+ * pretends the egress cannot take GSO: the receiving kernel checks every segment's checksums. Throughputs are printed ({@code TAP-THROUGHPUT ...} lines).
  *
  * <p>Needs root, ip, ping, iperf3: skipped without them, failed without them when CI is set.
  */
@@ -38,6 +38,8 @@ class TapNamespaceForwardingTest
     private static final Duration CMD = Duration.ofSeconds(15);
     private static final String ADDR_A = "10.77.0.1";
     private static final String ADDR_B = "10.77.0.2";
+    private static final String ADDR6_A = "fd77::1";
+    private static final String ADDR6_B = "fd77::2";
     private static final int PORT = 5201;
     private static final long MIN_TCP_BYTES = 10L << 20;
 
@@ -61,8 +63,8 @@ class TapNamespaceForwardingTest
             Host.check(CMD, "ip", "netns", "add", nsB);
             tapA = TapDevice.open(new TapConfig("jta" + suffix).up(false));
             tapB = TapDevice.open(new TapConfig("jtb" + suffix).up(false));
-            pod(tapA, nsA, ADDR_A);
-            pod(tapB, nsB, ADDR_B);
+            pod(tapA, nsA, ADDR_A, ADDR6_A);
+            pod(tapB, nsB, ADDR_B, ADDR6_B);
             forwarder = new TapForwarder(tapA, tapB).start();
         }
         catch (final RuntimeException | Error e)
@@ -72,11 +74,13 @@ class TapNamespaceForwardingTest
         }
     }
 
-    private static void pod(final TapDevice tap, final String ns, final String address)
+    private static void pod(final TapDevice tap, final String ns, final String address, final String address6)
     {
         Host.check(CMD, "ip", "link", "set", tap.name(), "netns", ns);
         Host.check(CMD, "ip", "-n", ns, "link", "set", "lo", "up");
         Host.check(CMD, "ip", "-n", ns, "addr", "add", address + "/24", "dev", tap.name());
+        // nodad: usable at once, no duplicate address detection to wait for.
+        Host.check(CMD, "ip", "-n", ns, "addr", "add", address6 + "/64", "dev", tap.name(), "nodad");
         Host.check(CMD, "ip", "-n", ns, "link", "set", tap.name(), "up");
     }
 
@@ -195,6 +199,20 @@ class TapNamespaceForwardingTest
         assertNull(forwarder.failure());
     }
 
+    @Test
+    @Order(5)
+    void tcpOverIpv6WithSegmentationForced()
+    {
+        forwarder.forceSegmentation(true);
+        final long segmented = forwarder.framesSegmented();
+        final Iperf tcp = iperfTo(ADDR6_B, "-t", "2");
+        report("tcp6 forced-segmentation", tcp);
+        assertTrue(tcp.bytes > MIN_TCP_BYTES, "received only " + tcp.bytes + " bytes");
+        assertTrue(forwarder.framesSegmented() > segmented, "TCPv6 super-frames were cut");
+        assertEquals(0, forwarder.refused());
+        assertNull(forwarder.failure());
+    }
+
     /**
      * Tens of thousands of frames crossed the forwarder in the measured window; one allocation
      * per frame would be megabytes. A few hundred bytes are let through: some runs show a stray
@@ -215,14 +233,19 @@ class TapNamespaceForwardingTest
 
     private Iperf iperf(final String... clientArgs)
     {
-        final Process server = Host.start("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-p", Integer.toString(PORT));
+        return iperfTo(ADDR_B, clientArgs);
+    }
+
+    private Iperf iperfTo(final String server, final String... clientArgs)
+    {
+        final Process listener = Host.start("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-p", Integer.toString(PORT));
         synchronized (processes)
         {
-            processes.add(server);
+            processes.add(listener);
         }
-        awaitListening(server);
+        awaitListening(listener);
         final List<String> command = new ArrayList<>(List.of(
-            "ip", "netns", "exec", nsA, "iperf3", "-c", ADDR_B, "-p", Integer.toString(PORT), "-J"));
+            "ip", "netns", "exec", nsA, "iperf3", "-c", server, "-p", Integer.toString(PORT), "-J"));
         command.addAll(List.of(clientArgs));
         final Process client = Host.start(command.toArray(String[]::new));
         synchronized (processes)
