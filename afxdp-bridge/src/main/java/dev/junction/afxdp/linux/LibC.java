@@ -14,7 +14,7 @@ import com.sun.jna.Platform;
  * method here declares {@code LastErrorException}: an exception per {@code EAGAIN} would be an
  * allocation per empty poll.
  *
- * <p>{@code ioctl}, {@code open} and {@code fcntl} are variadic in C. Direct mapping cannot
+ * <p>{@code ioctl} and {@code open} are variadic in C. Direct mapping cannot
  * express that, so they are bound with fixed integer arguments; on the 64-bit Linux ABIs this
  * module supports (x86-64, aarch64) integer arguments are passed the same way either way.
  */
@@ -48,8 +48,6 @@ public final class LibC
 
     /** For requests whose argument is a pointer (pass its address) or a plain integer value. */
     public static native int ioctl(int fd, long request, long arg);
-
-    public static native int fcntl(int fd, int cmd, long arg);
 
     public static native int socket(int domain, int type, int protocol);
 

@@ -19,9 +19,9 @@ import java.nio.ByteOrder;
  * <p>Each segment is built in one preallocated scratch buffer and handed to the sink before the
  * next is built: nothing is allocated per frame. One instance per thread.
  *
- * <p>Not handled (the frame is refused, {@link #MALFORMED}): IPv4 fragments or options-bearing
- * frames whose protocol is not TCP, IPv6 extension headers between the IPv6 and TCP headers,
- * IPv6 jumbograms (BIG TCP), an MSS of 0.
+ * <p>Refused ({@link #MALFORMED}, nothing sent): a protocol other than TCP, IPv4 fragments, IPv6
+ * extension headers between the IPv6 and TCP headers, IPv6 jumbograms (BIG TCP), lengths that
+ * disagree with the frame, an MSS of 0. IPv4 and TCP options are copied into every segment.
  */
 public final class TcpSegmenter
 {
