@@ -11,25 +11,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Loads a flows file whole, or not at all. */
-final class FlowsFile
+public final class FlowsFile
 {
     private FlowsFile()
     {
     }
 
-    static FlowTables load(final Path path) throws IOException, FlowParseException
+    public static FlowTables load(final Path path) throws IOException, FlowParseException
     {
         return new FlowTables(new FlowParser(path.toString()).parseAll(Files.readAllLines(path)));
     }
 
     /** Loads {@code groups} (if not null) first, then the flows, which may name those groups: the oracle's order. */
-    static FlowTables load(final Path path, final GroupTable groups) throws IOException, FlowParseException
+    public static FlowTables load(final Path path, final GroupTable groups) throws IOException, FlowParseException
     {
         return new FlowTables(new FlowParser(path.toString()).groups(groups).parseAll(Files.readAllLines(path)), groups);
     }
 
     /** Loads a groups file whole, or prints why not and returns null. */
-    static GroupTable loadGroupsOrReport(final Path path, final String command)
+    public static GroupTable loadGroupsOrReport(final Path path, final String command)
     {
         try
         {
@@ -47,7 +47,7 @@ final class FlowsFile
     }
 
     /** Loads flows naming {@code groups}, or prints why not and returns null. */
-    static FlowTables loadOrReport(final Path path, final GroupTable groups, final String command)
+    public static FlowTables loadOrReport(final Path path, final GroupTable groups, final String command)
     {
         try
         {
@@ -65,7 +65,7 @@ final class FlowsFile
     }
 
     /** Loads, or prints why not (prefixed by the command's name) and returns null. */
-    static FlowTables loadOrReport(final Path path, final String command)
+    public static FlowTables loadOrReport(final Path path, final String command)
     {
         try
         {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "junction", mixinStandardHelpOptions = true, version = "junction 0.1.0",
     description = "A userspace virtual switch datapath with Open vSwitch semantics.",
     subcommands = {ReplayCommand.class, TraceCommand.class, DumpFlowsCommand.class, DumpMegaflowsCommand.class,
-        CtCommand.class})
+        CtCommand.class, RunCommand.class, CtlCommand.class})
 public final class JunctionCli implements Runnable
 {
     /** Exit code for bad usage or refused input (flows, pcaps), as the oracle's 2 and 3. */

@@ -68,7 +68,7 @@ public final class TunnelsFile
     }
 
     @SuppressWarnings("unchecked")
-    static Tunnels parse(final Object doc)
+    public static Tunnels parse(final Object doc)
     {
         if (!(doc instanceof Map))
         {

@@ -16,6 +16,12 @@ public final class PacketEvent
     /** Computed at RX from the raw frame; picks the worker ({@code hash % workers}). */
     public int rssHash;
     public long timestampNanos;
+    /**
+     * A control request instead of a packet (null for packets): run by worker
+     * {@link #controlWorker} between packets, so it sees that worker's caches consistently.
+     */
+    java.util.function.Consumer<dev.junction.datapath.Datapath> control;
+    int controlWorker;
 
     PacketEvent(final int maxFrame)
     {
@@ -25,6 +31,7 @@ public final class PacketEvent
     /** Copies a frame in; the caller has checked that it fits, so the buffer is never replaced. */
     void fill(final int port, final byte[] frame, final int offset, final int length, final long timestampNanos)
     {
+        control = null;
         packet.wrap(frame, offset, length);
         packet.inPort = port;
         packet.timestampNanos = timestampNanos;

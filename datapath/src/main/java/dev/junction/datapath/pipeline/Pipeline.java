@@ -229,6 +229,39 @@ public final class Pipeline implements AutoCloseable
         }
     }
 
+    /**
+     * Runs {@code request} on worker {@code worker}'s thread, between two of its packets, with its
+     * datapath (for reading its caches or counters consistently, as ovs-appctl's dpif-netdev
+     * commands do through the PMD threads). Publishes a control event into the ring, waiting for
+     * a free slot; the future completes when the worker has run it.
+     */
+    public <T> java.util.concurrent.CompletableFuture<T> control(final int worker,
+        final java.util.function.Function<Datapath, T> request)
+    {
+        final java.util.concurrent.CompletableFuture<T> done = new java.util.concurrent.CompletableFuture<>();
+        if (worker < 0 || worker >= workers.length)
+        {
+            done.completeExceptionally(new IllegalArgumentException("no worker " + worker));
+            return done;
+        }
+        final long seq = ring.next();
+        final PacketEvent e = ring.get(seq);
+        e.controlWorker = worker;
+        e.control = dp ->
+        {
+            try
+            {
+                done.complete(request.apply(dp));
+            }
+            catch (final RuntimeException ex)
+            {
+                done.completeExceptionally(ex);
+            }
+        };
+        ring.publish(seq);
+        return done;
+    }
+
     /** Waits until every worker has processed every event published so far; false on timeout. */
     public boolean awaitIdle(final Duration timeout)
     {
@@ -339,6 +372,12 @@ public final class Pipeline implements AutoCloseable
     public long rxOversize(final int port)
     {
         return rxOversize.get(portIndex(port));
+    }
+
+    /** Time worker {@code worker} spent processing batches (its busy time, for ns per packet). */
+    public long busyNanos(final int worker)
+    {
+        return workers[worker].busyNanos();
     }
 
     /** Packets worker {@code worker} has run through its datapath. */

@@ -22,6 +22,9 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
     private final TxBatcher tx;
     private final AtomicLong processed = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    /** Time spent in batches: two clock reads per batch (up to 32 events), for ns per packet. */
+    private final AtomicLong busyNanos = new AtomicLong();
+    private long batchStart;
 
     Worker(final int index, final int workers, final Datapath datapath, final TxBatcher tx)
     {
@@ -37,9 +40,22 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
     }
 
     @Override
+    public void onBatchStart(final long batchSize, final long queueDepth)
+    {
+        batchStart = System.nanoTime();
+    }
+
+    @Override
     public void onEvent(final PacketEvent event, final long sequence, final boolean endOfBatch)
     {
-        if (workerFor(event.rssHash, workers) == index)
+        if (event.control != null)
+        {
+            if (event.controlWorker == index)
+            {
+                event.control.accept(datapath);
+            }
+        }
+        else if (workerFor(event.rssHash, workers) == index)
         {
             datapath.receive(event.packet, null);
             processed.lazySet(processed.get() + 1);
@@ -47,7 +63,13 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
         if (endOfBatch)
         {
             tx.flushAll();
+            busyNanos.lazySet(busyNanos.get() + System.nanoTime() - batchStart);
         }
+    }
+
+    long busyNanos()
+    {
+        return busyNanos.get();
     }
 
     @Override

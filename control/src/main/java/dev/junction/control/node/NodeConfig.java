@@ -1,0 +1,219 @@
+package dev.junction.control.node;
+
+import dev.junction.control.cli.TunnelsFile;
+import dev.junction.geneve.TunnelPort;
+import dev.junction.geneve.Tunnels;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A node's datapath configuration, {@code junction run --config node.yaml}:
+ *
+ * <pre>
+ * state_dir: /run/junction        # control socket (junction.sock, mode 0600) and pid file
+ * workers: 2                      # default: the number of cores
+ * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
+ * groups: groups.txt              # optional, ovs-ofctl add-groups syntax
+ * tunnels: tunnels.yaml           # optional: underlay, tunnel ports, neighbours, routes, TLV map
+ * ports:
+ *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
+ *   - {port: 9, type: tap, name: jt-underlay}
+ * </pre>
+ *
+ * Everything is checked before anything is created: an unknown key or port type, a port number
+ * used twice, a tunnel port that is also a device port, a missing file or a flow OVS would refuse
+ * is a {@link IllegalArgumentException} that names it, so a daemon is never half-started.
+ */
+public final class NodeConfig
+{
+    private static final Set<String> TOP = Set.of("state_dir", "workers", "flows", "groups", "tunnels", "ports");
+    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu");
+
+    /** One device port. */
+    public record Port(int number, String type, String name, int mtu)
+    {
+    }
+
+    public final Path stateDir;
+    public final int workers;
+    public final Path flows;
+    public final Path groups;
+    public final Tunnels tunnels;
+    public final List<Port> ports;
+
+    private NodeConfig(final Path stateDir, final int workers, final Path flows, final Path groups,
+        final Tunnels tunnels, final List<Port> ports)
+    {
+        this.stateDir = stateDir;
+        this.workers = workers;
+        this.flows = flows;
+        this.groups = groups;
+        this.tunnels = tunnels;
+        this.ports = List.copyOf(ports);
+    }
+
+    public static NodeConfig load(final Path file) throws IOException
+    {
+        final Object doc;
+        try (Reader r = Files.newBufferedReader(file))
+        {
+            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new IllegalArgumentException(file + ": not valid YAML: " + ex.getMessage().split("\n")[0]);
+        }
+        try
+        {
+            return parse(doc, file.toAbsolutePath().getParent());
+        }
+        catch (final IllegalArgumentException | ClassCastException ex)
+        {
+            throw new IllegalArgumentException(file + ": " + ex.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static NodeConfig parse(final Object doc, final Path base) throws IOException
+    {
+        if (!(doc instanceof Map))
+        {
+            throw new IllegalArgumentException("expected a mapping with " + TOP);
+        }
+        final Map<String, Object> top = (Map<String, Object>)doc;
+        for (final String k : top.keySet())
+        {
+            if (!TOP.contains(k))
+            {
+                throw new IllegalArgumentException("unknown key " + k + " (expected one of " + TOP + ")");
+            }
+        }
+        final Object sd = top.get("state_dir");
+        if (sd == null)
+        {
+            throw new IllegalArgumentException("state_dir is required (it holds the control socket)");
+        }
+        final int workers = top.containsKey("workers") ? integer(top.get("workers"), "workers")
+            : Runtime.getRuntime().availableProcessors();
+        if (workers < 1 || workers > 64)
+        {
+            throw new IllegalArgumentException("workers must be 1 to 64, not " + workers);
+        }
+        final Path flows = file(base, top.get("flows"), "flows", true);
+        final Path groups = file(base, top.get("groups"), "groups", false);
+        final Object t = top.get("tunnels");
+        final Tunnels tunnels = t == null ? null : t instanceof Map ? TunnelsFile.parse(t)
+            : TunnelsFile.load(file(base, t, "tunnels", true));
+        final Object ps = top.get("ports");
+        if (!(ps instanceof List) || ((List<Object>)ps).isEmpty())
+        {
+            throw new IllegalArgumentException("ports: expected a non-empty list of {port, type, name}");
+        }
+        final List<Port> ports = new ArrayList<>();
+        final Set<Integer> numbers = new HashSet<>();
+        final Set<String> names = new HashSet<>();
+        for (final Object o : (List<Object>)ps)
+        {
+            if (!(o instanceof Map))
+            {
+                throw new IllegalArgumentException("ports: each entry is a mapping {port, type, name}");
+            }
+            final Map<String, Object> e = (Map<String, Object>)o;
+            for (final String k : e.keySet())
+            {
+                if (!PORT_KEYS.contains(k))
+                {
+                    throw new IllegalArgumentException("ports: unknown key " + k + " (expected " + PORT_KEYS + ")");
+                }
+            }
+            final int n = integer(e.get("port"), "ports.port");
+            final String where = "port " + n + ": ";
+            if (n <= 0 || n >= 0xff00)
+            {
+                throw new IllegalArgumentException(where + "port numbers are 1 to 65279");
+            }
+            if (!numbers.add(n))
+            {
+                throw new IllegalArgumentException(where + "port number used twice");
+            }
+            final String type = String.valueOf(e.get("type"));
+            if (!type.equals("tap"))
+            {
+                throw new IllegalArgumentException(where + "type " + type + " is not supported by the daemon yet"
+                    + " (tap; geneve ports are declared under tunnels; afxdp ports come with the AF_XDP bridge)");
+            }
+            final String name = String.valueOf(e.get("name"));
+            if (e.get("name") == null || name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+"))
+            {
+                throw new IllegalArgumentException(where + "name must be an interface name of 1 to 15 characters");
+            }
+            if (!names.add(name))
+            {
+                throw new IllegalArgumentException(where + "interface " + name + " used twice");
+            }
+            final int mtu = e.containsKey("mtu") ? integer(e.get("mtu"), where + "mtu") : 1500;
+            if (mtu < 68 || mtu > 1500)
+            {
+                throw new IllegalArgumentException(where + "mtu must be 68 to 1500 (frames live in fixed ring slots)");
+            }
+            ports.add(new Port(n, type, name, mtu));
+        }
+        if (tunnels != null)
+        {
+            if (!numbers.contains(tunnels.underlay().port))
+            {
+                throw new IllegalArgumentException("tunnels: underlay port " + tunnels.underlay().port
+                    + " is not one of the ports");
+            }
+            for (final TunnelPort tp : tunnels.ports())
+            {
+                if (numbers.contains(tp.port))
+                {
+                    throw new IllegalArgumentException("tunnels: tunnel port " + tp.port + " clashes with a device port");
+                }
+            }
+        }
+        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, flows, groups, tunnels, ports);
+    }
+
+    private static Path file(final Path base, final Object o, final String what, final boolean required)
+    {
+        if (o == null)
+        {
+            if (required)
+            {
+                throw new IllegalArgumentException(what + " is required");
+            }
+            return null;
+        }
+        final Path p = base.resolve(String.valueOf(o)).normalize();
+        if (!Files.isReadable(p))
+        {
+            throw new IllegalArgumentException(what + ": " + p + " is not a readable file");
+        }
+        return p;
+    }
+
+    private static int integer(final Object o, final String what)
+    {
+        try
+        {
+            return Integer.parseInt(String.valueOf(o).trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(what + ": " + o + " is not a number");
+        }
+    }
+}

@@ -1,0 +1,337 @@
+package dev.junction.control.node;
+
+import dev.junction.afxdp.port.PortPoller;
+import dev.junction.afxdp.port.TapPort;
+import dev.junction.control.cli.FlowsFile;
+import dev.junction.datapath.Bridge;
+import dev.junction.datapath.Datapath;
+import dev.junction.datapath.DropReason;
+import dev.junction.datapath.cache.CacheConfig;
+import dev.junction.datapath.cache.MegaflowPrinter;
+import dev.junction.datapath.pipeline.Pipeline;
+import dev.junction.datapath.pipeline.PipelineConfig;
+import dev.junction.flowtable.ofp.FlowParseException;
+import dev.junction.flowtable.ofp.FlowParser;
+import dev.junction.flowtable.ofp.FlowPrinter;
+import dev.junction.flowtable.ofp.FlowRule;
+import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.flowtable.ofp.GroupParser;
+import dev.junction.flowtable.ofp.GroupTable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A node's datapath as a long-running process: the configured TAP ports, the Disruptor pipeline
+ * with its workers, the tunnel ports, one RX poller thread and the control socket. Startup is
+ * all or nothing: the configuration, flows and groups are checked first, then the devices are
+ * opened, and any failure closes what was opened. {@link #close()} (also from the SIGTERM
+ * shutdown hook) stops RX, drains the workers, closes the devices and removes the socket.
+ */
+public final class NodeDaemon implements AutoCloseable
+{
+    private final NodeConfig config;
+    private final JsonLog log;
+    private final GroupTable groups;
+    private final Bridge bridge;
+    private final List<TapPort> taps = new ArrayList<>();
+    private Pipeline pipeline;
+    private PortPoller poller;
+    private Thread pollerThread;
+    private ControlServer control;
+    private Thread controlThread;
+    private volatile boolean closed;
+
+    private NodeDaemon(final NodeConfig config, final JsonLog log, final FlowTables tables, final GroupTable groups)
+    {
+        this.config = config;
+        this.log = log;
+        this.groups = groups;
+        this.bridge = new Bridge(tables).tunnels(config.tunnels);
+    }
+
+    /** Starts a daemon, or throws with the reason and leaves nothing behind. */
+    public static NodeDaemon start(final NodeConfig config, final JsonLog log) throws IOException, FlowParseException
+    {
+        final GroupTable groups = config.groups == null ? GroupTable.EMPTY
+            : new GroupParser(config.groups.toString()).parseAll(Files.readAllLines(config.groups));
+        final FlowTables tables = FlowsFile.load(config.flows, groups);
+        prepareStateDir(config.stateDir);
+        final NodeDaemon d = new NodeDaemon(config, log, tables, groups);
+        try
+        {
+            d.open();
+            return d;
+        }
+        catch (final RuntimeException | IOException ex)
+        {
+            d.close();
+            throw ex;
+        }
+    }
+
+    private static void prepareStateDir(final Path dir) throws IOException
+    {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        final Path socket = dir.resolve(ControlServer.SOCKET);
+        if (Files.exists(socket))
+        {
+            try
+            {
+                ControlServer.request(dir, "stats");
+                throw new IllegalStateException("another junction daemon is running with state directory " + dir);
+            }
+            catch (final IOException stale)
+            {
+                // nobody answers: a crashed daemon's socket, replaced when the server binds
+            }
+        }
+    }
+
+    private void open() throws IOException
+    {
+        for (final NodeConfig.Port p : config.ports)
+        {
+            taps.add(TapPort.open(p.number(), p.name(), p.mtu()));
+            log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
+        }
+        final PipelineConfig pc = new PipelineConfig().workers(config.workers);
+        for (final TapPort t : taps)
+        {
+            pc.port(t.port(), t);
+        }
+        final int[] numbers = config.ports.stream().mapToInt(NodeConfig.Port::number).toArray();
+        pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
+            CacheConfig.DEFAULTS, System::nanoTime));
+        pipeline.start();
+        poller = new PortPoller(taps, pipeline, PipelineConfig.DEFAULT_MAX_FRAME);
+        pollerThread = new Thread(poller, "junction-rx");
+        pollerThread.setDaemon(true);
+        pollerThread.start();
+        control = new ControlServer(config.stateDir, this::handle, log);
+        controlThread = new Thread(control, "junction-control");
+        controlThread.setDaemon(true);
+        controlThread.start();
+        Files.writeString(config.stateDir.resolve("junction.pid"), ProcessHandle.current().pid() + "\n");
+        log.info("started", "workers", config.workers, "ports", taps.size(), "rules", bridge.tables().rules().size(),
+            "tunnels", config.tunnels == null ? 0 : config.tunnels.ports().size(), "socket", control.socket());
+    }
+
+    public Path stateDir()
+    {
+        return config.stateDir;
+    }
+
+    public Pipeline pipeline()
+    {
+        return pipeline;
+    }
+
+    /** One control request: {@code dump-flows | add-flows FILE | del-flows | dump-megaflows | ct dump [--zone N] | stats}. */
+    ControlServer.Reply handle(final String request)
+    {
+        final String[] w = request.trim().split("\\s+");
+        switch (w[0])
+        {
+            case "dump-flows":
+                return dumpFlows();
+            case "add-flows":
+                return w.length == 2 ? addFlows(Path.of(w[1])) : ControlServer.Reply.error("usage: add-flows FILE");
+            case "del-flows":
+                bridge.update(t -> new FlowTables(List.of(), groups));
+                log.info("flows deleted");
+                return ControlServer.Reply.ok("");
+            case "dump-megaflows":
+                return dumpMegaflows();
+            case "ct":
+                return conntrack(w);
+            case "stats":
+                return ControlServer.Reply.ok(stats());
+            default:
+                return ControlServer.Reply.error("unknown request " + w[0]
+                    + " (dump-flows, add-flows FILE, del-flows, dump-megaflows, ct dump [--zone N], ct flush, stats)");
+        }
+    }
+
+    private ControlServer.Reply dumpFlows()
+    {
+        // Counters come from the megaflows: have every worker push its statistics first.
+        forEachWorker(dp ->
+        {
+            dp.pushStats();
+            return null;
+        });
+        final StringBuilder sb = new StringBuilder();
+        for (final FlowRule r : bridge.tables().rules())
+        {
+            sb.append(FlowPrinter.dumpLine(r)).append('\n');
+        }
+        return ControlServer.Reply.ok(sb.toString());
+    }
+
+    private ControlServer.Reply addFlows(final Path file)
+    {
+        final List<FlowRule> rules;
+        try
+        {
+            rules = new FlowParser(file.toString()).groups(groups).parseAll(Files.readAllLines(file));
+        }
+        catch (final IOException ex)
+        {
+            return ControlServer.Reply.error("cannot read " + file + ": " + ex.getMessage());
+        }
+        catch (final FlowParseException ex)
+        {
+            return ControlServer.Reply.error("flows refused: " + ex.getMessage());
+        }
+        // A new table version: workers revalidate their megaflows before their next packet, traffic never stops.
+        bridge.update(t -> t.withChanges(rules, List.of(), System.nanoTime()));
+        log.info("flows added", "file", file, "rules", rules.size());
+        return ControlServer.Reply.ok("");
+    }
+
+    private ControlServer.Reply dumpMegaflows()
+    {
+        final List<String> lines = new ArrayList<>();
+        for (final List<String> l : forEachWorker(dp ->
+        {
+            final long now = System.nanoTime();
+            final List<String> out = new ArrayList<>();
+            dp.megaflows().forEach(mf -> out.add(MegaflowPrinter.format(mf, now)));
+            return out;
+        }))
+        {
+            lines.addAll(l);
+        }
+        Collections.sort(lines);
+        return ControlServer.Reply.ok(lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+    }
+
+    private ControlServer.Reply conntrack(final String[] w)
+    {
+        if (w.length >= 2 && w[1].equals("flush"))
+        {
+            bridge.conntrack().flush(-1);
+            return ControlServer.Reply.ok("");
+        }
+        if (w.length < 2 || !w[1].equals("dump"))
+        {
+            return ControlServer.Reply.error("usage: ct dump [--zone N] | ct flush");
+        }
+        int zone = -1;
+        if (w.length == 4 && w[2].equals("--zone"))
+        {
+            zone = Integer.parseInt(w[3]);
+        }
+        final List<String> lines = new ArrayList<>(bridge.conntrack().dump(zone));
+        Collections.sort(lines);
+        return ControlServer.Reply.ok(lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+    }
+
+    /** As {@code ovs-appctl dpif-netdev/pmd-stats-show}: per worker, packets, hits per tier, upcalls, time per packet. */
+    String stats()
+    {
+        final StringBuilder sb = new StringBuilder();
+        final List<long[]> perWorker = forEachWorker(dp -> new long[] {dp.packetsIn(), dp.emcHits(), dp.megaflowHits(),
+            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size()});
+        for (int i = 0; i < perWorker.size(); i++)
+        {
+            final long[] s = perWorker.get(i);
+            final long busy = pipeline.busyNanos(i);
+            sb.append("worker ").append(i).append(":\n")
+                .append("  packets received: ").append(s[0]).append('\n')
+                .append("  emc hits: ").append(s[1]).append('\n')
+                .append("  megaflow hits: ").append(s[2]).append('\n')
+                .append("  miss with success upcall: ").append(s[3] - s[4]).append('\n')
+                .append("  miss with failed upcall: ").append(s[4]).append('\n')
+                .append("  megaflows: ").append(s[5]).append('\n')
+                .append(String.format(Locale.ROOT, "  processing ns/packet: %.1f%n", s[0] == 0 ? 0.0 : (double)busy / s[0]));
+        }
+        for (final TapPort t : taps)
+        {
+            sb.append("port ").append(t.port()).append(" (").append(t.device().name()).append("): rx ")
+                .append(pipeline.rxPackets(t.port())).append(", rx ring-full drops ").append(pipeline.rxDrops(t.port()))
+                .append(", tx ").append(pipeline.txPackets(t.port())).append(", tx drops ")
+                .append(pipeline.txDrops(t.port())).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Runs {@code request} on every worker's thread and collects the results in worker order. */
+    private <T> List<T> forEachWorker(final java.util.function.Function<Datapath, T> request)
+    {
+        final List<T> out = new ArrayList<>();
+        for (int i = 0; i < pipeline.workers(); i++)
+        {
+            try
+            {
+                out.add(pipeline.control(i, request).get(5, TimeUnit.SECONDS));
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("worker " + i + " did not answer: " + ex, ex);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        if (control != null)
+        {
+            try
+            {
+                control.close();
+            }
+            catch (final IOException ex)
+            {
+                log.warn("closing the control socket", "error", String.valueOf(ex));
+            }
+        }
+        if (poller != null)
+        {
+            poller.stop();
+            try
+            {
+                pollerThread.join(1000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (pipeline != null)
+        {
+            pipeline.awaitIdle(Duration.ofSeconds(1));
+            pipeline.close();
+        }
+        for (final TapPort t : taps)
+        {
+            t.close();
+        }
+        try
+        {
+            Files.deleteIfExists(config.stateDir.resolve("junction.pid"));
+        }
+        catch (final IOException ex)
+        {
+            log.warn("removing the pid file", "error", String.valueOf(ex));
+        }
+        log.info("stopped");
+    }
+}
