@@ -1,0 +1,84 @@
+package dev.junction.control.node;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad node configurations are refused before anything is created, with the reason named. */
+class NodeConfigTest
+{
+    @TempDir
+    Path dir;
+
+    private static final String GOOD_TUNNELS = "tunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 192.168.7.1/24},"
+        + " tunnels: [{port: 10, type: geneve, remote_ip: 192.168.7.2, key: flow}]}\n";
+
+    private NodeConfig load(final String yaml) throws Exception
+    {
+        Files.writeString(dir.resolve("flows.txt"), "actions=drop\n");
+        Files.writeString(dir.resolve("node.yaml"), yaml);
+        return NodeConfig.load(dir.resolve("node.yaml"));
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> badConfigs()
+    {
+        return java.util.stream.Stream.of(
+            org.junit.jupiter.params.provider.Arguments.of("flows: flows.txt\nports: [{port: 1, type: tap, name: a}]", "state_dir is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nports: [{port: 1, type: tap, name: a}]", "flows is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: nope.txt\nports: [{port: 1, type: tap, name: a}]", "not a readable file"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: []", "non-empty list"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 1, type: tap, name: b}]", "used twice"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 2, type: tap, name: a}]", "interface a used twice"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: dpdk, name: a}]", "type dpdk is not supported"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: averyveryverylongname}]", "1 to 15 characters"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a, mtu: 9000}]", "mtu must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 0, type: tap, name: a}]", "1 to 65279"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a, colour: red}]", "unknown key colour"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nworkers: 0\nports: [{port: 1, type: tap, name: a}]", "workers must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nbogus: 1\nports: [{port: 1, type: tap, name: a}]", "unknown key bogus"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}]\n" + GOOD_TUNNELS,
+                "underlay port 9 is not one of the ports"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}, {port: 10, type: tap, name: a}]\n"
+                + GOOD_TUNNELS, "tunnel port 10 clashes"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: x, ip: 1.2.3.4/24}}", "underlay.mac"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: gre, remote_ip: 1.2.3.5}]}", "type must be geneve or vxlan"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: geneve, remote_ip: example.com}]}", "not an IPv4 or IPv6 address"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}\n", "not valid YAML"));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("badConfigs")
+    void refused(final String yaml, final String reason)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> load(yaml));
+        assertTrue(ex.getMessage().contains(reason), () -> "expected '" + reason + "' in: " + ex.getMessage());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aGoodConfigResolvesPathsAgainstItsDirectory() throws Exception
+    {
+        final NodeConfig c = load("state_dir: state\nworkers: 2\nflows: flows.txt\nports: [{port: 9, type: tap, name: u},"
+            + " {port: 1, type: tap, name: pod, mtu: 1400}]\n" + GOOD_TUNNELS);
+        assertEquals(dir.resolve("state"), c.stateDir);
+        assertEquals(2, c.workers);
+        assertEquals(2, c.ports.size());
+        assertEquals(1400, c.ports.get(1).mtu());
+        assertEquals(10, c.tunnels.ports().get(0).port);
+    }
+
+    @org.junit.jupiter.api.Test
+    void badFlowsRefuseTheStartAndLeaveNothingBehind() throws Exception
+    {
+        final NodeConfig c = load("state_dir: state\nflows: flows.txt\nports: [{port: 1, type: tap, name: jcfg-never}]\n");
+        Files.writeString(dir.resolve("flows.txt"), "in_port=1,actions=frobnicate\n");
+        assertThrows(dev.junction.flowtable.ofp.FlowParseException.class, () -> NodeDaemon.start(c, new JsonLog(System.err)));
+        assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
+        assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-never")), "no device created");
+    }
+}
