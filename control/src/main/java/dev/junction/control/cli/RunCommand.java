@@ -35,10 +35,13 @@ final class RunCommand implements Callable<Integer>
         }
         final CountDownLatch stopped = new CountDownLatch(1);
         // SIGTERM and SIGINT run the shutdown hooks: close everything, then let main return.
+        // The JVM would exit 143 after a SIGTERM; a clean stop exits 0, as a service manager expects.
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             daemon.close();
             stopped.countDown();
+            System.err.flush();
+            Runtime.getRuntime().halt(0);
         }, "junction-shutdown"));
         stopped.await();
         return 0;

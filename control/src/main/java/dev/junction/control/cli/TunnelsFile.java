@@ -48,6 +48,16 @@ public final class TunnelsFile
 
     public static Tunnels load(final Path file) throws IOException
     {
+        return loadYaml(file, TunnelsFile::parse);
+    }
+
+    /**
+     * Reads a YAML file with SnakeYAML's safe constructor (no arbitrary types) and hands its
+     * document to {@code parse}; any problem becomes an {@link IllegalArgumentException} that
+     * starts with the file's name.
+     */
+    public static <T> T loadYaml(final Path file, final java.util.function.Function<Object, T> parse) throws IOException
+    {
         final Object doc;
         try (Reader r = Files.newBufferedReader(file))
         {
@@ -59,7 +69,7 @@ public final class TunnelsFile
         }
         try
         {
-            return parse(doc);
+            return parse.apply(doc);
         }
         catch (final IllegalArgumentException | ClassCastException ex)
         {

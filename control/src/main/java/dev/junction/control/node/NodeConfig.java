@@ -3,12 +3,8 @@ package dev.junction.control.node;
 import dev.junction.control.cli.TunnelsFile;
 import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.Tunnels;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,23 +61,18 @@ public final class NodeConfig
 
     public static NodeConfig load(final Path file) throws IOException
     {
-        final Object doc;
-        try (Reader r = Files.newBufferedReader(file))
+        final Path base = file.toAbsolutePath().getParent();
+        return TunnelsFile.loadYaml(file, doc ->
         {
-            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
-        }
-        catch (final RuntimeException ex)
-        {
-            throw new IllegalArgumentException(file + ": not valid YAML: " + ex.getMessage().split("\n")[0]);
-        }
-        try
-        {
-            return parse(doc, file.toAbsolutePath().getParent());
-        }
-        catch (final IllegalArgumentException | ClassCastException ex)
-        {
-            throw new IllegalArgumentException(file + ": " + ex.getMessage());
-        }
+            try
+            {
+                return parse(doc, base);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalArgumentException(ex.getMessage());
+            }
+        });
     }
 
     @SuppressWarnings("unchecked")

@@ -119,6 +119,36 @@ final class Netns implements AutoCloseable
         return p;
     }
 
+    /** Starts {@code junction run --config CONFIG} as its own JVM and waits for its control socket. */
+    Process daemon(final Path config, final Path stateDir, final Path log) throws Exception
+    {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final Process p = spawn(List.of(java, "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp",
+            System.getProperty("java.class.path"), "dev.junction.control.cli.JunctionCli", "run", "--config",
+            config.toString()), log);
+        final long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline)
+        {
+            if (!p.isAlive())
+            {
+                Assertions.fail("daemon exited " + p.exitValue() + ":\n" + Files.readString(log));
+            }
+            try
+            {
+                if (ControlServer.request(stateDir, "stats").status() == 0)
+                {
+                    return p;
+                }
+            }
+            catch (final IOException notYet)
+            {
+                Thread.sleep(200);
+            }
+        }
+        Assertions.fail("daemon did not open its control socket within 30 s:\n" + Files.readString(log));
+        return p;
+    }
+
     @Override
     public void close()
     {

@@ -10,7 +10,6 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Two nodes joined by a Geneve overlay, as OVN-Kubernetes joins them: two Junction daemons (two
@@ -34,10 +33,8 @@ class TwoNodeGeneveTest
         try (Netns net = new Netns())
         {
             final Path dir = Files.createTempDirectory("junction-two-nodes-");
-            final Process node1 = node(net, dir, 1);
-            final Process node2 = node(net, dir, 2);
-            awaitSocket(dir.resolve("node1/state"), node1, dir.resolve("node1.log"));
-            awaitSocket(dir.resolve("node2/state"), node2, dir.resolve("node2.log"));
+            node(net, dir, 1);
+            node(net, dir, 2);
             final String fabric = net.add("jg-fab");
             net.must("ip", "-n", fabric, "link", "add", "wire", "type", "bridge");
             net.must("ip", "-n", fabric, "link", "set", "wire", "up");
@@ -97,10 +94,7 @@ class TwoNodeGeneveTest
             "  underlay: {port: 9, mac: \"aa:55:aa:55:00:0" + n + "\", ip: 192.168.77." + n + "/24}",
             "  tunnels: [{port: 10, type: geneve, remote_ip: 192.168.77." + other + ", key: flow, csum: true}]",
             "  tlv_map: [\"{class=0x102,type=0x80,len=4}->tun_metadata0\"]", ""));
-        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return net.spawn(List.of(java, "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp",
-            System.getProperty("java.class.path"), "dev.junction.control.cli.JunctionCli", "run", "--config",
-            d.resolve("node.yaml").toString()), dir.resolve("node" + n + ".log"));
+        return net.daemon(d.resolve("node.yaml"), d.resolve("state"), dir.resolve("node" + n + ".log"));
     }
 
     private static void pod(final Netns net, final String tap, final String ns, final String addr)
@@ -108,30 +102,6 @@ class TwoNodeGeneveTest
         net.must("ip", "link", "set", tap, "netns", ns);
         net.must("ip", "-n", ns, "addr", "add", addr + "/24", "dev", tap);
         net.must("ip", "-n", ns, "link", "set", tap, "up");
-    }
-
-    private static void awaitSocket(final Path stateDir, final Process p, final Path log) throws Exception
-    {
-        final long deadline = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < deadline)
-        {
-            if (!p.isAlive())
-            {
-                fail("daemon exited " + p.exitValue() + ":\n" + Files.readString(log));
-            }
-            try
-            {
-                if (ControlServer.request(stateDir, "stats").status() == 0)
-                {
-                    return;
-                }
-            }
-            catch (final java.io.IOException notYet)
-            {
-                Thread.sleep(200);
-            }
-        }
-        fail("daemon did not open its control socket within 30 s:\n" + Files.readString(log));
     }
 
     private static String logs(final Path dir) throws Exception
