@@ -48,6 +48,37 @@ final class AllocationTest
     }
 
     @Test
+    void geneveEncapDecapAllocateNothing()
+    {
+        for (final int size : new int[] {64, 1400})
+        {
+            for (final boolean csum : new boolean[] {false, true})
+            {
+                final GeneveBenchmark b = new GeneveBenchmark();
+                b.frameBytes = size;
+                b.csum = csum;
+                b.setUp();
+                assertSomeWindowAllocatesNothing(size + "-byte encaps, csum " + csum, 10_000, b::encap);
+                assertSomeWindowAllocatesNothing(size + "-byte decaps, csum " + csum, 10_000, b::decap);
+            }
+        }
+    }
+
+    @Test
+    void overlayAllocatesNothing() throws Exception
+    {
+        for (final boolean csum : new boolean[] {false, true})
+        {
+            final OverlayBenchmark b = new OverlayBenchmark();
+            b.frameBytes = 64;
+            b.csum = csum;
+            b.setUp();
+            assertSomeWindowAllocatesNothing("overlay bursts, csum " + csum, 1000, b::burst);
+            b.noUpcalls();
+        }
+    }
+
+    @Test
     void parseAllocatesNothing()
     {
         for (final ParseBenchmark.Kind kind : ParseBenchmark.Kind.values())

@@ -3,6 +3,10 @@ package dev.junction.geneve;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.xlate.OdpActions;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Executes a tunnel push on the packet path: copies the prebuilt outer headers in front of a
  * copy of the inner frame and fills what depends on the packet (OVS's netdev_tnl_push_udp_header):
@@ -34,19 +38,17 @@ public final class Encapsulator
         final boolean v6 = (desc & (1 << 16)) != 0;
         final boolean csum = (desc & (1 << 17)) != 0;
         final int total = hlen + in.length;
-        if (out.buf.length < Packet.HEADROOM + total)
+        if (out.buf.length < Packet.HEADROOM + total + 8)
         {
             out.buf = new byte[Packet.HEADROOM + Math.max(total, 2048)];
         }
         final byte[] b = out.buf;
         final int s = Packet.HEADROOM;
+        // Whole 8-byte words of the header: the last one may run up to 7 bytes past it, into
+        // the inner frame's room (or the 8 spare bytes), which the copy below overwrites.
         for (int i = 0; i < hlen; i += 8)
         {
-            final long v = acts.get(at + 4 + i / 8);
-            for (int k = 0; k < 8 && i + k < hlen; k++)
-            {
-                b[s + i + k] = (byte)(v >>> (56 - 8 * k));
-            }
+            LONG_BE.set(b, s + i, acts.get(at + 4 + i / 8));
         }
         System.arraycopy(in.buf, in.start, b, s + hlen, in.length);
         out.start = s;
@@ -85,10 +87,25 @@ public final class Encapsulator
         return total;
     }
 
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    /**
+     * Adds {@code len} bytes at {@code from} to an unfolded one's complement sum, as 16-bit
+     * big-endian words (an odd last byte is the high half of a word). Eight bytes at a time: the
+     * two 32-bit halves of a big-endian long are two 16-bit words each and 2^16 = 1 mod 0xffff,
+     * so {@link #fold} gives exactly what the 16-bit word sum gives (and 0 only when every byte
+     * is 0). A 1400-byte datagram is 175 loads instead of 700.
+     */
     static long sum(final byte[] b, final int from, final int len, final long initial)
     {
         long sum = initial;
         int i = from;
+        final int end8 = from + (len & ~7);
+        for (; i < end8; i += 8)
+        {
+            final long v = (long)LONG_BE.get(b, i);
+            sum += (v >>> 32) + (v & 0xffffffffL);
+        }
         final int end = from + len;
         for (; i + 1 < end; i += 2)
         {
