@@ -39,6 +39,9 @@ final class TraceCommand implements Callable<Integer>
     @Option(names = "--ports", defaultValue = "1,2,3,4")
     String ports;
 
+    @Option(names = "--tunnels", paramLabel = "FILE", description = "Tunnel ports and underlay (YAML, as replay --tunnels).")
+    Path tunnelsFile;
+
     @Parameters(arity = "0..1", description = "The flow in ofproto/trace syntax, e.g. tcp,nw_dst=10.0.0.2,tp_dst=80.")
     String flow;
 
@@ -57,34 +60,24 @@ final class TraceCommand implements Callable<Integer>
         {
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        final int[] portList = java.util.Arrays.stream(ports.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
-        final StringBuilder text = new StringBuilder();
-        final TraceSink sink = new TraceSink()
+        int[] portList = java.util.Arrays.stream(ports.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
+        final dev.junction.geneve.Tunnels tunnels;
+        try
         {
-            @Override
-            public void table(final int depth, final int table, final FlowKey f, final FlowRule rule)
-            {
-                final String indent = "    ".repeat(depth);
-                text.append(indent).append(table).append(". ");
-                if (rule == null)
-                {
-                    text.append("No match.\n").append(indent).append("    drop\n");
-                }
-                else
-                {
-                    final String m = FlowPrinter.match(rule.match, rule.priority);
-                    text.append(m.isEmpty() ? "priority " + rule.priority : m).append(", cookie 0x")
-                        .append(Long.toHexString(rule.cookie)).append(" (line ").append(rule.line).append(")\n")
-                        .append(indent).append("    ").append(FlowPrinter.actions(rule.actions)).append('\n');
-                }
-            }
-
-            @Override
-            public void note(final int depth, final String note)
-            {
-                text.append("    ".repeat(depth)).append("    >> ").append(note).append('\n');
-            }
-        };
+            tunnels = tunnelsFile == null ? null : TunnelsFile.load(tunnelsFile);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("junction trace: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (tunnels != null)
+        {
+            portList = java.util.stream.IntStream.concat(java.util.Arrays.stream(portList),
+                tunnels.ports().stream().mapToInt(tp -> tp.port)).distinct().toArray();
+        }
+        final TraceText sink = new TraceText();
+        final StringBuilder text = sink.text();
         if (packetHex != null)
         {
             final byte[] frame = HexFormat.of().parseHex(packetHex.replaceAll("\\s", ""));
@@ -92,8 +85,10 @@ final class TraceCommand implements Callable<Integer>
             p.wrap(frame, 0, frame.length);
             p.inPort = inPort;
             final StringBuilder outputs = new StringBuilder();
-            final Datapath dp = new Datapath(tables, withIn(portList), (port, pkt) -> outputs.append("  port ")
-                .append(port).append(": ").append(HexFormat.of().formatHex(pkt.buf, pkt.start, pkt.end())).append('\n'));
+            final Datapath dp = new Datapath(new dev.junction.datapath.Bridge(tables).tunnels(tunnels), withIn(portList),
+                (port, pkt) -> outputs.append("  port ").append(port).append(": ")
+                    .append(HexFormat.of().formatHex(pkt.buf, pkt.start, pkt.end())).append('\n'), Datapath.DEFAULT_MTU, 1,
+                dev.junction.datapath.cache.CacheConfig.DEFAULTS, System::nanoTime);
             dp.receive(p, sink);
             System.out.print(text);
             System.out.println();
@@ -120,6 +115,10 @@ final class TraceCommand implements Callable<Integer>
         key.copyFrom(probe.match.value);
         key.inPort(inPort);
         final Translator t = new Translator(new BridgePorts(withIn(portList)));
+        if (tunnels != null)
+        {
+            t.tunnels(tunnels);
+        }
         final OdpActions acts = new OdpActions();
         t.translate(tables, key, 0, acts, sink);
         System.out.println("Flow: in_port=" + inPort + (flow.isBlank() ? "" : "," + flow));

@@ -81,10 +81,13 @@ public final class ControlServer implements Runnable, AutoCloseable
                 {
                     reply = handler.apply(request);
                 }
-                catch (final RuntimeException ex)
+                catch (final RuntimeException | Error ex)
                 {
+                    // Whatever a request throws, the control thread lives on: it is the only way in.
                     reply = Reply.error(request + ": " + ex);
-                    log.warn("control request failed", "request", request, "error", String.valueOf(ex));
+                    final java.io.StringWriter trace = new java.io.StringWriter();
+                    ex.printStackTrace(new java.io.PrintWriter(trace));
+                    log.warn("control request failed", "request", request, "error", trace.toString());
                 }
                 final byte[] out = (reply.status() + "\n" + reply.text()).getBytes(StandardCharsets.UTF_8);
                 final ByteBuffer b = ByteBuffer.wrap(out);
@@ -103,16 +106,35 @@ public final class ControlServer implements Runnable, AutoCloseable
         }
     }
 
-    /** Sends one request to the daemon whose state directory is {@code stateDir}. */
+    /** How long a client waits for the daemon's reply before giving up. */
+    public static final long REPLY_TIMEOUT_MILLIS = 30_000;
+
+    /** Sends one request to the daemon whose state directory is {@code stateDir}; never waits past the timeout. */
     public static Reply request(final Path stateDir, final String request) throws IOException
     {
-        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(stateDir.resolve(SOCKET))))
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(stateDir.resolve(SOCKET)));
+            java.nio.channels.Selector selector = java.nio.channels.Selector.open())
         {
             c.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
+            c.configureBlocking(false);
+            c.register(selector, java.nio.channels.SelectionKey.OP_READ);
+            final long deadline = System.currentTimeMillis() + REPLY_TIMEOUT_MILLIS;
             final java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
             final ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-            while (c.read(b) > 0)
+            while (true)
             {
+                final long left = deadline - System.currentTimeMillis();
+                if (left <= 0)
+                {
+                    throw new IOException("no reply within " + REPLY_TIMEOUT_MILLIS + " ms to: " + request);
+                }
+                selector.select(left);
+                selector.selectedKeys().clear();
+                final int n = c.read(b);
+                if (n < 0)
+                {
+                    break;
+                }
                 all.write(b.array(), 0, b.position());
                 b.clear();
             }

@@ -156,9 +156,12 @@ public final class NodeDaemon implements AutoCloseable
                 return conntrack(w);
             case "stats":
                 return ControlServer.Reply.ok(stats());
+            case "trace":
+                return trace(w);
             default:
                 return ControlServer.Reply.error("unknown request " + w[0]
-                    + " (dump-flows, add-flows FILE, del-flows, dump-megaflows, ct dump [--zone N], ct flush, stats)");
+                    + " (dump-flows, add-flows FILE, del-flows, dump-megaflows, ct dump [--zone N], ct flush, stats,"
+                    + " trace IN_PORT [FLOW])");
         }
     }
 
@@ -235,6 +238,53 @@ public final class NodeDaemon implements AutoCloseable
         final List<String> lines = new ArrayList<>(bridge.conntrack().dump(zone));
         Collections.sort(lines);
         return ControlServer.Reply.ok(lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+    }
+
+    /**
+     * {@code trace IN_PORT [FLOW]}: as ofproto/trace against the running tables: the tables and
+     * rules met, the megaflow the packet would install and its datapath actions (tunnel pushes
+     * included). FLOW is in ofproto/trace syntax, e.g. {@code tcp,nw_dst=10.0.0.2,tp_dst=80}.
+     */
+    private ControlServer.Reply trace(final String[] w)
+    {
+        if (w.length < 2 || w.length > 3)
+        {
+            return ControlServer.Reply.error("usage: trace IN_PORT [FLOW]");
+        }
+        final int inPort;
+        final FlowRule probe;
+        try
+        {
+            inPort = Integer.parseInt(w[1]);
+            probe = new FlowParser("flow").parseLine((w.length == 3 ? w[2] + "," : "") + "actions=drop", 1);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return ControlServer.Reply.error("trace: " + w[1] + " is not a port number");
+        }
+        catch (final FlowParseException ex)
+        {
+            return ControlServer.Reply.error("trace: bad flow: " + ex.reason);
+        }
+        final dev.junction.flowtable.FlowKey key = new dev.junction.flowtable.FlowKey();
+        key.copyFrom(probe.match.value);
+        key.inPort(inPort);
+        final int[] ports = java.util.stream.IntStream.concat(config.ports.stream().mapToInt(NodeConfig.Port::number),
+            config.tunnels == null ? java.util.stream.IntStream.empty()
+                : config.tunnels.ports().stream().mapToInt(t -> t.port)).toArray();
+        // A translator of its own (learned flows and MAC learning left untouched: a trace is no packet).
+        final dev.junction.flowtable.xlate.Translator t = new dev.junction.flowtable.xlate.Translator(
+            new dev.junction.flowtable.xlate.BridgePorts(ports));
+        if (config.tunnels != null)
+        {
+            t.tunnels(config.tunnels);
+        }
+        final dev.junction.control.cli.TraceText text = new dev.junction.control.cli.TraceText();
+        final dev.junction.flowtable.xlate.OdpActions acts = new dev.junction.flowtable.xlate.OdpActions();
+        t.translate(bridge.tables(), key, 0, acts, text);
+        return ControlServer.Reply.ok("Flow: in_port=" + inPort + (w.length == 3 ? "," + w[2] : "") + "\n\n" + text.text()
+            + "\nMegaflow: " + MegaflowPrinter.formatMatch(key.words, t.wildcards().words)
+            + "\nDatapath actions: " + acts.describe() + "\n");
     }
 
     /** As {@code ovs-appctl dpif-netdev/pmd-stats-show}: per worker, packets, hits per tier, upcalls, time per packet. */

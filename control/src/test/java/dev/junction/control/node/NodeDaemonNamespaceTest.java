@@ -170,6 +170,10 @@ class NodeDaemonNamespaceTest
         final String stats = ctl("stats");
         final Matcher emc = Pattern.compile("emc hits: (\\d+)").matcher(stats);
         assertTrue(emc.find() && Long.parseLong(emc.group(1)) > 0, stats);
+        final String trace = ctl("trace 1 tcp,nw_src=" + A + ",nw_dst=" + VIP + ",tp_dst=80");
+        assertTrue(trace.contains("set_field:" + B + "->ip_dst") && trace.contains("Datapath actions: set(ipv4(dst=" + B
+            + ")),2"), trace);
+        assertTrue(trace.contains("Megaflow: recirc_id(0),in_port(1)"), trace);
         assertEquals(0, dev.junction.control.cli.JunctionCli.execute("ctl", "--state-dir",
             daemon.stateDir().toString(), "stats"), "junction ctl stats");
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
