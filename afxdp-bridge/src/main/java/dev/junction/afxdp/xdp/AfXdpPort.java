@@ -41,6 +41,7 @@ public final class AfXdpPort implements AutoCloseable
     private final int frameSize;
     private final long frameMask;
     private final int maxKicks;
+    private final boolean completeChecksums;
 
     /** TX frames not in flight: UMEM offsets, a stack. */
     private final long[] freeFrames;
@@ -64,6 +65,7 @@ public final class AfXdpPort implements AutoCloseable
         this.frameSize = config.frameSize();
         this.frameMask = frameSize - 1;
         this.maxKicks = config.ringSize() / 32 + 2;
+        this.completeChecksums = config.completeChecksums();
         final int rxFrames = config.ringSize();
         final int granted = fill.freeEntries(rxFrames);
         final int at = fill.producerIndex();
@@ -148,6 +150,7 @@ public final class AfXdpPort implements AutoCloseable
         final int fillIndex = fill.producerIndex();
         long bytes = 0;
         int delivered = 0;
+        int completed = 0;
         int i = 0;
         try
         {
@@ -160,6 +163,10 @@ public final class AfXdpPort implements AutoCloseable
                 {
                     counters.increment(XdpCounters.RX_DROPS);
                     continue;
+                }
+                if (completeChecksums && PartialChecksum.complete(umem, (int)address, length))
+                {
+                    completed++;
                 }
                 sink.onFrame(umem, (int)address, length);
                 bytes += length;
@@ -178,6 +185,7 @@ public final class AfXdpPort implements AutoCloseable
             rx.release(n);
             counters.add(XdpCounters.RX_PACKETS, delivered);
             counters.add(XdpCounters.RX_BYTES, bytes);
+            counters.add(XdpCounters.RX_CSUM_COMPLETED, completed);
         }
         return delivered;
     }

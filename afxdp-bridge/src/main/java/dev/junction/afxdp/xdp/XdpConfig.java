@@ -32,6 +32,7 @@ public final class XdpConfig
     private int ringSize = 2048;
     private Mode mode = Mode.GENERIC;
     private boolean zeroCopy;
+    private boolean completeChecksums = true;
 
     /** @param interfaceName the interface to bind, in the opening thread's network namespace */
     public XdpConfig(final String interfaceName)
@@ -145,6 +146,21 @@ public final class XdpConfig
     public boolean zeroCopy()
     {
         return zeroCopy;
+    }
+
+    /**
+     * Complete TCP/UDP checksums senders left partial before handing frames to the sink
+     * ({@link PartialChecksum}). Default true: on veth the pods' checksum offload leaves them so.
+     */
+    public XdpConfig completeChecksums(final boolean completeChecksums)
+    {
+        this.completeChecksums = completeChecksums;
+        return this;
+    }
+
+    public boolean completeChecksums()
+    {
+        return completeChecksums;
     }
 
     void validate()

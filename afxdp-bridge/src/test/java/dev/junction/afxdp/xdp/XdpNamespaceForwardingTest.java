@@ -55,6 +55,9 @@ class XdpNamespaceForwardingTest
     private static String nsB;
     private static String switchA;
     private static String switchB;
+    private static String podA;
+    /** The pod end's offloads before the ports opened (native XDP on the peer turns its TSO off). */
+    private static String podOffloadsBefore;
     private static AfXdpPort portA;
     private static AfXdpPort portB;
     private static XdpForwarder forwarder;
@@ -71,8 +74,10 @@ class XdpNamespaceForwardingTest
         switchB = "jxb" + suffix;
         try
         {
-            pod(nsA, switchA, "jpa" + suffix, ADDR_A);
+            podA = "jpa" + suffix;
+            pod(nsA, switchA, podA, ADDR_A);
             pod(nsB, switchB, "jpb" + suffix, ADDR_B);
+            podOffloadsBefore = Host.check(CMD, "ip", "netns", "exec", nsA, "ethtool", "-k", podA);
             portA = AfXdpPort.open(config(switchA));
             portB = AfXdpPort.open(config(switchB));
             forwarder = new XdpForwarder(portA, portB).start();
@@ -86,7 +91,7 @@ class XdpNamespaceForwardingTest
 
     private static XdpConfig config(final String link)
     {
-        return new XdpConfig(link).mode(XdpConfig.Mode.valueOf(System.getProperty("junction.xdp.mode", "GENERIC")));
+        return new XdpConfig(link).mode(XdpConfig.Mode.valueOf(System.getProperty("junction.xdp.mode", "NATIVE")));
     }
 
     /** A namespace with the pod end of a veth pair; the switch end stays here, up, without addresses. */
@@ -99,6 +104,13 @@ class XdpNamespaceForwardingTest
         Host.check(CMD, "ip", "-n", ns, "addr", "add", address + "/24", "dev", podEnd);
         Host.check(CMD, "ip", "-n", ns, "link", "set", podEnd, "up");
         Host.check(CMD, "ip", "link", "set", switchEnd, "up");
+        final String ethtool = System.getProperty("junction.xdp.ethtool", "");
+        if (!ethtool.isBlank())
+        {
+            final List<String> cmd = new ArrayList<>(List.of("ethtool", "-K", switchEnd));
+            cmd.addAll(List.of(ethtool.trim().split("\\s+")));
+            Host.check(CMD, cmd.toArray(String[]::new));
+        }
     }
 
     @AfterEach
@@ -187,8 +199,12 @@ class XdpNamespaceForwardingTest
     @Order(2)
     void tcp()
     {
+        final String offloads = Host.check(CMD, "ip", "netns", "exec", nsA, "ethtool", "-k", podA);
+        assertTrue(offloads.contains("tx-checksumming: on"), "the pod keeps its checksum offload: " + offloads);
         final Iperf tcp = iperf("-t", "3");
-        report("tcp", tcp);
+        report("tcp (pod " + line(offloads, "tx-checksumming") + ", " + line(offloads, "tcp-segmentation-offload")
+            + ", before the ports opened: " + line(podOffloadsBefore, "tcp-segmentation-offload") + ")", tcp);
+        assertTrue(portA.counters().get(XdpCounters.RX_CSUM_COMPLETED) > 0, "partial checksums arrived and were completed: " + state());
         assertTrue(tcp.bytes > MIN_TCP_BYTES, "received only " + tcp.bytes + " bytes\n" + state());
         assertTrue(tcp.forwarderAllocated < 1024, "the forwarder allocated " + tcp.forwarderAllocated
             + " bytes in the steady state of the run");
@@ -288,6 +304,18 @@ class XdpNamespaceForwardingTest
             final NetlinkXdp.Attached a = NetlinkXdp.query(LibC.if_nametoindex(link));
             return a.any() ? a.toString() : null;
         }
+    }
+
+    private static String line(final String text, final String key)
+    {
+        for (final String l : text.split("\n"))
+        {
+            if (l.startsWith(key))
+            {
+                return l.trim();
+            }
+        }
+        return key + ": ?";
     }
 
     private static String state()
