@@ -46,6 +46,9 @@ public final class AfXdpPort implements AutoCloseable
     /** TX frames not in flight: UMEM offsets, a stack. */
     private final long[] freeFrames;
     private int freeCount;
+    /** RX frames the fill ring had no room for yet (should stay empty, see {@link #returnStashed}). */
+    private final long[] stash;
+    private int stashed;
     /** Descriptors written to the TX ring but not yet published. */
     private int staged;
     private final long[] kernelStatistics = new long[6];
@@ -75,6 +78,7 @@ public final class AfXdpPort implements AutoCloseable
         }
         fill.advance(granted);
         fill.publish();
+        stash = new long[rxFrames];
         freeFrames = new long[config.frameCount() - rxFrames];
         for (int i = rxFrames; i < config.frameCount(); i++)
         {
@@ -134,6 +138,10 @@ public final class AfXdpPort implements AutoCloseable
         final int n = rx.available(maxBurst);
         if (n == 0)
         {
+            if (stashed > 0)
+            {
+                returnStashed(0);
+            }
             if (fill.needsWakeup())
             {
                 counters.increment(XdpCounters.FILL_WAKEUPS);
@@ -141,11 +149,10 @@ public final class AfXdpPort implements AutoCloseable
             }
             return 0;
         }
-        // The fill ring has room for every RX frame, and these n are not in it: this never fails.
-        if (fill.freeEntries(n) < n)
-        {
-            throw new IllegalStateException("fill ring without room for returned frames: " + fill);
-        }
+        // Room for n: the fill ring holds twice the RX frames (see XdpSocket.fillRingSize), so
+        // even with the kernel's consumer index lagging it should never be short. Should it be,
+        // the frames wait in a stash here rather than being lost or stopping the port.
+        final int room = returnStashed(n);
         final int rxIndex = rx.consumerIndex();
         final int fillIndex = fill.producerIndex();
         long bytes = 0;
@@ -158,7 +165,7 @@ public final class AfXdpPort implements AutoCloseable
             {
                 final long address = rx.descAddress(rxIndex + i);
                 final int length = rx.descLength(rxIndex + i);
-                fill.putAddress(fillIndex + i, address & ~frameMask);
+                giveBack(fillIndex, i, room, address);
                 if (length <= 0 || (address & frameMask) + length > frameSize)
                 {
                     counters.increment(XdpCounters.RX_DROPS);
@@ -178,9 +185,9 @@ public final class AfXdpPort implements AutoCloseable
             // Also when a sink threw: the rest of the burst is dropped, every frame goes back.
             for (int j = i + 1; j < n; j++)
             {
-                fill.putAddress(fillIndex + j, rx.descAddress(rxIndex + j) & ~frameMask);
+                giveBack(fillIndex, j, room, rx.descAddress(rxIndex + j));
             }
-            fill.advance(n);
+            fill.advance(Math.min(n, room));
             fill.publish();
             rx.release(n);
             counters.add(XdpCounters.RX_PACKETS, delivered);
@@ -188,6 +195,41 @@ public final class AfXdpPort implements AutoCloseable
             counters.add(XdpCounters.RX_CSUM_COMPLETED, completed);
         }
         return delivered;
+    }
+
+    /** Frame {@code i} of a burst back to the fill ring, or to the stash when beyond the room there was. */
+    private void giveBack(final int fillIndex, final int i, final int room, final long address)
+    {
+        if (i < room)
+        {
+            fill.putAddress(fillIndex + i, address & ~frameMask);
+        }
+        else
+        {
+            stash[stashed++] = address & ~frameMask;
+            counters.increment(XdpCounters.FILL_DEFERRED);
+        }
+    }
+
+    /**
+     * Moves stashed frames to the fill ring as far as it has room (and publishes them).
+     *
+     * @return the room left for {@code wanted} more entries
+     */
+    private int returnStashed(final int wanted)
+    {
+        if (stashed > 0)
+        {
+            final int k = fill.freeEntries(stashed);
+            final int at = fill.producerIndex();
+            for (int i = 0; i < k; i++)
+            {
+                fill.putAddress(at + i, stash[--stashed]);
+            }
+            fill.advance(k);
+            fill.publish();
+        }
+        return fill.freeEntries(wanted);
     }
 
     /**

@@ -102,9 +102,10 @@ public final class XdpConfig
     }
 
     /**
-     * Entries of each of the four rings (a power of two, default 2048, fewer than the frames).
-     * It is also the number of RX frames: the fill ring can hold all of them, so handing a
-     * frame back after its callback always finds room.
+     * Entries of the RX, TX and completion rings (a power of two, default 2048, fewer than the
+     * frames); the fill ring gets twice as many. It is also the number of RX frames: the fill
+     * ring can hold all of them and the stale entries the kernel has not yet reported read, so
+     * handing a frame back after its callback always finds room.
      */
     public XdpConfig ringSize(final int ringSize)
     {

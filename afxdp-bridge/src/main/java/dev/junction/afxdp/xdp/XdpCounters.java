@@ -42,12 +42,14 @@ public final class XdpCounters
     public static final int KERNEL_TX_RING_EMPTY = 17;
     /** Frames whose partial TCP/UDP checksum was completed on RX ({@link PartialChecksum}). */
     public static final int RX_CSUM_COMPLETED = 18;
+    /** RX frames that found the fill ring full and waited in the port's stash (expected to stay 0). */
+    public static final int FILL_DEFERRED = 19;
 
     private static final String[] NAMES = {
         "rx_packets", "rx_bytes", "rx_drops", "fill_wakeups", "tx_packets", "tx_bytes", "tx_ring_full", "tx_no_frame",
         "tx_oversize", "tx_kicks", "tx_errors", "tx_completions", "kernel_rx_dropped", "kernel_rx_invalid_descs",
         "kernel_tx_invalid_descs", "kernel_rx_ring_full", "kernel_rx_fill_ring_empty", "kernel_tx_ring_empty",
-        "rx_csum_completed"};
+        "rx_csum_completed", "fill_deferred"};
 
     private final AtomicLongArray values = new AtomicLongArray(NAMES.length);
 

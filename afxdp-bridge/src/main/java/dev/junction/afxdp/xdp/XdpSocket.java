@@ -81,7 +81,9 @@ public final class XdpSocket implements AutoCloseable
             setsockopt(fd, IfXdp.XDP_UMEM_REG, scratch, IfXdp.UMEM_REG_SIZE, "XDP_UMEM_REG " + umemLength + " bytes, frames of "
                 + config.frameSize());
             scratch.putInt(0, config.ringSize(), ORDER);
-            setsockopt(fd, IfXdp.XDP_UMEM_FILL_RING, scratch, 4, "XDP_UMEM_FILL_RING " + config.ringSize());
+            scratch.putInt(0, fillRingSize(config), ORDER);
+            setsockopt(fd, IfXdp.XDP_UMEM_FILL_RING, scratch, 4, "XDP_UMEM_FILL_RING " + fillRingSize(config));
+            scratch.putInt(0, config.ringSize(), ORDER);
             setsockopt(fd, IfXdp.XDP_UMEM_COMPLETION_RING, scratch, 4, "XDP_UMEM_COMPLETION_RING " + config.ringSize());
             setsockopt(fd, IfXdp.XDP_RX_RING, scratch, 4, "XDP_RX_RING " + config.ringSize());
             setsockopt(fd, IfXdp.XDP_TX_RING, scratch, 4, "XDP_TX_RING " + config.ringSize());
@@ -100,7 +102,7 @@ public final class XdpSocket implements AutoCloseable
             final int size = config.ringSize();
             maps[0] = map(fd, scratch, IfXdp.OFF_RX, size, IfXdp.DESC_SIZE, IfXdp.XDP_PGOFF_RX_RING, "RX");
             maps[1] = map(fd, scratch, IfXdp.OFF_TX, size, IfXdp.DESC_SIZE, IfXdp.XDP_PGOFF_TX_RING, "TX");
-            maps[2] = map(fd, scratch, IfXdp.OFF_FILL, size, IfXdp.ADDR_SIZE, IfXdp.XDP_UMEM_PGOFF_FILL_RING, "fill");
+            maps[2] = map(fd, scratch, IfXdp.OFF_FILL, fillRingSize(config), IfXdp.ADDR_SIZE, IfXdp.XDP_UMEM_PGOFF_FILL_RING, "fill");
             maps[3] = map(fd, scratch, IfXdp.OFF_COMPLETION, size, IfXdp.ADDR_SIZE, IfXdp.XDP_UMEM_PGOFF_COMPLETION_RING,
                 "completion");
             final XdpSocket socket = new XdpSocket(config, ifindex, fd, umemAddress, umemLength, maps, scratch);
@@ -141,8 +143,19 @@ public final class XdpSocket implements AutoCloseable
         final int size = config.ringSize();
         wrap(rx, rxMap, offsets, IfXdp.OFF_RX, size, IfXdp.DESC_SIZE);
         wrap(tx, txMap, offsets, IfXdp.OFF_TX, size, IfXdp.DESC_SIZE);
-        wrap(fill, fillMap, offsets, IfXdp.OFF_FILL, size, IfXdp.ADDR_SIZE);
+        wrap(fill, fillMap, offsets, IfXdp.OFF_FILL, fillRingSize(config), IfXdp.ADDR_SIZE);
         wrap(completion, completionMap, offsets, IfXdp.OFF_COMPLETION, size, IfXdp.ADDR_SIZE);
+    }
+
+    /**
+     * The fill ring has room for twice the RX frames. The kernel takes fill entries into a
+     * private cache and publishes its consumer index only when that cache runs dry, so a frame
+     * can come back on the RX ring while the entry it was taken from still counts as unread:
+     * up to one ring's worth of such stale entries plus every RX frame we hand back must fit.
+     */
+    static int fillRingSize(final XdpConfig config)
+    {
+        return 2 * config.ringSize();
     }
 
     /**

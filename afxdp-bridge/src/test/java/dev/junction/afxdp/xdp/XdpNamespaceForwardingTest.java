@@ -368,7 +368,8 @@ class XdpNamespaceForwardingTest
         {
             portB.refreshKernelStatistics();
         }
-        return "A " + portA + "\nB " + portB;
+        return "A " + portA + "\nB " + portB + "\nforwarder " + (forwarder == null ? "stopped"
+            : (forwarder.alive() ? "alive" : "dead") + ", failure: " + forwarder.failure());
     }
 
     /** The receiver's totals of one iperf3 run (client in A, server in B). */
