@@ -14,7 +14,12 @@ public final class Errno
     public static final int EBUSY = 16;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EEXIST = 17;
+    public static final int EOPNOTSUPP = 95;
+    public static final int EAFNOSUPPORT = 97;
     public static final int ENOBUFS = 105;
+    public static final int ENETDOWN = 100;
+    public static final int ENXIO = 6;
 
     private Errno()
     {

@@ -1,5 +1,6 @@
 package dev.junction.afxdp.tap;
 
+import dev.junction.afxdp.testing.Frames;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 

@@ -2,6 +2,8 @@ package dev.junction.afxdp.tap;
 
 import dev.junction.afxdp.linux.LinkControl;
 import dev.junction.afxdp.linux.NativeException;
+import dev.junction.afxdp.testing.Frames;
+import dev.junction.afxdp.testing.Host;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.junction.afxdp.tap;
 
+import dev.junction.afxdp.testing.Host;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

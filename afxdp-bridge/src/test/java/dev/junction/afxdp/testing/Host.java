@@ -1,4 +1,4 @@
-package dev.junction.afxdp.tap;
+package dev.junction.afxdp.testing;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -18,11 +18,11 @@ import java.util.concurrent.TimeUnit;
  * root or a tool they skip, unless {@code CI} is set: then they fail, so CI cannot go green by
  * skipping them.
  */
-final class Host
+public final class Host
 {
-    record Result(int exit, String out, String err)
+    public record Result(int exit, String out, String err)
     {
-        boolean ok()
+        public boolean ok()
         {
             return exit == 0;
         }
@@ -38,13 +38,13 @@ final class Host
     {
     }
 
-    static boolean isCi()
+    public static boolean isCi()
     {
         final String ci = System.getenv("CI");
         return ci != null && !ci.isBlank() && !"false".equalsIgnoreCase(ci.trim());
     }
 
-    static boolean isRoot()
+    public static boolean isRoot()
     {
         try
         {
@@ -64,9 +64,9 @@ final class Host
     }
 
     /** Skips (or, with CI set, fails) unless root and every tool is on the PATH. */
-    static void require(final String... tools)
+    public static void require(final String... tools)
     {
-        String missing = isRoot() ? null : "needs root (TAP devices, network namespaces)";
+        String missing = isRoot() ? null : "needs root (TAP devices, AF_XDP sockets, network namespaces)";
         for (final String tool : tools)
         {
             if (missing == null && !onPath(tool))
@@ -84,7 +84,7 @@ final class Host
         }
     }
 
-    static boolean onPath(final String tool)
+    public static boolean onPath(final String tool)
     {
         for (final String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
         {
@@ -96,7 +96,7 @@ final class Host
         return new File("/usr/sbin", tool).canExecute() || new File("/sbin", tool).canExecute();
     }
 
-    static Result run(final Duration timeout, final String... command)
+    public static Result run(final Duration timeout, final String... command)
     {
         final Process process = start(command);
         try
@@ -117,7 +117,7 @@ final class Host
     }
 
     /** Runs and fails the test when the command fails. */
-    static String check(final Duration timeout, final String... command)
+    public static String check(final Duration timeout, final String... command)
     {
         final Result r = run(timeout, command);
         if (!r.ok())
@@ -128,7 +128,7 @@ final class Host
     }
 
     /** Starts a command with stdout and stderr going to temporary files (no pipe to fill up). */
-    static Process start(final String... command)
+    public static Process start(final String... command)
     {
         try
         {
@@ -147,7 +147,7 @@ final class Host
         }
     }
 
-    static String read(final Process p, final boolean stdout)
+    public static String read(final Process p, final boolean stdout)
     {
         final File[] files = OUTPUTS.get(p);
         if (files == null)
@@ -165,7 +165,7 @@ final class Host
     }
 
     /** Kills the process and its children, waiting at most a second. */
-    static void kill(final Process p)
+    public static void kill(final Process p)
     {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();

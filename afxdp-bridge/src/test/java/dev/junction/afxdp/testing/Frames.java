@@ -1,4 +1,4 @@
-package dev.junction.afxdp.tap;
+package dev.junction.afxdp.testing;
 
 import java.nio.ByteBuffer;
 
@@ -6,20 +6,20 @@ import java.nio.ByteBuffer;
  * Hand-built test frames and a deliberately naive checksum (16-bit words, one at a time, over
  * byte arrays), independent of {@link InternetChecksum}.
  */
-final class Frames
+public final class Frames
 {
-    static final int TCP_FIN = 0x01;
-    static final int TCP_SYN = 0x02;
-    static final int TCP_PSH = 0x08;
-    static final int TCP_ACK = 0x10;
-    static final int TCP_ECE = 0x40;
-    static final int TCP_CWR = 0x80;
+    public static final int TCP_FIN = 0x01;
+    public static final int TCP_SYN = 0x02;
+    public static final int TCP_PSH = 0x08;
+    public static final int TCP_ACK = 0x10;
+    public static final int TCP_ECE = 0x40;
+    public static final int TCP_CWR = 0x80;
 
     private Frames()
     {
     }
 
-    static int naiveSum(final byte[] b, final int off, final int len)
+    public static int naiveSum(final byte[] b, final int off, final int len)
     {
         long sum = 0;
         for (int i = 0; i < len; i += 2)
@@ -35,7 +35,7 @@ final class Frames
         return (int)sum;
     }
 
-    static int add(final int a, final int b)
+    public static int add(final int a, final int b)
     {
         int s = a + b;
         s = (s & 0xffff) + (s >>> 16);
@@ -43,7 +43,7 @@ final class Frames
     }
 
     /** Ones-complement sum of the pseudo-header of an IPv4 or IPv6 packet at {@code ip}. */
-    static int pseudoSum(final byte[] f, final int ip, final boolean v6, final int proto, final int l4Length)
+    public static int pseudoSum(final byte[] f, final int ip, final boolean v6, final int proto, final int l4Length)
     {
         int s = v6 ? naiveSum(f, ip + 8, 32) : naiveSum(f, ip + 12, 8);
         s = add(s, proto);
@@ -53,22 +53,22 @@ final class Frames
     }
 
     /** True when the L4 checksum over [l4, l4+len) with its pseudo-header verifies. */
-    static boolean l4ChecksumValid(final byte[] f, final int ip, final boolean v6, final int proto, final int l4, final int len)
+    public static boolean l4ChecksumValid(final byte[] f, final int ip, final boolean v6, final int proto, final int l4, final int len)
     {
         return add(pseudoSum(f, ip, v6, proto, len), naiveSum(f, l4, len)) == 0xffff;
     }
 
-    static boolean ipv4HeaderValid(final byte[] f, final int ip)
+    public static boolean ipv4HeaderValid(final byte[] f, final int ip)
     {
         return naiveSum(f, ip, (f[ip] & 0x0f) * 4) == 0xffff;
     }
 
-    static int u16(final byte[] f, final int i)
+    public static int u16(final byte[] f, final int i)
     {
         return ((f[i] & 0xff) << 8) | (f[i + 1] & 0xff);
     }
 
-    static long u32(final byte[] f, final int i)
+    public static long u32(final byte[] f, final int i)
     {
         return ((long)u16(f, i) << 16) | u16(f, i + 2);
     }
@@ -78,7 +78,7 @@ final class Frames
      * a recognisable pattern, TCP options of {@code optionBytes} (multiple of 4), and the TCP
      * checksum field left holding {@code tcpCsumField}.
      */
-    static byte[] tcp(final boolean v6, final boolean vlan, final int payload, final int flags, final long seq,
+    public static byte[] tcp(final boolean v6, final boolean vlan, final int payload, final int flags, final long seq,
         final int ipId, final int optionBytes)
     {
         final int l2 = vlan ? 18 : 14;
@@ -124,7 +124,7 @@ final class Frames
     }
 
     /** A UDP datagram in Ethernet + IPv4/IPv6 with a complete checksum. */
-    static byte[] udp(final boolean v6, final int payload)
+    public static byte[] udp(final boolean v6, final int payload)
     {
         final int ipLen = v6 ? 40 : 20;
         final byte[] f = new byte[14 + ipLen + 8 + payload];
@@ -160,7 +160,7 @@ final class Frames
      * Turns the L4 checksum field into what a sender with checksum offload leaves there: the
      * folded pseudo-header sum (not inverted), as Linux's {@code ~tcp_v4_check(len, s, d, 0)}.
      */
-    static void makePartial(final byte[] f, final int ip, final boolean v6, final int proto, final int l4, final int csumField)
+    public static void makePartial(final byte[] f, final int ip, final boolean v6, final int proto, final int l4, final int csumField)
     {
         final int len = f.length - l4;
         final int pseudo = pseudoSum(f, ip, v6, proto, len);
