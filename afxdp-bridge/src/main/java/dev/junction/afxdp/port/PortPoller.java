@@ -11,17 +11,17 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The RX duty cycle of a set of TAP ports, on one thread: poll(2) until a device is readable,
+ * The RX duty cycle of a set of device ports (TAP, AF_XDP), on one thread: poll(2) until a device is readable,
  * read a burst of up to 32 frames from each ready device into this poller's own buffers, and
  * publish each burst into the pipeline (which copies the frames into ring slots, so the buffers
  * are reused at once). Sleeps in poll when every port is idle instead of spinning, which on a
  * two-core node would starve the workers. Allocation-free in the steady state.
  */
-public final class PortPoller implements Runnable, RxSink
+public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xdp.XdpRxSink
 {
     private static final int POLL_MILLIS = 50;
 
-    private final TapPort[] ports;
+    private final DevicePort[] ports;
     private final Pipeline pipeline;
     private final FdPoller poller;
     private final RxBurst burst = new RxBurst();
@@ -30,11 +30,11 @@ public final class PortPoller implements Runnable, RxSink
     private final AtomicLong oversizeDropped = new AtomicLong();
     private volatile boolean running = true;
 
-    public PortPoller(final List<TapPort> ports, final Pipeline pipeline, final int maxFrame)
+    public PortPoller(final List<? extends DevicePort> ports, final Pipeline pipeline, final int maxFrame)
     {
-        this.ports = ports.toArray(new TapPort[0]);
+        this.ports = ports.toArray(new DevicePort[0]);
         this.pipeline = pipeline;
-        this.poller = new FdPoller(ports.stream().mapToInt(p -> p.device().fd()).toArray());
+        this.poller = new FdPoller(ports.stream().mapToInt(DevicePort::fd).toArray());
         this.buffers = new byte[RxBurst.MAX_BURST][maxFrame];
     }
 
@@ -52,7 +52,7 @@ public final class PortPoller implements Runnable, RxSink
                 if (poller.ready(i))
                 {
                     burst.clear();
-                    ports[i].device().receive(this, RxBurst.MAX_BURST);
+                    ports[i].receive(this, RxBurst.MAX_BURST);
                     if (burst.size() > 0)
                     {
                         pipeline.receive(ports[i].port(), burst);
@@ -70,6 +70,13 @@ public final class PortPoller implements Runnable, RxSink
             gsoDropped.lazySet(gsoDropped.get() + 1); // TSO is not negotiated: should not happen
             return;
         }
+        onFrame(buffer, offset, length);
+    }
+
+    /** An AF_XDP frame (lent from the UMEM; copied here). */
+    @Override
+    public void onFrame(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
         final byte[] b = buffers[burst.size()];
         if (length > b.length)
         {

@@ -4,7 +4,6 @@ import dev.junction.afxdp.tap.TapConfig;
 import dev.junction.afxdp.tap.TapDevice;
 import dev.junction.afxdp.linux.Tun;
 import dev.junction.datapath.pipeline.TxBatch;
-import dev.junction.datapath.pipeline.TxPort;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -15,7 +14,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * pipeline's fixed ring slots need (a GSO super-frame of 64 KiB per slot would not be bounded
  * memory).
  */
-public final class TapPort implements TxPort, AutoCloseable
+public final class TapPort implements DevicePort
 {
     private final int port;
     private final TapDevice device;
@@ -32,9 +31,28 @@ public final class TapPort implements TxPort, AutoCloseable
         return new TapPort(port, TapDevice.open(new TapConfig(name).mtu(mtu).offloads(Tun.TUN_F_CSUM)));
     }
 
+    @Override
     public int port()
     {
         return port;
+    }
+
+    @Override
+    public String name()
+    {
+        return device.name();
+    }
+
+    @Override
+    public int fd()
+    {
+        return device.fd();
+    }
+
+    @Override
+    public int receive(final PortPoller poller, final int maxBurst)
+    {
+        return device.receive(poller, maxBurst);
     }
 
     public TapDevice device()

@@ -25,6 +25,7 @@ import java.util.Set;
  * ports:
  *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
  *   - {port: 9, type: tap, name: jt-underlay}
+ *   - {port: 3, type: afxdp, interface: veth-pod-c, mode: native, queue: 0}
  * </pre>
  *
  * Everything is checked before anything is created: an unknown key or port type, a port number
@@ -34,10 +35,13 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "flows", "groups", "tunnels", "ports");
-    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu");
+    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue");
 
-    /** One device port. */
-    public record Port(int number, String type, String name, int mtu)
+    /**
+     * One device port: a TAP the daemon creates ({@code name}), or an AF_XDP socket on an
+     * existing interface ({@code interface}, XDP {@code mode} native or generic, {@code queue}).
+     */
+    public record Port(int number, String type, String name, int mtu, String mode, int queue)
     {
     }
 
@@ -139,15 +143,24 @@ public final class NodeConfig
                 throw new IllegalArgumentException(where + "port number used twice");
             }
             final String type = String.valueOf(e.get("type"));
-            if (!type.equals("tap"))
+            if (!type.equals("tap") && !type.equals("afxdp"))
             {
-                throw new IllegalArgumentException(where + "type " + type + " is not supported by the daemon yet"
-                    + " (tap; geneve ports are declared under tunnels; afxdp ports come with the AF_XDP bridge)");
+                throw new IllegalArgumentException(where + "type " + type + " is not supported by the daemon"
+                    + " (tap or afxdp; geneve ports are declared under tunnels)");
             }
-            final String name = String.valueOf(e.get("name"));
-            if (e.get("name") == null || name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+"))
+            final boolean xdp = type.equals("afxdp");
+            final Object nameObj = xdp ? e.get("interface") : e.get("name");
+            final String name = String.valueOf(nameObj);
+            if (nameObj == null || name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+"))
             {
-                throw new IllegalArgumentException(where + "name must be an interface name of 1 to 15 characters");
+                throw new IllegalArgumentException(where + (xdp ? "interface" : "name")
+                    + " must be an interface name of 1 to 15 characters");
+            }
+            if (xdp && e.containsKey("name") || !xdp && (e.containsKey("interface") || e.containsKey("mode")
+                || e.containsKey("queue")))
+            {
+                throw new IllegalArgumentException(where + (xdp ? "an afxdp port names its interface, not name"
+                    : "interface, mode and queue are afxdp options"));
             }
             if (!names.add(name))
             {
@@ -158,7 +171,17 @@ public final class NodeConfig
             {
                 throw new IllegalArgumentException(where + "mtu must be 68 to 1500 (frames live in fixed ring slots)");
             }
-            ports.add(new Port(n, type, name, mtu));
+            final String mode = String.valueOf(e.getOrDefault("mode", "native"));
+            if (!mode.equals("native") && !mode.equals("generic"))
+            {
+                throw new IllegalArgumentException(where + "mode must be native or generic");
+            }
+            final int queue = e.containsKey("queue") ? integer(e.get("queue"), where + "queue") : 0;
+            if (queue < 0)
+            {
+                throw new IllegalArgumentException(where + "queue must not be negative");
+            }
+            ports.add(new Port(n, type, name, mtu, mode, queue));
         }
         if (tunnels != null)
         {

@@ -1,7 +1,10 @@
 package dev.junction.control.node;
 
+import dev.junction.afxdp.port.DevicePort;
 import dev.junction.afxdp.port.PortPoller;
 import dev.junction.afxdp.port.TapPort;
+import dev.junction.afxdp.port.XdpPort;
+import dev.junction.afxdp.xdp.XdpConfig;
 import dev.junction.control.cli.FlowsFile;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
@@ -42,7 +45,7 @@ public final class NodeDaemon implements AutoCloseable
     private final JsonLog log;
     private final GroupTable groups;
     private final Bridge bridge;
-    private final List<TapPort> taps = new ArrayList<>();
+    private final List<DevicePort> taps = new ArrayList<>();
     private Pipeline pipeline;
     private PortPoller poller;
     private Thread pollerThread;
@@ -101,11 +104,21 @@ public final class NodeDaemon implements AutoCloseable
     {
         for (final NodeConfig.Port p : config.ports)
         {
-            taps.add(TapPort.open(p.number(), p.name(), p.mtu()));
-            log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
+            if (p.type().equals("afxdp"))
+            {
+                taps.add(XdpPort.open(p.number(), p.name(), p.mode().equals("native") ? XdpConfig.Mode.NATIVE
+                    : XdpConfig.Mode.GENERIC, p.queue()));
+                log.info("port opened", "port", p.number(), "type", p.type(), "interface", p.name(), "mode", p.mode(),
+                    "queue", p.queue());
+            }
+            else
+            {
+                taps.add(TapPort.open(p.number(), p.name(), p.mtu()));
+                log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
+            }
         }
         final PipelineConfig pc = new PipelineConfig().workers(config.workers);
-        for (final TapPort t : taps)
+        for (final DevicePort t : taps)
         {
             pc.port(t.port(), t);
         }
@@ -306,9 +319,9 @@ public final class NodeDaemon implements AutoCloseable
                 .append("  megaflows: ").append(s[5]).append('\n')
                 .append(String.format(Locale.ROOT, "  processing ns/packet: %.1f%n", s[0] == 0 ? 0.0 : (double)busy / s[0]));
         }
-        for (final TapPort t : taps)
+        for (final DevicePort t : taps)
         {
-            sb.append("port ").append(t.port()).append(" (").append(t.device().name()).append("): rx ")
+            sb.append("port ").append(t.port()).append(" (").append(t.name()).append("): rx ")
                 .append(pipeline.rxPackets(t.port())).append(", rx ring-full drops ").append(pipeline.rxDrops(t.port()))
                 .append(", tx ").append(pipeline.txPackets(t.port())).append(", tx drops ")
                 .append(pipeline.txDrops(t.port())).append('\n');
@@ -370,7 +383,8 @@ public final class NodeDaemon implements AutoCloseable
             pipeline.awaitIdle(Duration.ofSeconds(1));
             pipeline.close();
         }
-        for (final TapPort t : taps)
+        // After the poller and workers stopped: an AF_XDP port unmaps memory they read.
+        for (final DevicePort t : taps)
         {
             t.close();
         }

@@ -19,29 +19,40 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The node daemon with real pods: two network namespaces whose interfaces are TAP ports of a
- * running {@link NodeDaemon}, with flows that forward (A and B talk), rewrite (A reaches B at a
+ * The node daemon with real pods: two network namespaces whose interfaces are ports of a
+ * running {@link NodeDaemon} (TAP devices in {@link TapPodsTest}, veth pairs bound by AF_XDP
+ * sockets in {@link AfXdpPodsTest}), with flows that forward (A and B talk), rewrite (A reaches B at a
  * virtual address 10.79.0.99: the flows rewrite destination and source both ways) and drop
  * (TCP to port 5202). Ping, TCP and UDP (iperf3) go through Junction with the pods' default
  * checksum offload on; the control socket shows the traffic (dump-flows counters, megaflows,
  * stats) and changes the flows of the running datapath (add-flows, del-flows).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class NodeDaemonNamespaceTest
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class DaemonPodsTest
 {
     private static final String A = "10.79.0.1";
     private static final String B = "10.79.0.2";
     private static final String VIP = "10.79.0.99";
     private static final String MAC_A = "02:79:00:00:00:01";
     private static final String MAC_B = "02:79:00:00:00:02";
-    private static Netns net;
-    private static NodeDaemon daemon;
-    private static Path dir;
-    private static String nsA;
-    private static String nsB;
+    protected Netns net;
+    protected NodeDaemon daemon;
+    protected Path dir;
+    protected String nsA;
+    protected String nsB;
+
+    /** The ports section of node.yaml for pod ports 1 and 2 (created before the daemon starts, if they must be). */
+    protected abstract String portsYaml() throws Exception;
+
+    /** Puts the pods' ends of ports 1 and 2 into the pod namespaces. */
+    protected abstract void attachPods() throws Exception;
+
+    /** Pod A's interface, in its namespace. */
+    protected abstract String podInterfaceA();
 
     @BeforeAll
-    static void start() throws Exception
+    void start() throws Exception
     {
         Netns.requireRoot();
         net = new Netns();
@@ -53,30 +64,25 @@ class NodeDaemonNamespaceTest
             "priority=10,in_port=1,actions=output:2",
             "priority=10,in_port=2,actions=output:1", "");
         Files.writeString(dir.resolve("flows.txt"), flows);
-        final String tapA = "jn-a-" + net.tag;
-        final String tapB = "jn-b-" + net.tag;
-        Files.writeString(dir.resolve("node.yaml"), String.join("\n",
-            "state_dir: state", "workers: 2", "flows: flows.txt", "ports:",
-            "  - {port: 1, type: tap, name: " + tapA + "}", "  - {port: 2, type: tap, name: " + tapB + "}", ""));
-        daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(System.err));
         nsA = net.add("jn-a");
         nsB = net.add("jn-b");
-        pod(tapA, nsA, A, MAC_A);
-        pod(tapB, nsB, B, MAC_B);
+        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 2\nflows: flows.txt\nports:\n" + portsYaml());
+        daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(System.err));
+        attachPods();
         // A reaches the virtual address through B's MAC; the flows do the rest.
-        net.must("ip", "-n", nsA, "neigh", "add", VIP, "lladdr", MAC_B, "dev", tapA);
+        net.must("ip", "-n", nsA, "neigh", "add", VIP, "lladdr", MAC_B, "dev", podInterfaceA());
     }
 
-    private static void pod(final String tap, final String ns, final String addr, final String mac)
+    /** Addresses pod interface {@code dev} (already in namespace {@code ns}) and brings it up. */
+    protected void address(final String dev, final String ns, final boolean a)
     {
-        net.must("ip", "link", "set", tap, "netns", ns);
-        net.must("ip", "-n", ns, "link", "set", tap, "address", mac);
-        net.must("ip", "-n", ns, "addr", "add", addr + "/24", "dev", tap);
-        net.must("ip", "-n", ns, "link", "set", tap, "up");
+        net.must("ip", "-n", ns, "link", "set", dev, "address", a ? MAC_A : MAC_B);
+        net.must("ip", "-n", ns, "addr", "add", (a ? A : B) + "/24", "dev", dev);
+        net.must("ip", "-n", ns, "link", "set", dev, "up");
     }
 
     @AfterAll
-    static void stop()
+    void stop()
     {
         if (daemon != null)
         {
@@ -88,7 +94,7 @@ class NodeDaemonNamespaceTest
         }
     }
 
-    private static String ctl(final String request) throws Exception
+    private String ctl(final String request) throws Exception
     {
         final ControlServer.Reply r = ControlServer.request(daemon.stateDir(), request);
         assertEquals(0, r.status(), () -> request + ": " + r.text());
@@ -110,7 +116,7 @@ class NodeDaemonNamespaceTest
     @Order(2)
     void tcpAndUdpWithOffloadsOn() throws Exception
     {
-        assertTrue(net.must("ip", "netns", "exec", nsA, "ethtool", "-k", "jn-a-" + net.tag).contains("tx-checksumming: on"),
+        assertTrue(net.must("ip", "netns", "exec", nsA, "ethtool", "-k", podInterfaceA()).contains("tx-checksumming: on"),
             "the pod keeps TX checksum offload on");
         final Process server = net.spawn(List.of("ip", "netns", "exec", nsB, "iperf3", "-s", "-p", "5201"),
             dir.resolve("iperf3-server.log"));
@@ -118,7 +124,7 @@ class NodeDaemonNamespaceTest
         final double tcp = iperf("-t", "3");
         final double tcpReverse = iperf("-t", "2", "-R");
         final double udp = iperf("-u", "-b", "50M", "-t", "2");
-        System.out.printf("NODE-DAEMON TCP A->B %.3f Gbit/s, B->A %.3f Gbit/s, UDP %.3f Gbit/s%n", tcp / 1e9,
+        System.out.printf(getClass().getSimpleName() + " TCP A->B %.3f Gbit/s, B->A %.3f Gbit/s, UDP %.3f Gbit/s%n", tcp / 1e9,
             tcpReverse / 1e9, udp / 1e9);
         assertTrue(tcp > 10e6 && tcpReverse > 10e6, "TCP through the daemon too slow: " + tcp + " / " + tcpReverse);
         assertTrue(udp > 10e6, "UDP through the daemon: " + udp);
