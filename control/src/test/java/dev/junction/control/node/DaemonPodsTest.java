@@ -124,10 +124,11 @@ abstract class DaemonPodsTest
         final double tcp = iperf("-t", "3");
         final double tcpReverse = iperf("-t", "2", "-R");
         final double udp = iperf("-u", "-b", "50M", "-t", "2");
-        System.out.printf(getClass().getSimpleName() + " TCP A->B %.3f Gbit/s, B->A %.3f Gbit/s, UDP %.3f Gbit/s%n", tcp / 1e9,
-            tcpReverse / 1e9, udp / 1e9);
+        final double udpReverse = iperf("-u", "-b", "50M", "-t", "2", "-R");
+        System.out.printf(getClass().getSimpleName() + " TCP A->B %.3f Gbit/s, B->A %.3f Gbit/s, UDP A->B %.3f Gbit/s, B->A %.3f"
+            + " Gbit/s%n", tcp / 1e9, tcpReverse / 1e9, udp / 1e9, udpReverse / 1e9);
         assertTrue(tcp > 10e6 && tcpReverse > 10e6, "TCP through the daemon too slow: " + tcp + " / " + tcpReverse);
-        assertTrue(udp > 10e6, "UDP through the daemon: " + udp);
+        assertTrue(udp > 10e6 && udpReverse > 10e6, "UDP through the daemon: " + udp + " / " + udpReverse);
         server.destroy();
     }
 
