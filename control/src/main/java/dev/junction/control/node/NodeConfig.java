@@ -26,6 +26,7 @@ import java.util.Set;
  *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
  *   - {port: 9, type: tap, name: jt-underlay}
  *   - {port: 3, type: afxdp, interface: veth-pod-c, mode: native, queue: 0}
+ *   - {port: 5, type: pcap, in: trace.pcap, out: port5.pcap}   # replay through the pipeline
  * </pre>
  *
  * Everything is checked before anything is created: an unknown key or port type, a port number
@@ -35,13 +36,13 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "flows", "groups", "tunnels", "ports");
-    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue");
+    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "in", "out");
 
     /**
      * One device port: a TAP the daemon creates ({@code name}), or an AF_XDP socket on an
      * existing interface ({@code interface}, XDP {@code mode} native or generic, {@code queue}).
      */
-    public record Port(int number, String type, String name, int mtu, String mode, int queue)
+    public record Port(int number, String type, String name, int mtu, String mode, int queue, Path in, Path out)
     {
     }
 
@@ -143,10 +144,28 @@ public final class NodeConfig
                 throw new IllegalArgumentException(where + "port number used twice");
             }
             final String type = String.valueOf(e.get("type"));
+            if (type.equals("pcap"))
+            {
+                for (final String k : e.keySet())
+                {
+                    if (!Set.of("port", "type", "in", "out").contains(k))
+                    {
+                        throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
+                    }
+                }
+                if (!e.containsKey("in") && !e.containsKey("out"))
+                {
+                    throw new IllegalArgumentException(where + "a pcap port needs in, out or both");
+                }
+                final Path in = file(base, e.get("in"), where + "in", false);
+                final Path out = e.containsKey("out") ? base.resolve(String.valueOf(e.get("out"))).normalize() : null;
+                ports.add(new Port(n, type, "pcap" + n, 1500, "", 0, in, out));
+                continue;
+            }
             if (!type.equals("tap") && !type.equals("afxdp"))
             {
                 throw new IllegalArgumentException(where + "type " + type + " is not supported by the daemon"
-                    + " (tap or afxdp; geneve ports are declared under tunnels)");
+                    + " (tap, afxdp or pcap; geneve ports are declared under tunnels)");
             }
             final boolean xdp = type.equals("afxdp");
             final Object nameObj = xdp ? e.get("interface") : e.get("name");
@@ -155,6 +174,10 @@ public final class NodeConfig
             {
                 throw new IllegalArgumentException(where + (xdp ? "interface" : "name")
                     + " must be an interface name of 1 to 15 characters");
+            }
+            if (e.containsKey("in") || e.containsKey("out"))
+            {
+                throw new IllegalArgumentException(where + "in and out are pcap port options");
             }
             if (xdp && e.containsKey("name") || !xdp && (e.containsKey("interface") || e.containsKey("mode")
                 || e.containsKey("queue")))
@@ -181,7 +204,7 @@ public final class NodeConfig
             {
                 throw new IllegalArgumentException(where + "queue must not be negative");
             }
-            ports.add(new Port(n, type, name, mtu, mode, queue));
+            ports.add(new Port(n, type, name, mtu, mode, queue, null, null));
         }
         if (tunnels != null)
         {

@@ -46,6 +46,8 @@ public final class NodeDaemon implements AutoCloseable
     private final GroupTable groups;
     private final Bridge bridge;
     private final List<DevicePort> taps = new ArrayList<>();
+    private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
+    private final List<Thread> feeders = new ArrayList<>();
     private Pipeline pipeline;
     private PortPoller poller;
     private Thread pollerThread;
@@ -104,7 +106,13 @@ public final class NodeDaemon implements AutoCloseable
     {
         for (final NodeConfig.Port p : config.ports)
         {
-            if (p.type().equals("afxdp"))
+            if (p.type().equals("pcap"))
+            {
+                pcaps.add(new dev.junction.datapath.pipeline.PcapPort(p.number(), p.in(), p.out()));
+                log.info("port opened", "port", p.number(), "type", p.type(), "in", String.valueOf(p.in()),
+                    "out", String.valueOf(p.out()));
+            }
+            else if (p.type().equals("afxdp"))
             {
                 taps.add(XdpPort.open(p.number(), p.name(), p.mode().equals("native") ? XdpConfig.Mode.NATIVE
                     : XdpConfig.Mode.GENERIC, p.queue()));
@@ -122,14 +130,33 @@ public final class NodeDaemon implements AutoCloseable
         {
             pc.port(t.port(), t);
         }
+        for (final dev.junction.datapath.pipeline.PcapPort p : pcaps)
+        {
+            pc.port(p.port(), p);
+        }
         final int[] numbers = config.ports.stream().mapToInt(NodeConfig.Port::number).toArray();
         pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
             CacheConfig.DEFAULTS, System::nanoTime));
         pipeline.start();
-        poller = new PortPoller(taps, pipeline, PipelineConfig.DEFAULT_MAX_FRAME);
-        pollerThread = new Thread(poller, "junction-rx");
-        pollerThread.setDaemon(true);
-        pollerThread.start();
+        if (!taps.isEmpty())
+        {
+            poller = new PortPoller(taps, pipeline, PipelineConfig.DEFAULT_MAX_FRAME);
+            pollerThread = new Thread(poller, "junction-rx");
+            pollerThread.setDaemon(true);
+            pollerThread.start();
+        }
+        for (final dev.junction.datapath.pipeline.PcapPort p : pcaps)
+        {
+            final Thread feeder = new Thread(() ->
+            {
+                p.feed(pipeline);
+                log.info("pcap input read", "port", p.port(), "frames", p.framesRead(),
+                    "error", String.valueOf(p.error()));
+            }, "junction-pcap-" + p.port());
+            feeder.setDaemon(true);
+            feeders.add(feeder);
+            feeder.start();
+        }
         control = new ControlServer(config.stateDir, this::handle, log);
         controlThread = new Thread(control, "junction-control");
         controlThread.setDaemon(true);
@@ -147,6 +174,12 @@ public final class NodeDaemon implements AutoCloseable
     public Pipeline pipeline()
     {
         return pipeline;
+    }
+
+    /** Whether every pcap input has been read to its end (true when there are none). */
+    public boolean inputsDone()
+    {
+        return pcaps.stream().allMatch(dev.junction.datapath.pipeline.PcapPort::inputDone);
     }
 
     /** One control request: {@code dump-flows | add-flows FILE | del-flows | dump-megaflows | ct dump [--zone N] | stats}. */
@@ -319,6 +352,11 @@ public final class NodeDaemon implements AutoCloseable
                 .append("  megaflows: ").append(s[5]).append('\n')
                 .append(String.format(Locale.ROOT, "  processing ns/packet: %.1f%n", s[0] == 0 ? 0.0 : (double)busy / s[0]));
         }
+        for (final dev.junction.datapath.pipeline.PcapPort p : pcaps)
+        {
+            sb.append("port ").append(p.port()).append(" (pcap): read ").append(p.framesRead())
+                .append(p.inputDone() ? " (done)" : "").append(", tx ").append(pipeline.txPackets(p.port())).append('\n');
+        }
         for (final DevicePort t : taps)
         {
             sb.append("port ").append(t.port()).append(" (").append(t.name()).append("): rx ")
@@ -382,6 +420,17 @@ public final class NodeDaemon implements AutoCloseable
         {
             pipeline.awaitIdle(Duration.ofSeconds(1));
             pipeline.close();
+        }
+        for (final dev.junction.datapath.pipeline.PcapPort p : pcaps)
+        {
+            try
+            {
+                p.close();
+            }
+            catch (final IOException ex)
+            {
+                log.warn("closing a pcap output", "port", p.port(), "error", String.valueOf(ex));
+            }
         }
         // After the poller and workers stopped: an AF_XDP port unmaps memory they read.
         for (final DevicePort t : taps)

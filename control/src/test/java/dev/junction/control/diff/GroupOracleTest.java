@@ -23,7 +23,6 @@ import java.util.stream.IntStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Group tables judged by Open vSwitch 3.1.
@@ -160,38 +159,16 @@ class GroupOracleTest
     {
         final OracleRunner oracle = OracleRunner.require();
         final GroupCase c = GroupCase.generate(SEED, caseIndex);
-        final Path dir = Files.createTempDirectory("junction-groups-" + caseIndex + "-");
-        boolean passed = false;
-        try
+        OracleCase.run(oracle, "junction-groups-" + caseIndex + "-", "group case " + caseIndex, dir ->
         {
             final List<String> inputArgs = c.flowCase.writeTo(dir);
             final Path groupsFile = dir.resolve("groups.txt");
             Files.writeString(groupsFile, c.groups, StandardCharsets.UTF_8);
             inputArgs.add("--groups");
             inputArgs.add(groupsFile.toString());
-            final Path expected = dir.resolve("expected");
-            final Path actual = dir.resolve("actual");
-            final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(inputArgs, expected), dir);
-            final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(inputArgs, actual));
-            final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
-            final String failure = judge(ovs, junction, expected, actual);
-            if (failure != null)
-            {
-                fail("Junction disagrees with Open vSwitch on group case " + caseIndex + ": " + failure
-                    + "\nkept in: " + dir + "\nreproduce: mvn -pl control test -Dtest=GroupOracleTest"
-                    + " -Djunction.groups.only=" + caseIndex + "\n\ngroups.txt:\n" + c.groups + "\nflows.txt:\n"
-                    + c.flowCase.flows() + "\noracle stderr:\n" + ovs.stderr() + "\njunction output:\n" + junction.output());
-            }
-            passed = true;
-        }
-        finally
-        {
-            if (passed)
-            {
-                DifferentialOracleTest.deleteRecursively(dir);
-            }
-        }
+            return inputArgs;
+        }, GroupOracleTest::judge, "reproduce: mvn -pl control test -Dtest=GroupOracleTest -Djunction.groups.only="
+            + caseIndex + "\n\ngroups.txt:\n" + c.groups + "\nflows.txt:\n" + c.flowCase.flows());
     }
 
     private static String judge(final OracleRunner.Result ovs, final DifferentialOracleTest.JunctionRun junction,

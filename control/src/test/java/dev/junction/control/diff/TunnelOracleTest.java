@@ -17,7 +17,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Geneve and VXLAN judged by Open vSwitch 3.1's native userspace tunnelling
@@ -64,39 +63,17 @@ class TunnelOracleTest
     {
         final OracleRunner oracle = OracleRunner.requireTunnels();
         final TunnelCase c = TunnelCase.generate(SEED, caseIndex);
-        final Path dir = Files.createTempDirectory("junction-tunnels-" + caseIndex + "-");
-        boolean passed = false;
-        try
+        OracleCase.run(oracle, "junction-tunnels-" + caseIndex + "-", "tunnel case " + caseIndex, dir ->
         {
             final List<String> inputArgs = c.flowCase.writeTo(dir);
             final Path tunnels = dir.resolve("tunnels.yaml");
             Files.writeString(tunnels, c.tunnels, StandardCharsets.UTF_8);
             inputArgs.add("--tunnels");
             inputArgs.add(tunnels.toString());
-            final Path expected = dir.resolve("expected");
-            final Path actual = dir.resolve("actual");
-            final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(inputArgs, expected), dir);
-            final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(inputArgs, actual));
-            final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
-            final String failure = judge(ovs, junction, expected, actual);
-            if (failure != null)
-            {
-                fail("Junction disagrees with Open vSwitch on tunnel case " + caseIndex + ": " + failure
-                    + "\nkept in: " + dir + "\nreproduce: mvn -pl control test -Dtest=TunnelOracleTest"
-                    + " -Djunction.tunnels.only=" + caseIndex + "\n\ntunnels.yaml:\n" + c.tunnels + "\nflows.txt:\n"
-                    + c.flowCase.flows() + "\ninputs:\n" + c.flowCase.describeInputs() + "\noracle stderr:\n"
-                    + ovs.stderr() + "\njunction output:\n" + junction.output());
-            }
-            passed = true;
-        }
-        finally
-        {
-            if (passed)
-            {
-                DifferentialOracleTest.deleteRecursively(dir);
-            }
-        }
+            return inputArgs;
+        }, TunnelOracleTest::judge, "reproduce: mvn -pl control test -Dtest=TunnelOracleTest -Djunction.tunnels.only="
+            + caseIndex + "\n\ntunnels.yaml:\n" + c.tunnels + "\nflows.txt:\n" + c.flowCase.flows() + "\ninputs:\n"
+            + c.flowCase.describeInputs());
     }
 
     private static String judge(final OracleRunner.Result ovs, final DifferentialOracleTest.JunctionRun junction,

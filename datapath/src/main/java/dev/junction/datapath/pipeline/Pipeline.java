@@ -210,6 +210,38 @@ public final class Pipeline implements AutoCloseable
         return true;
     }
 
+    /**
+     * Publishes one frame, waiting for a free slot: for sources that can wait (a pcap file read
+     * into the pipeline), never for a device, whose RX must not block. False when oversize or
+     * when the pipeline is closing.
+     */
+    public boolean receiveWaiting(
+        final int port, final byte[] frame, final int offset, final int length, final long timestampNanos)
+    {
+        final int index = portIndex(port);
+        if (length > maxFrame)
+        {
+            rxOversize.getAndIncrement(index);
+            return false;
+        }
+        if (!accepting)
+        {
+            rxDrops.getAndIncrement(index);
+            return false;
+        }
+        final long seq = ring.next();
+        try
+        {
+            ring.get(seq).fill(port, frame, offset, length, timestampNanos);
+        }
+        finally
+        {
+            ring.publish(seq);
+        }
+        rxPackets.getAndIncrement(index);
+        return true;
+    }
+
     /** How many of {@code wanted} slots to try to claim: all that look free, none once closing. */
     private int freeSlots(final int wanted)
     {
@@ -372,6 +404,12 @@ public final class Pipeline implements AutoCloseable
     public long rxOversize(final int port)
     {
         return rxOversize.get(portIndex(port));
+    }
+
+    /** Whether {@link #close()} has begun: RX is refused from then on. */
+    public boolean isClosing()
+    {
+        return !accepting;
     }
 
     /** Time worker {@code worker} spent processing batches (its busy time, for ns per packet). */
