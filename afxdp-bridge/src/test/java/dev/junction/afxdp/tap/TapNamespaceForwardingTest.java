@@ -1,6 +1,7 @@
 package dev.junction.afxdp.tap;
 
 import dev.junction.afxdp.testing.Host;
+import dev.junction.afxdp.testing.Iperf3;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,14 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * End to end: two "pods" (network namespaces {@code jtap-a-*} and {@code jtap-b-*}), each with a
@@ -159,10 +156,10 @@ class TapNamespaceForwardingTest
         final long gsoIn = tapA.counters().get(TapCounters.RX_GSO);
         final long gsoOut = tapB.counters().get(TapCounters.TX_GSO);
         final long segmented = forwarder.framesSegmented();
-        final Iperf tcp = iperf("-t", "3");
+        final Iperf3.Run tcp = iperf("-t", "3");
         report("tcp gso-passthrough", tcp);
         assertSteadyStateAllocationFree(tcp);
-        assertTrue(tcp.bytes > MIN_TCP_BYTES, "received only " + tcp.bytes + " bytes");
+        assertTrue(tcp.bytes() > MIN_TCP_BYTES, "received only " + tcp.bytes() + " bytes");
         assertTrue(tapA.counters().get(TapCounters.RX_GSO) > gsoIn, "the sender's TSO gave us super-frames: " + tapA);
         assertTrue(tapB.counters().get(TapCounters.TX_GSO) > gsoOut, "and they went out whole: " + tapB);
         assertEquals(segmented, forwarder.framesSegmented(), "nothing cut while the egress takes GSO");
@@ -173,11 +170,11 @@ class TapNamespaceForwardingTest
     @Order(3)
     void udp()
     {
-        final Iperf udp = iperf("-u", "-b", "200M", "-t", "2");
+        final Iperf3.Run udp = iperf("-u", "-b", "200M", "-t", "2");
         report("udp 200M", udp);
         assertSteadyStateAllocationFree(udp);
-        assertTrue(udp.packets > 1000, "datagrams received: " + udp.packets);
-        assertTrue(udp.lostPercent < 20, "lost " + udp.lostPercent + "%");
+        assertTrue(udp.packets() > 1000, "datagrams received: " + udp.packets());
+        assertTrue(udp.lostPercent() < 20, "lost " + udp.lostPercent() + "%");
         assertNull(forwarder.failure());
     }
 
@@ -189,10 +186,10 @@ class TapNamespaceForwardingTest
         final long gsoIn = tapA.counters().get(TapCounters.RX_GSO);
         final long gsoOut = tapB.counters().get(TapCounters.TX_GSO);
         final long segmented = forwarder.framesSegmented();
-        final Iperf tcp = iperf("-t", "3");
+        final Iperf3.Run tcp = iperf("-t", "3");
         report("tcp forced-segmentation", tcp);
         assertSteadyStateAllocationFree(tcp);
-        assertTrue(tcp.bytes > MIN_TCP_BYTES, "received only " + tcp.bytes + " bytes");
+        assertTrue(tcp.bytes() > MIN_TCP_BYTES, "received only " + tcp.bytes() + " bytes");
         assertTrue(tapA.counters().get(TapCounters.RX_GSO) > gsoIn, "super-frames still arrive: " + tapA);
         assertTrue(forwarder.framesSegmented() > segmented, "and the forwarder cut them");
         assertEquals(gsoOut, tapB.counters().get(TapCounters.TX_GSO), "none went out whole: " + tapB);
@@ -206,9 +203,9 @@ class TapNamespaceForwardingTest
     {
         forwarder.forceSegmentation(true);
         final long segmented = forwarder.framesSegmented();
-        final Iperf tcp = iperfTo(ADDR6_B, "-t", "2");
+        final Iperf3.Run tcp = iperfTo(ADDR6_B, "-t", "2");
         report("tcp6 forced-segmentation", tcp);
-        assertTrue(tcp.bytes > MIN_TCP_BYTES, "received only " + tcp.bytes + " bytes");
+        assertTrue(tcp.bytes() > MIN_TCP_BYTES, "received only " + tcp.bytes() + " bytes");
         assertTrue(forwarder.framesSegmented() > segmented, "TCPv6 super-frames were cut");
         assertEquals(0, forwarder.refused());
         assertNull(forwarder.failure());
@@ -220,121 +217,28 @@ class TapNamespaceForwardingTest
      * 128 bytes on the forwarding thread (not traced to its source; JIT recompilation is the
      * suspect), never more than 256 so far.
      */
-    private static void assertSteadyStateAllocationFree(final Iperf run)
+    private static void assertSteadyStateAllocationFree(final Iperf3.Run run)
     {
-        assertTrue(run.forwarderAllocated < 1024, "the forwarder allocated " + run.forwarderAllocated
+        assertTrue(run.forwarderAllocated() < 1024, "the forwarder allocated " + run.forwarderAllocated()
             + " bytes in the steady state of the run");
     }
 
-    /** The receiver's totals of one iperf3 run (client in A, server in B). */
-    private record Iperf(long bytes, double bitsPerSecond, long retransmits, long packets, double lostPercent,
-        long forwarderAllocated, String json)
-    {
-    }
-
-    private Iperf iperf(final String... clientArgs)
+    private Iperf3.Run iperf(final String... clientArgs)
     {
         return iperfTo(ADDR_B, clientArgs);
     }
 
-    private Iperf iperfTo(final String server, final String... clientArgs)
+    private Iperf3.Run iperfTo(final String server, final String... clientArgs)
     {
-        final Process listener = Host.start("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-p", Integer.toString(PORT));
-        synchronized (processes)
-        {
-            processes.add(listener);
-        }
-        awaitListening(listener);
-        final List<String> command = new ArrayList<>(List.of(
-            "ip", "netns", "exec", nsA, "iperf3", "-c", server, "-p", Integer.toString(PORT), "-J"));
-        command.addAll(List.of(clientArgs));
-        final Process client = Host.start(command.toArray(String[]::new));
-        synchronized (processes)
-        {
-            processes.add(client);
-        }
-        // The forwarder's allocations are counted from one second in (the JIT has settled, classes
-        // are loaded) to the end of the run: the steady state, which must allocate nothing.
-        final long allocatedFrom;
-        final long allocatedTo;
-        try
-        {
-            client.waitFor(1, TimeUnit.SECONDS);
-            allocatedFrom = forwarder.allocatedBytes();
-            if (!client.waitFor(30, TimeUnit.SECONDS))
-            {
-                fail("iperf3 client still running after 30 s");
-            }
-            allocatedTo = forwarder.allocatedBytes();
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        final Host.Result r = new Host.Result(client.exitValue(), Host.read(client, true), Host.read(client, false));
-        assertTrue(r.ok(), "iperf3 client: " + r + "\n" + tapA + "\n" + tapB);
-        final String json = r.out();
-        final boolean udp = command.contains("-u");
-        final String sum = section(json, udp ? "\"sum\"" : "\"sum_received\"");
-        final String sent = udp ? sum : section(json, "\"sum_sent\"");
-        return new Iperf(
-            (long)number(sum, "bytes"), number(sum, "bits_per_second"),
-            udp ? 0 : (long)number(sent, "retransmits"),
-            udp ? (long)number(sum, "packets") - (long)number(sum, "lost_packets") : 0,
-            udp ? number(sum, "lost_percent") : 0, allocatedTo - allocatedFrom, json);
+        return Iperf3.run(nsB, nsA, server, PORT, forwarder::allocatedBytes, processes, clientArgs);
     }
 
-    private void awaitListening(final Process server)
-    {
-        final long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline)
-        {
-            if (!server.isAlive())
-            {
-                fail("iperf3 server exited: " + Host.read(server, true) + Host.read(server, false));
-            }
-            final Host.Result r = Host.run(CMD, "ip", "netns", "exec", nsB, "ss", "-Hltn", "sport = :" + PORT);
-            if (r.ok() && r.out().contains(":" + PORT))
-            {
-                return;
-            }
-            try
-            {
-                Thread.sleep(50);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
-        }
-        fail("iperf3 server not listening after 10 s");
-    }
-
-    /** The first {...} object after the key's last occurrence (the "end" summary comes last). */
-    private static String section(final String json, final String key)
-    {
-        final int at = json.lastIndexOf(key);
-        assertTrue(at >= 0, key + " not in iperf3 output: " + json);
-        final int open = json.indexOf('{', at);
-        final int close = json.indexOf('}', open);
-        return json.substring(open, close + 1);
-    }
-
-    private static double number(final String object, final String field)
-    {
-        final Matcher m = Pattern.compile("\"" + field + "\"\\s*:\\s*(-?[0-9.eE+]+)").matcher(object);
-        assertTrue(m.find(), field + " not in " + object);
-        return Double.parseDouble(m.group(1));
-    }
-
-    private static void report(final String what, final Iperf r)
+    private static void report(final String what, final Iperf3.Run r)
     {
         System.out.println(String.format(Locale.ROOT,
             "TAP-THROUGHPUT %s: %.2f Gbit/s, %d MB received, %d retransmits%s, forwarder allocated %d B; A %s; B %s",
-            what, r.bitsPerSecond / 1e9, r.bytes >> 20, r.retransmits,
-            r.packets > 0 ? String.format(Locale.ROOT, ", %d datagrams, %.2f%% lost", r.packets, r.lostPercent) : "",
-            r.forwarderAllocated, tapA.counters(), tapB.counters()));
+            what, r.bitsPerSecond() / 1e9, r.bytes() >> 20, r.retransmits(),
+            r.packets() > 0 ? String.format(Locale.ROOT, ", %d datagrams, %.2f%% lost", r.packets(), r.lostPercent()) : "",
+            r.forwarderAllocated(), tapA.counters(), tapB.counters()));
     }
 }

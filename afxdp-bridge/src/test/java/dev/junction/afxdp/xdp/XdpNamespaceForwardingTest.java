@@ -4,6 +4,7 @@ import dev.junction.afxdp.linux.Bpf;
 import dev.junction.afxdp.linux.LibC;
 import dev.junction.afxdp.linux.NetlinkXdp;
 import dev.junction.afxdp.testing.Host;
+import dev.junction.afxdp.testing.Iperf3;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,7 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * End to end: two "pods" (network namespaces {@code jxdp-a-*} and {@code jxdp-b-*}), each with
@@ -201,12 +200,12 @@ class XdpNamespaceForwardingTest
     {
         final String offloads = Host.check(CMD, "ip", "netns", "exec", nsA, "ethtool", "-k", podA);
         assertTrue(offloads.contains("tx-checksumming: on"), "the pod keeps its checksum offload: " + offloads);
-        final Iperf tcp = iperf("-t", "3");
+        final Iperf3.Run tcp = iperf("-t", "3");
         report("tcp (pod " + line(offloads, "tx-checksumming") + ", " + line(offloads, "tcp-segmentation-offload")
             + ", before the ports opened: " + line(podOffloadsBefore, "tcp-segmentation-offload") + ")", tcp);
         assertTrue(portA.counters().get(XdpCounters.RX_CSUM_COMPLETED) > 0, "partial checksums arrived and were completed: " + state());
-        assertTrue(tcp.bytes > MIN_TCP_BYTES, "received only " + tcp.bytes + " bytes\n" + state());
-        assertTrue(tcp.forwarderAllocated < 1024, "the forwarder allocated " + tcp.forwarderAllocated
+        assertTrue(tcp.bytes() > MIN_TCP_BYTES, "received only " + tcp.bytes() + " bytes\n" + state());
+        assertTrue(tcp.forwarderAllocated() < 1024, "the forwarder allocated " + tcp.forwarderAllocated()
             + " bytes in the steady state of the run");
         assertNull(forwarder.failure());
     }
@@ -215,10 +214,10 @@ class XdpNamespaceForwardingTest
     @Order(3)
     void udp()
     {
-        final Iperf udp = iperf("-u", "-b", "200M", "-t", "2");
+        final Iperf3.Run udp = iperf("-u", "-b", "200M", "-t", "2");
         report("udp 200M", udp);
-        assertTrue(udp.packets > 1000, "datagrams received: " + udp.packets + "\n" + state());
-        assertTrue(udp.lostPercent < 20, "lost " + udp.lostPercent + "%\n" + state());
+        assertTrue(udp.packets() > 1000, "datagrams received: " + udp.packets() + "\n" + state());
+        assertTrue(udp.lostPercent() < 20, "lost " + udp.lostPercent() + "%\n" + state());
         assertNull(forwarder.failure());
     }
 
@@ -305,9 +304,9 @@ class XdpNamespaceForwardingTest
         final Host.Result ping = Host.run(Duration.ofSeconds(20),
             "ip", "netns", "exec", nsA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1400", ADDR_B);
         assertTrue(ping.ok() && ping.out().contains("3 received"), "ping: " + ping + "\n" + state());
-        final Iperf udp = iperf("-u", "-b", "200M", "-t", "2");
+        final Iperf3.Run udp = iperf("-u", "-b", "200M", "-t", "2");
         report("generic udp 200M", udp);
-        assertTrue(udp.packets > 1000 && udp.lostPercent < 20, "UDP in generic mode\n" + state());
+        assertTrue(udp.packets() > 1000 && udp.lostPercent() < 20, "UDP in generic mode\n" + state());
         final String offloads = Host.check(CMD, "ip", "netns", "exec", nsA, "ethtool", "-k", podA);
         assertTrue(offloads.contains("tcp-segmentation-offload: on"), "generic XDP leaves the pod's TSO on: " + offloads);
         final Process server = Host.start("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-p", Integer.toString(PORT));
@@ -315,7 +314,7 @@ class XdpNamespaceForwardingTest
         {
             processes.add(server);
         }
-        awaitListening(server);
+        Iperf3.awaitListening(server, nsB, PORT);
         final Host.Result tcp = Host.run(Duration.ofSeconds(20), "ip", "netns", "exec", nsA, "timeout", "10",
             "iperf3", "-c", ADDR_B, "-p", Integer.toString(PORT), "-t", "1", "--connect-timeout", "3000");
         portA.refreshKernelStatistics();
@@ -372,108 +371,17 @@ class XdpNamespaceForwardingTest
             : (forwarder.alive() ? "alive" : "dead") + ", failure: " + forwarder.failure());
     }
 
-    /** The receiver's totals of one iperf3 run (client in A, server in B). */
-    private record Iperf(long bytes, double bitsPerSecond, long retransmits, long packets, double lostPercent,
-        long forwarderAllocated)
+    private Iperf3.Run iperf(final String... clientArgs)
     {
+        return Iperf3.run(nsB, nsA, ADDR_B, PORT, forwarder::allocatedBytes, processes, clientArgs);
     }
 
-    private Iperf iperf(final String... clientArgs)
-    {
-        final Process listener = Host.start("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-p", Integer.toString(PORT));
-        synchronized (processes)
-        {
-            processes.add(listener);
-        }
-        awaitListening(listener);
-        final List<String> command = new ArrayList<>(List.of(
-            "ip", "netns", "exec", nsA, "iperf3", "-c", ADDR_B, "-p", Integer.toString(PORT), "-J"));
-        command.addAll(List.of(clientArgs));
-        final Process client = Host.start(command.toArray(String[]::new));
-        synchronized (processes)
-        {
-            processes.add(client);
-        }
-        final long allocatedFrom;
-        final long allocatedTo;
-        try
-        {
-            client.waitFor(1, TimeUnit.SECONDS);
-            allocatedFrom = forwarder.allocatedBytes();
-            if (!client.waitFor(30, TimeUnit.SECONDS))
-            {
-                fail("iperf3 client still running after 30 s\n" + state());
-            }
-            allocatedTo = forwarder.allocatedBytes();
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        final Host.Result r = new Host.Result(client.exitValue(), Host.read(client, true), Host.read(client, false));
-        assertTrue(r.ok(), "iperf3 client: " + r + "\n" + state());
-        final String json = r.out();
-        final boolean udp = command.contains("-u");
-        final String sum = section(json, udp ? "\"sum\"" : "\"sum_received\"");
-        final String sent = udp ? sum : section(json, "\"sum_sent\"");
-        return new Iperf(
-            (long)number(sum, "bytes"), number(sum, "bits_per_second"),
-            udp ? 0 : (long)number(sent, "retransmits"),
-            udp ? (long)number(sum, "packets") - (long)number(sum, "lost_packets") : 0,
-            udp ? number(sum, "lost_percent") : 0, allocatedTo - allocatedFrom);
-    }
-
-    private void awaitListening(final Process server)
-    {
-        final long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline)
-        {
-            if (!server.isAlive())
-            {
-                fail("iperf3 server exited: " + Host.read(server, true) + Host.read(server, false));
-            }
-            final Host.Result r = Host.run(CMD, "ip", "netns", "exec", nsB, "ss", "-Hltn", "sport = :" + PORT);
-            if (r.ok() && r.out().contains(":" + PORT))
-            {
-                return;
-            }
-            try
-            {
-                Thread.sleep(50);
-            }
-            catch (final InterruptedException e)
-            {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
-        }
-        fail("iperf3 server not listening after 10 s");
-    }
-
-    /** The first {...} object after the key's last occurrence (the "end" summary comes last). */
-    private static String section(final String json, final String key)
-    {
-        final int at = json.lastIndexOf(key);
-        assertTrue(at >= 0, key + " not in iperf3 output: " + json);
-        final int open = json.indexOf('{', at);
-        final int close = json.indexOf('}', open);
-        return json.substring(open, close + 1);
-    }
-
-    private static double number(final String object, final String field)
-    {
-        final Matcher m = Pattern.compile("\"" + field + "\"\\s*:\\s*(-?[0-9.eE+]+)").matcher(object);
-        assertTrue(m.find(), field + " not in " + object);
-        return Double.parseDouble(m.group(1));
-    }
-
-    private static void report(final String what, final Iperf r)
+    private static void report(final String what, final Iperf3.Run r)
     {
         System.out.println(String.format(Locale.ROOT,
             "XDP-THROUGHPUT %s: %.2f Gbit/s, %d MB received, %d retransmits%s, forwarder allocated %d B;\n  A %s\n  B %s",
-            what, r.bitsPerSecond / 1e9, r.bytes >> 20, r.retransmits,
-            r.packets > 0 ? String.format(Locale.ROOT, ", %d datagrams, %.2f%% lost", r.packets, r.lostPercent) : "",
-            r.forwarderAllocated, portA, portB));
+            what, r.bitsPerSecond() / 1e9, r.bytes() >> 20, r.retransmits(),
+            r.packets() > 0 ? String.format(Locale.ROOT, ", %d datagrams, %.2f%% lost", r.packets(), r.lostPercent()) : "",
+            r.forwarderAllocated(), portA, portB));
     }
 }
