@@ -1,13 +1,9 @@
 package dev.junction.afxdp.tap;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import dev.junction.afxdp.stats.PortCounters;
 
-/**
- * A TAP port's counters. Each is written by one thread only (RX counters by the receiving
- * thread, TX counters by the sending thread), with an ordered store of get()+n instead of an
- * atomic add: no lock prefix on the packet path, and any thread may read them at any time.
- */
-public final class TapCounters
+/** A TAP port's counters (single-writer, see {@link PortCounters}). */
+public final class TapCounters extends PortCounters
 {
     public static final int RX_PACKETS = 0;
     public static final int RX_BYTES = 1;
@@ -32,21 +28,9 @@ public final class TapCounters
         "rx_packets", "rx_bytes", "rx_gso", "rx_csum_completed", "rx_drops", "rx_errors",
         "tx_packets", "tx_bytes", "tx_gso", "tx_drops", "tx_errors"};
 
-    private final AtomicLongArray values = new AtomicLongArray(NAMES.length);
-
-    void add(final int counter, final long n)
+    public TapCounters()
     {
-        values.lazySet(counter, values.get(counter) + n);
-    }
-
-    void increment(final int counter)
-    {
-        add(counter, 1);
-    }
-
-    public long get(final int counter)
-    {
-        return values.get(counter);
+        super(NAMES);
     }
 
     public long rxPackets()
@@ -77,16 +61,5 @@ public final class TapCounters
     public long txDrops()
     {
         return get(TX_DROPS);
-    }
-
-    @Override
-    public String toString()
-    {
-        final StringBuilder sb = new StringBuilder("{");
-        for (int i = 0; i < NAMES.length; i++)
-        {
-            sb.append(i == 0 ? "" : ", ").append(NAMES[i]).append('=').append(values.get(i));
-        }
-        return sb.append('}').toString();
     }
 }

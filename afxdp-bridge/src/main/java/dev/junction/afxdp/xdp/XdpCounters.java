@@ -1,6 +1,6 @@
 package dev.junction.afxdp.xdp;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import dev.junction.afxdp.stats.PortCounters;
 
 /**
  * An AF_XDP port's counters. Each is written by one thread only (RX counters by the receiving
@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@link AfXdpPort#refreshKernelStatistics()}), with an ordered store of get()+n instead of an
  * atomic add: no lock prefix on the packet path, and any thread may read them at any time.
  */
-public final class XdpCounters
+public final class XdpCounters extends PortCounters
 {
     public static final int RX_PACKETS = 0;
     public static final int RX_BYTES = 1;
@@ -51,26 +51,9 @@ public final class XdpCounters
         "kernel_tx_invalid_descs", "kernel_rx_ring_full", "kernel_rx_fill_ring_empty", "kernel_tx_ring_empty",
         "rx_csum_completed", "fill_deferred"};
 
-    private final AtomicLongArray values = new AtomicLongArray(NAMES.length);
-
-    void add(final int counter, final long n)
+    public XdpCounters()
     {
-        values.lazySet(counter, values.get(counter) + n);
-    }
-
-    void increment(final int counter)
-    {
-        add(counter, 1);
-    }
-
-    void set(final int counter, final long value)
-    {
-        values.lazySet(counter, value);
-    }
-
-    public long get(final int counter)
-    {
-        return values.get(counter);
+        super(NAMES);
     }
 
     public long rxPackets()
@@ -104,16 +87,5 @@ public final class XdpCounters
     {
         return get(RX_DROPS) + get(KERNEL_RX_DROPPED) + get(KERNEL_RX_RING_FULL) + get(KERNEL_RX_FILL_RING_EMPTY)
             + get(KERNEL_RX_INVALID_DESCS);
-    }
-
-    @Override
-    public String toString()
-    {
-        final StringBuilder sb = new StringBuilder("{");
-        for (int i = 0; i < NAMES.length; i++)
-        {
-            sb.append(i == 0 ? "" : ", ").append(NAMES[i]).append('=').append(values.get(i));
-        }
-        return sb.append('}').toString();
     }
 }
