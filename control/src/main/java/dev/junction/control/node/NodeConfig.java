@@ -19,6 +19,7 @@ import java.util.Set;
  * <pre>
  * state_dir: /run/junction        # control socket (junction.sock, mode 0600) and pid file
  * workers: 2                      # default: the number of cores
+ * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
  * groups: groups.txt              # optional, ovs-ofctl add-groups syntax
  * tunnels: tunnels.yaml           # optional: underlay, tunnel ports, neighbours, routes, TLV map
@@ -35,7 +36,7 @@ import java.util.Set;
  */
 public final class NodeConfig
 {
-    private static final Set<String> TOP = Set.of("state_dir", "workers", "flows", "groups", "tunnels", "ports");
+    private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports");
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "in", "out");
 
     /**
@@ -48,16 +49,19 @@ public final class NodeConfig
 
     public final Path stateDir;
     public final int workers;
+    /** How idle workers wait: blocking, yielding or busy-spin. */
+    public final String wait;
     public final Path flows;
     public final Path groups;
     public final Tunnels tunnels;
     public final List<Port> ports;
 
-    private NodeConfig(final Path stateDir, final int workers, final Path flows, final Path groups,
+    private NodeConfig(final Path stateDir, final int workers, final String wait, final Path flows, final Path groups,
         final Tunnels tunnels, final List<Port> ports)
     {
         this.stateDir = stateDir;
         this.workers = workers;
+        this.wait = wait;
         this.flows = flows;
         this.groups = groups;
         this.tunnels = tunnels;
@@ -105,6 +109,11 @@ public final class NodeConfig
         if (workers < 1 || workers > 64)
         {
             throw new IllegalArgumentException("workers must be 1 to 64, not " + workers);
+        }
+        final String wait = String.valueOf(top.getOrDefault("wait", "blocking"));
+        if (!Set.of("blocking", "yielding", "busy-spin").contains(wait))
+        {
+            throw new IllegalArgumentException("wait must be blocking, yielding or busy-spin, not " + wait);
         }
         final Path flows = file(base, top.get("flows"), "flows", true);
         final Path groups = file(base, top.get("groups"), "groups", false);
@@ -221,7 +230,7 @@ public final class NodeConfig
                 }
             }
         }
-        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, flows, groups, tunnels, ports);
+        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, flows, groups, tunnels, ports);
     }
 
     private static Path file(final Path base, final Object o, final String what, final boolean required)

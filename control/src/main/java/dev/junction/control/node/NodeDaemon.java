@@ -125,7 +125,10 @@ public final class NodeDaemon implements AutoCloseable
                 log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
             }
         }
-        final PipelineConfig pc = new PipelineConfig().workers(config.workers);
+        final PipelineConfig pc = new PipelineConfig().workers(config.workers).waitStrategy(
+            config.wait.equals("busy-spin") ? com.lmax.disruptor.BusySpinWaitStrategy::new
+                : config.wait.equals("yielding") ? com.lmax.disruptor.YieldingWaitStrategy::new
+                : com.lmax.disruptor.BlockingWaitStrategy::new);
         for (final DevicePort t : taps)
         {
             pc.port(t.port(), t);
