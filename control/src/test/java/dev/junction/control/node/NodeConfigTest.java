@@ -49,6 +49,14 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: x, ip: 1.2.3.4/24}}", "underlay.mac"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: gre, remote_ip: 1.2.3.5}]}", "type must be geneve or vxlan"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: geneve, remote_ip: example.com}]}", "not an IPv4 or IPv6 address"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nwait: spin\nports: [{port: 1, type: tap, name: a}]", "wait must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap}]", "needs in, out or both"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, in: none.pcap}]", "not a readable file"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, out: o.pcap, name: x}]", "takes in and out"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a, in: x.pcap}]", "pcap port options"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, name: a}]", "interface must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, mode: turbo}]", "mode must be native or generic"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a, queue: 1}]", "afxdp options"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}\n", "not valid YAML"));
     }
 
