@@ -45,6 +45,7 @@ public final class Datapath
     private final int underlayPort;
     private final dev.junction.geneve.Decapsulator decapsulator;
     private final dev.junction.geneve.UnderlayArp underlayArp;
+    private final dev.junction.geneve.UnderlayNd underlayNd;
     private final dev.junction.geneve.Tunnels tunnels;
     /** Set while the packet being processed came out of a tunnel: its upcalls snoop the outer source. */
     private boolean fromTunnel;
@@ -138,6 +139,7 @@ public final class Datapath
         this.underlayPort = tunnels == null ? -1 : tunnels.underlay().port;
         this.decapsulator = tunnels == null ? null : new dev.junction.geneve.Decapsulator(tunnels);
         this.underlayArp = tunnels == null ? null : new dev.junction.geneve.UnderlayArp(tunnels.underlay());
+        this.underlayNd = tunnels == null ? null : new dev.junction.geneve.UnderlayNd(tunnels.underlay());
         this.tunnels = tunnels;
         this.translator = new Translator(new BridgePorts(bridgePorts(this.ports, tunnels)), bridge.frozenStates(),
             bridge.macLearning());
@@ -257,9 +259,9 @@ public final class Datapath
                 break;
             case dev.junction.geneve.Decapsulator.CRITICAL_OPTION: why = DropReason.TUNNEL_CRITICAL_OPTION; break;
             default:
-                if (underlayArp.receive(p, tunnelPacket))
+                if (underlayArp.receive(p, tunnelPacket) || underlayNd.receive(p, tunnelPacket))
                 {
-                    send(underlayPort, tunnelPacket); // an ARP reply for our endpoint address
+                    send(underlayPort, tunnelPacket); // an ARP reply or neighbour advertisement for our endpoint
                     return false;
                 }
                 why = DropReason.UNDERLAY_OTHER;
@@ -269,7 +271,7 @@ public final class Datapath
         return false;
     }
 
-    /** Sends ARP requests for the next hops translation found no neighbour for. */
+    /** Sends ARP requests (IPv4) or neighbour solicitations (IPv6) for the next hops translation could not resolve. */
     private void resolveNeighbours()
     {
         if (tunnels == null)
@@ -279,7 +281,14 @@ public final class Datapath
         byte[][] r;
         while ((r = tunnels.pollResolution()) != null)
         {
-            underlayArp.request(tunnelPacket, r[0], r[1]);
+            if (r[1].length == 4)
+            {
+                underlayArp.request(tunnelPacket, r[0], r[1]);
+            }
+            else
+            {
+                underlayNd.request(tunnelPacket, r[0], r[1]);
+            }
             send(underlayPort, tunnelPacket);
         }
     }

@@ -124,12 +124,13 @@ public final class Tunnels implements TunnelPorts
         final long mac = underlay.neighbour(hop);
         if (mac < 0)
         {
-            if (pending.size() < MAX_PENDING && hop.length == 4)
+            if (pending.size() < MAX_PENDING)
             {
                 pending.add(new byte[][] {src.clone(), hop.clone()});
                 anyPending = true;
             }
-            return "no neighbour entry for " + IpPrefix.ip(hop) + " (ARP request sent)";
+            return "no neighbour entry for " + IpPrefix.ip(hop) + (hop.length == 4 ? " (ARP request sent)"
+                : " (neighbour solicitation sent)");
         }
         final int vni = (int)((tp.keyFromFlow ? Field.TUN_ID.get(w) : tp.key) & 0xffffff);
         int tos = tp.tos >= 0 ? tp.tos : ip ? (int)Field.NW_TOS.get(w) & 0xfc : 0;

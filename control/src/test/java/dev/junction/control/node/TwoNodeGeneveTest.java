@@ -1,6 +1,5 @@
 package dev.junction.control.node;
 
-import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * JVM processes, {@code junction run}), each with a pod on a TAP port and an underlay TAP port;
  * the two underlay ports are joined by a Linux bridge in a "fabric" namespace (the wire between
  * the nodes). The nodes know no neighbours at start: the first encapsulation makes the sending
- * node ARP for the other endpoint, the other node's ARP responder answers, and the reply fills
- * the neighbour table. Pod traffic crosses with VNI 5 and OVN's option (class 0x102, type 0x80)
+ * node ARP for the other endpoint (IPv4 underlay) or send a neighbour solicitation (IPv6), the
+ * other node answers, and the reply fills the neighbour table. Pod traffic crosses with VNI 5 and OVN's option (class 0x102, type 0x80)
  * carrying the logical ports; the receiving node matches both before delivering. Ping and TCP
  * (iperf3) between the pods must work.
  */
@@ -26,15 +25,16 @@ class TwoNodeGeneveTest
     private static final String POD1 = "10.80.0.1";
     private static final String POD2 = "10.80.0.2";
 
-    @Test
-    void podsOnTwoNodesTalkOverGeneve() throws Exception
+    @org.junit.jupiter.params.ParameterizedTest(name = "underlay IPv{0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {4, 6})
+    void podsOnTwoNodesTalkOverGeneve(final int family) throws Exception
     {
         Netns.requireRoot();
         try (Netns net = new Netns())
         {
             final Path dir = Files.createTempDirectory("junction-two-nodes-");
-            node(net, dir, 1);
-            node(net, dir, 2);
+            node(net, dir, 1, family);
+            node(net, dir, 2, family);
             final String fabric = net.add("jg-fab");
             net.must("ip", "-n", fabric, "link", "add", "wire", "type", "bridge");
             net.must("ip", "-n", fabric, "link", "set", "wire", "up");
@@ -76,8 +76,10 @@ class TwoNodeGeneveTest
     }
 
     /** Node N: pod TAP port 1 (MTU 1400, room for the outer headers), underlay TAP port 9, Geneve port 10. */
-    private static Process node(final Netns net, final Path dir, final int n) throws Exception
+    private static Process node(final Netns net, final Path dir, final int n, final int family) throws Exception
     {
+        final String local = family == 4 ? "192.168.77." + n + "/24" : "\"fd77::" + n + "/64\"";
+        final String remote = family == 4 ? "192.168.77." + (3 - n) : "\"fd77::" + (3 - n) + "\"";
         final Path d = Files.createDirectories(dir.resolve("node" + n));
         final int other = 3 - n;
         Files.writeString(d.resolve("flows.txt"), String.join("\n",
@@ -91,8 +93,8 @@ class TwoNodeGeneveTest
             "  - {port: 1, type: tap, name: jg-p" + n + "-" + net.tag + ", mtu: 1400}",
             "  - {port: 9, type: tap, name: jg-u" + n + "-" + net.tag + "}",
             "tunnels:",
-            "  underlay: {port: 9, mac: \"aa:55:aa:55:00:0" + n + "\", ip: 192.168.77." + n + "/24}",
-            "  tunnels: [{port: 10, type: geneve, remote_ip: 192.168.77." + other + ", key: flow, csum: true}]",
+            "  underlay: {port: 9, mac: \"aa:55:aa:55:00:0" + n + "\", ip: " + local + "}",
+            "  tunnels: [{port: 10, type: geneve, remote_ip: " + remote + ", key: flow, csum: true}]",
             "  tlv_map: [\"{class=0x102,type=0x80,len=4}->tun_metadata0\"]", ""));
         return net.daemon(d.resolve("node.yaml"), d.resolve("state"), dir.resolve("node" + n + ".log"));
     }
