@@ -19,6 +19,7 @@ import java.util.Set;
  * <pre>
  * state_dir: /run/junction        # control socket (junction.sock, mode 0600) and pid file
  * workers: 2                      # default: the number of cores
+ * metrics: 127.0.0.1:9100         # optional Prometheus endpoint (HOST:PORT; loopback unless you say otherwise)
  * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
  * groups: groups.txt              # optional, ovs-ofctl add-groups syntax
@@ -36,7 +37,7 @@ import java.util.Set;
  */
 public final class NodeConfig
 {
-    private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports");
+    private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics");
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "in", "out");
 
     /**
@@ -51,14 +52,17 @@ public final class NodeConfig
     public final int workers;
     /** How idle workers wait: blocking, yielding or busy-spin. */
     public final String wait;
+    /** Prometheus endpoint HOST:PORT, or null for none. */
+    public final String metrics;
     public final Path flows;
     public final Path groups;
     public final Tunnels tunnels;
     public final List<Port> ports;
 
-    private NodeConfig(final Path stateDir, final int workers, final String wait, final Path flows, final Path groups,
-        final Tunnels tunnels, final List<Port> ports)
+    private NodeConfig(final Path stateDir, final int workers, final String wait, final String metrics, final Path flows,
+        final Path groups, final Tunnels tunnels, final List<Port> ports)
     {
+        this.metrics = metrics;
         this.stateDir = stateDir;
         this.workers = workers;
         this.wait = wait;
@@ -114,6 +118,11 @@ public final class NodeConfig
         if (!Set.of("blocking", "yielding", "busy-spin").contains(wait))
         {
             throw new IllegalArgumentException("wait must be blocking, yielding or busy-spin, not " + wait);
+        }
+        final String metrics = top.get("metrics") == null ? null : String.valueOf(top.get("metrics"));
+        if (metrics != null && !metrics.matches("[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}"))
+        {
+            throw new IllegalArgumentException("metrics must be HOST:PORT, e.g. 127.0.0.1:9100, not " + metrics);
         }
         final Path flows = file(base, top.get("flows"), "flows", true);
         final Path groups = file(base, top.get("groups"), "groups", false);
@@ -230,7 +239,8 @@ public final class NodeConfig
                 }
             }
         }
-        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, flows, groups, tunnels, ports);
+        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, metrics, flows, groups, tunnels,
+            ports);
     }
 
     private static Path file(final Path base, final Object o, final String what, final boolean required)

@@ -52,6 +52,7 @@ public final class NodeDaemon implements AutoCloseable
     private PortPoller poller;
     private Thread pollerThread;
     private ControlServer control;
+    private NodeMetrics metrics;
     private Thread controlThread;
     private volatile boolean closed;
 
@@ -160,6 +161,12 @@ public final class NodeDaemon implements AutoCloseable
             feeders.add(feeder);
             feeder.start();
         }
+        if (config.metrics != null)
+        {
+            metrics = new NodeMetrics(config.metrics, pipeline, config.ports.stream().mapToInt(NodeConfig.Port::number).toArray(),
+                bridge.conntrack());
+            log.info("metrics", "address", config.metrics, "port", metrics.port());
+        }
         control = new ControlServer(config.stateDir, this::handle, log);
         controlThread = new Thread(control, "junction-control");
         controlThread.setDaemon(true);
@@ -177,6 +184,12 @@ public final class NodeDaemon implements AutoCloseable
     public Pipeline pipeline()
     {
         return pipeline;
+    }
+
+    /** The metrics endpoint's port, or -1 without one. */
+    public int metricsPort()
+    {
+        return metrics == null ? -1 : metrics.port();
     }
 
     /** Whether every pcap input has been read to its end (true when there are none). */
@@ -396,6 +409,10 @@ public final class NodeDaemon implements AutoCloseable
             return;
         }
         closed = true;
+        if (metrics != null)
+        {
+            metrics.close();
+        }
         if (control != null)
         {
             try

@@ -43,7 +43,8 @@ class PcapPipelineTest
         {
             ports.append("  - {port: ").append(p).append(", type: pcap, out: out-").append(p).append(".pcap}\n");
         }
-        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: " + workers + "\nflows: \"" + flows
+        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: " + workers + "\nmetrics: 127.0.0.1:0"
+            + "\nflows: \"" + flows
             + "\"\ngroups: \"" + groups + "\"\nports:\n" + ports);
         final NodeDaemon daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(System.err));
         try
@@ -55,6 +56,7 @@ class PcapPipelineTest
             }
             assertTrue(daemon.inputsDone(), "the trace was not read within 30 s");
             assertTrue(daemon.pipeline().awaitIdle(java.time.Duration.ofSeconds(10)));
+            scrapeShowsTheTraffic(daemon.metricsPort());
         }
         finally
         {
@@ -74,6 +76,23 @@ class PcapPipelineTest
             compared += expected.size();
         }
         assertTrue(compared > 10, "the example sends frames: " + compared);
+    }
+
+    /** The Prometheus endpoint reports what the pipeline did: packets per port and worker, hits, upcalls, conntrack. */
+    private static void scrapeShowsTheTraffic(final int port) throws Exception
+    {
+        final java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        final String m = r.body();
+        assertTrue(java.util.regex.Pattern.compile("junction_port_rx_packets_total\\{port=\"1\"\\} 15(\\.0)?\n").matcher(m).find(), m);
+        assertTrue(java.util.regex.Pattern.compile("junction_port_tx_packets_total\\{port=\"2\"\\} [1-9]").matcher(m).find(), m);
+        assertTrue(java.util.regex.Pattern.compile("junction_upcalls_total\\{worker=\"[0-9]\"\\} [1-9]").matcher(m).find(), m);
+        assertTrue(java.util.regex.Pattern.compile("junction_cache_hits_total\\{tier=\"megaflow\",worker=\"[0-9]\"\\} [1-9]")
+            .matcher(m).find(), m);
+        assertTrue(java.util.regex.Pattern.compile("junction_conntrack_connections\\{zone=\"[0-9]+\"\\} [1-9]").matcher(m).find(), m);
+        assertTrue(m.contains("junction_drops_total{reason=\"no_output\"}"), m);
     }
 
     private static List<String> frames(final Path pcap) throws Exception
