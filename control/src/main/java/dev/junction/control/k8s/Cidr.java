@@ -116,6 +116,12 @@ public final class Cidr
         return Ip.of(a);
     }
 
+    /** The address as written with its length, {@code 100.64.0.2/16}: how OVN-K writes a port's address. */
+    public String addressText()
+    {
+        return Ip.text(Ip.of(address)) + "/" + prefix;
+    }
+
     @Override
     public boolean equals(final Object o)
     {

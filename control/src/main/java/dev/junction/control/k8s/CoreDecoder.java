@@ -40,7 +40,59 @@ final class CoreDecoder
         }
         final String annotation = meta.annotations().get(Node.NODE_SUBNETS);
         final List<Cidr> subnets = annotation == null ? List.of() : nodeSubnets(annotation);
-        return new Node(meta.name(), internal, meta.labels(), meta.annotations(), subnets);
+        final List<Cidr> join = new ArrayList<>();
+        final String lrp = meta.annotations().get(Node.GATEWAY_LRP_IFADDR);
+        final String lrps = meta.annotations().get(Node.GATEWAY_LRP_IFADDRS);
+        if (lrp != null)
+        {
+            join.addAll(joinAddresses(json(lrp, Node.GATEWAY_LRP_IFADDR), Node.GATEWAY_LRP_IFADDR));
+        }
+        else if (lrps != null)
+        {
+            join.addAll(joinAddresses(json(lrps, Node.GATEWAY_LRP_IFADDRS).object("default"), Node.GATEWAY_LRP_IFADDRS));
+        }
+        return new Node(meta.name(), internal, meta.labels(), meta.annotations(), subnets, join);
+    }
+
+    private static Fields json(final String text, final String annotation)
+    {
+        final String where = "metadata.annotations." + annotation;
+        try
+        {
+            return Fields.of(new Yaml(new SafeConstructor(new LoaderOptions())).load(text), where);
+        }
+        catch (final BadObject ex)
+        {
+            throw ex;
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new BadObject(where + ": not valid JSON");
+        }
+    }
+
+    /** {@code {"ipv4":"100.64.0.2/16","ipv6":"fd98::2/64"}}: the gateway router's join-switch addresses. */
+    private static List<Cidr> joinAddresses(final Fields f, final String annotation)
+    {
+        final List<Cidr> out = new ArrayList<>();
+        for (final String family : new String[] {"ipv4", "ipv6"})
+        {
+            final String t = f.string(family);
+            if (t != null)
+            {
+                final Cidr c = cidr(t, f.at(family));
+                if (c.isIpv6() != family.equals("ipv6"))
+                {
+                    throw new BadObject(f.at(family) + ": " + t + " is not " + family);
+                }
+                out.add(c);
+            }
+        }
+        if (out.isEmpty())
+        {
+            throw new BadObject("metadata.annotations." + annotation + ": neither ipv4 nor ipv6");
+        }
+        return out;
     }
 
     /**
