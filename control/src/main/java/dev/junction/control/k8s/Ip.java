@@ -42,43 +42,15 @@ public final class Ip
         {
             return ip.getHostAddress();
         }
+        // The same RFC 5952 compression as OVS's and Go's printers (one implementation: Values).
         final byte[] a = ip.getAddress();
-        final int[] g = new int[8];
+        long hi = 0;
+        long lo = 0;
         for (int i = 0; i < 8; i++)
         {
-            g[i] = ((a[2 * i] & 0xff) << 8) | (a[2 * i + 1] & 0xff);
+            hi = hi << 8 | (a[i] & 0xff);
+            lo = lo << 8 | (a[8 + i] & 0xff);
         }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; )
-        {
-            int j = i;
-            while (j < 8 && g[j] == 0)
-            {
-                j++;
-            }
-            if (j - i > bestLen)
-            {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        final StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i++)
-        {
-            if (i == bestStart)
-            {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':')
-            {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(g[i]));
-        }
-        return sb.toString();
+        return dev.junction.flowtable.ofp.Values.formatIpv6(hi, lo);
     }
 }
