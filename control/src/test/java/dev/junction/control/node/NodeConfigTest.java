@@ -81,6 +81,18 @@ class NodeConfigTest
     }
 
     @org.junit.jupiter.api.Test
+    void anUnknownInterfaceRefusesTheStartAndLeavesNothingBehind() throws Exception
+    {
+        final NodeConfig c = load("state_dir: state\nflows: flows.txt\nports: [{port: 1, type: tap, name: jcfg-tap0},"
+            + " {port: 2, type: afxdp, interface: jcfg-nope0}]\n");
+        final RuntimeException ex = assertThrows(RuntimeException.class, () -> NodeDaemon.start(c, new JsonLog(System.err)));
+        assertTrue(ex.getMessage().contains("jcfg-nope0") && ex.getMessage().contains("no such interface")
+            || ex.getMessage().contains("CAP_NET_ADMIN"), ex.getMessage());
+        assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
+        assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-tap0")), "the TAP opened first was closed again");
+    }
+
+    @org.junit.jupiter.api.Test
     void badFlowsRefuseTheStartAndLeaveNothingBehind() throws Exception
     {
         final NodeConfig c = load("state_dir: state\nflows: flows.txt\nports: [{port: 1, type: tap, name: jcfg-never}]\n");
