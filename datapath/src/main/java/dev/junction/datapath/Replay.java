@@ -58,6 +58,12 @@ public final class Replay
      * Configures the datapath's connection tracker before the first packet (limits, timeout
      * policies: as {@code dpctl/ct-set-maxconns}, {@code ct-set-limits}, a zone's timeout policy).
      */
+    public Replay conntrackSetup(final java.util.function.Consumer<dev.junction.conntrack.Conntrack> setup)
+    {
+        this.conntrackSetup = setup;
+        return this;
+    }
+
     /** Tunnel ports and their underlay (none by default); the underlay port should be among the ports. */
     public Replay tunnels(final dev.junction.geneve.Tunnels t)
     {
@@ -66,12 +72,6 @@ public final class Replay
     }
 
     private dev.junction.geneve.Tunnels tunnels;
-
-    public Replay conntrackSetup(final java.util.function.Consumer<dev.junction.conntrack.Conntrack> setup)
-    {
-        this.conntrackSetup = setup;
-        return this;
-    }
 
     /**
      * Publishes {@code next} just before packet number {@code packetIndex} (0-based, in merged
