@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The RX duty cycle of a set of device ports (TAP, AF_XDP), on one thread: poll(2) until a device is readable,
  * read a burst of up to 32 frames from each ready device into this poller's own buffers, and
  * publish each burst into the pipeline (which copies the frames into ring slots, so the buffers
- * are reused at once). Sleeps in poll when every port is idle instead of spinning, which on a
+ * are reused at once); while bursts keep coming, read again without polling. Sleeps in poll when
+ * every port is idle instead of spinning, which on a
  * two-core node would starve the workers. Allocation-free in the steady state.
  */
 public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xdp.XdpRxSink
@@ -41,21 +42,27 @@ public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xd
     @Override
     public void run()
     {
+        boolean busy = false;
         while (running)
         {
-            if (poller.await(POLL_MILLIS) <= 0)
+            // poll(2) only when the last pass found nothing: under load the ports are read back
+            // to back (an AF_XDP RX ring needs no system call at all), idle they sleep in poll.
+            final boolean polled = !busy;
+            if (polled && poller.await(POLL_MILLIS) <= 0)
             {
                 continue;
             }
+            busy = false;
             for (int i = 0; i < ports.length; i++)
             {
-                if (poller.ready(i))
+                if (!polled || poller.ready(i))
                 {
                     burst.clear();
                     ports[i].receive(this, RxBurst.MAX_BURST);
                     if (burst.size() > 0)
                     {
                         pipeline.receive(ports[i].port(), burst);
+                        busy = true;
                     }
                 }
             }
