@@ -268,7 +268,7 @@ public final class FlowParser
         final Field f = Field.byName(name);
         if (f == null)
         {
-            throw error(col, "unknown field " + name);
+            throw error(col, unknownField(name));
         }
         if (f == Field.VLAN_TCI)
         {
@@ -351,6 +351,18 @@ public final class FlowParser
                 }
             }
         }
+    }
+
+    /** Why a field name is refused; tun_metadata8-63 exist in OVS but not (yet) in Junction's flow key. */
+    private static String unknownField(final String name)
+    {
+        final String n = name.toLowerCase(Locale.ROOT);
+        if (n.matches("(tun_metadata|nxm_nx_tun_metadata)([0-9]|[1-5][0-9]|6[0-3])"))
+        {
+            return name + ": Junction's flow key holds tun_metadata0 to tun_metadata" + (FlowKey.TUN_METADATA_SLOTS - 1)
+                + " (OVS has 64)";
+        }
+        return "unknown field " + name;
     }
 
     /** tun_flags as flags ({@code +oam}, {@code -oam}, {@code oam}) or a number with a mask, as OVS. */
@@ -873,7 +885,7 @@ public final class FlowParser
         final Field f = Field.byName(fname);
         if (f == null)
         {
-            throw error(fcol, "set_field: unknown field " + fname);
+            throw error(fcol, "set_field: " + unknownField(fname));
         }
         if (!f.writable)
         {
@@ -917,7 +929,7 @@ public final class FlowParser
         final Field f = Field.byName(name);
         if (f == null)
         {
-            throw error(col, "unknown field " + name);
+            throw error(col, unknownField(name));
         }
         fieldOut[0] = f;
         final int width = nxmWidth(f, name);
