@@ -88,8 +88,20 @@ public final class IpPrefix
         return true;
     }
 
+    /** The address as OVS prints it: dotted IPv4, compressed IPv6 ({@code fd77::2}). */
     public static String ip(final byte[] a)
     {
+        if (a.length == 16)
+        {
+            long hi = 0;
+            long lo = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                hi = hi << 8 | (a[i] & 0xff);
+                lo = lo << 8 | (a[8 + i] & 0xff);
+            }
+            return dev.junction.flowtable.ofp.Values.formatIpv6(hi, lo);
+        }
         try
         {
             return InetAddress.getByAddress(a).getHostAddress();

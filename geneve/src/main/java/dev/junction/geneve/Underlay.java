@@ -141,6 +141,15 @@ public final class Underlay
         return any == null ? null : any.address;
     }
 
+    /** The neighbour table as {@code IP MAC} lines, sorted (as {@code ovs-appctl tnl/neigh/show} lists it). */
+    public java.util.List<String> neighbourLines()
+    {
+        final java.util.List<String> lines = new java.util.ArrayList<>();
+        neighbours.forEach((ip, mac) -> lines.add(ip + " " + dev.junction.flowtable.ofp.Values.formatMac(mac)));
+        java.util.Collections.sort(lines);
+        return lines;
+    }
+
     /** The MAC of {@code ip}, or -1 when unresolved. */
     public long neighbour(final byte[] ip)
     {

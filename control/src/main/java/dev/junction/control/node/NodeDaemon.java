@@ -220,10 +220,12 @@ public final class NodeDaemon implements AutoCloseable
                 return ControlServer.Reply.ok(stats());
             case "trace":
                 return trace(w);
+            case "neigh":
+                return neighbours(w);
             default:
                 return ControlServer.Reply.error("unknown request " + w[0]
                     + " (dump-flows, add-flows FILE, del-flows, dump-megaflows, ct dump [--zone N], ct flush, stats,"
-                    + " trace IN_PORT [FLOW])");
+                    + " trace IN_PORT [FLOW], neigh show, neigh set IP MAC)");
         }
     }
 
@@ -347,6 +349,44 @@ public final class NodeDaemon implements AutoCloseable
         return ControlServer.Reply.ok("Flow: in_port=" + inPort + (w.length == 3 ? "," + w[2] : "") + "\n\n" + text.text()
             + "\nMegaflow: " + MegaflowPrinter.formatMatch(key.words, t.wildcards().words)
             + "\nDatapath actions: " + acts.describe() + "\n");
+    }
+
+    /**
+     * {@code neigh show} lists the underlay's neighbour table (static, ARP/ND-learned, snooped);
+     * {@code neigh set IP MAC} adds or changes an entry (megaflows using it are revalidated), as
+     * OVS's {@code tnl/neigh/show} and {@code tnl/neigh/set}.
+     */
+    private ControlServer.Reply neighbours(final String[] w)
+    {
+        if (config.tunnels == null)
+        {
+            return ControlServer.Reply.error("no tunnels configured");
+        }
+        final dev.junction.geneve.Underlay u = config.tunnels.underlay();
+        if (w.length == 2 && w[1].equals("show"))
+        {
+            final List<String> lines = u.neighbourLines();
+            return ControlServer.Reply.ok(lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+        }
+        if (w.length == 4 && w[1].equals("set"))
+        {
+            final long mac = dev.junction.flowtable.ofp.Values.mac(w[3]);
+            if (mac < 0)
+            {
+                return ControlServer.Reply.error("neigh set: " + w[3] + " is not a MAC address");
+            }
+            try
+            {
+                u.neighbour(dev.junction.geneve.IpPrefix.address(w[2]), mac);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                return ControlServer.Reply.error("neigh set: " + ex.getMessage());
+            }
+            log.info("neighbour set", "ip", w[2], "mac", w[3]);
+            return ControlServer.Reply.ok("");
+        }
+        return ControlServer.Reply.error("usage: neigh show | neigh set IP MAC");
     }
 
     /** As {@code ovs-appctl dpif-netdev/pmd-stats-show}: per worker, packets, hits per tier, upcalls, time per packet. */

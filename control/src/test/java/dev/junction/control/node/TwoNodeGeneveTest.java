@@ -72,6 +72,9 @@ class TwoNodeGeneveTest
             final String mf2 = ControlServer.request(dir.resolve("node2/state"), "dump-megaflows").text();
             assertTrue(mf1.contains("tnl_push(tnl_port(10),header(size=") && mf1.contains("geneve(crit,vni=0x5"), mf1);
             assertTrue(mf2.contains("tunnel(tun_id=0x5") && mf2.contains("tun_metadata0=0x"), mf2);
+            // Each node learned the other's endpoint (ARP or ND; no static entries were configured).
+            final String neigh1 = ControlServer.request(dir.resolve("node1/state"), "neigh show").text();
+            assertTrue(neigh1.contains((family == 4 ? "192.168.77.2" : "fd77::2") + " aa:55:aa:55:00:02"), neigh1);
         }
     }
 
