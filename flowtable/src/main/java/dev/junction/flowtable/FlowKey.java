@@ -174,12 +174,6 @@ public final class FlowKey
         return words[W_TUN_HDR] != 0;
     }
 
-    /** Clears the tunnel metadata (a packet leaving through a non-tunnel port does not carry it). */
-    public void clearTunnel()
-    {
-        Arrays.fill(words, W_TUN_ID, W_DL_DST_TYPE, 0);
-    }
-
     public int dlType()
     {
         return (int)(words[W_DL_DST_TYPE] & 0xffff);
