@@ -12,10 +12,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-
 /**
  * Load-balancer session affinity with {@code learn}, in the form ovn-controller emits for
  * {@code commit_lb_aff}, judged by OVS: each client's first connection to the VIP picks a
@@ -49,38 +45,32 @@ class LearnOracleTest
         final FlowCaseGenerator.FlowCase flowCase = new FlowCaseGenerator.FlowCase("learn-" + index, flows,
             List.of(new FlowCaseGenerator.Input(1, packets)), List.of());
         final OracleRunner oracle = OracleRunner.require();
-        final Path dir = Files.createTempDirectory("junction-learn-" + index + "-");
-        boolean passed = false;
-        try
-        {
-            final List<String> in = flowCase.writeTo(dir);
-            final Path expected = dir.resolve("expected");
-            final Path actual = dir.resolve("actual");
-            final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(in, expected), dir);
-            final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(in, actual));
-            final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
-            final String reproduce = String.format("mvn -o test -pl control -Dtest=LearnOracleTest "
-                + "-Djunction.learn.seed=0x%x (case %d); kept in %s", SEED, index, dir);
-            assertTrue(ovs.ok(), "the oracle failed (OVS refused the flows?): " + ovs.stderr() + "\n" + flows);
-            assertEquals(0, junction.exitCode(), "Junction failed: " + junction.output() + "\n" + reproduce);
-            final PcapCompare.Report report = PcapCompare.compare(expected, actual);
-            if (!report.identical())
+        OracleCase.run(oracle, "junction-learn-" + index + "-", "learn case " + index, flowCase::writeTo,
+            (ovs, junction, expected, actual) ->
             {
-                fail("outputs differ from OVS\n" + report.text() + "\nflows:\n" + flows + "\n" + reproduce);
-            }
-            assertTrue(report.packetsCompared() >= packets.size(), "every SYN to the VIP must reach a backend");
-            assertEquals(rules(expected.resolve("flow-stats.txt")), rules(actual.resolve("flow-stats.txt")),
-                "learned flows and counters differ from OVS's dump-flows\n" + reproduce);
-            passed = true;
-        }
-        finally
-        {
-            if (passed)
-            {
-                DifferentialOracleTest.deleteRecursively(dir);
-            }
-        }
+                if (!ovs.ok())
+                {
+                    return "the oracle failed (OVS refused the flows?): " + ovs.stderr();
+                }
+                if (junction.exitCode() != 0)
+                {
+                    return "Junction failed: " + junction.output();
+                }
+                final PcapCompare.Report report = PcapCompare.compare(expected, actual);
+                if (!report.identical())
+                {
+                    return "outputs differ from OVS\n" + report.text();
+                }
+                if (report.packetsCompared() < packets.size())
+                {
+                    return "every SYN to the VIP must reach a backend: " + report.packetsCompared() + " < " + packets.size();
+                }
+                final String theirs = rules(expected.resolve("flow-stats.txt"));
+                final String ours = rules(actual.resolve("flow-stats.txt"));
+                return theirs.equals(ours) ? null
+                    : "learned flows and counters differ from OVS's dump-flows\nOVS:\n" + theirs + "\nJunction:\n" + ours;
+            }, String.format("reproduce: mvn -o test -pl control -Dtest=LearnOracleTest -Djunction.learn.seed=0x%x (case %d)",
+                SEED, index) + "\nflows:\n" + flows);
     }
 
     /** Rule lines without the header and the wall-clock columns, sorted (OVS orders learned flows by its own hash). */
