@@ -1,25 +1,19 @@
 package dev.junction.afxdp.tap;
 
-import dev.junction.afxdp.linux.FdPoller;
+import dev.junction.afxdp.testing.ForwarderThread;
 
 /**
- * The test's stand-in for the datapath: what one TAP receives is sent on the other, through
- * {@link TapDevice#receive} / {@link GsoEgress}, on one thread that sleeps in poll(2) when both
- * are empty.
+ * What one TAP receives is sent on the other, through {@link TapDevice#receive} /
+ * {@link GsoEgress} (super-frames passed on whole, or cut when segmentation is forced).
  */
-final class TapForwarder implements Runnable
+final class TapForwarder extends ForwarderThread
 {
-    private static final int BURST = 64;
-
     private final TapDevice a;
     private final TapDevice b;
     private final GsoEgress egress = new GsoEgress();
     private final RxSink aToB;
     private final RxSink bToA;
-    private final Thread thread;
-    private volatile boolean running = true;
     private volatile boolean forceSegmentation;
-    private volatile Throwable failure;
     /** Published copies of the egress counters (it is single-threaded). */
     private volatile long framesSegmented;
     private volatile long segmentsSent;
@@ -27,17 +21,16 @@ final class TapForwarder implements Runnable
 
     TapForwarder(final TapDevice a, final TapDevice b)
     {
+        super("tap-forwarder", a.fd(), b.fd());
         this.a = a;
         this.b = b;
         aToB = (buffer, offset, length, header) -> egress.send(b, buffer, offset, length, header);
         bToA = (buffer, offset, length, header) -> egress.send(a, buffer, offset, length, header);
-        thread = new Thread(this, "tap-forwarder");
-        thread.setDaemon(true);
     }
 
     TapForwarder start()
     {
-        thread.start();
+        begin();
         return this;
     }
 
@@ -47,46 +40,14 @@ final class TapForwarder implements Runnable
     }
 
     @Override
-    public void run()
+    protected int pass()
     {
-        try
-        {
-            final FdPoller poller = new FdPoller(a.fd(), b.fd());
-            while (running)
-            {
-                egress.forceSegmentation(forceSegmentation);
-                final int n = a.receive(aToB, BURST) + b.receive(bToA, BURST);
-                framesSegmented = egress.framesSegmented();
-                segmentsSent = egress.segmentsSent();
-                refused = egress.refused();
-                if (n == 0)
-                {
-                    poller.await(10);
-                }
-            }
-        }
-        catch (final Throwable t)
-        {
-            failure = t;
-        }
-    }
-
-    void stop() throws InterruptedException
-    {
-        running = false;
-        thread.join(2_000);
-    }
-
-    /** Bytes the forwarding thread has allocated so far (HotSpot's per-thread counter). */
-    long allocatedBytes()
-    {
-        return ((com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean())
-            .getThreadAllocatedBytes(thread.getId());
-    }
-
-    Throwable failure()
-    {
-        return failure;
+        egress.forceSegmentation(forceSegmentation);
+        final int n = a.receive(aToB, BURST) + b.receive(bToA, BURST);
+        framesSegmented = egress.framesSegmented();
+        segmentsSent = egress.segmentsSent();
+        refused = egress.refused();
+        return n;
     }
 
     long framesSegmented()
