@@ -56,6 +56,8 @@ public final class Datapath
 
     /** The packet's key per recirculation depth (index 0: as received). */
     private final FlowKey[] keys = new FlowKey[MAX_RECIRC_DEPTH + 1];
+    /** Each depth's key gathered as the EMC stores it (its miniflow). */
+    private final long[][] minis = new long[MAX_RECIRC_DEPTH + 1][ExactMatchCache.STRIDE];
     private final OdpActions[] upcallActions = new OdpActions[MAX_RECIRC_DEPTH + 1];
     private final Packet[] recircPackets = new Packet[MAX_RECIRC_DEPTH + 1];
     private final CtAction ctAction = new CtAction();
@@ -305,11 +307,14 @@ public final class Datapath
         final FlowKey key = keys[depth];
         Megaflow mf = null;
         long hash = 0;
+        int n = 0;
+        final long[] mini = minis[depth];
         final boolean cached = cacheConfig.enabled && trace == null;
         if (cached)
         {
-            hash = ExactMatchCache.hash(key.words);
-            mf = emc.lookup(key.words, hash);
+            n = emc.gather(key.words, mini);
+            hash = ExactMatchCache.hash(mini, n);
+            mf = emc.lookup(mini, n, hash);
             if (mf != null)
             {
                 emcHits++;
@@ -320,7 +325,7 @@ public final class Datapath
                 if (mf != null)
                 {
                     megaflowHits++;
-                    emc.maybeInsert(key.words, hash, mf);
+                    emc.maybeInsert(mini, n, hash, mf);
                 }
             }
         }
@@ -361,7 +366,7 @@ public final class Datapath
                 if (installed != null)
                 {
                     installed.normalSource(translator.normalSource(), translator.normalPort());
-                    emc.maybeInsert(key.words, hash, installed);
+                    emc.maybeInsert(mini, n, hash, installed);
                 }
             }
             toRun = actions;

@@ -1,11 +1,11 @@
 package dev.junction.datapath.cache;
 
-import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.KeyHash;
 
 /**
  * The exact-match cache in front of the megaflows, as OVS's EMC: a two-way set-associative
- * table from the full flow key to its megaflow. Entries are inserted with probability
+ * table from the full flow key to its megaflow. A key is stored
+ * as the words its shape says it can have non-zero (OVS's miniflow), not as all 50. Entries are inserted with probability
  * 1/{@code insertInvProb} (OVS default 1/100) so that a flood of one-packet flows does not
  * thrash it. Keys are stored inline in one long array: lookups allocate nothing.
  */
@@ -13,6 +13,13 @@ public final class ExactMatchCache
 {
     public static final int DEFAULT_ENTRIES = 8192;
     public static final int DEFAULT_INSERT_INV_PROB = 100;
+    /**
+     * Words per entry: the key's shape (see {@link KeyHash#shape}) and up to 23 of its words.
+     * Also the length of the scratch a caller gathers a key into. An
+     * IPv4 key takes 8, one cache line; keys wider than an entry (an IPv6 key recirculated with
+     * conntrack state after a decapsulation, say) are not cached here and go to the megaflows.
+     */
+    public static final int STRIDE = 24;
 
     private final int mask;
     private final long[] keys;
@@ -20,6 +27,7 @@ public final class ExactMatchCache
     private final Megaflow[] flows;
     private final int insertInvProb;
     private long random = 0x853c49e6748fea9bL;
+    private long tooWide;
 
     /**
      * @param entries       a power of two, or 0 to disable the cache
@@ -36,84 +44,80 @@ public final class ExactMatchCache
             throw new IllegalArgumentException("EMC insertion probability must be >= 0: " + insertInvProb);
         }
         this.mask = Math.max(entries - 1, 0);
-        this.keys = new long[entries * FlowKey.WORDS];
+        this.keys = new long[entries * STRIDE];
         this.hashes = new long[entries];
         this.flows = new Megaflow[entries];
         this.insertInvProb = entries == 0 ? 0 : insertInvProb;
     }
 
-    public static long hash(final long[] key)
+    /**
+     * Gathers the key into {@code mini} (at least {@link #STRIDE} longs) as the cache stores it;
+     * returns its length, or 0 when it is too wide to cache (counted), in which case lookups
+     * miss and inserts do nothing.
+     */
+    public int gather(final long[] key, final long[] mini)
     {
-        return KeyHash.hashPacket(key);
+        final long shape = KeyHash.shape(key);
+        if (Long.bitCount(shape) >= STRIDE)
+        {
+            tooWide++;
+            return 0;
+        }
+        return KeyHash.gather(key, shape, mini);
     }
 
-    public Megaflow lookup(final long[] key, final long hash)
+    public static long hash(final long[] mini, final int n)
     {
-        if (flows.length == 0)
+        return KeyHash.hashMini(mini, n);
+    }
+
+    public Megaflow lookup(final long[] mini, final int n, final long hash)
+    {
+        if (flows.length == 0 || n == 0)
         {
             return null;
         }
-        final int a = (int)hash & mask;
-        Megaflow mf = probe(a, key, hash);
+        Megaflow mf = probe((int)hash & mask, mini, n, hash);
         if (mf == null)
         {
-            mf = probe((int)(hash >>> 32) & mask, key, hash);
+            mf = probe((int)(hash >>> 32) & mask, mini, n, hash);
         }
         return mf;
     }
 
-    private Megaflow probe(final int slot, final long[] key, final long hash)
+    private Megaflow probe(final int slot, final long[] mini, final int n, final long hash)
     {
+        if (!holds(slot, mini, n, hash))
+        {
+            return null;
+        }
         final Megaflow mf = flows[slot];
-        if (mf == null || hashes[slot] != hash || mf.dead)
+        return mf == null || mf.dead ? null : mf;
+    }
+
+    /** Same hash, then the stored longs from the shape on: the shape fixes the length. */
+    private boolean holds(final int slot, final long[] mini, final int n, final long hash)
+    {
+        if (hashes[slot] != hash)
         {
-            return null;
+            return false;
         }
-        // Datapath keys never carry registers or metadata (words 1-9), and the conntrack words
-        // (state, dp_hash) only after a recirculation, which recirc_id in word 0 tells:
-        // equal word 0 and equal remaining words are an equal key.
-        final int base = slot * FlowKey.WORDS;
-        final long w0 = key[FlowKey.W_IN_PORT];
-        if (keys[base] != w0)
+        final long[] k = keys;
+        final int base = slot * STRIDE;
+        for (int i = 0; i < n; i++)
         {
-            return null;
-        }
-        if ((int)w0 != 0)
-        {
-            for (int w = FlowKey.W_CT; w < FlowKey.W_TUN_ID; w++)
+            if (k[base + i] != mini[i])
             {
-                if (keys[base + w] != key[w])
-                {
-                    return null;
-                }
+                return false;
             }
         }
-        // Tunnel words likewise: zero unless the packet was decapsulated, and a tunnel port's
-        // packets (same in_port, word 0) always carry them, so word 20 decides for both keys.
-        if (FlowKey.hasTunnel(key) || keys[base + FlowKey.W_TUN_HDR] != 0)
-        {
-            for (int w = FlowKey.W_TUN_ID; w < FlowKey.W_DL_DST_TYPE; w++)
-            {
-                if (keys[base + w] != key[w])
-                {
-                    return null;
-                }
-            }
-        }
-        for (int w = FlowKey.W_DL_DST_TYPE; w < FlowKey.WORDS; w++)
-        {
-            if (keys[base + w] != key[w])
-            {
-                return null;
-            }
-        }
-        return mf;
+        return true;
     }
 
     /** Inserts with the configured probability. */
-    public void maybeInsert(final long[] key, final long hash, final Megaflow mf)
+    public void maybeInsert(final long[] mini, final int n, final long hash, final Megaflow mf)
     {
-        if (insertInvProb == 0)
+        if (insertInvProb == 0 || n == 0)
         {
             return;
         }
@@ -132,10 +136,17 @@ public final class ExactMatchCache
         }
         final int a = (int)hash & mask;
         final int b = (int)(hash >>> 32) & mask;
-        // Prefer an empty or dead way, else replace the first.
-        final int slot = flows[a] == null || flows[a].dead ? a : flows[b] == null || flows[b].dead ? b : a;
-        System.arraycopy(key, 0, keys, slot * FlowKey.WORDS, FlowKey.WORDS);
+        // The way already holding this key (its megaflow died), else an empty or dead way, else the first.
+        final int slot = holds(a, mini, n, hash) ? a : holds(b, mini, n, hash) ? b
+            : flows[a] == null || flows[a].dead ? a : flows[b] == null || flows[b].dead ? b : a;
+        System.arraycopy(mini, 0, keys, slot * STRIDE, n);
         hashes[slot] = hash;
         flows[slot] = mf;
+    }
+
+    /** Keys not cached because they have more words than an entry holds. */
+    public long tooWide()
+    {
+        return tooWide;
     }
 }
