@@ -90,9 +90,13 @@ public final class FlowKey
 
     public final long[] words = new long[WORDS];
 
+    private static final long[] ZERO = new long[WORDS];
+
     public void clear()
     {
-        Arrays.fill(words, 0);
+        // An arraycopy intrinsic moves 400 bytes in wide vector stores; Arrays.fill's loop here
+        // compiled to one store per word and was a third of the parse.
+        System.arraycopy(ZERO, 0, words, 0, WORDS);
     }
 
     public void copyFrom(final FlowKey other)

@@ -25,7 +25,7 @@ public final class PacketParser
     public void parse(final Packet p, final FlowKey key)
     {
         key.clear();
-        key.inPort(p.inPort);
+        key.words[FlowKey.W_IN_PORT] = (p.inPort & 0xffff_ffffL) << 32;
         p.l3 = -1;
         p.l4 = -1;
         p.l2Pad = 0;
