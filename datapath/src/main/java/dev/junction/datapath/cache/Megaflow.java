@@ -26,10 +26,8 @@ public final class Megaflow
     long pushedPackets;
     long pushedBytes;
     boolean dead;
-    /** Next megaflow in the same subtable bucket (hash collision chain). */
-    Megaflow next;
-    /** The masked key's words that the subtable's mask selects, in order: what a lookup compares. */
-    long[] packed;
+    /** This megaflow's entry in its subtable, -1 once removed. */
+    int entry = -1;
     /**
      * What NORMAL learned when this megaflow was translated ((vlan << 48) | source MAC, and the
      * input port), or -1: its packets keep that MAC table entry fresh, as OVS's xlate cache does.

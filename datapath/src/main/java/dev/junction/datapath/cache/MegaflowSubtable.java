@@ -2,17 +2,40 @@ package dev.junction.datapath.cache;
 
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.KeyHash;
-import org.agrona.collections.Long2ObjectHashMap;
+
+import java.util.Arrays;
 
 /**
- * All megaflows sharing one mask: a hash map from the masked key to the megaflow, as one
- * subtable of dpif-netdev's dpcls. Only the mask's non-zero words are hashed and compared.
+ * All megaflows sharing one mask, as one subtable of dpif-netdev's dpcls. Only the mask's
+ * non-zero words are hashed and compared.
+ *
+ * <p>Laid out for the common case of tuple-space search, a miss: most subtables a packet probes
+ * do not hold it. Slots are open-addressed (linear probing) in an {@code int[]} of 32-bit hash
+ * fingerprints, sixteen to a cache line, so a miss usually reads one line and nothing else.
+ * Only on a fingerprint match are the entry's masked words compared, from an arena where each
+ * entry's words sit together, and only then is the {@link Megaflow} object touched. Like
+ * Agrona's maps it allocates nothing per lookup; deletion shifts the probe chain back instead of
+ * leaving tombstones, so lookups never slow down with churn.
  */
 final class MegaflowSubtable
 {
+    private static final int EMPTY = 0;
+    private static final int MIN_CAPACITY = 16;
+
     final long[] mask;
-    final int[] words;
-    final Long2ObjectHashMap<Megaflow> buckets = new Long2ObjectHashMap<>();
+    /** The words of the mask that are not zero: what is hashed and compared. */
+    private final int[] words;
+    /** Slot fingerprints (never {@link #EMPTY} when used) and the entry each slot refers to. */
+    private int[] fingerprints;
+    private int[] slotEntries;
+    private int slotMask;
+    /** Entries: masked words ({@code words.length} each), full hash, megaflow; free ones chained. */
+    private long[] arena;
+    private long[] entryHashes;
+    private Megaflow[] flows;
+    private int[] freeEntries;
+    private int freeCount;
+    private int entryCount;
     int size;
     long hits;
 
@@ -32,6 +55,11 @@ final class MegaflowSubtable
                 words[i++] = w;
             }
         }
+        allocateSlots(MIN_CAPACITY);
+        arena = new long[MIN_CAPACITY * Math.max(words.length, 1)];
+        entryHashes = new long[MIN_CAPACITY];
+        flows = new Megaflow[MIN_CAPACITY];
+        freeEntries = new int[MIN_CAPACITY];
     }
 
     long hash(final long[] key)
@@ -39,34 +67,45 @@ final class MegaflowSubtable
         return KeyHash.hashMasked(key, mask, words);
     }
 
+    private static int fingerprint(final long hash)
+    {
+        final int f = (int)(hash >>> 32);
+        return f == EMPTY ? 1 : f;
+    }
+
     Megaflow lookup(final long[] key)
     {
         final long h = hash(key);
-        Megaflow mf = buckets.get(h);
-        while (mf != null)
+        final int f = fingerprint(h);
+        final int[] fps = fingerprints;
+        final int m = slotMask;
+        int slot = (int)h & m;
+        int seen;
+        while ((seen = fps[slot]) != EMPTY)
         {
-            if (matches(mf, key))
+            if (seen == f)
             {
-                return mf;
+                final int e = slotEntries[slot];
+                if (matches(e, key))
+                {
+                    return flows[e];
+                }
             }
-            mf = mf.next;
+            slot = (slot + 1) & m;
         }
         return null;
     }
 
-    /**
-     * Compares against the megaflow's packed masked words (only this mask's words, contiguous):
-     * one or two cache lines per candidate instead of a whole key spread over several.
-     */
-    private boolean matches(final Megaflow mf, final long[] key)
+    private boolean matches(final int entry, final long[] key)
     {
         final long[] m = mask;
-        final long[] packed = mf.packed;
+        final long[] a = arena;
         final int[] ws = words;
+        final int base = entry * ws.length;
         for (int i = 0; i < ws.length; i++)
         {
             final int w = ws[i];
-            if ((key[w] & m[w]) != packed[i])
+            if ((key[w] & m[w]) != a[base + i])
             {
                 return false;
             }
@@ -74,46 +113,113 @@ final class MegaflowSubtable
         return true;
     }
 
+    /** Adds a megaflow whose {@code key} is already masked and whose {@code hash} is {@link #hash} of it. */
     void insert(final Megaflow mf)
     {
-        final long[] packed = new long[words.length];
-        for (int i = 0; i < words.length; i++)
+        if ((size + 1) * 2 > fingerprints.length)
         {
-            packed[i] = mf.key[words[i]];
+            resize(fingerprints.length * 2);
         }
-        mf.packed = packed;
-        mf.next = buckets.get(mf.hash);
-        buckets.put(mf.hash, mf);
+        final int e = newEntry();
+        final int n = words.length;
+        for (int i = 0; i < n; i++)
+        {
+            arena[e * n + i] = mf.key[words[i]];
+        }
+        entryHashes[e] = mf.hash;
+        flows[e] = mf;
+        mf.entry = e;
+        place(mf.hash, e);
         size++;
+    }
+
+    private void place(final long hash, final int entry)
+    {
+        int slot = (int)hash & slotMask;
+        while (fingerprints[slot] != EMPTY)
+        {
+            slot = (slot + 1) & slotMask;
+        }
+        fingerprints[slot] = fingerprint(hash);
+        slotEntries[slot] = entry;
+    }
+
+    private int newEntry()
+    {
+        if (freeCount > 0)
+        {
+            return freeEntries[--freeCount];
+        }
+        if (entryCount == flows.length)
+        {
+            final int capacity = flows.length * 2;
+            arena = Arrays.copyOf(arena, capacity * Math.max(words.length, 1));
+            entryHashes = Arrays.copyOf(entryHashes, capacity);
+            flows = Arrays.copyOf(flows, capacity);
+            freeEntries = Arrays.copyOf(freeEntries, capacity);
+        }
+        return entryCount++;
     }
 
     boolean remove(final Megaflow mf)
     {
-        Megaflow head = buckets.get(mf.hash);
-        Megaflow prev = null;
-        for (Megaflow cur = head; cur != null; prev = cur, cur = cur.next)
+        final int e = mf.entry;
+        if (e < 0 || e >= entryCount || flows[e] != mf)
         {
-            if (cur == mf)
+            return false;
+        }
+        int slot = (int)mf.hash & slotMask;
+        while (slotEntries[slot] != e || fingerprints[slot] == EMPTY)
+        {
+            slot = (slot + 1) & slotMask;
+        }
+        deleteSlot(slot);
+        flows[e] = null;
+        mf.entry = -1;
+        freeEntries[freeCount++] = e;
+        size--;
+        return true;
+    }
+
+    /**
+     * Empties a slot and shifts later members of its probe chain back into the hole, as
+     * Agrona's maps compact a chain, so every remaining entry stays reachable from its home slot.
+     */
+    private void deleteSlot(final int deleted)
+    {
+        int hole = deleted;
+        int slot = (hole + 1) & slotMask;
+        while (fingerprints[slot] != EMPTY)
+        {
+            final int home = (int)entryHashes[slotEntries[slot]] & slotMask;
+            // Move it back if its home is not cyclically within (hole, slot].
+            if ((slot - home & slotMask) >= (slot - hole & slotMask))
             {
-                if (prev == null)
-                {
-                    if (cur.next == null)
-                    {
-                        buckets.remove(mf.hash);
-                    }
-                    else
-                    {
-                        buckets.put(mf.hash, cur.next);
-                    }
-                }
-                else
-                {
-                    prev.next = cur.next;
-                }
-                size--;
-                return true;
+                fingerprints[hole] = fingerprints[slot];
+                slotEntries[hole] = slotEntries[slot];
+                hole = slot;
+            }
+            slot = (slot + 1) & slotMask;
+        }
+        fingerprints[hole] = EMPTY;
+    }
+
+    private void allocateSlots(final int capacity)
+    {
+        fingerprints = new int[capacity];
+        slotEntries = new int[capacity];
+        slotMask = capacity - 1;
+    }
+
+    private void resize(final int capacity)
+    {
+        allocateSlots(capacity);
+        for (int e = 0; e < entryCount; e++)
+        {
+            if (flows[e] != null)
+            {
+                place(entryHashes[e], e);
             }
         }
-        return false;
     }
 }
