@@ -286,11 +286,15 @@ public abstract class Action
         public final boolean sendFlowRem;
         public final boolean deleteLearned;
         public final java.util.List<LearnSpec> specs;
+        /** The tun_metadata slots of the flows this learn was parsed with: its learned flows use the same. */
+        public final dev.junction.flowtable.TunMetadataSlots tunMetadata;
 
         public Learn(final int table, final int idleTimeout, final int hardTimeout, final int finIdleTimeout,
             final int finHardTimeout, final int priority, final long cookie, final boolean sendFlowRem,
-            final boolean deleteLearned, final java.util.List<LearnSpec> specs)
+            final boolean deleteLearned, final java.util.List<LearnSpec> specs,
+            final dev.junction.flowtable.TunMetadataSlots tunMetadata)
         {
+            this.tunMetadata = tunMetadata;
             this.table = table;
             this.idleTimeout = idleTimeout;
             this.hardTimeout = hardTimeout;
