@@ -163,7 +163,7 @@ final class TraceCommand implements Callable<Integer>
         {
             int recirc = -1;
             int ct = -1;
-            for (int i = 0; i < acts.size(); i += 1 + OdpActions.operands((int)acts.get(i)))
+            for (int i = 0; i < acts.size(); i = acts.next(i))
             {
                 final int op = (int)acts.get(i);
                 if (op == OdpActions.CT)

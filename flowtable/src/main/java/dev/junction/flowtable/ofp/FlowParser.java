@@ -650,6 +650,10 @@ public final class FlowParser
     private Action action(final String tok, final int col, final Match match, final int table)
         throws FlowParseException
     {
+        if (tok.toLowerCase(Locale.ROOT).startsWith("check_pkt_larger("))
+        {
+            return parseCheckPktLarger(tok.substring("check_pkt_larger(".length()), col + "check_pkt_larger(".length());
+        }
         String name = tok;
         String arg = null;
         final int colon = tok.indexOf(':');
@@ -1071,6 +1075,25 @@ public final class FlowParser
         checkWritable(dst[0], col + arrow + 2);
         checkPrereq(dst[0], match, col + arrow + 2, "move destination");
         return new Action.Move(src[0], s[0], dst[0], d[0], s[1]);
+    }
+
+    /** {@code LEN)->DST}, DST one bit wide, as OVS's parse_CHECK_PKT_LARGER. */
+    private Action parseCheckPktLarger(final String arg, final int col) throws FlowParseException
+    {
+        final int arrow = arg.indexOf(")->");
+        if (arrow < 0)
+        {
+            throw error(col, "check_pkt_larger: expected check_pkt_larger(LEN)->DST");
+        }
+        final long len = number(arg.substring(0, arrow).strip(), 0, 0xffff, col);
+        final Field[] dst = new Field[1];
+        final int[] d = subfield(arg.substring(arrow + 3), col + arrow + 3, dst);
+        if (d[1] != 1)
+        {
+            throw error(col + arrow + 3, "Only 1-bit destination field is allowed");
+        }
+        checkWritable(dst[0], col + arrow + 3);
+        return new Action.CheckPktLarger((int)len, dst[0], d[0]);
     }
 
     private Action parseResubmit(final String arg, final int col) throws FlowParseException

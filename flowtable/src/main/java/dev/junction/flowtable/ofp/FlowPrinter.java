@@ -586,6 +586,12 @@ public final class FlowPrinter
         {
             learn(sb, (Action.Learn)a, t);
         }
+        else if (a instanceof Action.CheckPktLarger)
+        {
+            final Action.CheckPktLarger c = (Action.CheckPktLarger)a;
+            sb.append("check_pkt_larger(").append(c.pktLen).append(")->");
+            subfield(sb, c.dst, c.dstOfs, 1, t);
+        }
     }
 
     /** As OVS's learn_format. */
