@@ -34,6 +34,12 @@ class TunnelFlowTextOracleTest
         "actions=set_field:0x10002->tun_metadata13,load:0x7->NXM_NX_TUN_METADATA63[0..7],output:10",
         "actions=move:NXM_NX_TUN_METADATA63[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_REG0[]->NXM_NX_TUN_METADATA8[0..31]",
         "tun_metadata64=1,actions=drop",
+        // OVN's path-MTU check before the tunnel.
+        "ip,actions=check_pkt_larger(1400)->NXM_NX_REG0[0],resubmit(,1)",
+        "actions=check_pkt_larger(65535)->reg9[1],check_pkt_larger(0)->tun_metadata3[0],output:10",
+        "actions=check_pkt_larger(1400)->NXM_NX_REG0[0..1]",
+        "actions=check_pkt_larger(65536)->NXM_NX_REG0[0]",
+        "actions=check_pkt_larger(1400)->NXM_OF_IP_PROTO[0]",
         // Refused by OVS: each must be refused by Junction too.
         "tun_flags=+oam-oam,actions=drop",
         "tun_flags=+df,actions=drop",

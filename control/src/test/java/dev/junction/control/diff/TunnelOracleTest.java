@@ -130,6 +130,62 @@ class TunnelOracleTest
             });
     }
 
+    /**
+     * OVN's path-MTU check in front of a tunnel: check_pkt_larger(1400)->reg0[0], frames up to
+     * 1400 bytes go into the Geneve tunnel (with tun_metadata13), longer ones to port 3 (where
+     * OVN sends them to ovn-controller, which answers with ICMP "fragmentation needed"). From
+     * port 2, frames go into the tunnel unchecked: a 1500-byte frame's encapsulation exceeds the
+     * underlay MTU and is dropped by both.
+     */
+    @org.junit.jupiter.api.Test
+    void pathMtuCheckBranchesBeforeTheTunnelAsOpenVswitch() throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.requireTunnels();
+        final String tunnels = "underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: [172.31.1.1/24]}\n"
+            + "neighbours:\n  - {ip: 172.31.1.2, mac: \"aa:55:aa:55:00:02\"}\n"
+            + "tunnels:\n  - {port: 10, type: geneve, remote_ip: 172.31.1.2, key: flow, csum: true}\n"
+            + "tlv_map:\n  - \"{class=0x102,type=0x80,len=4}->tun_metadata13\"\n";
+        final String flows = "priority=100,in_port=1,ip,actions=check_pkt_larger(1400)->NXM_NX_REG0[0],resubmit(,1)\n"
+            + "priority=100,in_port=2,actions=set_field:0x6->tun_id,output:10\n"
+            + "table=1,priority=100,reg0=0x1/0x1,actions=output:3\n"
+            + "table=1,priority=0,actions=set_field:0x5->tun_id,set_field:0x10002->tun_metadata13,output:10\n";
+        final List<FlowCaseGenerator.Packet> pod = new ArrayList<>();
+        final int[] sizes = {1399, 1400, 1401, 1500, 64, 1400, 1401, 1514};
+        for (int i = 0; i < sizes.length; i++)
+        {
+            pod.add(new FlowCaseGenerator.Packet(1_700_000_000_000_000_000L + i * 1_000_000L, udpFrame(sizes[i], i),
+                "udp frame of " + sizes[i] + " bytes"));
+        }
+        final List<FlowCaseGenerator.Packet> other = List.of(
+            new FlowCaseGenerator.Packet(1_700_000_000_100_000_000L, udpFrame(1400, 90), "1400 bytes, unchecked"),
+            new FlowCaseGenerator.Packet(1_700_000_000_101_000_000L, udpFrame(1500, 91), "1500 bytes, unchecked"));
+        final TunnelCase c = new TunnelCase(tunnels, new FlowCaseGenerator.FlowCase("path-mtu", flows,
+            List.of(new FlowCaseGenerator.Input(1, pod), new FlowCaseGenerator.Input(2, other)), List.of()));
+        run(oracle, c, "junction-tunnels-pmtu-", "the path-MTU check before a tunnel",
+            "mvn -pl control test -Dtest='TunnelOracleTest#pathMtuCheckBranchesBeforeTheTunnelAsOpenVswitch'",
+            (ovs, junction, expected, actual) ->
+            {
+                final String differs = judge(ovs, junction, expected, actual);
+                if (differs != null)
+                {
+                    return differs;
+                }
+                // OVS itself must have branched: 1401, 1500, 1401 and 1514 bytes to port 3; 1399,
+                // 1400, 64, 1400 and the unchecked 1400 encapsulated; the unchecked 1500 dropped.
+                final int big = PcapCompare.readFrames(expected.resolve("3.pcap")).size();
+                final int encapsulated = PcapCompare.readFrames(expected.resolve(TunnelCase.UNDERLAY + ".pcap")).size();
+                return big == 4 && encapsulated == 5 ? null
+                    : "unexpected split by OVS: " + big + " frames to port 3, " + encapsulated + " encapsulated";
+            });
+    }
+
+    private static byte[] udpFrame(final int length, final int n)
+    {
+        return PacketFactory.ethernet(PacketFactory.mac("02:00:00:00:00:09"), PacketFactory.mac("02:00:00:00:00:01"),
+            new int[0], 0x0800, new PacketFactory.Ip4().src(0x0a000001 + n).dst(0x0a010002).build(17,
+                PacketFactory.udp(5000 + n, 53, new byte[length - 42]), PacketFactory.Checksum.CORRECT));
+    }
+
     static IntStream wideCaseIndices()
     {
         return IntStream.range(1000, 1000 + Integer.getInteger("junction.tunnels.wideCases", 6));
