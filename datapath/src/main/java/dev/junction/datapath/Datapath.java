@@ -53,6 +53,8 @@ public final class Datapath
     private final Packet tunnelPacket = new Packet(2048);
     /** OVS's MAX_RECIRC_DEPTH: a packet recirculates at most this many times. */
     public static final int MAX_RECIRC_DEPTH = 6;
+    /** check_pkt_len branches inside branches that are not last (each needs its own packet copy). */
+    public static final int MAX_CHECK_PKT_LEN_NESTING = 8;
 
     /** The packet's key per recirculation depth (index 0: as received). */
     private final FlowKey[] keys = new FlowKey[MAX_RECIRC_DEPTH + 1];
@@ -378,13 +380,24 @@ public final class Datapath
     private void execute(final Packet p, final int depth, final FlowTables t, final OdpActions acts,
         final TraceSink trace)
     {
-        final int n = acts.size();
-        int i = 0;
-        while ((i = executor.execute(p, acts, i, sink)) < n)
+        execute(p, depth, t, acts, 0, acts.size(), trace);
+    }
+
+    /** Runs the actions in [from, end): the whole list, or one branch of a check_pkt_len. */
+    private void execute(final Packet p, final int depth, final FlowTables t, final OdpActions acts, final int from,
+        final int end, final TraceSink trace)
+    {
+        final int n = end;
+        int i = from;
+        while ((i = executor.execute(p, acts, i, n, sink)) < n)
         {
             final int op = (int)acts.get(i);
             switch (op)
             {
+                case OdpActions.CHECK_PKT_LEN:
+                    checkPktLen(p, depth, t, acts, i, n, trace);
+                    i = acts.next(i);
+                    continue;
                 case OdpActions.CT:
                     if (!conntrack.execute(p, keys[depth], ctAction.wrap(acts, i), p.timestampNanos))
                     {
@@ -411,6 +424,53 @@ public final class Datapath
                     throw new IllegalStateException("unexpected datapath action " + op);
             }
             i += 1 + OdpActions.operands(op);
+        }
+    }
+
+    /** Copies for check_pkt_len branches that are not the last action, one per nesting level, made on first use. */
+    private final Packet[] branchPackets = new Packet[MAX_CHECK_PKT_LEN_NESTING];
+    private int branchNesting;
+
+    /**
+     * OVS's check_pkt_len (odp_execute_check_pkt_len): the frame's length without Ethernet
+     * padding (dp_packet_get_send_len minus the L2 pad) above {@code size} runs the {@code gt}
+     * branch, else {@code le}. A branch that is not the last action works on a copy, so the
+     * actions after it see the packet unchanged, as OVS clones it.
+     */
+    private void checkPktLen(final Packet p, final int depth, final FlowTables t, final OdpActions acts, final int at,
+        final int end, final TraceSink trace)
+    {
+        final int gt = at + 1 + OdpActions.operands(OdpActions.CHECK_PKT_LEN);
+        final int le = gt + (int)acts.get(at + 2);
+        final int next = le + (int)acts.get(at + 3);
+        final boolean larger = p.length - p.l2Pad > acts.get(at + 1);
+        final int from = larger ? gt : le;
+        final int to = larger ? le : next;
+        if (next == end)
+        {
+            execute(p, depth, t, acts, from, to, trace);
+            return;
+        }
+        if (branchNesting == MAX_CHECK_PKT_LEN_NESTING)
+        {
+            drops[DropReason.RECIRC_DEPTH.ordinal()]++;
+            return;
+        }
+        Packet q = branchPackets[branchNesting];
+        if (q == null)
+        {
+            q = new Packet(p.buf.length);
+            branchPackets[branchNesting] = q;
+        }
+        q.copyFrom(p);
+        branchNesting++;
+        try
+        {
+            execute(q, depth, t, acts, from, to, trace);
+        }
+        finally
+        {
+            branchNesting--;
         }
     }
 

@@ -38,15 +38,18 @@ public enum Field
     TUN_TTL(FlowKey.W_TUN_HDR, 32, 8, Prereq.NONE, false, Format.DEC),
     TUN_GBP_ID(FlowKey.W_TUN_GBP, 48, 16, Prereq.NONE, true, Format.DEC, "tun_gbp_id", "NXM_NX_TUN_GBP_ID"),
     TUN_GBP_FLAGS(FlowKey.W_TUN_GBP, 40, 8, Prereq.NONE, true, Format.HEX, "tun_gbp_flags", "NXM_NX_TUN_GBP_FLAGS"),
-    /** tun_metadata0-7: one 8-byte slot each (OVS allows 64 fields of up to 124 bytes; see TlvMap). */
-    TUN_METADATA0(FlowKey.W_TUN_METADATA + 0, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata0", "NXM_NX_TUN_METADATA0"),
-    TUN_METADATA1(FlowKey.W_TUN_METADATA + 1, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata1", "NXM_NX_TUN_METADATA1"),
-    TUN_METADATA2(FlowKey.W_TUN_METADATA + 2, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata2", "NXM_NX_TUN_METADATA2"),
-    TUN_METADATA3(FlowKey.W_TUN_METADATA + 3, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata3", "NXM_NX_TUN_METADATA3"),
-    TUN_METADATA4(FlowKey.W_TUN_METADATA + 4, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata4", "NXM_NX_TUN_METADATA4"),
-    TUN_METADATA5(FlowKey.W_TUN_METADATA + 5, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata5", "NXM_NX_TUN_METADATA5"),
-    TUN_METADATA6(FlowKey.W_TUN_METADATA + 6, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata6", "NXM_NX_TUN_METADATA6"),
-    TUN_METADATA7(FlowKey.W_TUN_METADATA + 7, 0, 64, Prereq.NONE, true, Format.HEX, "tun_metadata7", "NXM_NX_TUN_METADATA7"),
+    /**
+     * The eight tun_metadata slots of the key, 8 bytes each; which of OVS's tun_metadata0-63 a slot
+     * holds is the bridge's {@link TunMetadataSlots}, so these have no OpenFlow names of their own.
+     */
+    TUN_METADATA0(FlowKey.W_TUN_METADATA + 0, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA1(FlowKey.W_TUN_METADATA + 1, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA2(FlowKey.W_TUN_METADATA + 2, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA3(FlowKey.W_TUN_METADATA + 3, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA4(FlowKey.W_TUN_METADATA + 4, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA5(FlowKey.W_TUN_METADATA + 5, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA6(FlowKey.W_TUN_METADATA + 6, 0, 64, Prereq.NONE, true, Format.HEX),
+    TUN_METADATA7(FlowKey.W_TUN_METADATA + 7, 0, 64, Prereq.NONE, true, Format.HEX),
     DL_DST(FlowKey.W_DL_DST_TYPE, 16, 48, Prereq.NONE, true, Format.MAC, "dl_dst", "eth_dst", "NXM_OF_ETH_DST", "OXM_OF_ETH_DST"),
     DL_SRC(FlowKey.W_DL_SRC, 16, 48, Prereq.NONE, true, Format.MAC, "dl_src", "eth_src", "NXM_OF_ETH_SRC", "OXM_OF_ETH_SRC"),
     DL_TYPE(FlowKey.W_DL_DST_TYPE, 0, 16, Prereq.NONE, false, Format.HEX, "dl_type", "eth_type", "NXM_OF_ETH_TYPE", "OXM_OF_ETH_TYPE"),
@@ -222,7 +225,7 @@ public enum Field
         return ordinal() >= TUN_METADATA0.ordinal() && ordinal() <= TUN_METADATA7.ordinal();
     }
 
-    /** Slot of a tun_metadata field (0-7). */
+    /** Slot of a tun_metadata slot field (0-7). */
     public int tunMetadataSlot()
     {
         return ordinal() - TUN_METADATA0.ordinal();

@@ -1,6 +1,7 @@
 package dev.junction.geneve;
 
 import dev.junction.flowtable.FlowKey;
+import dev.junction.flowtable.TunMetadataSlots;
 
 import java.util.Arrays;
 
@@ -9,23 +10,30 @@ import java.util.Arrays;
  * {@code ovs-ofctl add-tlv-map} sets it: {@code {class=0x102,type=0x80,len=4}->tun_metadata0} is
  * the option OVN uses (15-bit logical ingress port, 16-bit logical egress port).
  *
- * <p>Junction keeps tun_metadata0-7, each an 8-byte slot of the flow key, so an option here is
- * 4 or 8 bytes long; OVS allows 64 fields and options up to 124 bytes within 256 bytes in all.
+ * <p>Any of OVS's tun_metadata0-63 may be mapped, but Junction's flow key has eight 8-byte slots
+ * ({@link TunMetadataSlots}): at most eight fields, each an option of 4 or 8 bytes (OVS: 64
+ * fields, options up to 124 bytes, 256 bytes in all). The mapped fields take the slots in field
+ * order; the accessors here are by slot, which is how decapsulation and encapsulation walk them.
  */
 public final class TlvMap
 {
     public static final int MAX_LEN = 8;
 
+    /** By field number: option class << 8 | type, and data length (0: unmapped). */
+    private final int[] fieldClassType = new int[TunMetadataSlots.FIELDS];
+    private final int[] fieldLen = new int[TunMetadataSlots.FIELDS];
+    private TunMetadataSlots slots = TunMetadataSlots.of();
+    /** By slot, derived from the above after each add. */
     private final int[] classType = new int[FlowKey.TUN_METADATA_SLOTS];
     private final int[] len = new int[FlowKey.TUN_METADATA_SLOTS];
 
-    /** Maps option (class, type), {@code length} bytes of data, to tun_metadata{@code slot}. */
-    public TlvMap add(final int optClass, final int type, final int length, final int slot)
+    /** Maps option (class, type), {@code length} bytes of data, to tun_metadata{@code field}. */
+    public TlvMap add(final int optClass, final int type, final int length, final int field)
     {
-        if (slot < 0 || slot >= FlowKey.TUN_METADATA_SLOTS)
+        if (field < 0 || field >= TunMetadataSlots.FIELDS)
         {
-            throw new IllegalArgumentException("tun_metadata" + slot + ": Junction has tun_metadata0 to tun_metadata"
-                + (FlowKey.TUN_METADATA_SLOTS - 1));
+            throw new IllegalArgumentException("tun_metadata" + field + ": OVS has tun_metadata0 to tun_metadata"
+                + (TunMetadataSlots.FIELDS - 1));
         }
         if (optClass < 0 || optClass > 0xffff || type < 0 || type > 0xff)
         {
@@ -36,22 +44,46 @@ public final class TlvMap
             throw new IllegalArgumentException("option length " + length + ": Geneve options are multiples of 4 bytes,"
                 + " and Junction's tun_metadata fields hold at most " + MAX_LEN);
         }
-        if (len[slot] != 0)
+        if (fieldLen[field] != 0)
         {
-            throw new IllegalArgumentException("tun_metadata" + slot + " is already mapped");
+            throw new IllegalArgumentException("tun_metadata" + field + " is already mapped");
         }
         final int key = optClass << 8 | type;
-        for (int i = 0; i < len.length; i++)
+        for (int i = 0; i < fieldLen.length; i++)
         {
-            if (len[i] != 0 && classType[i] == key)
+            if (fieldLen[i] != 0 && fieldClassType[i] == key)
             {
                 throw new IllegalArgumentException(String.format(
                     "option class=0x%x,type=0x%x is already mapped to tun_metadata%d", optClass, type, i));
             }
         }
-        classType[slot] = key;
-        len[slot] = length;
+        final int[] fields = new int[slots.size() + 1];
+        for (int s = 0; s < slots.size(); s++)
+        {
+            fields[s] = slots.field(s);
+        }
+        fields[slots.size()] = field;
+        if (fields.length > FlowKey.TUN_METADATA_SLOTS)
+        {
+            throw new IllegalArgumentException("tun_metadata" + field + ": a TLV map in Junction holds at most "
+                + FlowKey.TUN_METADATA_SLOTS + " fields (the flow key's tun_metadata slots; OVS allows 64)");
+        }
+        slots = TunMetadataSlots.of(fields);
+        fieldClassType[field] = key;
+        fieldLen[field] = length;
+        for (int s = 0; s < FlowKey.TUN_METADATA_SLOTS; s++)
+        {
+            final int f = s < slots.size() ? slots.field(s) : -1;
+            classType[s] = f < 0 ? 0 : fieldClassType[f];
+            len[s] = f < 0 ? 0 : fieldLen[f];
+        }
         return this;
+    }
+
+    /** The key slot of each mapped field: what flows are parsed with ({@code FlowParser.tunMetadata}). */
+    public TunMetadataSlots slots()
+    {
+        return slots;
     }
 
     /**

@@ -264,14 +264,35 @@ class GeneveCodecTest
     {
         final TlvMap m = new TlvMap().parse("{class=0x102,type=0x80,len=4}->tun_metadata0,{class=0xffff,type=1,len=8}->tun_metadata7");
         assertEquals(0, m.slotFor(0x102, 0x80));
-        assertEquals(7, m.slotFor(0xffff, 1));
+        assertEquals(1, m.slotFor(0xffff, 1), "tun_metadata7 is the second mapped field: slot 1");
         assertEquals(-1, m.slotFor(0x102, 0x81));
-        assertThrows(IllegalArgumentException.class, () -> new TlvMap().parse("{class=0x102,type=0x80,len=4}->tun_metadata8"));
+        assertThrows(IllegalArgumentException.class, () -> new TlvMap().parse("{class=0x102,type=0x80,len=4}->tun_metadata64"));
         assertThrows(IllegalArgumentException.class, () -> new TlvMap().parse("{class=0x102,type=0x80,len=12}->tun_metadata0"));
         assertThrows(IllegalArgumentException.class, () -> new TlvMap().parse("{class=0x102,type=0x80,len=3}->tun_metadata0"));
         assertThrows(IllegalArgumentException.class, () -> m.add(0x102, 0x80, 4, 1));
         assertThrows(IllegalArgumentException.class, () -> new TlvMap().parse("{class=0x102,len=4}->tun_metadata0"));
         assertThrows(IllegalArgumentException.class, () -> new TlvMap().parse("class=0x102,type=0x80,len=4->tun_metadata0"));
+    }
+
+    @Test
+    void tlvMapGivesAnyOfTheSixtyFourFieldsASlotInFieldOrder()
+    {
+        final TlvMap m = new TlvMap().parse("{class=0xffff,type=1,len=8}->tun_metadata63,"
+            + "{class=0x102,type=0x80,len=4}->tun_metadata13");
+        assertEquals(0, m.slotFor(0x102, 0x80), "tun_metadata13 comes first: slots follow field order");
+        assertEquals(1, m.slotFor(0xffff, 1));
+        assertEquals(4, m.length(0));
+        assertEquals(8, m.length(1));
+        assertEquals(13, m.slots().field(0));
+        assertEquals(63, m.slots().field(1));
+        assertEquals(-1, m.slots().slot(0));
+        final TlvMap full = new TlvMap();
+        for (int i = 0; i < 8; i++)
+        {
+            full.add(0x200, i, 4, 8 * i);
+        }
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> full.add(0x200, 9, 4, 63));
+        assertTrue(ex.getMessage().contains("at most 8 fields"), ex.getMessage());
     }
 
     /**

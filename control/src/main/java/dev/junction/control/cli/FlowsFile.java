@@ -1,5 +1,6 @@
 package dev.junction.control.cli;
 
+import dev.junction.flowtable.TunMetadataSlots;
 import dev.junction.flowtable.ofp.FlowParseException;
 import dev.junction.flowtable.ofp.FlowParser;
 import dev.junction.flowtable.ofp.FlowTables;
@@ -28,6 +29,17 @@ public final class FlowsFile
         return new FlowTables(new FlowParser(path.toString()).groups(groups).parseAll(Files.readAllLines(path)), groups);
     }
 
+    /**
+     * Loads flows for a bridge: they may name {@code groups} and the tun_metadata fields of its
+     * TLV map ({@code tunMetadata}; none without tunnels, as a switch with an empty map).
+     */
+    public static FlowTables load(final Path path, final GroupTable groups, final TunMetadataSlots tunMetadata)
+        throws IOException, FlowParseException
+    {
+        return new FlowTables(new FlowParser(path.toString()).groups(groups).tunMetadata(tunMetadata)
+            .parseAll(Files.readAllLines(path)), groups);
+    }
+
     /** Loads a groups file whole, or prints why not and returns null. */
     public static GroupTable loadGroupsOrReport(final Path path, final String command)
     {
@@ -46,12 +58,13 @@ public final class FlowsFile
         return null;
     }
 
-    /** Loads flows naming {@code groups}, or prints why not and returns null. */
-    public static FlowTables loadOrReport(final Path path, final GroupTable groups, final String command)
+    /** Loads a bridge's flows (see {@link #load(Path, GroupTable, TunMetadataSlots)}), or prints why not and returns null. */
+    public static FlowTables loadOrReport(final Path path, final GroupTable groups, final TunMetadataSlots tunMetadata,
+        final String command)
     {
         try
         {
-            return load(path, groups);
+            return load(path, groups, tunMetadata);
         }
         catch (final FlowParseException ex)
         {

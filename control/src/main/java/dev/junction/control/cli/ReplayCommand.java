@@ -149,7 +149,9 @@ final class ReplayCommand implements Callable<Integer>
         {
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        final FlowTables tables = FlowsFile.loadOrReport(flows, groupTable, "junction replay");
+        final dev.junction.flowtable.TunMetadataSlots tunMetadata = tunnels == null
+            ? dev.junction.flowtable.TunMetadataSlots.of() : tunnels.tlvMap().slots();
+        final FlowTables tables = FlowsFile.loadOrReport(flows, groupTable, tunMetadata, "junction replay");
         if (tables == null)
         {
             return JunctionCli.EXIT_BAD_INPUT;
@@ -187,7 +189,8 @@ final class ReplayCommand implements Callable<Integer>
                 System.err.println("junction replay: --flows-at " + at + ": expected N=FILE with N >= 0");
                 return JunctionCli.EXIT_BAD_INPUT;
             }
-            final FlowTables next = FlowsFile.loadOrReport(Path.of(at.substring(eq + 1)), groupTable, "junction replay");
+            final FlowTables next = FlowsFile.loadOrReport(Path.of(at.substring(eq + 1)), groupTable, tunMetadata,
+                "junction replay");
             if (next == null)
             {
                 return JunctionCli.EXIT_BAD_INPUT;

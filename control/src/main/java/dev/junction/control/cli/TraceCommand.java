@@ -55,12 +55,6 @@ final class TraceCommand implements Callable<Integer>
     {
         final dev.junction.flowtable.ofp.GroupTable groupTable = groups == null
             ? dev.junction.flowtable.ofp.GroupTable.EMPTY : FlowsFile.loadGroupsOrReport(groups, "junction trace");
-        final FlowTables tables = groupTable == null ? null : FlowsFile.loadOrReport(flows, groupTable, "junction trace");
-        if (tables == null)
-        {
-            return JunctionCli.EXIT_BAD_INPUT;
-        }
-        int[] portList = java.util.Arrays.stream(ports.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
         final dev.junction.geneve.Tunnels tunnels;
         try
         {
@@ -71,6 +65,15 @@ final class TraceCommand implements Callable<Integer>
             System.err.println("junction trace: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
+        final dev.junction.flowtable.TunMetadataSlots tunMetadata = tunnels == null
+            ? dev.junction.flowtable.TunMetadataSlots.of() : tunnels.tlvMap().slots();
+        final FlowTables tables = groupTable == null ? null
+            : FlowsFile.loadOrReport(flows, groupTable, tunMetadata, "junction trace");
+        if (tables == null)
+        {
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        int[] portList = java.util.Arrays.stream(ports.split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
         if (tunnels != null)
         {
             portList = java.util.stream.IntStream.concat(java.util.Arrays.stream(portList),
@@ -104,7 +107,7 @@ final class TraceCommand implements Callable<Integer>
         final FlowRule probe;
         try
         {
-            probe = new FlowParser("flow").parseLine(flow + " actions=drop", 1);
+            probe = new FlowParser("flow").tunMetadata(tunMetadata).parseLine(flow + " actions=drop", 1);
         }
         catch (final FlowParseException ex)
         {
@@ -160,7 +163,7 @@ final class TraceCommand implements Callable<Integer>
         {
             int recirc = -1;
             int ct = -1;
-            for (int i = 0; i < acts.size(); i += 1 + OdpActions.operands((int)acts.get(i)))
+            for (int i = 0; i < acts.size(); i = acts.next(i))
             {
                 final int op = (int)acts.get(i);
                 if (op == OdpActions.CT)

@@ -26,10 +26,10 @@ public final class TraceText implements TraceSink
         }
         else
         {
-            final String m = FlowPrinter.match(rule.match, rule.priority);
+            final String m = FlowPrinter.match(rule.match, rule.priority, rule.tunMetadata);
             text.append(m.isEmpty() ? "priority " + rule.priority : m).append(", cookie 0x")
                 .append(Long.toHexString(rule.cookie)).append(" (line ").append(rule.line).append(")\n")
-                .append(indent).append("    ").append(FlowPrinter.actions(rule.actions)).append('\n');
+                .append(indent).append("    ").append(FlowPrinter.actions(rule.actions, rule.tunMetadata)).append('\n');
         }
     }
 

@@ -64,12 +64,18 @@ public final class NodeDaemon implements AutoCloseable
         this.bridge = new Bridge(tables).tunnels(config.tunnels);
     }
 
+    /** The tun_metadata fields flows may name: the TLV map's, none without tunnels (as OVS with an empty map). */
+    private static dev.junction.flowtable.TunMetadataSlots tunMetadata(final NodeConfig config)
+    {
+        return config.tunnels == null ? dev.junction.flowtable.TunMetadataSlots.of() : config.tunnels.tlvMap().slots();
+    }
+
     /** Starts a daemon, or throws with the reason and leaves nothing behind. */
     public static NodeDaemon start(final NodeConfig config, final JsonLog log) throws IOException, FlowParseException
     {
         final GroupTable groups = config.groups == null ? GroupTable.EMPTY
             : new GroupParser(config.groups.toString()).parseAll(Files.readAllLines(config.groups));
-        final FlowTables tables = FlowsFile.load(config.flows, groups);
+        final FlowTables tables = FlowsFile.load(config.flows, groups, tunMetadata(config));
         prepareStateDir(config.stateDir);
         final NodeDaemon d = new NodeDaemon(config, log, tables, groups);
         try
@@ -250,7 +256,8 @@ public final class NodeDaemon implements AutoCloseable
         final List<FlowRule> rules;
         try
         {
-            rules = new FlowParser(file.toString()).groups(groups).parseAll(Files.readAllLines(file));
+            rules = new FlowParser(file.toString()).groups(groups).tunMetadata(tunMetadata(config))
+                .parseAll(Files.readAllLines(file));
         }
         catch (final IOException ex)
         {
@@ -320,7 +327,7 @@ public final class NodeDaemon implements AutoCloseable
         try
         {
             inPort = Integer.parseInt(w[1]);
-            probe = new FlowParser("flow").parseLine((w.length == 3 ? w[2] + "," : "") + "actions=drop", 1);
+            probe = new FlowParser("flow").tunMetadata(tunMetadata(config)).parseLine((w.length == 3 ? w[2] + "," : "") + "actions=drop", 1);
         }
         catch (final NumberFormatException ex)
         {

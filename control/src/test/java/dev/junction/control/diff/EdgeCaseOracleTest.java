@@ -63,7 +63,9 @@ class EdgeCaseOracleTest
             paddingBeyondTotLen(),
             neighborDiscovery(),
             unknownIpProtocols(),
-            equalTimestampsAcrossInputs()
+            equalTimestampsAcrossInputs(),
+            checkPktLargerAroundItsLength(),
+            checkPktLargerNotLastAction()
         ).map(c -> Arguments.of(c.name(), c));
     }
 
@@ -319,6 +321,54 @@ class EdgeCaseOracleTest
                     new byte[]{ (byte)0xde, (byte)0xad, (byte)0xbe, (byte)0xef }),
                 PacketFactory.pad(eth(new int[]{ TPID_8021Q << 16 | 5 }, ETH_IPV6, new Ip6()
                     .build(PROTO_UDP, PacketFactory.udp(5000, 53, new byte[0]), Checksum.CORRECT)), 90)));
+    }
+
+    /**
+     * check_pkt_larger(1400) with frames of 1399, 1400 and 1401 bytes (untagged and tagged),
+     * check_pkt_larger(50) with a 42-byte UDP frame padded to 60, check_pkt_larger(59) with ARP of
+     * 42 and (padded) 60 bytes: which length OVS compares (the frame without the padding beyond
+     * the IP length, VLAN tags included) decides the port each leaves on.
+     */
+    private static FlowCase checkPktLargerAroundItsLength()
+    {
+        return flowCase("check_pkt_larger around its length",
+            "priority=100,udp,actions=check_pkt_larger(1400)->NXM_NX_REG0[0],resubmit(,1)\n" +
+            "priority=110,udp,tp_dst=9,actions=check_pkt_larger(50)->reg1[3],resubmit(,2)\n" +
+            "priority=100,arp,actions=check_pkt_larger(59)->reg1[3],resubmit(,2)\n" +
+            "table=1,priority=100,reg0=0x1/0x1,actions=mod_nw_tos:16,output:3\n" +
+            "table=1,priority=0,actions=output:2\n" +
+            "table=2,priority=100,reg1=0x8/0x8,actions=output:3\n" +
+            "table=2,priority=0,actions=output:4\n",
+            input(1,
+                udpFrame(UNTAGGED, 1399), udpFrame(UNTAGGED, 1400), udpFrame(UNTAGGED, 1401),
+                udpFrame(new int[]{ TPID_8021Q << 16 | 5 }, 1400), udpFrame(new int[]{ TPID_8021Q << 16 | 5 }, 1401),
+                udpFrame(UNTAGGED, 1401), udpFrame(UNTAGGED, 1399),
+                PacketFactory.pad(eth(UNTAGGED, ETH_IPV4, new Ip4().src(IPV4[0]).dst(IPV4[1]).build(PROTO_UDP,
+                    PacketFactory.udp(5000, 9, new byte[0]), Checksum.CORRECT)), 60),
+                PacketFactory.pad(eth(UNTAGGED, ETH_ARP, PacketFactory.arp(1, A, IPV4[0], new byte[6], IPV4[1])), 60),
+                eth(UNTAGGED, ETH_ARP, PacketFactory.arp(1, A, IPV4[0], new byte[6], IPV4[1]))));
+    }
+
+    /**
+     * A check_pkt_len that is not the last datapath action (the resubmit's caller outputs
+     * after it): the branch rewrites its own copy, the later output sends the packet unchanged.
+     */
+    private static FlowCase checkPktLargerNotLastAction()
+    {
+        return flowCase("check_pkt_larger before the caller's own output",
+            "priority=100,udp,actions=resubmit(,3),output:4\n" +
+            "table=3,priority=100,actions=check_pkt_larger(200)->reg2[0],resubmit(,4)\n" +
+            "table=4,priority=100,reg2=1,actions=mod_nw_dst:10.9.9.9,output:2\n" +
+            "table=4,priority=0,actions=mod_dl_dst:02:00:00:00:00:99,output:3\n",
+            input(1, udpFrame(UNTAGGED, 200), udpFrame(UNTAGGED, 201), udpFrame(UNTAGGED, 120), udpFrame(UNTAGGED, 900)));
+    }
+
+    /** A UDP frame of exactly {@code length} bytes (Ethernet header and tags included). */
+    private static byte[] udpFrame(final int[] tags, final int length)
+    {
+        final int payload = length - 14 - 4 * tags.length - 20 - 8;
+        return eth(tags, ETH_IPV4, new Ip4().src(IPV4[0]).dst(IPV4[1]).build(PROTO_UDP,
+            PacketFactory.udp(5000, 53, new byte[payload]), Checksum.CORRECT));
     }
 
     private static FlowCase neighborDiscovery()

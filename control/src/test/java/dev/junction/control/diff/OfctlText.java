@@ -39,7 +39,7 @@ final class OfctlText
         }
         final String expected = last.substring(PREFIX.length()).replaceFirst("^table:\\d+ ", "");
         final FlowRule rule = parser.parseLine(flow, 1);
-        final String m = FlowPrinter.match(rule.match, rule.priority);
-        assertEquals(expected, (m.isEmpty() ? "" : m + " ") + "actions=" + FlowPrinter.actions(rule.actions));
+        final String m = FlowPrinter.match(rule.match, rule.priority, rule.tunMetadata);
+        assertEquals(expected, (m.isEmpty() ? "" : m + " ") + "actions=" + FlowPrinter.actions(rule.actions, rule.tunMetadata));
     }
 }

@@ -5,7 +5,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tunnel fields in {@code ovs-ofctl} syntax, judged by {@code ovs-ofctl parse-flow}: Junction
- * accepts what OVS accepts (within tun_metadata0-7) and prints matches and actions as OVS prints
+ * accepts what OVS accepts (at most eight tun_metadata fields) and prints matches and actions as OVS prints
  * them (order of format_flow_tunnel, +oam flags, set_field:oam->tun_flags, NXM names).
  */
 class TunnelFlowTextOracleTest
@@ -29,6 +29,17 @@ class TunnelFlowTextOracleTest
         "actions=load:1->NXM_NX_TUN_FLAGS[0],move:NXM_NX_TUN_ID[0..23]->NXM_NX_REG0[0..23],load:0x2->NXM_NX_TUN_IPV4_SRC[]",
         "actions=set_field:1->tun_gbp_id,load:1->NXM_NX_TUN_METADATA1[0..7],set_field:0x1/0x3->tun_metadata0",
         "actions=move:NXM_NX_REG0[]->NXM_NX_TUN_METADATA2[0..31],output:10",
+        // Fields beyond tun_metadata7 (key slots are given out as fields are named, as ovs-ofctl does).
+        "in_port=10,tun_metadata63=0x5,tun_metadata13=0x10002,tun_metadata40=0,actions=output:1",
+        "actions=set_field:0x10002->tun_metadata13,load:0x7->NXM_NX_TUN_METADATA63[0..7],output:10",
+        "actions=move:NXM_NX_TUN_METADATA63[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_REG0[]->NXM_NX_TUN_METADATA8[0..31]",
+        "tun_metadata64=1,actions=drop",
+        // OVN's path-MTU check before the tunnel.
+        "ip,actions=check_pkt_larger(1400)->NXM_NX_REG0[0],resubmit(,1)",
+        "actions=check_pkt_larger(65535)->reg9[1],check_pkt_larger(0)->tun_metadata3[0],output:10",
+        "actions=check_pkt_larger(1400)->NXM_NX_REG0[0..1]",
+        "actions=check_pkt_larger(65536)->NXM_NX_REG0[0]",
+        "actions=check_pkt_larger(1400)->NXM_OF_IP_PROTO[0]",
         // Refused by OVS: each must be refused by Junction too.
         "tun_flags=+oam-oam,actions=drop",
         "tun_flags=+df,actions=drop",

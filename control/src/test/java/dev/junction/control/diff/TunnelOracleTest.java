@@ -62,8 +62,20 @@ class TunnelOracleTest
     void tunnelTrafficMatchesOpenVswitch(final int caseIndex) throws Exception
     {
         final OracleRunner oracle = OracleRunner.requireTunnels();
-        final TunnelCase c = TunnelCase.generate(SEED, caseIndex);
-        OracleCase.run(oracle, "junction-tunnels-" + caseIndex + "-", "tunnel case " + caseIndex, dir ->
+        run(oracle, TunnelCase.generate(SEED, caseIndex), "junction-tunnels-" + caseIndex + "-", "tunnel case " + caseIndex,
+            "mvn -pl control test -Dtest=TunnelOracleTest -Djunction.tunnels.only=" + caseIndex);
+    }
+
+    private static void run(final OracleRunner oracle, final TunnelCase c, final String dirPrefix, final String label,
+        final String reproduce) throws Exception
+    {
+        run(oracle, c, dirPrefix, label, reproduce, TunnelOracleTest::judge);
+    }
+
+    private static void run(final OracleRunner oracle, final TunnelCase c, final String dirPrefix, final String label,
+        final String reproduce, final OracleCase.Judge judge) throws Exception
+    {
+        OracleCase.run(oracle, dirPrefix, label, dir ->
         {
             final List<String> inputArgs = c.flowCase.writeTo(dir);
             final Path tunnels = dir.resolve("tunnels.yaml");
@@ -71,9 +83,112 @@ class TunnelOracleTest
             inputArgs.add("--tunnels");
             inputArgs.add(tunnels.toString());
             return inputArgs;
-        }, TunnelOracleTest::judge, "reproduce: mvn -pl control test -Dtest=TunnelOracleTest -Djunction.tunnels.only="
-            + caseIndex + "\n\ntunnels.yaml:\n" + c.tunnels + "\nflows.txt:\n" + c.flowCase.flows() + "\ninputs:\n"
-            + c.flowCase.describeInputs());
+        }, judge, "reproduce: " + reproduce + "\n\ntunnels.yaml:\n" + c.tunnels + "\nflows.txt:\n"
+            + c.flowCase.flows() + "\ninputs:\n" + c.flowCase.describeInputs());
+    }
+
+    /**
+     * Fields beyond tun_metadata7 (issue 5): OVN's option and the 8-byte one mapped to
+     * tun_metadata13 and tun_metadata63, in both orders, so that slots, present bits, option order
+     * on encapsulation (field order) and dump-flows names all have to follow the TLV map.
+     */
+    @ParameterizedTest(name = "case {0}")
+    @MethodSource("wideCaseIndices")
+    void wideFieldNumbersMatchOpenVswitch(final int caseIndex) throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.requireTunnels();
+        final boolean ovnFirst = caseIndex % 2 == 0;
+        final TunnelCase c = TunnelCase.generate(SEED, caseIndex, ovnFirst ? 13 : 63, ovnFirst ? 63 : 13, true);
+        run(oracle, c, "junction-tunnels-wide-" + caseIndex + "-", "wide tunnel case " + caseIndex,
+            "mvn -pl control test -Dtest='TunnelOracleTest#wideFieldNumbersMatchOpenVswitch'");
+    }
+
+    /**
+     * A flow naming a tun_metadata field the TLV map lacks: OVS refuses the flows
+     * (NXFMFC_INVALID_TLV_FIELD, the oracle exits 3), and so must Junction (exit 2, saying why).
+     */
+    @org.junit.jupiter.api.Test
+    void anUnmappedFieldIsRefusedAsOpenVswitchRefusesIt() throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.requireTunnels();
+        final TunnelCase wide = TunnelCase.generate(SEED, 1000, 13, 63, true);
+        final TunnelCase c = new TunnelCase(wide.tunnels, new FlowCaseGenerator.FlowCase("unmapped", wide.flowCase.flows()
+            + "priority=5,in_port=3,actions=set_field:0x1->tun_metadata12,output:10\n", wide.flowCase.inputs(), List.of()));
+        run(oracle, c, "junction-tunnels-unmapped-", "a flow naming an unmapped tun_metadata field",
+            "mvn -pl control test -Dtest='TunnelOracleTest#anUnmappedFieldIsRefusedAsOpenVswitchRefusesIt'",
+            (ovs, junction, expected, actual) ->
+            {
+                if (!ovs.refused())
+                {
+                    return "the oracle did not refuse the flows (exit " + ovs.exitCode() + ")";
+                }
+                if (junction.exitCode() != 2 || !junction.output().contains("tun_metadata12 is not in the TLV map"))
+                {
+                    return "Junction did not refuse the flows as expected (exit " + junction.exitCode() + ")";
+                }
+                return null;
+            });
+    }
+
+    /**
+     * OVN's path-MTU check in front of a tunnel: check_pkt_larger(1400)->reg0[0], frames up to
+     * 1400 bytes go into the Geneve tunnel (with tun_metadata13), longer ones to port 3 (where
+     * OVN sends them to ovn-controller, which answers with ICMP "fragmentation needed"). From
+     * port 2, frames go into the tunnel unchecked: a 1500-byte frame's encapsulation exceeds the
+     * underlay MTU and is dropped by both.
+     */
+    @org.junit.jupiter.api.Test
+    void pathMtuCheckBranchesBeforeTheTunnelAsOpenVswitch() throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.requireTunnels();
+        final String tunnels = "underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: [172.31.1.1/24]}\n"
+            + "neighbours:\n  - {ip: 172.31.1.2, mac: \"aa:55:aa:55:00:02\"}\n"
+            + "tunnels:\n  - {port: 10, type: geneve, remote_ip: 172.31.1.2, key: flow, csum: true}\n"
+            + "tlv_map:\n  - \"{class=0x102,type=0x80,len=4}->tun_metadata13\"\n";
+        final String flows = "priority=100,in_port=1,ip,actions=check_pkt_larger(1400)->NXM_NX_REG0[0],resubmit(,1)\n"
+            + "priority=100,in_port=2,actions=set_field:0x6->tun_id,output:10\n"
+            + "table=1,priority=100,reg0=0x1/0x1,actions=output:3\n"
+            + "table=1,priority=0,actions=set_field:0x5->tun_id,set_field:0x10002->tun_metadata13,output:10\n";
+        final List<FlowCaseGenerator.Packet> pod = new ArrayList<>();
+        final int[] sizes = {1399, 1400, 1401, 1500, 64, 1400, 1401, 1514};
+        for (int i = 0; i < sizes.length; i++)
+        {
+            pod.add(new FlowCaseGenerator.Packet(1_700_000_000_000_000_000L + i * 1_000_000L, udpFrame(sizes[i], i),
+                "udp frame of " + sizes[i] + " bytes"));
+        }
+        final List<FlowCaseGenerator.Packet> other = List.of(
+            new FlowCaseGenerator.Packet(1_700_000_000_100_000_000L, udpFrame(1400, 90), "1400 bytes, unchecked"),
+            new FlowCaseGenerator.Packet(1_700_000_000_101_000_000L, udpFrame(1500, 91), "1500 bytes, unchecked"));
+        final TunnelCase c = new TunnelCase(tunnels, new FlowCaseGenerator.FlowCase("path-mtu", flows,
+            List.of(new FlowCaseGenerator.Input(1, pod), new FlowCaseGenerator.Input(2, other)), List.of()));
+        run(oracle, c, "junction-tunnels-pmtu-", "the path-MTU check before a tunnel",
+            "mvn -pl control test -Dtest='TunnelOracleTest#pathMtuCheckBranchesBeforeTheTunnelAsOpenVswitch'",
+            (ovs, junction, expected, actual) ->
+            {
+                final String differs = judge(ovs, junction, expected, actual);
+                if (differs != null)
+                {
+                    return differs;
+                }
+                // OVS itself must have branched: 1401, 1500, 1401 and 1514 bytes to port 3; 1399,
+                // 1400, 64, 1400 and the unchecked 1400 encapsulated; the unchecked 1500 dropped.
+                final int big = PcapCompare.readFrames(expected.resolve("3.pcap")).size();
+                final int encapsulated = PcapCompare.readFrames(expected.resolve(TunnelCase.UNDERLAY + ".pcap")).size();
+                return big == 4 && encapsulated == 5 ? null
+                    : "unexpected split by OVS: " + big + " frames to port 3, " + encapsulated + " encapsulated";
+            });
+    }
+
+    private static byte[] udpFrame(final int length, final int n)
+    {
+        return PacketFactory.ethernet(PacketFactory.mac("02:00:00:00:00:09"), PacketFactory.mac("02:00:00:00:00:01"),
+            new int[0], 0x0800, new PacketFactory.Ip4().src(0x0a000001 + n).dst(0x0a010002).build(17,
+                PacketFactory.udp(5000 + n, 53, new byte[length - 42]), PacketFactory.Checksum.CORRECT));
+    }
+
+    static IntStream wideCaseIndices()
+    {
+        return IntStream.range(1000, 1000 + Integer.getInteger("junction.tunnels.wideCases", 6));
     }
 
     private static String judge(final OracleRunner.Result ovs, final DifferentialOracleTest.JunctionRun junction,
@@ -159,9 +274,22 @@ class TunnelOracleTest
 
         static TunnelCase generate(final long seed, final int index)
         {
+            return generate(seed, index, 0, 1, false);
+        }
+
+        /**
+         * A case whose TLV map puts OVN's option in tun_metadata{@code ovnField} and the 8-byte
+         * option (always mapped when {@code forceExtra}) in tun_metadata{@code extraField}.
+         */
+        static TunnelCase generate(final long seed, final int index, final int ovnField, final int extraField,
+            final boolean forceExtra)
+        {
             final SplittableRandom r = FlowCaseGenerator.randomFor(seed, index);
             final boolean v6 = r.nextInt(3) == 0;
-            final boolean extraOption = r.nextBoolean();
+            final boolean extraOption = r.nextBoolean() || forceExtra;
+            final String md = "tun_metadata" + ovnField;
+            final String mdNxm = "NXM_NX_TUN_METADATA" + ovnField;
+            final String extra = "tun_metadata" + extraField;
             final boolean csum10 = r.nextBoolean();
             final boolean csum11 = r.nextBoolean();
             final boolean vxlanKeyFlow = r.nextBoolean();
@@ -184,10 +312,10 @@ class TunnelOracleTest
             t.append("  - {port: 11, type: geneve, remote_ip: flow, key: flow, csum: ").append(csum11).append("}\n");
             t.append("  - {port: 12, type: vxlan, remote_ip: ").append(REMOTES4[1]).append(", key: ")
                 .append(vxlanKeyFlow ? "flow" : String.valueOf(vxlanKey)).append("}\n");
-            t.append("tlv_map:\n  - \"{class=0x102,type=0x80,len=4}->tun_metadata0\"\n");
+            t.append("tlv_map:\n  - \"{class=0x102,type=0x80,len=4}->").append(md).append("\"\n");
             if (extraOption)
             {
-                t.append("  - \"{class=0xffff,type=0x1,len=8}->tun_metadata1\"\n");
+                t.append("  - \"{class=0xffff,type=0x1,len=8}->").append(extra).append("\"\n");
             }
 
             final String vniHex = "0x" + Integer.toHexString(vni);
@@ -196,28 +324,28 @@ class TunnelOracleTest
             final StringBuilder f = new StringBuilder();
             // Pod side: encapsulation.
             f.append("priority=20,in_port=1,tcp,actions=set_field:").append(vniHex).append("->tun_id,set_field:")
-                .append(md0Hex).append("->tun_metadata0,output:10").append(r.nextInt(3) == 0 ? ",output:2" : "").append('\n');
+                .append(md0Hex).append("->").append(md).append(",output:10").append(r.nextInt(3) == 0 ? ",output:2" : "").append('\n');
             f.append("priority=20,in_port=1,udp,actions=set_field:").append(vniHex).append("->tun_id,set_field:")
-                .append(farDst).append("->tun_dst,").append(extraOption ? "set_field:0x1122334455667788->tun_metadata1," : "")
+                .append(farDst).append("->tun_dst,").append(extraOption ? "set_field:0x1122334455667788->" + extra + "," : "")
                 .append("output:11\n");
             f.append("priority=20,in_port=1,icmp,actions=").append(vxlanKeyFlow ? "set_field:0x" + Integer.toHexString(vni & 0xffffff) + "->tun_id," : "")
                 .append("output:12\n");
             f.append("priority=20,in_port=1,ipv6,actions=set_field:0x7->tun_id,output:10\n");
             f.append("priority=20,in_port=1,arp,actions=set_field:").append(REMOTES4[0]).append("->tun_dst,output:11,output:2\n");
             f.append("priority=10,in_port=2,actions=set_field:").append(vniHex).append("->tun_id,set_field:oam->tun_flags,")
-                .append("load:0x").append(Long.toHexString(md0 & 0xffff)).append("->NXM_NX_TUN_METADATA0[0..15],output:10\n");
+                .append("load:0x").append(Long.toHexString(md0 & 0xffff)).append("->").append(mdNxm).append("[0..15],output:10\n");
             // Tunnel side: decapsulation.
-            f.append("priority=30,in_port=10,tun_id=").append(vniHex).append(",tun_metadata0=").append(md0Hex)
+            f.append("priority=30,in_port=10,tun_id=").append(vniHex).append(",").append(md).append("=").append(md0Hex)
                 .append(",actions=output:3\n");
             f.append("priority=25,in_port=10,tun_flags=+oam,actions=output:2\n");
-            f.append("priority=20,in_port=10,actions=move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG0[0..15],")
+            f.append("priority=20,in_port=10,actions=move:").append(mdNxm).append("[0..15]->NXM_NX_REG0[0..15],")
                 .append("move:NXM_NX_TUN_ID[0..15]->NXM_NX_REG1[0..15],resubmit(,1)\n");
             f.append("table=1,priority=10,reg0=0x").append(Long.toHexString(md0 & 0xffff)).append(",actions=output:3\n");
             f.append("table=1,priority=0,actions=output:4\n");
             f.append("priority=20,in_port=11,tun_src=").append(REMOTES4[1]).append(",actions=output:3\n");
             if (extraOption)
             {
-                f.append("priority=21,in_port=11,tun_metadata1=0x1122334455667788,actions=output:2\n");
+                f.append("priority=21,in_port=11,").append(extra).append("=0x1122334455667788,actions=output:2\n");
             }
             f.append("priority=10,in_port=11,actions=output:4\n");
             f.append("priority=20,in_port=12,actions=output:4\n");

@@ -52,8 +52,17 @@ public final class ActionExecutor
      */
     public int execute(final Packet p, final OdpActions acts, final int from, final OutputSink sink)
     {
+        return execute(p, acts, from, acts.size(), sink);
+    }
+
+    /**
+     * As {@link #execute(Packet, OdpActions, int, OutputSink)} for the actions in [from, end) (a
+     * check_pkt_len branch); a check_pkt_len also belongs to the datapath, which picks the branch.
+     */
+    public int execute(final Packet p, final OdpActions acts, final int from, final int end, final OutputSink sink)
+    {
         int i = from;
-        final int n = acts.size();
+        final int n = end;
         while (i < n)
         {
             final int op = (int)acts.get(i);
@@ -64,6 +73,7 @@ public final class ActionExecutor
                 case OdpActions.RECIRC:
                 case OdpActions.HASH:
                 case OdpActions.TNL_PUSH:
+                case OdpActions.CHECK_PKT_LEN:
                     return i;
                 case OdpActions.OUTPUT: sink.output((int)acts.get(i + 1), p); break;
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;

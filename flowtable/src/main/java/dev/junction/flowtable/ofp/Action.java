@@ -132,6 +132,25 @@ public abstract class Action
         }
     }
 
+    /**
+     * {@code check_pkt_larger(LEN)->DST}: DST (one bit) is 1 when the packet is longer than LEN
+     * bytes, else 0. Translation cannot know which: the rest of the action list is translated
+     * for each answer, and the datapath picks one per packet (OVS's {@code check_pkt_len}).
+     */
+    public static final class CheckPktLarger extends Action
+    {
+        public final int pktLen;
+        public final Field dst;
+        public final int dstOfs;
+
+        public CheckPktLarger(final int pktLen, final Field dst, final int dstOfs)
+        {
+            this.pktLen = pktLen;
+            this.dst = dst;
+            this.dstOfs = dstOfs;
+        }
+    }
+
     /** resubmit([port],[table]): {@code port} or {@code table} is -1 when omitted. */
     public static final class Resubmit extends Action
     {
@@ -286,11 +305,15 @@ public abstract class Action
         public final boolean sendFlowRem;
         public final boolean deleteLearned;
         public final java.util.List<LearnSpec> specs;
+        /** The tun_metadata slots of the flows this learn was parsed with: its learned flows use the same. */
+        public final dev.junction.flowtable.TunMetadataSlots tunMetadata;
 
         public Learn(final int table, final int idleTimeout, final int hardTimeout, final int finIdleTimeout,
             final int finHardTimeout, final int priority, final long cookie, final boolean sendFlowRem,
-            final boolean deleteLearned, final java.util.List<LearnSpec> specs)
+            final boolean deleteLearned, final java.util.List<LearnSpec> specs,
+            final dev.junction.flowtable.TunMetadataSlots tunMetadata)
         {
+            this.tunMetadata = tunMetadata;
             this.table = table;
             this.idleTimeout = idleTimeout;
             this.hardTimeout = hardTimeout;

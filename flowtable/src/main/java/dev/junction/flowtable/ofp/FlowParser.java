@@ -5,6 +5,7 @@ import dev.junction.flowtable.Field;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Match;
 import dev.junction.flowtable.Prereq;
+import dev.junction.flowtable.TunMetadataSlots;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,20 @@ public final class FlowParser
      * are checked while translating) and does not check that groups named exist.
      */
     private boolean bucketMode;
+
+    /**
+     * Which tun_metadata fields exist and the key slot of each: by default slots are given out as
+     * fields are named (as {@code ovs-ofctl parse-flow}, without a switch); a bridge passes its
+     * TLV map's, and a field the map lacks is refused.
+     */
+    private TunMetadataSlots tunMetadata = TunMetadataSlots.onDemand();
+
+    /** The tun_metadata fields flows may use: a bridge's TLV map, as {@link TunMetadataSlots#of}. */
+    public FlowParser tunMetadata(final TunMetadataSlots slots)
+    {
+        this.tunMetadata = slots;
+        return this;
+    }
 
     /** The groups flows may name; by default none (as a switch with an empty group table). */
     public FlowParser groups(final GroupTable groups)
@@ -145,7 +160,7 @@ public final class FlowParser
         final String actText = line.substring(actionsAt + "actions=".length());
         final List<Action> actions = new ArrayList<>();
         parseActions(actText, actionsAt + "actions=".length() + 1, match, table, actions);
-        return new FlowRule(table, priority, cookie, idle, hard, match, actions, number);
+        return new FlowRule(table, priority, cookie, idle, hard, match, actions, number, tunMetadata);
     }
 
     private static int findActions(final String line)
@@ -265,11 +280,7 @@ public final class FlowParser
             default:
                 break;
         }
-        final Field f = Field.byName(name);
-        if (f == null)
-        {
-            throw error(col, unknownField(name));
-        }
+        final Field f = field(name, col);
         if (f == Field.VLAN_TCI)
         {
             final long[] vm = numberMasked(val, 0xffff, valCol);
@@ -353,16 +364,32 @@ public final class FlowParser
         }
     }
 
-    /** Why a field name is refused; tun_metadata8-63 exist in OVS but not (yet) in Junction's flow key. */
-    private static String unknownField(final String name)
+    /**
+     * The field {@code name} names; {@code tun_metadataN} (or {@code NXM_NX_TUN_METADATAN}) is the
+     * key slot the TLV map gives field N, refused when it has none.
+     */
+    private Field field(final String name, final int col) throws FlowParseException
     {
-        final String n = name.toLowerCase(Locale.ROOT);
-        if (n.matches("(tun_metadata|nxm_nx_tun_metadata)([0-9]|[1-5][0-9]|6[0-3])"))
+        final Field f = Field.byName(name);
+        if (f != null)
         {
-            return name + ": Junction's flow key holds tun_metadata0 to tun_metadata" + (FlowKey.TUN_METADATA_SLOTS - 1)
-                + " (OVS has 64)";
+            return f;
         }
-        return "unknown field " + name;
+        final String n = name.toLowerCase(Locale.ROOT);
+        final String digits = n.startsWith("tun_metadata") ? n.substring("tun_metadata".length())
+            : n.startsWith("nxm_nx_tun_metadata") ? n.substring("nxm_nx_tun_metadata".length()) : null;
+        if (digits != null && digits.matches("0|[1-9][0-9]?") && Integer.parseInt(digits) < TunMetadataSlots.FIELDS)
+        {
+            try
+            {
+                return Field.tunMetadata(tunMetadata.resolve(Integer.parseInt(digits)));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw error(col, ex.getMessage());
+            }
+        }
+        throw error(col, "unknown field " + name);
     }
 
     /** tun_flags as flags ({@code +oam}, {@code -oam}, {@code oam}) or a number with a mask, as OVS. */
@@ -623,6 +650,10 @@ public final class FlowParser
     private Action action(final String tok, final int col, final Match match, final int table)
         throws FlowParseException
     {
+        if (tok.toLowerCase(Locale.ROOT).startsWith("check_pkt_larger("))
+        {
+            return parseCheckPktLarger(tok.substring("check_pkt_larger(".length()), col + "check_pkt_larger(".length());
+        }
         String name = tok;
         String arg = null;
         final int colon = tok.indexOf(':');
@@ -882,11 +913,7 @@ public final class FlowParser
             default:
                 break;
         }
-        final Field f = Field.byName(fname);
-        if (f == null)
-        {
-            throw error(fcol, "set_field: " + unknownField(fname));
-        }
+        final Field f = field(fname, fcol);
         if (!f.writable)
         {
             throw error(fcol, "set_field: field " + fname + " is read-only");
@@ -926,11 +953,7 @@ public final class FlowParser
     {
         final int br = s.indexOf('[');
         final String name = br < 0 ? s : s.substring(0, br);
-        final Field f = Field.byName(name);
-        if (f == null)
-        {
-            throw error(col, unknownField(name));
-        }
+        final Field f = field(name, col);
         fieldOut[0] = f;
         final int width = nxmWidth(f, name);
         if (br < 0 || s.substring(br).equals("[]"))
@@ -1052,6 +1075,25 @@ public final class FlowParser
         checkWritable(dst[0], col + arrow + 2);
         checkPrereq(dst[0], match, col + arrow + 2, "move destination");
         return new Action.Move(src[0], s[0], dst[0], d[0], s[1]);
+    }
+
+    /** {@code LEN)->DST}, DST one bit wide, as OVS's parse_CHECK_PKT_LARGER. */
+    private Action parseCheckPktLarger(final String arg, final int col) throws FlowParseException
+    {
+        final int arrow = arg.indexOf(")->");
+        if (arrow < 0)
+        {
+            throw error(col, "check_pkt_larger: expected check_pkt_larger(LEN)->DST");
+        }
+        final long len = number(arg.substring(0, arrow).strip(), 0, 0xffff, col);
+        final Field[] dst = new Field[1];
+        final int[] d = subfield(arg.substring(arrow + 3), col + arrow + 3, dst);
+        if (d[1] != 1)
+        {
+            throw error(col + arrow + 3, "Only 1-bit destination field is allowed");
+        }
+        checkWritable(dst[0], col + arrow + 3);
+        return new Action.CheckPktLarger((int)len, dst[0], d[0]);
     }
 
     private Action parseResubmit(final String arg, final int col) throws FlowParseException
@@ -1332,7 +1374,7 @@ public final class FlowParser
             specs.add(learnSpec(key, value, at, match, learned));
         }
         return new Action.Learn(table, idle, hard, finIdle, finHard, priority, cookie, sendFlowRem, deleteLearned,
-            specs);
+            specs, tunMetadata);
     }
 
     /** One learn spec, as OVS's learn_parse_spec, checked as learn_check does. */

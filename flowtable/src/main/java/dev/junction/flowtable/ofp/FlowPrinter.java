@@ -3,6 +3,7 @@ package dev.junction.flowtable.ofp;
 import dev.junction.flowtable.Field;
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Match;
+import dev.junction.flowtable.TunMetadataSlots;
 
 import java.util.List;
 
@@ -32,13 +33,13 @@ public final class FlowPrinter
         {
             sb.append("hard_timeout=").append(r.hardTimeout).append(", ");
         }
-        final String m = match(r.match, r.priority);
+        final String m = match(r.match, r.priority, r.tunMetadata);
         sb.append(m);
         if (!m.isEmpty())
         {
             sb.append(' ');
         }
-        return sb.append("actions=").append(actions(r.actions)).toString();
+        return sb.append("actions=").append(actions(r.actions, r.tunMetadata)).toString();
     }
 
     /** The rule in {@code add-flows} syntax. */
@@ -53,16 +54,23 @@ public final class FlowPrinter
         {
             sb.append("cookie=0x").append(Long.toHexString(r.cookie)).append(',');
         }
-        final String m = match(r.match, r.priority);
+        final String m = match(r.match, r.priority, r.tunMetadata);
         sb.append(m);
         if (!m.isEmpty())
         {
             sb.append(' ');
         }
-        return sb.append("actions=").append(actions(r.actions)).toString();
+        return sb.append("actions=").append(actions(r.actions, r.tunMetadata)).toString();
     }
 
+    /** A match whose tun_metadata slots hold tun_metadata0-7 (see {@link TunMetadataSlots#identity}). */
     public static String match(final Match match, final int priority)
+    {
+        return match(match, priority, TunMetadataSlots.identity());
+    }
+
+    /** A match; {@code t} names the tun_metadata field of each key slot. */
+    public static String match(final Match match, final int priority, final TunMetadataSlots t)
     {
         final StringBuilder s = new StringBuilder();
         final FlowKey v = match.value;
@@ -110,7 +118,7 @@ public final class FlowPrinter
         {
             hex32(s, "reg" + i, v.get(Field.reg(i)), m.get(Field.reg(i)));
         }
-        tunnel(s, v, m);
+        tunnel(s, v, m, t);
         final long md = m.get(Field.METADATA);
         if (md != 0)
         {
@@ -298,7 +306,7 @@ public final class FlowPrinter
     }
 
     /** The tunnel fields, in the order of OVS's format_flow_tunnel. */
-    private static void tunnel(final StringBuilder s, final FlowKey v, final FlowKey m)
+    private static void tunnel(final StringBuilder s, final FlowKey v, final FlowKey m, final TunMetadataSlots t)
     {
         final long idm = m.get(Field.TUN_ID);
         if (idm != 0)
@@ -329,13 +337,14 @@ public final class FlowPrinter
         {
             s.append("tun_flags=").append((v.get(Field.TUN_FLAGS) & Field.TUN_F_OAM) != 0 ? "+oam" : "-oam").append(',');
         }
-        for (int i = 0; i < FlowKey.TUN_METADATA_SLOTS; i++)
+        for (int n = 0; n < TunMetadataSlots.FIELDS; n++)
         {
-            final Field f = Field.tunMetadata(i);
-            final long mm = m.get(f);
+            final int slot = t.slot(n);
+            final Field f = slot < 0 ? null : Field.tunMetadata(slot);
+            final long mm = f == null ? 0 : m.get(f);
             if (mm != 0)
             {
-                s.append(f.canonicalName()).append('=').append(hashHex(v.get(f)));
+                s.append("tun_metadata").append(n).append('=').append(hashHex(v.get(f)));
                 if (mm != -1L)
                 {
                     s.append('/').append(hashHex(mm));
@@ -483,7 +492,14 @@ public final class FlowPrinter
         }
     }
 
+    /** Actions whose tun_metadata slots hold tun_metadata0-7 (see {@link TunMetadataSlots#identity}). */
     public static String actions(final List<Action> actions)
+    {
+        return actions(actions, TunMetadataSlots.identity());
+    }
+
+    /** Actions; {@code t} names the tun_metadata field of each key slot. */
+    public static String actions(final List<Action> actions, final TunMetadataSlots t)
     {
         if (actions.isEmpty())
         {
@@ -496,12 +512,12 @@ public final class FlowPrinter
             {
                 sb.append(',');
             }
-            action(sb, a);
+            action(sb, a, t);
         }
         return sb.toString();
     }
 
-    private static void action(final StringBuilder sb, final Action a)
+    private static void action(final StringBuilder sb, final Action a, final TunMetadataSlots t)
     {
         if (a instanceof Action.Output)
         {
@@ -547,16 +563,16 @@ public final class FlowPrinter
         else if (a instanceof Action.Move)
         {
             final Action.Move m = (Action.Move)a;
-            sb.append("move:").append(m.src.nxmName()).append(range(m.srcOfs, m.nBits, m.src)).append("->")
-                .append(m.dst.nxmName()).append(range(m.dstOfs, m.nBits, m.dst));
+            sb.append("move:").append(nxmName(m.src, t)).append(range(m.srcOfs, m.nBits, m.src)).append("->")
+                .append(nxmName(m.dst, t)).append(range(m.dstOfs, m.nBits, m.dst));
         }
         else if (a instanceof Action.SetField)
         {
-            setField(sb, (Action.SetField)a);
+            setField(sb, (Action.SetField)a, t);
         }
         else if (a instanceof Action.Ct)
         {
-            ct(sb, (Action.Ct)a);
+            ct(sb, (Action.Ct)a, t);
         }
         else if (a instanceof Action.CtClear)
         {
@@ -568,12 +584,18 @@ public final class FlowPrinter
         }
         else if (a instanceof Action.Learn)
         {
-            learn(sb, (Action.Learn)a);
+            learn(sb, (Action.Learn)a, t);
+        }
+        else if (a instanceof Action.CheckPktLarger)
+        {
+            final Action.CheckPktLarger c = (Action.CheckPktLarger)a;
+            sb.append("check_pkt_larger(").append(c.pktLen).append(")->");
+            subfield(sb, c.dst, c.dstOfs, 1, t);
         }
     }
 
     /** As OVS's learn_format. */
-    private static void learn(final StringBuilder sb, final Action.Learn l)
+    private static void learn(final StringBuilder sb, final Action.Learn l, final TunMetadataSlots t)
     {
         sb.append("learn(table=").append(l.table);
         if (l.idleTimeout != Action.Learn.PERMANENT)
@@ -618,22 +640,22 @@ public final class FlowPrinter
                     {
                         if (spec.dstOfs == 0 && spec.nBits == spec.dst.nxmBits())
                         {
-                            sb.append(spec.dst.setFieldName()).append('=');
+                            sb.append(setFieldName(spec.dst, t)).append('=');
                             fieldValue(sb, spec.dst, spec.immHi, spec.immLo);
                         }
                         else
                         {
-                            subfield(sb, spec.dst, spec.dstOfs, spec.nBits);
+                            subfield(sb, spec.dst, spec.dstOfs, spec.nBits, t);
                             sb.append('=').append(hex128(spec.immHi, spec.immLo));
                         }
                     }
                     else
                     {
-                        subfield(sb, spec.dst, spec.dstOfs, spec.nBits);
+                        subfield(sb, spec.dst, spec.dstOfs, spec.nBits, t);
                         if (spec.src != spec.dst || spec.srcOfs != spec.dstOfs)
                         {
                             sb.append('=');
-                            subfield(sb, spec.src, spec.srcOfs, spec.nBits);
+                            subfield(sb, spec.src, spec.srcOfs, spec.nBits, t);
                         }
                     }
                     break;
@@ -645,23 +667,36 @@ public final class FlowPrinter
                     }
                     else
                     {
-                        subfield(sb, spec.src, spec.srcOfs, spec.nBits);
+                        subfield(sb, spec.src, spec.srcOfs, spec.nBits, t);
                     }
                     sb.append("->");
-                    subfield(sb, spec.dst, spec.dstOfs, spec.nBits);
+                    subfield(sb, spec.dst, spec.dstOfs, spec.nBits, t);
                     break;
                 default:
                     sb.append("output:");
-                    subfield(sb, spec.src, spec.srcOfs, spec.nBits);
+                    subfield(sb, spec.src, spec.srcOfs, spec.nBits, t);
                     break;
             }
         }
         sb.append(')');
     }
 
-    private static void subfield(final StringBuilder sb, final Field f, final int ofs, final int nBits)
+    private static void subfield(final StringBuilder sb, final Field f, final int ofs, final int nBits,
+        final TunMetadataSlots t)
     {
-        sb.append(f.nxmName()).append(range(ofs, nBits, f));
+        sb.append(nxmName(f, t)).append(range(ofs, nBits, f));
+    }
+
+    /** The NXM name of {@code f}; a tun_metadata slot is named by the field {@code t} puts there. */
+    private static String nxmName(final Field f, final TunMetadataSlots t)
+    {
+        return f.isTunMetadata() ? "NXM_NX_TUN_METADATA" + t.field(f.tunMetadataSlot()) : f.nxmName();
+    }
+
+    /** The set_field name of {@code f}; a tun_metadata slot is named by the field {@code t} puts there. */
+    private static String setFieldName(final Field f, final TunMetadataSlots t)
+    {
+        return f.isTunMetadata() ? "tun_metadata" + t.field(f.tunMetadataSlot()) : f.setFieldName();
     }
 
     /** A whole field's value as OVS's mf_format prints it. */
@@ -678,7 +713,7 @@ public final class FlowPrinter
     }
 
     /** As OVS's format_CT: flags, table, zone, a leading nat outside exec(), then exec(...). */
-    private static void ct(final StringBuilder sb, final Action.Ct ct)
+    private static void ct(final StringBuilder sb, final Action.Ct ct, final TunMetadataSlots t)
     {
         sb.append("ct(");
         final int start = sb.length();
@@ -696,7 +731,7 @@ public final class FlowPrinter
         }
         if (ct.zoneField != null)
         {
-            sb.append("zone=").append(ct.zoneField.nxmName()).append(range(ct.zoneOfs, ct.zoneBits, ct.zoneField))
+            sb.append("zone=").append(nxmName(ct.zoneField, t)).append(range(ct.zoneOfs, ct.zoneBits, ct.zoneField))
                 .append(',');
         }
         else if (ct.zone != 0)
@@ -719,7 +754,7 @@ public final class FlowPrinter
                     nat(sb, ct.nat);
                     sb.append(',');
                 }
-                action(sb, ct.exec.get(i));
+                action(sb, ct.exec.get(i), t);
                 sb.append(',');
             }
             if (ct.nat != null && !natOutside && ct.natPosition == ct.exec.size())
@@ -799,7 +834,7 @@ public final class FlowPrinter
         return nBits == 1 ? "[" + ofs + "]" : "[" + ofs + ".." + (ofs + nBits - 1) + "]";
     }
 
-    private static void setField(final StringBuilder sb, final Action.SetField a)
+    private static void setField(final StringBuilder sb, final Action.SetField a, final TunMetadataSlots t)
     {
         final Field f = a.field;
         if (f == Field.VLAN_TCI && !a.load)
@@ -859,7 +894,7 @@ public final class FlowPrinter
                 }
                 break;
         }
-        sb.append("->").append(f == Field.VLAN_TCI ? "vlan_tci" : f.setFieldName());
+        sb.append("->").append(f == Field.VLAN_TCI ? "vlan_tci" : setFieldName(f, t));
     }
 
     public static String portName(final int port, final boolean output)

@@ -1,6 +1,7 @@
 package dev.junction.flowtable.ofp;
 
 import dev.junction.flowtable.Match;
+import dev.junction.flowtable.TunMetadataSlots;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -20,6 +21,8 @@ public final class FlowRule
     public final List<Action> actions;
     /** Source line in the flows file, for error messages and traces. */
     public final int line;
+    /** Which tun_metadata field each key slot the match and actions use stands for (for printing). */
+    public final TunMetadataSlots tunMetadata;
     /**
      * Counters are added to atomically: every worker's upcalls and megaflow pushes credit the same
      * rules. Neither happens per fast-path packet, so the atomic add costs nothing that matters.
@@ -54,6 +57,14 @@ public final class FlowRule
     public FlowRule(final int table, final int priority, final long cookie, final int idleTimeout,
         final int hardTimeout, final Match match, final List<Action> actions, final int line)
     {
+        this(table, priority, cookie, idleTimeout, hardTimeout, match, actions, line, TunMetadataSlots.identity());
+    }
+
+    public FlowRule(final int table, final int priority, final long cookie, final int idleTimeout,
+        final int hardTimeout, final Match match, final List<Action> actions, final int line,
+        final TunMetadataSlots tunMetadata)
+    {
+        this.tunMetadata = tunMetadata;
         this.table = table;
         this.priority = priority;
         this.cookie = cookie;

@@ -59,7 +59,7 @@ public final class LearnedFlow
             }
         }
         return new FlowRule(learn.table, learn.priority, learn.cookie, learn.idleTimeout, learn.hardTimeout, match,
-            actions, 0);
+            actions, 0, learn.tunMetadata);
     }
 
     /** Reads {@code nBits} of {@code f} from {@code ofs}, into the low bits of {hi, lo}. */

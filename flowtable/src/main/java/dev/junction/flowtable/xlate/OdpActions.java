@@ -47,6 +47,12 @@ public final class OdpActions
      */
     public static final int TNL_PUSH = 22;
     public static final int TNL_HEADER_MAX = 176;
+    /**
+     * OVS's check_pkt_len: operands size, then the lengths (in longs) of the two nested action
+     * lists that follow inline, {@code gt} (frame longer than size) then {@code le}. A walk over
+     * the list must step over both ({@link #next}).
+     */
+    public static final int CHECK_PKT_LEN = 23;
     public static final int TNL_PUSH_OPERANDS = 3 + TNL_HEADER_MAX / 8;
 
     private long[] ops = new long[64];
@@ -86,6 +92,20 @@ public final class OdpActions
     {
         ensure(1 + operands(op));
         ops[size++] = op;
+    }
+
+    /** Overwrites the operand at {@code i} (a check_pkt_len's branch lengths, known once they are built). */
+    public void set(final int i, final long value)
+    {
+        ops[i] = value;
+    }
+
+    /** Index of the action after the one at {@code i}, nested actions included. */
+    public int next(final int i)
+    {
+        final int op = (int)ops[i];
+        final int n = i + 1 + operands(op);
+        return op == CHECK_PKT_LEN ? n + (int)ops[i + 2] + (int)ops[i + 3] : n;
     }
 
     public void operand(final long value)
@@ -132,6 +152,8 @@ public final class OdpActions
                 return 8;
             case SET_ARP:
                 return 5;
+            case CHECK_PKT_LEN:
+                return 3;
             case SET_ND:
                 return 4;
             default:
@@ -151,11 +173,24 @@ public final class OdpActions
     public String describe()
     {
         final StringBuilder sb = new StringBuilder();
-        int i = 0;
-        while (i < size)
+        describe(sb, 0, size);
+        return sb.toString();
+    }
+
+    /** The actions in [from, end); none is "drop", as format_odp_actions prints an empty list. */
+    private void describe(final StringBuilder sb, final int from, final int end)
+    {
+        if (from == end)
+        {
+            sb.append("drop");
+            return;
+        }
+        final int mark = sb.length();
+        int i = from;
+        while (i < end)
         {
             final int op = (int)ops[i];
-            if (sb.length() > 0)
+            if (sb.length() > mark)
             {
                 sb.append(',');
             }
@@ -189,11 +224,21 @@ public final class OdpActions
                     .append(Integer.toUnsignedString((int)ops[i + 2])).append("))"); break;
                 case RECIRC: sb.append("recirc(0x").append(Long.toHexString(ops[i + 1])).append(')'); break;
                 case TNL_PUSH: describeTnlPush(sb, i); break;
+                case CHECK_PKT_LEN:
+                {
+                    final int gt = i + 4;
+                    final int le = gt + (int)ops[i + 2];
+                    sb.append("check_pkt_len(size=").append(ops[i + 1]).append(",gt(");
+                    describe(sb, gt, le);
+                    sb.append("),le(");
+                    describe(sb, le, le + (int)ops[i + 3]);
+                    sb.append("))");
+                    break;
+                }
                 default: sb.append("?").append(op); break;
             }
-            i += 1 + operands(op);
+            i = next(i);
         }
-        return sb.length() == 0 ? "drop" : sb.toString();
     }
 
     /**

@@ -360,7 +360,12 @@ public final class Translator
 
     private void doActions(final List<Action> actions)
     {
-        for (int i = 0, n = actions.size(); i < n; i++)
+        doActions(actions, 0);
+    }
+
+    private void doActions(final List<Action> actions, final int from)
+    {
+        for (int i = from, n = actions.size(); i < n; i++)
         {
             if (error)
             {
@@ -439,6 +444,11 @@ public final class Translator
             {
                 learn((Action.Learn)a);
             }
+            else if (a instanceof Action.CheckPktLarger)
+            {
+                checkPktLarger((Action.CheckPktLarger)a, actions, i + 1);
+                return; // the rest of this list was translated on both branches
+            }
             else if (a instanceof Action.CtClear)
             {
                 if (conntracked)
@@ -448,6 +458,79 @@ public final class Translator
                     conntracked = false;
                 }
             }
+        }
+    }
+
+    /**
+     * OVS's xlate_check_pkt_larger: pending rewrites are committed, then the rest of this action
+     * list is translated twice, into the two branches of a datapath check_pkt_len, first with
+     * DST = 1 (the frame is longer than LEN bytes) and then with DST = 0, each from the same flow.
+     * Afterwards the flow is as before: actions after the enclosing resubmit see neither
+     * branch. One megaflow serves both lengths; its mask is what either branch examined.
+     */
+    private void checkPktLarger(final Action.CheckPktLarger c, final List<Action> actions, final int from)
+    {
+        slow |= Commit.commit(flow, base, out, wc.words);
+        // Translation is the slow path: a copy per check_pkt_larger is affordable.
+        final FlowKey saved = new FlowKey();
+        saved.copyFrom(flow);
+        final boolean savedConntracked = conntracked;
+        final int savedTable = tableId;
+        final int at = out.size();
+        out.add0(OdpActions.CHECK_PKT_LEN);
+        out.operand(c.pktLen);
+        out.operand(0);
+        out.operand(0);
+        boolean exitAfterGt = false;
+        for (int larger = 1; larger >= 0 && !error; larger--)
+        {
+            flow.copyFrom(saved);
+            base.copyFrom(saved);
+            conntracked = savedConntracked;
+            tableId = savedTable;
+            exit = false;
+            writeBit(c.dst, c.dstOfs, larger);
+            if (trace != null)
+            {
+                trace.note(depth, "check_pkt_larger(" + c.pktLen + "): " + (larger == 1 ? "longer" : "not longer")
+                    + " than " + c.pktLen + " bytes");
+            }
+            final int start = out.size();
+            doActions(actions, from);
+            if (freezing && !error)
+            {
+                finishFreezing();
+            }
+            out.set(at + (larger == 1 ? 2 : 3), out.size() - start);
+            if (larger == 1)
+            {
+                exitAfterGt = exit; // as OVS, a freeze in the first branch leaves ctx->exit set afterwards
+            }
+        }
+        flow.copyFrom(saved);
+        base.copyFrom(saved);
+        conntracked = savedConntracked;
+        tableId = savedTable;
+        exit = exitAfterGt;
+    }
+
+    /** Writes one bit of {@code f} (OVS's mf_write_subfield_flow of a 1-bit subfield). */
+    private void writeBit(final Field f, final int ofs, final int bit)
+    {
+        final long[] w = flow.words;
+        if (f.isWide())
+        {
+            final int word = f.word + (ofs < 64 ? 1 : 0);
+            final long m = 1L << (ofs & 63);
+            w[word] = bit != 0 ? w[word] | m : w[word] & ~m;
+        }
+        else
+        {
+            f.setMasked(w, (long)bit << ofs, 1L << ofs);
+        }
+        if (f.isTunMetadata())
+        {
+            w[FlowKey.W_TUN_GBP] |= 1L << f.tunMetadataSlot();
         }
     }
 
