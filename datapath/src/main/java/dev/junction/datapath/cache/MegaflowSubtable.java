@@ -10,8 +10,8 @@ import java.util.Arrays;
  * non-zero words are hashed and compared.
  *
  * <p>Laid out for the common case of tuple-space search, a miss: most subtables a packet probes
- * do not hold it. Slots are open-addressed (linear probing) in an {@code int[]} of 32-bit hash
- * fingerprints, sixteen to a cache line, so a miss usually reads one line and nothing else.
+ * do not hold it. Slots are open-addressed (linear probing) in a {@code short[]} of 16-bit hash
+ * fingerprints, 32 to a cache line, so a miss usually reads one line and nothing else.
  * Only on a fingerprint match are the entry's masked words compared, from an arena where each
  * entry's words sit together, and only then is the {@link Megaflow} object touched. Like
  * Agrona's maps it allocates nothing per lookup; deletion shifts the probe chain back instead of
@@ -19,14 +19,19 @@ import java.util.Arrays;
  */
 final class MegaflowSubtable
 {
-    private static final int EMPTY = 0;
+    private static final short EMPTY = 0;
     private static final int MIN_CAPACITY = 16;
 
     final long[] mask;
     /** The words of the mask that are not zero: what is hashed and compared. */
     private final int[] words;
-    /** Slot fingerprints (never {@link #EMPTY} when used) and the entry each slot refers to. */
-    private int[] fingerprints;
+    /**
+     * Slot fingerprints: 16 bits of the hash, never {@link #EMPTY} when used. Two bytes a slot
+     * keep ten subtables of 10,000 megaflows within a core's L2 (320 KB at the highest load,
+     * 5/8); a false match (1 in 65,535) costs only a compare. Beside them, the entry each slot
+     * refers to, read only on a fingerprint match.
+     */
+    private short[] fingerprints;
     private int[] slotEntries;
     private int slotMask;
     /** Entries: masked words ({@code words.length} each), full hash, megaflow; free ones chained. */
@@ -67,20 +72,20 @@ final class MegaflowSubtable
         return KeyHash.hashMasked(key, mask, words);
     }
 
-    private static int fingerprint(final long hash)
+    private static short fingerprint(final long hash)
     {
-        final int f = (int)(hash >>> 32);
+        final short f = (short)(hash >>> 48);
         return f == EMPTY ? 1 : f;
     }
 
     Megaflow lookup(final long[] key)
     {
         final long h = hash(key);
-        final int f = fingerprint(h);
-        final int[] fps = fingerprints;
+        final short f = fingerprint(h);
+        final short[] fps = fingerprints;
         final int m = slotMask;
         int slot = (int)h & m;
-        int seen;
+        short seen;
         while ((seen = fps[slot]) != EMPTY)
         {
             if (seen == f)
@@ -116,7 +121,7 @@ final class MegaflowSubtable
     /** Adds a megaflow whose {@code key} is already masked and whose {@code hash} is {@link #hash} of it. */
     void insert(final Megaflow mf)
     {
-        if ((size + 1) * 2 > fingerprints.length)
+        if ((size + 1) * 8 > fingerprints.length * 5)
         {
             resize(fingerprints.length * 2);
         }
@@ -206,7 +211,7 @@ final class MegaflowSubtable
 
     private void allocateSlots(final int capacity)
     {
-        fingerprints = new int[capacity];
+        fingerprints = new short[capacity];
         slotEntries = new int[capacity];
         slotMask = capacity - 1;
     }
