@@ -314,8 +314,8 @@ public final class Datapath
         final boolean cached = cacheConfig.enabled && trace == null;
         if (cached)
         {
-            n = emc.gather(key.words, mini);
-            hash = ExactMatchCache.hash(mini, n);
+            hash = emc.gather(key.words, mini);
+            n = emc.gathered();
             mf = emc.lookup(mini, n, hash);
             if (mf != null)
             {

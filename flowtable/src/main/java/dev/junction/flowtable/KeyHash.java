@@ -92,30 +92,21 @@ public final class KeyHash
 
     /**
      * Gathers the words {@code shape} lists, in word order, into {@code mini} after the shape
-     * itself ({@code mini[0]}): OVS's miniflow. Returns how many longs it wrote; {@code mini}
-     * must hold {@code 1 + bitCount(shape)}.
+     * itself ({@code mini[0]}), OVS's miniflow, and hashes them on the way: the shape comes
+     * first, so a word's position stands for the word, and the multiply-adds are independent.
+     * {@code mini} must hold {@code 1 + bitCount(shape)}; the length is {@code 1 + bitCount(shape)}.
      */
-    public static int gather(final long[] key, final long shape, final long[] mini)
+    public static long gatherAndHash(final long[] key, final long shape, final long[] mini)
     {
         mini[0] = shape;
+        long h = shape * K[0];
         int n = 1;
         for (long bits = shape; bits != 0; bits &= bits - 1)
         {
-            mini[n++] = key[Long.numberOfTrailingZeros(bits)];
-        }
-        return n;
-    }
-
-    /**
-     * Hash of a gathered key's first {@code n} longs. The shape comes first, so a word's
-     * position stands for the word: independent multiply-adds over contiguous memory.
-     */
-    public static long hashMini(final long[] mini, final int n)
-    {
-        long h = 0;
-        for (int i = 0; i < n; i++)
-        {
-            h += mini[i] * K[i];
+            final long v = key[Long.numberOfTrailingZeros(bits)];
+            mini[n] = v;
+            h += v * K[n];
+            n++;
         }
         return finish(h);
     }

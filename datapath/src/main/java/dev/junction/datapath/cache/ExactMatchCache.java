@@ -2,6 +2,8 @@ package dev.junction.datapath.cache;
 
 import dev.junction.flowtable.KeyHash;
 
+import java.util.Arrays;
+
 /**
  * The exact-match cache in front of the megaflows, as OVS's EMC: a two-way set-associative
  * table from the full flow key to its megaflow. A key is stored
@@ -28,6 +30,7 @@ public final class ExactMatchCache
     private final int insertInvProb;
     private long random = 0x853c49e6748fea9bL;
     private long tooWide;
+    private int gathered;
 
     /**
      * @param entries       a power of two, or 0 to disable the cache
@@ -51,24 +54,28 @@ public final class ExactMatchCache
     }
 
     /**
-     * Gathers the key into {@code mini} (at least {@link #STRIDE} longs) as the cache stores it;
-     * returns its length, or 0 when it is too wide to cache (counted), in which case lookups
-     * miss and inserts do nothing.
+     * Gathers the key into {@code mini} (at least {@link #STRIDE} longs) as the cache stores it
+     * and returns its hash; {@link #gathered} is then its length, or 0 when it is too wide to
+     * cache (counted), in which case lookups miss and inserts do nothing.
      */
-    public int gather(final long[] key, final long[] mini)
+    public long gather(final long[] key, final long[] mini)
     {
         final long shape = KeyHash.shape(key);
-        if (Long.bitCount(shape) >= STRIDE)
+        final int n = 1 + Long.bitCount(shape);
+        if (n > STRIDE)
         {
             tooWide++;
+            gathered = 0;
             return 0;
         }
-        return KeyHash.gather(key, shape, mini);
+        gathered = n;
+        return KeyHash.gatherAndHash(key, shape, mini);
     }
 
-    public static long hash(final long[] mini, final int n)
+    /** The length of the key the last {@link #gather} gathered (0: not cacheable). */
+    public int gathered()
     {
-        return KeyHash.hashMini(mini, n);
+        return gathered;
     }
 
     public Megaflow lookup(final long[] mini, final int n, final long hash)
@@ -102,16 +109,8 @@ public final class ExactMatchCache
         {
             return false;
         }
-        final long[] k = keys;
         final int base = slot * STRIDE;
-        for (int i = 0; i < n; i++)
-        {
-            if (k[base + i] != mini[i])
-            {
-                return false;
-            }
-        }
-        return true;
+        return Arrays.equals(keys, base, base + n, mini, 0, n);
     }
 
     /** Inserts with the configured probability. */

@@ -66,15 +66,15 @@ class ExactMatchCacheTest
     private static Megaflow lookup(final ExactMatchCache emc, final long[] key)
     {
         final long[] mini = new long[ExactMatchCache.STRIDE];
-        final int n = emc.gather(key, mini);
-        return emc.lookup(mini, n, ExactMatchCache.hash(mini, n));
+        final long hash = emc.gather(key, mini);
+        return emc.lookup(mini, emc.gathered(), hash);
     }
 
     private static void insert(final ExactMatchCache emc, final long[] key, final Megaflow mf)
     {
         final long[] mini = new long[ExactMatchCache.STRIDE];
-        final int n = emc.gather(key, mini);
-        emc.maybeInsert(mini, n, ExactMatchCache.hash(mini, n), mf);
+        final long hash = emc.gather(key, mini);
+        emc.maybeInsert(mini, emc.gathered(), hash, mf);
     }
 
     @ParameterizedTest
