@@ -72,9 +72,9 @@ public final class Classifier
                 final int plen = st.triePlen[j];
                 if (plen > 0)
                 {
-                    for (final FlowRule[] group : st.rules.values())
+                    for (final Subtable.Bucket group : st.rules.values())
                     {
-                        for (final FlowRule r : group)
+                        for (final FlowRule r : group.rules)
                         {
                             tries[j].insert(trieField(r.match.value.words[FlowKey.W_NW_ADDR], j), plen);
                         }

@@ -26,8 +26,41 @@ final class Subtable
     final int[] stageTo;
     final int[] stageSegment;
     final int stages;
+    /**
+     * The mask's non-zero words, in order, and where each stage's start in that list: hashing
+     * and comparing skip the words the mask ignores (most of the 50: a metadata stage spans 30
+     * words and a typical rule masks one or two of them).
+     */
+    private final int[] maskWords;
+    private final int[] stageWordFrom;
+    private final int[] stageWordTo;
     final LongHashSet[] indices;
-    final Long2ObjectHashMap<FlowRule[]> rules = new Long2ObjectHashMap<>();
+    final Long2ObjectHashMap<Bucket> rules = new Long2ObjectHashMap<>();
+
+    /**
+     * The rules whose masked values share one full hash, highest priority first, with those
+     * values packed beside them (the mask's words only): a lookup compares against one array
+     * instead of chasing each rule's match objects, which at OVN's table sizes are cache misses.
+     */
+    static final class Bucket
+    {
+        final FlowRule[] rules;
+        final long[] values;
+
+        Bucket(final FlowRule[] rules, final int[] maskWords)
+        {
+            this.rules = rules;
+            this.values = new long[rules.length * maskWords.length];
+            for (int r = 0; r < rules.length; r++)
+            {
+                final long[] v = rules[r].match.value.words;
+                for (int i = 0; i < maskWords.length; i++)
+                {
+                    values[r * maskWords.length + i] = v[maskWords[i]];
+                }
+            }
+        }
+    }
     final int[] triePlen = new int[Classifier.TRIE_FIELDS];
     /** Length of the ports mask as a prefix of the 32 bits tp_src:tp_dst; 0 when ports are not matched. */
     final int portsMaskLen;
@@ -70,6 +103,26 @@ final class Subtable
         stageFrom = Arrays.copyOf(from, n);
         stageTo = Arrays.copyOf(to, n);
         stageSegment = Arrays.copyOf(seg, n);
+        int count = 0;
+        for (final long m : mask)
+        {
+            count += m != 0 ? 1 : 0;
+        }
+        maskWords = new int[count];
+        stageWordFrom = new int[n];
+        stageWordTo = new int[n];
+        for (int st = 0, i = 0; st < n; st++)
+        {
+            stageWordFrom[st] = i;
+            for (int w = stageFrom[st]; w < stageTo[st]; w++)
+            {
+                if (mask[w] != 0)
+                {
+                    maskWords[i++] = w;
+                }
+            }
+            stageWordTo[st] = i;
+        }
         indices = new LongHashSet[n - 1];
         for (int i = 0; i < n - 1; i++)
         {
@@ -93,7 +146,8 @@ final class Subtable
             indices[i].add(h);
         }
         h = hashStage(h, stages - 1, v);
-        final FlowRule[] same = rules.get(h);
+        final Bucket bucket = rules.get(h);
+        final FlowRule[] same = bucket == null ? null : bucket.rules;
         FlowRule[] next;
         if (same == null)
         {
@@ -106,7 +160,7 @@ final class Subtable
             // Highest priority first; ties keep insertion order (stable sort).
             Arrays.sort(next, Comparator.comparingInt((FlowRule r) -> -r.priority));
         }
-        rules.put(h, next);
+        rules.put(h, new Bucket(next, maskWords));
         if (portsMaskLen > 0)
         {
             portsTrie.insert((int)(v[FlowKey.W_TP] >>> 32), portsMaskLen);
@@ -118,8 +172,10 @@ final class Subtable
     {
         long h = seed;
         final long[] m = mask;
-        for (int w = stageFrom[stage], end = stageTo[stage]; w < end; w++)
+        final int[] ws = maskWords;
+        for (int i = stageWordFrom[stage], end = stageWordTo[stage]; i < end; i++)
         {
+            final int w = ws[i];
             h = Classifier.mix(h, key[w] & m[w]);
         }
         return h;
@@ -128,23 +184,26 @@ final class Subtable
     /** The highest-priority rule whose masked values equal {@code key}'s, given the full hash. */
     FlowRule find(final long hash, final long[] key)
     {
-        final FlowRule[] candidates = rules.get(hash);
-        if (candidates == null)
+        final Bucket bucket = rules.get(hash);
+        if (bucket == null)
         {
             return null;
         }
         final long[] m = mask;
-        for (final FlowRule r : candidates)
+        final int[] ws = maskWords;
+        final long[] values = bucket.values;
+        final FlowRule[] candidates = bucket.rules;
+        for (int r = 0, base = 0; r < candidates.length; r++, base += ws.length)
         {
-            final long[] v = r.match.value.words;
             boolean equal = true;
-            for (int w = 0; w < FlowKey.WORDS && equal; w++)
+            for (int i = 0; i < ws.length && equal; i++)
             {
-                equal = (key[w] & m[w]) == v[w];
+                final int w = ws[i];
+                equal = (key[w] & m[w]) == values[base + i];
             }
             if (equal)
             {
-                return r;
+                return candidates[r];
             }
         }
         return null;
@@ -154,12 +213,11 @@ final class Subtable
     void foldStages(final long[] wc, final int end)
     {
         final long[] m = mask;
-        for (int s = 0; s < end; s++)
+        final int[] ws = maskWords;
+        for (int i = 0, e = end == 0 ? 0 : stageWordTo[end - 1]; i < e; i++)
         {
-            for (int w = stageFrom[s], e = stageTo[s]; w < e; w++)
-            {
-                wc[w] |= m[w];
-            }
+            final int w = ws[i];
+            wc[w] |= m[w];
         }
     }
 
