@@ -33,10 +33,6 @@ public final class KeyHash
         | bit(FlowKey.W_ARP_THA);
     private static final long IPV6 = L2 | 0xfL << FlowKey.W_IPV6_SRC | bit(FlowKey.W_NW) | bit(FlowKey.W_TP)
         | 0xfL << FlowKey.W_ARP_SHA;
-    /** Words a recirculation carries over besides in_port: xregs and metadata (zero in practice), ct, dp_hash, ct tuple. */
-    private static final long RECIRC = ((1L << FlowKey.W_TUN_ID) - 2) | bit(FlowKey.W_CT_NW)
-        | 0xfL << FlowKey.W_CT_IPV6_SRC | bit(FlowKey.W_CT_TP);
-    private static final long TUNNEL = ((1L << FlowKey.W_DL_DST_TYPE) - 1) & ~((1L << FlowKey.W_TUN_ID) - 1);
 
     private static long bit(final int word)
     {
@@ -67,25 +63,25 @@ public final class KeyHash
         long shape = base;
         if ((int)key[FlowKey.W_IN_PORT] != 0)
         {
-            shape |= nonZero(key, RECIRC);
+            // Recirculated: xregs and metadata (zero in practice), conntrack, dp_hash, the ct tuple.
+            shape |= nonZero(key, FlowKey.W_XREG0, FlowKey.W_TUN_ID) | nonZero(key, FlowKey.W_CT_NW, FlowKey.W_CT_NW + 1)
+                | nonZero(key, FlowKey.W_CT_IPV6_SRC, FlowKey.W_CT_IPV6_DST + 2)
+                | nonZero(key, FlowKey.W_CT_TP, FlowKey.W_CT_TP + 1);
         }
         if (FlowKey.hasTunnel(key))
         {
-            shape |= nonZero(key, TUNNEL);
+            shape |= nonZero(key, FlowKey.W_TUN_ID, FlowKey.W_DL_DST_TYPE);
         }
         return shape;
     }
 
-    private static long nonZero(final long[] key, final long candidates)
+    /** Bitmap of the non-zero words in {@code [from, to)}: a counted loop without branches. */
+    private static long nonZero(final long[] key, final int from, final int to)
     {
         long found = 0;
-        for (long bits = candidates; bits != 0; bits &= bits - 1)
+        for (int w = from; w < to; w++)
         {
-            final int w = Long.numberOfTrailingZeros(bits);
-            if (key[w] != 0)
-            {
-                found |= 1L << w;
-            }
+            found |= (key[w] != 0 ? 1L : 0L) << w;
         }
         return found;
     }
