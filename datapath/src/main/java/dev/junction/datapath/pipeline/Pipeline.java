@@ -326,6 +326,20 @@ public final class Pipeline implements AutoCloseable
         return done;
     }
 
+    /**
+     * The ring sequence every worker has passed: the events up to it are processed and their
+     * outputs handed to the ports (a worker flushes its TX batches before it moves its sequence).
+     */
+    public long processedThrough()
+    {
+        long min = Long.MAX_VALUE;
+        for (final Sequence s : sequences)
+        {
+            min = Math.min(min, s.get());
+        }
+        return min;
+    }
+
     /** Waits until every worker has processed every event published so far; false on timeout. */
     public boolean awaitIdle(final Duration timeout)
     {
