@@ -73,7 +73,7 @@ class TunnelOracleTest
             return inputArgs;
         }, TunnelOracleTest::judge, "reproduce: mvn -pl control test -Dtest=TunnelOracleTest -Djunction.tunnels.only="
             + caseIndex + "\n\ntunnels.yaml:\n" + c.tunnels + "\nflows.txt:\n" + c.flowCase.flows() + "\ninputs:\n"
-            + c.flowCase.describeInputs());
+            + c.flowCase.describeInputs(), DifferentialOracleTest.SHARED_STATE_WORKERS);
     }
 
     private static String judge(final OracleRunner.Result ovs, final DifferentialOracleTest.JunctionRun junction,
