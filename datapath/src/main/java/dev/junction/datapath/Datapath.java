@@ -177,7 +177,9 @@ public final class Datapath
      */
     public RevalidatorLink offloadRevalidation()
     {
-        revalidator = new RevalidatorLink(newTranslator());
+        final Translator t = newTranslator();
+        t.accounting(false); // it only ever revalidates: never a packet hitting the rules
+        revalidator = new RevalidatorLink(t);
         return revalidator;
     }
 
@@ -645,9 +647,7 @@ public final class Datapath
             for (final Megaflow mf : megaflows.snapshot())
             {
                 mf.pushStats();
-                final boolean ok = translator.translate(next, mf.upcallKey(), 0, revalidateActions, null);
-                if (!ok || translator.slow() != mf.slow()
-                    || !Arrays.equals(translator.wildcards().words, mf.mask()))
+                if (!stillValid(translator, next, mf, revalidateActions))
                 {
                     megaflows.remove(mf);
                     revalidatedAway++;
@@ -740,6 +740,18 @@ public final class Datapath
     public long staleHits()
     {
         return staleHits;
+    }
+
+    /**
+     * Translates {@code mf} again under {@code next} from the packet that created it, into
+     * {@code actions}; true when the megaflow may stay (same mask, same fast or slow path) with
+     * those actions, as OVS's revalidate_ukey decides. {@code translator} must have accounting off.
+     */
+    public static boolean stillValid(final Translator translator, final FlowTables next, final Megaflow mf,
+        final OdpActions actions)
+    {
+        return translator.translate(next, mf.upcallKey(), 0, actions, null) && translator.slow() == mf.slow()
+            && Arrays.equals(translator.wildcards().words, mf.mask());
     }
 
     /** Pushes every megaflow's statistics to its rules (before dump-flows). */

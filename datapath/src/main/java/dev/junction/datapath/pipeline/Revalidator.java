@@ -8,7 +8,6 @@ import dev.junction.flowtable.xlate.OdpActions;
 import dev.junction.flowtable.xlate.Translator;
 import org.agrona.concurrent.Agent;
 
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -146,19 +145,17 @@ final class Revalidator implements Agent
     }
 
     /**
-     * As {@code Datapath}'s own revalidation: translate from the packet that created the megaflow;
-     * an unchanged mask and path keep it (actions sent only when they changed), else it goes. A
-     * translation that throws removes the megaflow rather than leave the worker waiting.
+     * As the worker's own revalidation ({@code Datapath.stillValid}): a megaflow kept is sent with
+     * its new rules, and with new actions only when they changed; one that may not stay is removed,
+     * as is one whose translation throws, rather than leave the worker waiting for its dump.
      */
     private void revalidate(final RevalidatorLink link, final Megaflow mf, final RevalidationBatch batch)
     {
         final Translator tr = link.translator();
-        tr.accounting(false);
         boolean keep;
         try
         {
-            keep = tr.translate(link.version(), mf.upcallKey(), 0, scratch, null) && tr.slow() == mf.slow()
-                && Arrays.equals(tr.wildcards().words, mf.mask());
+            keep = dev.junction.datapath.Datapath.stillValid(tr, link.version(), mf, scratch);
         }
         catch (final RuntimeException ex)
         {
