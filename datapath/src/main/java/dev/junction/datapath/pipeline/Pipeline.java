@@ -27,6 +27,11 @@ import java.util.concurrent.locks.LockSupport;
  * it is dropped and counted per port, as a NIC drops when its RX ring is full. The ring is the only
  * queue, so memory is bounded by its size.
  *
+ * <p>With {@link PipelineConfig#revalidator(boolean)}, a {@link Revalidator} thread translates the
+ * workers' megaflows again after a table change and expires idle ones, sending its changes to each
+ * worker through the ring as control events; without it each worker does that itself before its
+ * next packet, which a replay needs for a deterministic order of events.
+ *
  * <p>{@link #receive} may be called from several port threads at once (multi-producer ring);
  * everything else is for a control thread. Counters may be read from any thread at any time.
  */
