@@ -85,6 +85,14 @@ public final class Datapath
     private final OdpActions revalidateActions = new OdpActions();
     private final java.util.function.LongSupplier nanoClock;
     private FlowTables revalidatedFor;
+    /**
+     * Set while the table (or MAC) version moved on and the megaflows are not revalidated for it
+     * yet: only with a revalidator thread, whose work arrives in batches while packets flow.
+     */
+    private boolean stale;
+    /** The revalidator thread's link, or null when this worker revalidates itself (a replay). */
+    private RevalidatorLink revalidator;
+    private long staleHits;
     private long now;
     private long lastHousekeeping;
     private int clockCountdown;
@@ -145,16 +153,38 @@ public final class Datapath
         this.underlayArp = tunnels == null ? null : new dev.junction.geneve.UnderlayArp(tunnels.underlay());
         this.underlayNd = tunnels == null ? null : new dev.junction.geneve.UnderlayNd(tunnels.underlay());
         this.tunnels = tunnels;
-        this.translator = new Translator(new BridgePorts(bridgePorts(this.ports, tunnels)), bridge.frozenStates(),
-            bridge.macLearning());
-        if (tunnels != null)
-        {
-            translator.tunnels(tunnels);
-        }
+        this.translator = newTranslator();
         this.macVersion = bridge.macLearning().version();
         final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
+    }
+
+    /** A translator of this datapath's bridge and ports: the worker's own, or a revalidator's. */
+    private Translator newTranslator()
+    {
+        final Translator t = new Translator(new BridgePorts(bridgePorts(ports, tunnels)), bridge.frozenStates(),
+            bridge.macLearning());
+        if (tunnels != null)
+        {
+            t.tunnels(tunnels);
+        }
+        return t;
+    }
+
+    /**
+     * Hands revalidation and idle expiry to a revalidator thread, as OVS's PMD threads leave them
+     * to its revalidator threads: on a new version this worker only dumps its megaflows into the
+     * returned link and, until the revalidator's batches are applied, translates the packets that
+     * hit a megaflow instead of trusting its actions, so no packet takes an old version's path.
+     * Call before the first packet, on the thread that built the datapath.
+     */
+    public RevalidatorLink offloadRevalidation()
+    {
+        final Translator t = newTranslator();
+        t.accounting(false); // it only ever revalidates: never a packet hitting the rules
+        revalidator = new RevalidatorLink(t);
+        return revalidator;
     }
 
     /**
@@ -218,14 +248,23 @@ public final class Datapath
             conntrack.sweep(p.timestampNanos);
         }
         final FlowTables t = bridge.tables();
-        // Neighbour changes make tunnel headers stale as MAC changes make NORMAL's outputs stale.
-        final long macs = bridge.macLearning().version() + (tunnels == null ? 0 : tunnels.underlay().version());
-        if (t != revalidatedFor || macs != macVersion)
+        final long macs = macVersion();
+        stale = t != revalidatedFor || macs != macVersion;
+        if (stale)
         {
             // A new table version, or the MAC table changed under NORMAL's megaflows (OVS's
-            // REV_MAC_LEARNING): translate every megaflow again before the next lookup.
-            macVersion = macs;
-            revalidate(t);
+            // REV_MAC_LEARNING): every megaflow must be translated again before it is trusted.
+            if (revalidator == null)
+            {
+                macVersion = macs;
+                revalidate(t);
+                stale = false;
+            }
+            else
+            {
+                // Does nothing while the last dump is still out: its batches come first.
+                revalidator.post(megaflows, t, macs, now, cacheConfig.maxIdleMillis * 1_000_000L);
+            }
         }
         outputsThisPacket = 0;
         final long controllerBefore = executor.controllerPackets();
@@ -243,6 +282,12 @@ public final class Datapath
     }
 
     private boolean tunnelReceived;
+
+    /** Neighbour changes make tunnel headers stale as MAC changes make NORMAL's outputs stale. */
+    private long macVersion()
+    {
+        return bridge.macLearning().version() + (tunnels == null ? 0 : tunnels.underlay().version());
+    }
 
     /** A packet on the underlay port: decapsulated into its tunnel port, or a counted drop. */
     private boolean decapsulate(final Packet p)
@@ -332,14 +377,20 @@ public final class Datapath
             }
         }
         final OdpActions toRun;
-        if (mf != null && !mf.slow())
+        if (mf != null && !mf.slow() && !stale)
         {
             mf.hit(p.length, tcpFlags(key), now);
             toRun = mf.actions();
         }
         else
         {
-            if (mf != null)
+            if (mf != null && !mf.slow())
+            {
+                // Its actions may be the old version's: translated, and counted on the rules by
+                // the translation, as a slow-path packet is.
+                staleHits++;
+            }
+            else if (mf != null)
             {
                 mf.hit(p.length, tcpFlags(key), now);
                 slowPathPackets++;
@@ -560,14 +611,17 @@ public final class Datapath
     /** Once a second: expire idle megaflows (pushing their statistics first) and re-rank subtables. */
     private void housekeeping()
     {
-        final long maxIdle = cacheConfig.maxIdleMillis * 1_000_000L;
-        for (final Megaflow mf : megaflows.snapshot())
+        if (revalidator == null)
         {
-            if (now - mf.usedNanos() >= maxIdle)
+            final long maxIdle = cacheConfig.maxIdleMillis * 1_000_000L;
+            for (final Megaflow mf : megaflows.snapshot())
             {
-                mf.pushStats();
-                megaflows.remove(mf);
-                expired++;
+                if (now - mf.usedNanos() >= maxIdle)
+                {
+                    mf.pushStats();
+                    megaflows.remove(mf);
+                    expired++;
+                }
             }
         }
         megaflows.rank();
@@ -658,9 +712,7 @@ public final class Datapath
             for (final Megaflow mf : megaflows.snapshot())
             {
                 mf.pushStats();
-                final boolean ok = translator.translate(next, mf.upcallKey(), 0, revalidateActions, null);
-                if (!ok || translator.slow() != mf.slow()
-                    || !Arrays.equals(translator.wildcards().words, mf.mask()))
+                if (!stillValid(translator, next, mf, revalidateActions))
                 {
                     megaflows.remove(mf);
                     revalidatedAway++;
@@ -676,6 +728,95 @@ public final class Datapath
         {
             translator.accounting(true);
         }
+    }
+
+    /**
+     * Dumps the megaflows to the revalidator thread (its periodic request, for idle expiry; also
+     * revalidates if the version moved on meanwhile); nothing when a dump is out or there is no
+     * revalidator thread.
+     */
+    public void dumpForRevalidator()
+    {
+        if (revalidator != null)
+        {
+            if (!packetTime)
+            {
+                now = nanoClock.getAsLong(); // an idle worker's clock stands still, its megaflows age
+            }
+            revalidator.post(megaflows, bridge.tables(), macVersion(), now, cacheConfig.maxIdleMillis * 1_000_000L);
+        }
+    }
+
+    /**
+     * Applies a revalidator's batch, on this worker's thread between packets. Statistics go to the
+     * old rules before a megaflow is retargeted or removed; an idle candidate is removed only if
+     * it is still idle by this worker's clock (a packet may have used it since the dump).
+     */
+    public void apply(final RevalidationBatch batch)
+    {
+        if (!packetTime)
+        {
+            now = nanoClock.getAsLong();
+        }
+        final long maxIdle = cacheConfig.maxIdleMillis * 1_000_000L;
+        for (int i = 0; i < batch.size; i++)
+        {
+            final Megaflow mf = batch.megaflows[i];
+            switch (batch.ops[i])
+            {
+                case RevalidationBatch.RETARGET:
+                    mf.pushStats();
+                    final OdpActions actions = batch.actions[i];
+                    mf.retarget(actions == null ? mf.actions() : actions, batch.rules[i]);
+                    mf.normalSource(batch.normalSources[i], batch.normalPorts[i]);
+                    break;
+                case RevalidationBatch.REMOVE:
+                    if (removeMegaflow(mf))
+                    {
+                        revalidatedAway++;
+                    }
+                    break;
+                default:
+                    if (now - mf.usedNanos() >= maxIdle && removeMegaflow(mf))
+                    {
+                        expired++;
+                    }
+                    break;
+            }
+        }
+        if (batch.last)
+        {
+            revalidatedFor = batch.version;
+            macVersion = batch.macVersion;
+            revalidator.free();
+        }
+    }
+
+    /** Pushes {@code mf}'s statistics and removes it; false when it was gone already. */
+    private boolean removeMegaflow(final Megaflow mf)
+    {
+        mf.pushStats();
+        final int before = megaflows.size();
+        megaflows.remove(mf);
+        return megaflows.size() < before;
+    }
+
+    /** Packets that hit a megaflow not yet revalidated for the current version, and were translated. */
+    public long staleHits()
+    {
+        return staleHits;
+    }
+
+    /**
+     * Translates {@code mf} again under {@code next} from the packet that created it, into
+     * {@code actions}; true when the megaflow may stay (same mask, same fast or slow path) with
+     * those actions, as OVS's revalidate_ukey decides. {@code translator} must have accounting off.
+     */
+    public static boolean stillValid(final Translator translator, final FlowTables next, final Megaflow mf,
+        final OdpActions actions)
+    {
+        return translator.translate(next, mf.upcallKey(), 0, actions, null) && translator.slow() == mf.slow()
+            && Arrays.equals(translator.wildcards().words, mf.mask());
     }
 
     /** Pushes every megaflow's statistics to its rules (before dump-flows). */

@@ -4,6 +4,7 @@ import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.pcap.PcapInput;
 import dev.junction.datapath.pcap.PcapMerger;
 import dev.junction.datapath.pcap.PcapWriter;
+import dev.junction.datapath.pipeline.OrderedOutputs;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.ofp.FlowTables;
 
@@ -37,6 +38,17 @@ public final class Replay
     private FlowTables finalTables;
     private CacheConfig cacheConfig = CacheConfig.DEFAULTS;
     private java.util.function.Consumer<dev.junction.conntrack.Conntrack> conntrackSetup = ct -> { };
+    /** 0: one datapath on this thread; else the Disruptor pipeline with this many workers. */
+    private int workers;
+    private List<Datapath> datapaths = List.of();
+    /**
+     * Largest frame the pipeline path takes (jumbo frames included); a ring slot holds one, so
+     * the ring is smaller than a daemon's.
+     */
+    static final int PIPELINE_MAX_FRAME = 16384 - Packet.HEADROOM;
+    private static final int PIPELINE_RING = 512;
+    /** Packets fed between two drains of the ordered outputs. */
+    private static final int DRAIN_EVERY = 1024;
 
     public Replay(final FlowTables tables, final List<PcapInput> inputs, final int[] ports, final Path outDir)
     {
@@ -62,6 +74,29 @@ public final class Replay
     {
         this.conntrackSetup = setup;
         return this;
+    }
+
+    /**
+     * Sends the packets through the Disruptor pipeline with {@code n} workers (flows pinned to
+     * workers by RSS hash) instead of one datapath on the calling thread; 0 for the latter. Each
+     * port's output is put back in the order the packets were received, so it is what one thread
+     * gives whenever the flows' results do not depend on which worker got there first (state shared
+     * across flows: conntrack NAT ports, learned flows, the MAC table, table swaps are fenced).
+     */
+    public Replay workers(final int n)
+    {
+        if (n < 0)
+        {
+            throw new IllegalArgumentException("workers must be >= 0: " + n);
+        }
+        this.workers = n;
+        return this;
+    }
+
+    /** The datapaths of the last run: one, or one per pipeline worker. */
+    public List<Datapath> datapaths()
+    {
+        return datapaths;
     }
 
     /** Tunnel ports and their underlay (none by default); the underlay port should be among the ports. */
@@ -102,6 +137,10 @@ public final class Replay
                 }
             }
         }
+        if (workers > 0)
+        {
+            return runPipeline(progress);
+        }
         // Time in a replay is the pcap's: megaflow idle expiry, learned-flow timeouts and conntrack
         // all run on packet timestamps, so a trace decides them, not the machine's speed.
         final Datapath dp = new Datapath(new Bridge(tables).tunnels(tunnels), ports, this::write, Datapath.DEFAULT_MTU,
@@ -141,19 +180,116 @@ public final class Replay
             }
         }
         dp.pushStats();
+        datapaths = List.of(dp);
         finalTables = dp.tables();
         writeFlowStats();
-        writeMegaflows(dp);
+        writeMegaflows(datapaths);
         writeConntrack(dp);
         return dp;
     }
 
+    /**
+     * The same replay through the pipeline: this thread feeds the ring in merged order (waiting
+     * for slots, as a pcap port does), fences each table swap (the packets before it are done
+     * before the new version is published, so it lands just before its packet as in the
+     * single-thread run), and writes the outputs in receive order as the workers pass them.
+     * Workers revalidate themselves before their next packet: a revalidator thread would make the
+     * version a packet meets depend on timing.
+     */
+    private Datapath runPipeline(final LongConsumer progress) throws IOException
+    {
+        final Bridge bridge = new Bridge(tables).tunnels(tunnels);
+        final int[] portSet = java.util.Arrays.stream(ports).distinct().toArray();
+        final OrderedOutputs outputs =
+            new OrderedOutputs(portSet, workers);
+        final dev.junction.datapath.pipeline.PipelineConfig config = new dev.junction.datapath.pipeline.PipelineConfig()
+            .workers(workers).ringSize(PIPELINE_RING).maxFrame(PIPELINE_MAX_FRAME)
+            .drainTimeout(java.time.Duration.ofSeconds(60));
+        for (final int port : portSet)
+        {
+            config.port(port, outputs.port(port));
+        }
+        final Datapath[] dps = new Datapath[workers];
+        final dev.junction.datapath.pipeline.Pipeline pipeline = new dev.junction.datapath.pipeline.Pipeline(config,
+            (w, tx) -> dps[w] = new Datapath(bridge, ports, tx, Datapath.DEFAULT_MTU, 1, cacheConfig, () -> 0L)
+                .packetTime(true));
+        conntrackSetup.accept(bridge.conntrack());
+        final OrderedOutputs.Sink sink = this::write;
+        final long[] count = {0};
+        try
+        {
+            try (pipeline)
+            {
+                pipeline.start();
+                new PcapMerger(inputs).forEach((port, ts, frame, len) ->
+                {
+                    final FlowTables next = swaps.get(count[0]);
+                    if (next != null)
+                    {
+                        awaitIdle(pipeline);
+                        pipeline.publish(next);
+                    }
+                    if (len > PIPELINE_MAX_FRAME)
+                    {
+                        throw new UncheckedIOException(new IOException("packet " + count[0] + " is " + len
+                            + " bytes; replay through the pipeline takes at most " + PIPELINE_MAX_FRAME));
+                    }
+                    pipeline.receiveWaiting(port, frame, 0, len, ts);
+                    if (++count[0] % DRAIN_EVERY == 0)
+                    {
+                        outputs.drain(pipeline.processedThrough(), sink);
+                    }
+                    if (count[0] % 100_000 == 0 && progress != null)
+                    {
+                        progress.accept(count[0]);
+                    }
+                });
+                awaitIdle(pipeline);
+            }
+            // Closed: the workers are joined, their datapaths and every output are ours to read.
+            outputs.drain(Long.MAX_VALUE, sink);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            throw ex.getCause();
+        }
+        finally
+        {
+            for (final PcapWriter w : writers.values())
+            {
+                w.close();
+            }
+        }
+        for (final Datapath dp : dps)
+        {
+            dp.pushStats();
+        }
+        datapaths = List.of(dps);
+        finalTables = bridge.tables();
+        writeFlowStats();
+        writeMegaflows(datapaths);
+        writeConntrack(dps[0]);
+        return dps[0];
+    }
+
+    private static void awaitIdle(final dev.junction.datapath.pipeline.Pipeline pipeline)
+    {
+        if (!pipeline.awaitIdle(java.time.Duration.ofMinutes(10)))
+        {
+            throw new IllegalStateException("the pipeline's workers did not finish the replay's packets");
+        }
+    }
+
     /** {@code DIR/megaflows.txt}: the datapath's megaflows in dpctl/dump-flows form, sorted as the oracle sorts them. */
-    private void writeMegaflows(final Datapath dp) throws IOException
+    private void writeMegaflows(final List<Datapath> dps) throws IOException
     {
         final long now = System.nanoTime();
         final java.util.List<String> lines = new java.util.ArrayList<>();
-        dp.megaflows().forEach(mf -> lines.add(dev.junction.datapath.cache.MegaflowPrinter.format(mf, now)));
+        for (final Datapath dp : dps)
+        {
+            // Workers keep their own caches, as PMD threads do: dpctl/dump-flows lists each one's.
+            dp.megaflows().forEach(mf -> lines.add(dev.junction.datapath.cache.MegaflowPrinter.format(mf, now)));
+        }
         java.util.Collections.sort(lines);
         Files.writeString(outDir.resolve("megaflows.txt"), lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
     }
@@ -179,6 +315,16 @@ public final class Replay
 
     private void write(final int port, final Packet p)
     {
+        write(port, currentTs, p.buf, p.start, p.length);
+    }
+
+    private void write(final int port, final long ts, final byte[] frame, final int length)
+    {
+        write(port, ts, frame, 0, length);
+    }
+
+    private void write(final int port, final long ts, final byte[] frame, final int offset, final int length)
+    {
         try
         {
             PcapWriter w = writers.get(port);
@@ -191,7 +337,7 @@ public final class Replay
                 w = new PcapWriter(outDir.resolve(port + ".pcap"));
                 writers.put(port, w);
             }
-            w.write(currentTs, p.buf, p.start, p.length);
+            w.write(ts, frame, offset, length);
             sent.merge(port, 1L, Long::sum);
         }
         catch (final IOException ex)

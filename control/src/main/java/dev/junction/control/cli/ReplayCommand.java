@@ -83,6 +83,11 @@ final class ReplayCommand implements Callable<Integer>
             + "udp_multiple, icmp_first, icmp_reply), comma-separated; without zone= for every zone; repeatable.")
     List<String> ctTimeouts = new ArrayList<>();
 
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "0",
+        description = "Replay through the Disruptor pipeline with N workers (flows pinned by RSS hash; each port's "
+            + "output in receive order); 0, the default, is one datapath on one thread (DESIGN.md's contract).")
+    int workers;
+
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
 
@@ -161,6 +166,10 @@ final class ReplayCommand implements Callable<Integer>
         try
         {
             ct = CtOptions.parse(ctMaxConns, ctZoneLimits, ctTimeouts);
+            if (workers < 0)
+            {
+                throw new IllegalArgumentException("--workers must be >= 0: " + workers);
+            }
             caches = noCache ? CacheConfig.DISABLED
                 : new CacheConfig(true, emcEntries, emcInsertInvProb, megaflowLimit, maxIdleMillis);
         }
@@ -170,7 +179,7 @@ final class ReplayCommand implements Callable<Integer>
             return JunctionCli.EXIT_BAD_INPUT;
         }
         final Replay replay = new Replay(tables, inputs, portSet.stream().mapToInt(Integer::intValue).toArray(), out)
-            .cacheConfig(caches).conntrackSetup(ct::apply).tunnels(tunnels);
+            .cacheConfig(caches).conntrackSetup(ct::apply).tunnels(tunnels).workers(workers);
         for (final String at : flowsAt)
         {
             final int eq = at.indexOf('=');
@@ -198,27 +207,27 @@ final class ReplayCommand implements Callable<Integer>
             replay.swapAt(index, next);
         }
         final boolean tty = System.console() != null;
-        final Datapath dp;
         try
         {
-            dp = replay.run(tty ? n -> System.err.print("\rjunction replay: " + n + " packets") : null);
+            replay.run(tty ? n -> System.err.print("\rjunction replay: " + n + " packets") : null);
         }
         catch (final IOException ex)
         {
             System.err.println("junction replay: " + ex.getMessage());
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        if (tty && dp.packetsIn() >= 100_000)
+        final List<Datapath> dps = replay.datapaths();
+        if (tty && sum(dps, Datapath::packetsIn) >= 100_000)
         {
             System.err.println();
         }
         if (json)
         {
-            System.out.println(summary(dp, replay));
+            System.out.println(summary(dps, replay));
         }
         else
         {
-            System.err.println("junction replay: " + dp.packetsIn() + " packets in, " + total(replay.sent())
+            System.err.println("junction replay: " + sum(dps, Datapath::packetsIn) + " packets in, " + total(replay.sent())
                 + " out " + replay.sent() + " -> " + out);
         }
         if (expect != null)
@@ -233,19 +242,25 @@ final class ReplayCommand implements Callable<Integer>
         return sent.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    private static String summary(final Datapath dp, final Replay replay)
+    /** A counter summed over the replay's datapaths (one per worker through the pipeline). */
+    private static long sum(final List<Datapath> dps, final java.util.function.ToLongFunction<Datapath> counter)
     {
-        final StringBuilder sb = new StringBuilder("{\"packets_in\": ").append(dp.packetsIn())
-            .append(", \"bytes_in\": ").append(dp.bytesIn())
-            .append(", \"megaflows\": ").append(dp.megaflows().size())
-            .append(", \"emc_hits\": ").append(dp.emcHits())
-            .append(", \"megaflow_hits\": ").append(dp.megaflowHits())
-            .append(", \"upcalls\": ").append(dp.upcalls())
-            .append(", \"slow_path_packets\": ").append(dp.slowPathPackets())
-            .append(", \"megaflows_refused\": ").append(dp.megaflows().refused())
-            .append(", \"learned_flows\": ").append(dp.learnedRules())
-            .append(", \"expired_flows\": ").append(dp.expiredRules())
-            .append(", \"conntrack\": ").append(CtOptions.json(dp.conntrack()))
+        return dps.stream().mapToLong(counter).sum();
+    }
+
+    private static String summary(final List<Datapath> dps, final Replay replay)
+    {
+        final StringBuilder sb = new StringBuilder("{\"packets_in\": ").append(sum(dps, Datapath::packetsIn))
+            .append(", \"bytes_in\": ").append(sum(dps, Datapath::bytesIn))
+            .append(", \"megaflows\": ").append(sum(dps, dp -> dp.megaflows().size()))
+            .append(", \"emc_hits\": ").append(sum(dps, Datapath::emcHits))
+            .append(", \"megaflow_hits\": ").append(sum(dps, Datapath::megaflowHits))
+            .append(", \"upcalls\": ").append(sum(dps, Datapath::upcalls))
+            .append(", \"slow_path_packets\": ").append(sum(dps, Datapath::slowPathPackets))
+            .append(", \"megaflows_refused\": ").append(sum(dps, dp -> dp.megaflows().refused()))
+            .append(", \"learned_flows\": ").append(sum(dps, Datapath::learnedRules))
+            .append(", \"expired_flows\": ").append(sum(dps, Datapath::expiredRules))
+            .append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
             .append(", \"output_per_port\": {");
         String sep = "";
         for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())
@@ -257,7 +272,7 @@ final class ReplayCommand implements Callable<Integer>
         sep = "";
         for (final DropReason r : DropReason.values())
         {
-            sb.append(sep).append('"').append(r.name().toLowerCase(Locale.ROOT)).append("\": ").append(dp.drops(r));
+            sb.append(sep).append('"').append(r.name().toLowerCase(Locale.ROOT)).append("\": ").append(sum(dps, dp -> dp.drops(r)));
             sep = ", ";
         }
         return sb.append("}}").toString();

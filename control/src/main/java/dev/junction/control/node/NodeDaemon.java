@@ -132,7 +132,8 @@ public final class NodeDaemon implements AutoCloseable
                 log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
             }
         }
-        final PipelineConfig pc = new PipelineConfig().workers(config.workers).waitStrategy(
+        // Revalidation on its own thread, as OVS's revalidators: workers keep forwarding through flow changes.
+        final PipelineConfig pc = new PipelineConfig().workers(config.workers).revalidator(true).waitStrategy(
             config.wait.equals("busy-spin") ? com.lmax.disruptor.BusySpinWaitStrategy::new
                 : config.wait.equals("yielding") ? com.lmax.disruptor.YieldingWaitStrategy::new
                 : com.lmax.disruptor.BlockingWaitStrategy::new);
@@ -267,7 +268,7 @@ public final class NodeDaemon implements AutoCloseable
         {
             return ControlServer.Reply.error("flows refused: " + ex.getMessage());
         }
-        // A new table version: workers revalidate their megaflows before their next packet, traffic never stops.
+        // A new table version: the revalidator thread retranslates the megaflows while workers keep forwarding.
         bridge.update(t -> t.withChanges(rules, List.of(), System.nanoTime()));
         log.info("flows added", "file", file, "rules", rules.size());
         return ControlServer.Reply.ok("");

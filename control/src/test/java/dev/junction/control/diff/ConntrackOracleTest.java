@@ -185,7 +185,8 @@ class ConntrackOracleTest
             final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(inputArgs, expected),
                 dir);
             final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(inputArgs, actual));
+                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(inputArgs, actual),
+                    DifferentialOracleTest.SHARED_STATE_WORKERS);
             final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
             ORACLE_MILLIS.addAndGet(ovs.millis());
             ORACLE_RUNS.incrementAndGet();

@@ -128,7 +128,8 @@ final class CtReplayHarness
         final List<String> args = new ArrayList<>(DifferentialOracleTest.replayArgs(caseArgs, out));
         args.add("--json");
         args.addAll(List.of(extra));
-        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(args);
+        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(args,
+            DifferentialOracleTest.SHARED_STATE_WORKERS);
         assertNull(run.thrown(), () -> "junction replay threw: " + run.thrown());
         assertEquals(0, run.exitCode(), () -> "junction replay " + args + " exited " + run.exitCode() + ":\n"
             + run.output());

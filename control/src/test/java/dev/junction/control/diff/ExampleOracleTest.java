@@ -74,6 +74,17 @@ class ExampleOracleTest
         final PcapCompare.Report report = PcapCompare.compare(expected, actual);
         assertTrue(report.identical(), report.text());
         assertEquals(rules(expected.resolve("flow-stats.txt")), rules(actual.resolve("flow-stats.txt")));
+        // The same judge for the replay through the pipeline (conntrack and learned affinity: one worker).
+        for (final int workers : DifferentialOracleTest.SHARED_STATE_WORKERS)
+        {
+            final Path piped = tmp.resolve(name + "-actual-workers-" + workers);
+            final List<String> pipedArgs = new java.util.ArrayList<>(List.of("replay", "--workers", Integer.toString(workers)));
+            pipedArgs.addAll(args);
+            pipedArgs.addAll(List.of("--out", piped.toString(), "--expect", expected.toString()));
+            assertEquals(0, JunctionCli.execute(pipedArgs.toArray(new String[0])), "through the pipeline, " + workers + " worker(s)");
+            assertTrue(PcapCompare.compare(expected, piped).identical(), "through the pipeline, " + workers + " worker(s)");
+            assertEquals(rules(expected.resolve("flow-stats.txt")), rules(piped.resolve("flow-stats.txt")));
+        }
         return report;
     }
 

@@ -70,7 +70,7 @@ class LearnOracleTest
                 return theirs.equals(ours) ? null
                     : "learned flows and counters differ from OVS's dump-flows\nOVS:\n" + theirs + "\nJunction:\n" + ours;
             }, String.format("reproduce: mvn -o test -pl control -Dtest=LearnOracleTest -Djunction.learn.seed=0x%x (case %d)",
-                SEED, index) + "\nflows:\n" + flows);
+                SEED, index) + "\nflows:\n" + flows, DifferentialOracleTest.SHARED_STATE_WORKERS);
     }
 
     /** Rule lines without the header and the wall-clock columns, sorted (OVS orders learned flows by its own hash). */

@@ -61,7 +61,8 @@ class LearnTimeoutReplayTest
         final Path out = dir.resolve("out");
         final List<String> replay = new ArrayList<>(args);
         replay.addAll(List.of("--out", out.toString()));
-        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(replay);
+        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(replay,
+            DifferentialOracleTest.SHARED_STATE_WORKERS);
         assertEquals(0, run.exitCode(), run.output());
         // Which backend port each source port reached.
         final Map<Integer, Integer> backendBySport = new LinkedHashMap<>();

@@ -115,7 +115,8 @@ class LoadBalancerOracleTest
             final Path actual = full.resolve("actual");
             final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(in, expected), full);
             final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(in, actual));
+                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(in, actual),
+                    DifferentialOracleTest.SHARED_STATE_WORKERS);
             final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
             final String where = String.format("%nflows:%n%sgroups:%n%sreproduce: mvn -o test -pl control "
                 + "-Dtest=LoadBalancerOracleTest -Djunction.lb.seed=0x%x (case %d); kept in %s", flows, groups, SEED,

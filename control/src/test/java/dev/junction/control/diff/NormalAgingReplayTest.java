@@ -76,7 +76,8 @@ class NormalAgingReplayTest
         final Path out = dir.resolve("out");
         final List<String> replay = new ArrayList<>(args);
         replay.addAll(List.of("--out", out.toString()));
-        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(replay);
+        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(replay,
+            DifferentialOracleTest.SHARED_STATE_WORKERS);
         assertEquals(0, run.exitCode(), run.output());
         // A stayed learned through its megaflow's hits: C's packet goes to port 1 alone.
         assertEquals(List.of(2, 3), tagsOut(out, 1));

@@ -110,7 +110,8 @@ class NormalOracleTest
             final Path actual = dir.resolve("actual");
             final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(in, expected), dir);
             final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(in, actual));
+                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(in, actual),
+                    DifferentialOracleTest.SHARED_STATE_WORKERS);
             final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
             final String where = String.format("%nflows:%n%shosts: %s%nreproduce: mvn -o test -pl control "
                 + "-Dtest=NormalOracleTest -Djunction.normal.seed=0x%x (case %d); kept in %s", flows, describe(hosts),

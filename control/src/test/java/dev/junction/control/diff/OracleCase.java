@@ -39,6 +39,13 @@ final class OracleCase
     static void run(final OracleRunner oracle, final String dirPrefix, final String what, final CaseFiles files,
         final Judge judge, final String details) throws Exception
     {
+        run(oracle, dirPrefix, what, files, judge, details, DifferentialOracleTest.PIPELINE_WORKERS);
+    }
+
+    /** As above, through the pipeline with each of {@code pipelineWorkers} workers too (see DifferentialOracleTest). */
+    static void run(final OracleRunner oracle, final String dirPrefix, final String what, final CaseFiles files,
+        final Judge judge, final String details, final int[] pipelineWorkers) throws Exception
+    {
         final Path dir = Files.createTempDirectory(dirPrefix);
         boolean passed = false;
         try
@@ -48,7 +55,7 @@ final class OracleCase
             final Path actual = dir.resolve("actual");
             final OracleRunner.Running running = oracle.start(DifferentialOracleTest.replayArgs(inputArgs, expected), dir);
             final DifferentialOracleTest.JunctionRun junction =
-                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(inputArgs, actual));
+                DifferentialOracleTest.runJunction(DifferentialOracleTest.replayArgs(inputArgs, actual), pipelineWorkers);
             final OracleRunner.Result ovs = running.await(OracleRunner.DEFAULT_TIMEOUT);
             final String failure = judge.judge(ovs, junction, expected, actual);
             if (failure != null)

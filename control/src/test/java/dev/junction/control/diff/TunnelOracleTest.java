@@ -84,7 +84,7 @@ class TunnelOracleTest
             inputArgs.add(tunnels.toString());
             return inputArgs;
         }, judge, "reproduce: " + reproduce + "\n\ntunnels.yaml:\n" + c.tunnels + "\nflows.txt:\n"
-            + c.flowCase.flows() + "\ninputs:\n" + c.flowCase.describeInputs());
+            + c.flowCase.flows() + "\ninputs:\n" + c.flowCase.describeInputs(), DifferentialOracleTest.SHARED_STATE_WORKERS);
     }
 
     /**

@@ -13,6 +13,7 @@ import dev.junction.flowtable.ofp.FlowTables;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -25,6 +26,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>RX never blocks: a burst claims as many slots as are free ({@code tryNext(n)}) and the rest of
  * it is dropped and counted per port, as a NIC drops when its RX ring is full. The ring is the only
  * queue, so memory is bounded by its size.
+ *
+ * <p>With {@link PipelineConfig#revalidator(boolean)}, a {@link Revalidator} thread translates the
+ * workers' megaflows again after a table change and expires idle ones, sending its changes to each
+ * worker through the ring as control events; without it each worker does that itself before its
+ * next packet, which a replay needs for a deterministic order of events.
  *
  * <p>{@link #receive} may be called from several port threads at once (multi-producer ring);
  * everything else is for a control thread. Counters may be read from any thread at any time.
@@ -41,6 +47,11 @@ public final class Pipeline implements AutoCloseable
     private final Sequence[] sequences;
     private final Thread[] threads;
     private final Duration drainTimeout;
+    /** Null when workers revalidate themselves. */
+    private final Revalidator revalidator;
+    private final dev.junction.datapath.RevalidatorLink[] links;
+    private org.agrona.concurrent.AgentRunner revalidatorRunner;
+    private final AtomicLong revalidatorErrors = new AtomicLong();
     private final AtomicLongArray rxPackets;
     private final AtomicLongArray rxDrops;
     private final AtomicLongArray rxOversize;
@@ -85,6 +96,20 @@ public final class Pipeline implements AutoCloseable
         }
         // A slot is free again only when every worker has passed it.
         ring.addGatingSequences(sequences);
+        if (config.revalidator())
+        {
+            links = new dev.junction.datapath.RevalidatorLink[n];
+            for (int i = 0; i < n; i++)
+            {
+                links[i] = workers[i].datapath().offloadRevalidation();
+            }
+            revalidator = new Revalidator(this, links, System::nanoTime);
+        }
+        else
+        {
+            links = null;
+            revalidator = null;
+        }
     }
 
     /** Starts the worker threads; packets received before this wait in the ring. */
@@ -101,6 +126,18 @@ public final class Pipeline implements AutoCloseable
         for (final Thread t : threads)
         {
             t.start();
+        }
+        if (revalidator != null)
+        {
+            // Sleeps 1 ms when idle: a dump waits at most that long, and an idle node pays nothing.
+            revalidatorRunner = new org.agrona.concurrent.AgentRunner(new org.agrona.concurrent.SleepingMillisIdleStrategy(1),
+                ex -> revalidatorErrors.incrementAndGet(), null, revalidator);
+            org.agrona.concurrent.AgentRunner.startOnThread(revalidatorRunner, r ->
+            {
+                final Thread t = new Thread(r);
+                t.setDaemon(true); // as the workers: a pipeline left open must not keep the JVM alive
+                return t;
+            });
         }
     }
 
@@ -294,6 +331,20 @@ public final class Pipeline implements AutoCloseable
         return done;
     }
 
+    /**
+     * The ring sequence every worker has passed: the events up to it are processed and their
+     * outputs handed to the ports (a worker flushes its TX batches before it moves its sequence).
+     */
+    public long processedThrough()
+    {
+        long min = Long.MAX_VALUE;
+        for (final Sequence s : sequences)
+        {
+            min = Math.min(min, s.get());
+        }
+        return min;
+    }
+
     /** Waits until every worker has processed every event published so far; false on timeout. */
     public boolean awaitIdle(final Duration timeout)
     {
@@ -339,6 +390,11 @@ public final class Pipeline implements AutoCloseable
         if (!started.get())
         {
             return;
+        }
+        if (revalidatorRunner != null)
+        {
+            // First, while workers still run: its sends into the ring must find them draining it.
+            revalidatorRunner.close();
         }
         awaitIdle(drainTimeout);
         for (final BatchEventProcessor<?> p : processors)
@@ -386,6 +442,24 @@ public final class Pipeline implements AutoCloseable
     public Datapath datapath(final int worker)
     {
         return workers[worker].datapath();
+    }
+
+    /** Megaflow dumps of worker {@code worker} a revalidator thread has completed (0 without one). */
+    public long revalidations(final int worker)
+    {
+        return links == null ? 0 : links[worker].completed();
+    }
+
+    /** Megaflows the revalidator thread translated again, over all workers (0 without one). */
+    public long revalidatorTranslations()
+    {
+        return revalidator == null ? 0 : revalidator.translated();
+    }
+
+    /** Errors the revalidator thread's duty cycle threw. */
+    public long revalidatorErrors()
+    {
+        return revalidatorErrors.get();
     }
 
     /** Frames accepted into the ring from {@code port}. */

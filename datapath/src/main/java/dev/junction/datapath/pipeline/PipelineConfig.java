@@ -36,6 +36,7 @@ public final class PipelineConfig
     private int batchSize = DEFAULT_BATCH_SIZE;
     private Supplier<WaitStrategy> waitStrategy = BlockingWaitStrategy::new;
     private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+    private boolean revalidator;
     private final List<Integer> portNumbers = new ArrayList<>();
     private final List<TxPort> txPorts = new ArrayList<>();
 
@@ -97,6 +98,17 @@ public final class PipelineConfig
         return this;
     }
 
+    /**
+     * Revalidation and idle expiry on a revalidator thread (OVS's way, for a daemon: workers keep
+     * forwarding while their megaflows are translated again) instead of on each worker before its
+     * next packet (the default: a replay, where the order of events must not depend on threads).
+     */
+    public PipelineConfig revalidator(final boolean on)
+    {
+        this.revalidator = on;
+        return this;
+    }
+
     /** Adds a port: it may receive, and sends through {@code tx}. */
     public PipelineConfig port(final int port, final TxPort tx)
     {
@@ -137,6 +149,11 @@ public final class PipelineConfig
     Duration drainTimeout()
     {
         return drainTimeout;
+    }
+
+    boolean revalidator()
+    {
+        return revalidator;
     }
 
     int[] ports()

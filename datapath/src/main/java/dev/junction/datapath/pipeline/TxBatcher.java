@@ -21,6 +21,8 @@ final class TxBatcher implements Datapath.Transmitter
     private final AtomicLongArray txPackets;
     private final AtomicLongArray txDrops;
     private final AtomicLong unknownPort = new AtomicLong();
+    private long sequence;
+    private long timestampNanos;
 
     TxBatcher(
         final int worker, final PortIndex ports, final TxPort[] txPorts, final int batchSize, final int frameCapacity)
@@ -37,6 +39,13 @@ final class TxBatcher implements Datapath.Transmitter
         txDrops = new AtomicLongArray(ports.size());
     }
 
+    /** The received packet the next outputs come from (its ring sequence and timestamp). */
+    void from(final long sequence, final long timestampNanos)
+    {
+        this.sequence = sequence;
+        this.timestampNanos = timestampNanos;
+    }
+
     @Override
     public void transmit(final int port, final Packet packet)
     {
@@ -47,7 +56,7 @@ final class TxBatcher implements Datapath.Transmitter
             return;
         }
         final TxBatch batch = batches[index];
-        if (!batch.add(packet))
+        if (!batch.add(packet, sequence, timestampNanos))
         {
             txDrops.lazySet(index, txDrops.get(index) + 1);
             return;

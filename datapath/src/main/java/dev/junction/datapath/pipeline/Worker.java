@@ -57,6 +57,7 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
         }
         else if (workerFor(event.rssHash, workers) == index)
         {
+            tx.from(sequence, event.timestampNanos);
             datapath.receive(event.packet, null);
             processed.lazySet(processed.get() + 1);
         }
