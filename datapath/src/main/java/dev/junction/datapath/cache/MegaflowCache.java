@@ -23,6 +23,8 @@ import java.util.function.Consumer;
 public final class MegaflowCache
 {
     public static final int DEFAULT_LIMIT = 200_000;
+    /** Most keys one {@link #lookupBatch} takes: a worker's batch (dpif-netdev's NETDEV_MAX_BURST). */
+    public static final int MAX_BATCH = 32;
 
     private final int limit;
     private final List<MegaflowSubtable> subtables = new ArrayList<>();
@@ -53,6 +55,36 @@ public final class MegaflowCache
             }
         }
         return null;
+    }
+
+    /**
+     * Looks up {@code n} keys (at most {@link #MAX_BATCH}) at once, subtable by subtable as dpcls
+     * does, so the cache misses of different packets overlap; {@code results[i]} is the megaflow
+     * of {@code keys[i]} or null. Returns how many were found. The same answers as {@link #lookup}
+     * one key at a time (subtables are tried in the same order and the first match wins).
+     */
+    public int lookupBatch(final long[][] keys, final int n, final Megaflow[] results)
+    {
+        if (n > MAX_BATCH)
+        {
+            throw new IllegalArgumentException("batch of " + n + " keys, at most " + MAX_BATCH);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            results[i] = null;
+        }
+        int found = 0;
+        for (final MegaflowSubtable st : order)
+        {
+            final int hits = st.lookupBatch(keys, n, results);
+            st.hits += hits;
+            found += hits;
+            if (found == n)
+            {
+                break;
+            }
+        }
+        return found;
     }
 
     /**

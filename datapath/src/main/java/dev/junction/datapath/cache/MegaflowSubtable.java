@@ -101,6 +101,59 @@ final class MegaflowSubtable
         return null;
     }
 
+    /** Scratch of a batched lookup: each pending key's hash and first slot's fingerprint. */
+    private final long[] batchHashes = new long[MegaflowCache.MAX_BATCH];
+    private final short[] batchFirst = new short[MegaflowCache.MAX_BATCH];
+
+    /**
+     * Looks up every key of the batch that has no result yet; returns how many it found. In two
+     * passes, as dpcls does a batch per subtable: the first hashes each key and reads its home
+     * slot, loads that do not depend on each other, so the CPU has the cache misses of the whole
+     * batch in flight at once; the second finishes each probe from what the first loaded.
+     */
+    int lookupBatch(final long[][] keys, final int n, final Megaflow[] results)
+    {
+        final short[] fps = fingerprints;
+        final int m = slotMask;
+        for (int i = 0; i < n; i++)
+        {
+            if (results[i] == null)
+            {
+                final long h = hash(keys[i]);
+                batchHashes[i] = h;
+                batchFirst[i] = fps[(int)h & m];
+            }
+        }
+        int found = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (results[i] != null || batchFirst[i] == EMPTY)
+            {
+                continue;
+            }
+            final long h = batchHashes[i];
+            final short f = fingerprint(h);
+            final long[] key = keys[i];
+            int slot = (int)h & m;
+            short seen;
+            while ((seen = fps[slot]) != EMPTY)
+            {
+                if (seen == f)
+                {
+                    final int e = slotEntries[slot];
+                    if (matches(e, key))
+                    {
+                        results[i] = flows[e];
+                        found++;
+                        break;
+                    }
+                }
+                slot = (slot + 1) & m;
+            }
+        }
+        return found;
+    }
+
     private boolean matches(final int entry, final long[] key)
     {
         final long[] m = mask;

@@ -77,6 +77,31 @@ class MegaflowSubtableTest
             final Megaflow found = st.lookup(mf.upcallKey().words);
             assertTrue(found == null || model.containsValue(found), "a removed megaflow was found");
         }
+        // A batch lookup gives what single lookups give, present and removed keys mixed.
+        final List<Megaflow> all = new ArrayList<>(model.values());
+        all.addAll(removed);
+        final long[][] batch = new long[MegaflowCache.MAX_BATCH][];
+        final Megaflow[] results = new Megaflow[MegaflowCache.MAX_BATCH];
+        for (int from = 0; from + batch.length <= all.size(); from += batch.length)
+        {
+            for (int i = 0; i < batch.length; i++)
+            {
+                batch[i] = all.get(from + i).upcallKey().words;
+            }
+            int expected = 0;
+            for (int i = 0; i < batch.length; i++)
+            {
+                results[i] = null;
+            }
+            final int found = st.lookupBatch(batch, batch.length, results);
+            for (int i = 0; i < batch.length; i++)
+            {
+                final Megaflow single = st.lookup(batch[i]);
+                assertSame(single, results[i], "batch and single lookups differ");
+                expected += single == null ? 0 : 1;
+            }
+            assertEquals(expected, found);
+        }
         final long[] absent = new long[FlowKey.WORDS];
         absent[FlowKey.W_IN_PORT] = 2L << 32;
         assertNull(st.lookup(absent));
