@@ -256,7 +256,7 @@ public final class Conntrack
             reply = !reply;
             table.key(slot, reply ? 1 : 0, w.key);
         }
-        if ((flags & CtAction.F_FORCE) != 0 && forceSeesReply(slot, foundReply, reply))
+        if ((flags & CtAction.F_FORCE) != 0 && forceSeesReply(w, slot, foundReply, reply))
         {
             return false;
         }
@@ -346,7 +346,7 @@ public final class Conntrack
             }
         }
 
-        if (force && slot >= 0 && forceSeesReply(slot, w.reply != natted, w.reply))
+        if (force && slot >= 0 && forceSeesReply(w, slot, w.reply != natted, w.reply))
         {
             if (w.reply)
             {
@@ -424,21 +424,33 @@ public final class Conntrack
      * Whether {@code force} takes the packet for a reply and ends the connection, as OVS 3.1.0
      * (the oracle) decides it. There a NATed connection's reply tuple is indexed by a second
      * entry of its own (an un-NAT {@code nat_conn}, keyed on that tuple and pointing back), so
-     * a lookup that matches a NATed connection's reply key reports the original direction,
-     * and {@code process_one} tests force on that report before following the entry to its
-     * connection. So force passes over a reply to a NATed connection, and a packet already
-     * NATed in this zone (looked up by its reverse, the report inverted) is judged a reply
-     * when it is in fact original: e.g. a retransmitted SYN DNATed by ct(nat) meeting
-     * ct(commit,force). OVS then force-expires the un-NAT entry, to no effect (such entries
-     * never expire), and goes on with the packet as a reply without a connection; see
-     * {@link #processFound}.
+     * a lookup that lands on it reports the original direction, and {@code process_one} tests
+     * force on that report before following the entry to its connection. So force passes over
+     * a reply to a NATed connection, and a packet already NATed in this zone (looked up by its
+     * reverse, the report inverted) is judged a reply when it is in fact original: e.g. a
+     * retransmitted SYN DNATed by ct(nat) meeting ct(commit,force). OVS then force-expires
+     * the un-NAT entry, to no effect (such entries never expire), and goes on with the packet
+     * as a reply without a connection; see {@link #processFound}.
+     *
+     * <p>A lookup lands on the un-NAT entry only when the reply tuple is not the original
+     * reversed (NAT requested but nothing translated): otherwise both entries share a hash
+     * chain, where the connection, inserted last, comes first.
      *
      * @param foundReply the lookup matched the reply key
      * @param reply      the packet's direction (after the inversion for a NATed packet)
      */
-    private boolean forceSeesReply(final int slot, final boolean foundReply, final boolean reply)
+    private boolean forceSeesReply(final Worker w, final int slot, final boolean foundReply, final boolean reply)
     {
-        final boolean unNat = foundReply && (table.meta(slot) & ConnTable.M_REV) != 0;
+        boolean unNat = false;
+        if (foundReply && (table.meta(slot) & ConnTable.M_REV) != 0)
+        {
+            final ConnKey reversed = w.tmp;
+            final ConnKey replyKey = w.rev;
+            table.key(slot, 0, reversed);
+            reversed.reverse();
+            table.key(slot, 1, replyKey);
+            unNat = !reversed.sameEndpoints(replyKey);
+        }
         return reply != unNat;
     }
 

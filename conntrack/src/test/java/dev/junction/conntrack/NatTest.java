@@ -144,6 +144,16 @@ class NatTest
         assertEquals(TRK | EST | DNAT, h.run(Frames.tcp(A, vip, 40000, 80, 2, 8, Frames.ACK), ct().nat(), SEC));
     }
 
+    /** Bare nat translates nothing: OVS's un-NAT entry shares the connection's hash chain, behind it, and force ends the connection. */
+    @Test
+    void forceEndsAnUntranslatedNatConnectionSeenInTheReplyDirection()
+    {
+        final int force = dev.junction.flowtable.ct.CtAction.F_FORCE;
+        h.run(Frames.udp(A, B, 1, 2, new byte[1]), commit().nat(), SEC);
+        assertEquals(TRK | NEW, h.run(Frames.udp(B, A, 2, 1, new byte[1]), ct().flag(force), SEC));
+        assertEquals(2, h.ct.connections()); // the old one is expired, awaiting the sweep
+    }
+
     @Test
     void dnatClashFallsBackToTheSourcePort()
     {
