@@ -432,9 +432,9 @@ public final class Conntrack
      * the un-NAT entry, to no effect (such entries never expire), and goes on with the packet
      * as a reply without a connection; see {@link #processFound}.
      *
-     * <p>A lookup lands on the un-NAT entry only when the reply tuple is not the original
-     * reversed (NAT requested but nothing translated): otherwise both entries share a hash
-     * chain, where the connection, inserted last, comes first.
+     * <p>A lookup lands on the un-NAT entry only when NAT changed the reply tuple. When it did
+     * not (NAT requested, nothing translated), the reply tuple is the original reversed, both
+     * entries share a hash chain, and the connection, inserted last, comes first in it.
      *
      * @param foundReply the lookup matched the reply key
      * @param reply      the packet's direction (after the inversion for a NATed packet)
