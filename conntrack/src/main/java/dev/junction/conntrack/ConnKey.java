@@ -59,6 +59,13 @@ final class ConnKey
         dstTp = tp;
     }
 
+    /** Same endpoints, both directions' transport parts included (family, protocol and zone not compared). */
+    boolean sameEndpoints(final ConnKey k)
+    {
+        return srcLo == k.srcLo && dstLo == k.dstLo && srcTp == k.srcTp && dstTp == k.dstTp && srcHi == k.srcHi
+            && dstHi == k.dstHi;
+    }
+
     boolean isIcmp()
     {
         return (proto == 1 && !v6) || (proto == 58 && v6);

@@ -19,7 +19,8 @@ import dev.junction.flowtable.ct.CtState;
  * <p>Per packet this follows {@code conntrack_execute}/{@code process_one}: key extraction with
  * checksum validation (failures are {@code +inv}); lookup in both directions (a packet already
  * NATed in this zone is looked up by its reverse tuple); {@code force} ending a connection met
- * in the reply direction; the TCP/UDP(other)/ICMP state machines; {@code commit} storing new
+ * in the reply direction, with OVS 3.1.0's view of a NATed connection's direction
+ * ({@link #forceSeesReply}); the TCP/UDP(other)/ICMP state machines; {@code commit} storing new
  * connections within the global and per-zone limits (a refused commit leaves {@code +new} and
  * no connection); NAT set up on commit and applied to later packets with {@code nat}; mark
  * and label written only to an existing or committed connection. The incoming ct_state/zone
@@ -242,7 +243,7 @@ public final class Conntrack
      * The established path once the connection's lock is held and the stamp validated: from
      * here the record is the live connection, and no structural change can touch it until it
      * is unlocked (release and grow take its lock). False (nothing the slow path would see
-     * differently changed) for force in the reply direction or a connection to replace.
+     * differently changed) for force judging the packet a reply or a connection to replace.
      */
     private boolean updateEstablished(final Packet p, final FlowKey fk, final CtAction ct, final Worker w,
         final int zone, final long nowMs, final int slot, final boolean foundReply, final int state,
@@ -255,7 +256,7 @@ public final class Conntrack
             reply = !reply;
             table.key(slot, reply ? 1 : 0, w.key);
         }
-        if ((flags & CtAction.F_FORCE) != 0 && reply)
+        if ((flags & CtAction.F_FORCE) != 0 && forceSeesReply(w, slot, foundReply, reply))
         {
             return false;
         }
@@ -345,9 +346,20 @@ public final class Conntrack
             }
         }
 
-        if (force && w.reply && slot >= 0)
+        if (force && slot >= 0 && forceSeesReply(w, slot, w.reply != natted, w.reply))
         {
-            forceExpire(slot);
+            if (w.reply)
+            {
+                forceExpire(slot);
+            }
+            else
+            {
+                // What OVS expired is the un-NAT entry, which never expires: the connection
+                // lives on, and this packet goes on without it, taken for a reply. Without nat
+                // the original tuple finds the connection again below and its state machine
+                // runs in the reply direction (a client's SYN opens the server's half).
+                w.reply = true;
+            }
             slot = -1;
         }
 
@@ -406,6 +418,40 @@ public final class Conntrack
         // A connection just committed is not findable by the established path before this
         // returns (its stamp fails), so its mark and label are written without its lock.
         writeConnMetadata(fk, ct, flags, w, zone, slot);
+    }
+
+    /**
+     * Whether {@code force} takes the packet for a reply and ends the connection, as OVS 3.1.0
+     * (the oracle) decides it. There a NATed connection's reply tuple is indexed by a second
+     * entry of its own (an un-NAT {@code nat_conn}, keyed on that tuple and pointing back), so
+     * a lookup that lands on it reports the original direction, and {@code process_one} tests
+     * force on that report before following the entry to its connection. So force passes over
+     * a reply to a NATed connection, and a packet already NATed in this zone (looked up by its
+     * reverse, the report inverted) is judged a reply when it is in fact original: e.g. a
+     * retransmitted SYN DNATed by ct(nat) meeting ct(commit,force). OVS then force-expires
+     * the un-NAT entry, to no effect (such entries never expire), and goes on with the packet
+     * as a reply without a connection; see {@link #processFound}.
+     *
+     * <p>A lookup lands on the un-NAT entry only when NAT changed the reply tuple. When it did
+     * not (NAT requested, nothing translated), the reply tuple is the original reversed, both
+     * entries share a hash chain, and the connection, inserted last, comes first in it.
+     *
+     * @param foundReply the lookup matched the reply key
+     * @param reply      the packet's direction (after the inversion for a NATed packet)
+     */
+    private boolean forceSeesReply(final Worker w, final int slot, final boolean foundReply, final boolean reply)
+    {
+        boolean unNat = false;
+        if (foundReply && (table.meta(slot) & ConnTable.M_REV) != 0)
+        {
+            final ConnKey reversed = w.tmp;
+            final ConnKey replyKey = w.rev;
+            table.key(slot, 0, reversed);
+            reversed.reverse();
+            table.key(slot, 1, replyKey);
+            unNat = !reversed.sameEndpoints(replyKey);
+        }
+        return reply != unNat;
     }
 
     /** As {@code write_ct_md}, then set_mark/set_label on the connection ({@code slot} -1: none). */

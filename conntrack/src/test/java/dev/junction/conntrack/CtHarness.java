@@ -1,5 +1,7 @@
 package dev.junction.conntrack;
 
+import java.util.Arrays;
+
 import dev.junction.flowtable.FlowKey;
 import dev.junction.flowtable.Packet;
 import dev.junction.flowtable.PacketParser;
@@ -43,10 +45,18 @@ final class CtHarness
     /** The same packet through another ct action (as after recirculation): metadata words kept. */
     int again(final Spec spec, final long nowNanos)
     {
+        final long[] w = key.words;
         final long[] saved = new long[FlowKey.W_DL_DST_TYPE - FlowKey.W_CT];
-        System.arraycopy(key.words, FlowKey.W_CT, saved, 0, saved.length);
+        System.arraycopy(w, FlowKey.W_CT, saved, 0, saved.length);
+        // The original tuple lives among the header words, which the parse clears.
+        final long ctNw = w[FlowKey.W_CT_NW];
+        final long ctTp = w[FlowKey.W_CT_TP];
+        final long[] ct6 = Arrays.copyOfRange(w, FlowKey.W_CT_IPV6_SRC, FlowKey.W_CT_IPV6_DST + 2);
         parser.parse(packet, key);
-        System.arraycopy(saved, 0, key.words, FlowKey.W_CT, saved.length);
+        System.arraycopy(saved, 0, w, FlowKey.W_CT, saved.length);
+        w[FlowKey.W_CT_NW] = ctNw;
+        w[FlowKey.W_CT_TP] = ctTp;
+        System.arraycopy(ct6, 0, w, FlowKey.W_CT_IPV6_SRC, ct6.length);
         actions.clear();
         spec.appendTo(actions);
         action.wrap(actions, 0);

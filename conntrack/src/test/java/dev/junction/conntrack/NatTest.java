@@ -6,6 +6,7 @@ import static dev.junction.conntrack.CtHarness.Spec.ct;
 import static dev.junction.conntrack.Frames.ip;
 import static dev.junction.flowtable.ct.CtState.DNAT;
 import static dev.junction.flowtable.ct.CtState.EST;
+import static dev.junction.flowtable.ct.CtState.INV;
 import static dev.junction.flowtable.ct.CtState.NEW;
 import static dev.junction.flowtable.ct.CtState.REL;
 import static dev.junction.flowtable.ct.CtState.RPL;
@@ -108,6 +109,49 @@ class NatTest
         assertFrame(h.frame(), A, B, 40000, 8080);
         assertEquals(TRK | EST | RPL | SNAT, h.run(Frames.tcp(B, A, 8080, 40000, 7, 2, Frames.SYN | Frames.ACK), ct().nat(), SEC));
         assertFrame(h.frame(), vip, A, 80, 40000);
+    }
+
+    /**
+     * OVS 3.1.0 (the oracle): a retransmitted SYN DNATed by ct(nat), then ct(commit,force)
+     * without nat, is taken for a reply; the connection is kept and the SYN runs through the
+     * server's half, so the server's SYN+ACK is invalid (and, ct(nat) asked, still un-NATed).
+     */
+    @Test
+    void forceOnANatedRetransmitTakesItForAReply()
+    {
+        final int vip = ip("172.16.0.10");
+        final int force = dev.junction.flowtable.ct.CtAction.F_FORCE;
+        h.run(Frames.tcp(A, vip, 40000, 80, 1, 0, Frames.SYN), ct().nat(), SEC);
+        h.again(commit().flag(force).dnat(B, B).ports(8080, 8080), SEC);
+        assertEquals(TRK | NEW | DNAT, h.run(Frames.tcp(A, vip, 40000, 80, 1, 0, Frames.SYN), ct().nat(), SEC));
+        assertEquals(TRK | NEW | DNAT, h.again(commit().flag(force), SEC));
+        assertFrame(h.frame(), A, B, 40000, 8080);
+        assertEquals(1, h.ct.connections());
+        assertEquals(TRK | INV | SNAT, h.run(Frames.tcp(B, A, 8080, 40000, 0x10000000L, 2, Frames.SYN | Frames.ACK), ct().nat(), SEC));
+        assertTrue(h.ct.dump(-1).get(0).endsWith("protoinfo=(state=SYN_SENT)"), h.ct.dump(-1).get(0));
+    }
+
+    /** OVS 3.1.0: force passes over a reply to a NATed connection (its un-NAT entry reports the original direction). */
+    @Test
+    void forceKeepsANatedConnectionSeenInTheReplyDirection()
+    {
+        final int vip = ip("172.16.0.10");
+        final int force = dev.junction.flowtable.ct.CtAction.F_FORCE;
+        h.run(Frames.tcp(A, vip, 40000, 80, 1, 0, Frames.SYN), commit().dnat(B, B).ports(8080, 8080), SEC);
+        assertEquals(TRK | EST | RPL, h.run(Frames.tcp(B, A, 8080, 40000, 7, 2, Frames.SYN | Frames.ACK),
+            commit().flag(force), SEC));
+        assertEquals(1, h.ct.connections());
+        assertEquals(TRK | EST | DNAT, h.run(Frames.tcp(A, vip, 40000, 80, 2, 8, Frames.ACK), ct().nat(), SEC));
+    }
+
+    /** Bare nat translates nothing: OVS's un-NAT entry shares the connection's hash chain, behind it, and force ends the connection. */
+    @Test
+    void forceEndsAnUntranslatedNatConnectionSeenInTheReplyDirection()
+    {
+        final int force = dev.junction.flowtable.ct.CtAction.F_FORCE;
+        h.run(Frames.udp(A, B, 1, 2, new byte[1]), commit().nat(), SEC);
+        assertEquals(TRK | NEW, h.run(Frames.udp(B, A, 2, 1, new byte[1]), ct().flag(force), SEC));
+        assertEquals(2, h.ct.connections()); // the old one is expired, awaiting the sweep
     }
 
     @Test
