@@ -127,6 +127,10 @@ public final class Datapath
     public Datapath(final Bridge bridge, final int[] ports, final Transmitter transmitter, final int mtu,
         final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
     {
+        for (int i = 0; i < MegaflowCache.MAX_BATCH; i++)
+        {
+            batchKeys[i] = new FlowKey();
+        }
         for (int i = 0; i <= MAX_RECIRC_DEPTH; i++)
         {
             keys[i] = new FlowKey();
@@ -220,6 +224,90 @@ public final class Datapath
     /** Processes one received packet to completion. */
     public void receive(final Packet p, final TraceSink trace)
     {
+        receive(p, trace, -1);
+    }
+
+    /**
+     * Looks up a burst before it is processed, as dpif-netdev does: each packet is parsed and
+     * tried in the EMC, and the misses go to the megaflow cache together
+     * ({@link MegaflowCache#lookupBatch}), so their cache misses overlap. Then call
+     * {@link #receivePrepared} for each packet, in order; the lookup results are used only if
+     * still valid then (the megaflow not removed meanwhile), a miss is looked up again (an earlier
+     * packet's upcall may have installed its megaflow), and everything else a packet does is what
+     * {@link #receive} does. Packets of the underlay port, short frames and packets beyond
+     * {@link MegaflowCache#MAX_BATCH} are simply not prepared.
+     */
+    public void prepare(final Packet[] packets, final int n)
+    {
+        final int m = Math.min(n, MegaflowCache.MAX_BATCH);
+        prepared = 0;
+        if (!cacheConfig.enabled)
+        {
+            return;
+        }
+        int misses = 0;
+        for (int i = 0; i < m; i++)
+        {
+            final Packet p = packets[i];
+            batchFound[i] = null;
+            batchParsed[i] = false;
+            if (p.length < 14 || p.inPort == underlayPort)
+            {
+                continue;
+            }
+            parser.parse(p, batchKeys[i]);
+            batchParsed[i] = true;
+            final long[] mini = batchMinis[i];
+            batchHashes[i] = emc.gather(batchKeys[i].words, mini);
+            batchLengths[i] = emc.gathered();
+            final Megaflow mf = emc.lookup(mini, batchLengths[i], batchHashes[i]);
+            batchFromEmc[i] = mf != null;
+            if (mf != null)
+            {
+                batchFound[i] = mf;
+            }
+            else
+            {
+                missIndex[misses] = i;
+                missWords[misses] = batchKeys[i].words;
+                misses++;
+            }
+        }
+        if (misses > 0)
+        {
+            megaflows.lookupBatch(missWords, misses, missFound);
+            for (int j = 0; j < misses; j++)
+            {
+                batchFound[missIndex[j]] = missFound[j];
+                missWords[j] = null;
+            }
+        }
+        prepared = m;
+    }
+
+    /** Processes packet {@code i} of the burst last given to {@link #prepare}, to completion. */
+    public void receivePrepared(final Packet p, final int i)
+    {
+        receive(p, null, i < prepared && batchParsed[i] ? i : -1);
+    }
+
+    private final FlowKey[] batchKeys = new FlowKey[MegaflowCache.MAX_BATCH];
+    private final long[][] batchMinis = new long[MegaflowCache.MAX_BATCH][ExactMatchCache.STRIDE];
+    private final long[] batchHashes = new long[MegaflowCache.MAX_BATCH];
+    private final int[] batchLengths = new int[MegaflowCache.MAX_BATCH];
+    private final boolean[] batchParsed = new boolean[MegaflowCache.MAX_BATCH];
+    private final boolean[] batchFromEmc = new boolean[MegaflowCache.MAX_BATCH];
+    private final Megaflow[] batchFound = new Megaflow[MegaflowCache.MAX_BATCH];
+    private final int[] missIndex = new int[MegaflowCache.MAX_BATCH];
+    private final long[][] missWords = new long[MegaflowCache.MAX_BATCH][];
+    private final Megaflow[] missFound = new Megaflow[MegaflowCache.MAX_BATCH];
+    private int prepared;
+    /** The prepared slot of the packet being received, or -1. */
+    private int preparedSlot = -1;
+
+    private void receive(final Packet p, final TraceSink trace, final int slot)
+    {
+        preparedSlot = slot;
         if (p.length < 14)
         {
             drops[DropReason.SHORT_FRAME.ordinal()]++;
@@ -233,7 +321,15 @@ public final class Datapath
             resolveNeighbours();
             return;
         }
-        parser.parse(p, keys[0]);
+        if (slot >= 0)
+        {
+            // Parsed by prepare(): the same key, and the packet's layer offsets are still set.
+            keys[0].copyFrom(batchKeys[slot]);
+        }
+        else
+        {
+            parser.parse(p, keys[0]);
+        }
         if (tunnelReceived)
         {
             decapsulator.copyTunnel(keys[0]);
@@ -357,12 +453,35 @@ public final class Datapath
         int n = 0;
         final long[] mini = minis[depth];
         final boolean cached = cacheConfig.enabled && trace == null;
+        final int slot = depth == 0 ? preparedSlot : -1;
         if (cached)
         {
-            hash = emc.gather(key.words, mini);
-            n = emc.gathered();
-            mf = emc.lookup(mini, n, hash);
-            if (mf != null)
+            Megaflow pre = null;
+            if (slot >= 0)
+            {
+                // Gathered and looked up by prepare(); its result counts only if still installed.
+                n = batchLengths[slot];
+                hash = batchHashes[slot];
+                System.arraycopy(batchMinis[slot], 0, mini, 0, n);
+                pre = batchFound[slot] != null && !batchFound[slot].isDead() ? batchFound[slot] : null;
+            }
+            else
+            {
+                hash = emc.gather(key.words, mini);
+                n = emc.gathered();
+            }
+            if (pre != null && batchFromEmc[slot])
+            {
+                mf = pre;
+                emcHits++;
+            }
+            else if (pre != null)
+            {
+                mf = pre;
+                megaflowHits++;
+                emc.maybeInsert(mini, n, hash, mf);
+            }
+            else if ((mf = emc.lookup(mini, n, hash)) != null)
             {
                 emcHits++;
             }

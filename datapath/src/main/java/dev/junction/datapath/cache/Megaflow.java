@@ -59,6 +59,12 @@ public final class Megaflow
         return actions;
     }
 
+    /** Removed from its cache (revalidated away, expired, flushed): a stale reference to drop. */
+    public boolean isDead()
+    {
+        return dead;
+    }
+
     public boolean slow()
     {
         return slow;

@@ -3,6 +3,8 @@ package dev.junction.datapath.pipeline;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
 import dev.junction.datapath.Datapath;
+import dev.junction.datapath.cache.MegaflowCache;
+import dev.junction.flowtable.Packet;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -45,6 +47,17 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
         batchStart = System.nanoTime();
     }
 
+    /**
+     * This worker's packets of the current batch, kept until its end (or until a control request
+     * or {@link MegaflowCache#MAX_BATCH} packets) and then looked up together
+     * ({@link Datapath#prepare}) before each runs to completion in ring order. Holding the events
+     * is safe: the processor releases the slots only after the batch's last {@code onEvent}.
+     */
+    private final Packet[] pending = new Packet[MegaflowCache.MAX_BATCH];
+    private final long[] pendingSequences = new long[MegaflowCache.MAX_BATCH];
+    private final long[] pendingTimestamps = new long[MegaflowCache.MAX_BATCH];
+    private int pendingCount;
+
     @Override
     public void onEvent(final PacketEvent event, final long sequence, final boolean endOfBatch)
     {
@@ -52,19 +65,52 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
         {
             if (event.controlWorker == index)
             {
+                // Packets before the request are processed before it, as they were received.
+                processPending();
                 event.control.accept(datapath);
             }
         }
         else if (workerFor(event.rssHash, workers) == index)
         {
-            tx.from(sequence, event.timestampNanos);
-            datapath.receive(event.packet, null);
-            processed.lazySet(processed.get() + 1);
+            pending[pendingCount] = event.packet;
+            pendingSequences[pendingCount] = sequence;
+            pendingTimestamps[pendingCount] = event.timestampNanos;
+            if (++pendingCount == pending.length)
+            {
+                processPending();
+            }
         }
         if (endOfBatch)
         {
+            processPending();
             tx.flushAll();
             busyNanos.lazySet(busyNanos.get() + System.nanoTime() - batchStart);
+        }
+    }
+
+    private void processPending()
+    {
+        final int n = pendingCount;
+        if (n == 0)
+        {
+            return;
+        }
+        pendingCount = 0;
+        datapath.prepare(pending, n);
+        for (int i = 0; i < n; i++)
+        {
+            tx.from(pendingSequences[i], pendingTimestamps[i]);
+            try
+            {
+                datapath.receivePrepared(pending[i], i);
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                // One packet's failure must not lose the rest of the burst.
+                errors.lazySet(errors.get() + 1);
+            }
+            pending[i] = null;
+            processed.lazySet(processed.get() + 1);
         }
     }
 
@@ -76,6 +122,7 @@ final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<Packet
     @Override
     public void onShutdown()
     {
+        processPending();
         tx.flushAll();
     }
 
