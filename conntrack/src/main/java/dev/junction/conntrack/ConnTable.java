@@ -6,15 +6,16 @@ import java.util.Arrays;
 
 /**
  * The connections: one fixed-size record of {@link #REC} ints (128 bytes, two cache lines) per
- * slot in one array, so that a packet of an established connection touches its index bucket
- * and the first cache line of its record and nothing else. Free slots are chained, and a
- * chained hash index maps keys to slots. Nothing is allocated per packet; the array grows by
- * doubling up to the connection limit (the only allocation, on a commit), so the memory held
- * is bounded by the limit. About 164 bytes per slot (172 per connection with 1M held in 2^20 slots).
+ * slot in one array, found through an open-addressed index of longs, so that a packet of an
+ * established connection reads one index cache line and the first cache line of its record and
+ * nothing else. Nothing is allocated per packet; the record array grows by doubling up to the
+ * connection limit and the index doubles when half full (the only allocations, on a commit),
+ * so the memory held is bounded by the limit. About 168 bytes per slot (176 per connection
+ * with 1M held in 2^20 slots; 193 if every connection were NATed, two index entries each).
  *
  * <p>Record layout (int offsets from {@link #base}):
  * <pre>
- *  line 0:  0 meta   1 mark   2-3 expires (ms, hi lo)
+ *  line 0:  0 meta   1 mark (a free slot: the next free slot)   2-3 expires (ms, hi lo)
  *           4-11 original key addresses: srcHi srcLo dstHi dstLo (each hi lo)
  *           12 original srcTp   13 original dstTp   14 the connection's lock
  *           15-21 protocol state ({@link #L4_INTS} ints, TcpTracker layout; UDP/ICMP use +0)
@@ -32,15 +33,22 @@ import java.util.Arrays;
  * busy connection), so the sweep reads 4 bytes per slot and visits only the records whose
  * unit has come.
  *
- * <p>Index nodes are {@code slot * 2 + dir} (dir 0 original, 1 reply). As in OVS, a connection
- * without NAT is indexed once, under its original key: the hash is symmetric, so a reply finds
- * the same bucket and matches the reply key stored beside it. A NATed connection's reply key
- * hashes differently and gets its own node.
+ * <p>The index is linear probing over longs {@code hash << 32 | node + 1} (0 is empty), node
+ * {@code slot * 2 + dir} (dir 0 original, 1 reply), kept at most half full. Holding the whole
+ * 32-bit key hash beside the node means a probe rejects other keys without reading their
+ * records (a chained index paid a dependent miss for every record and link on the chain) and
+ * the index regrows without touching a record; at half load a hit is nearly always in the
+ * first cache line probed. Removal shifts the cluster back (no tombstones, so probes stay
+ * short however many connections come and go). As in OVS, a connection without NAT is
+ * indexed once, under its original key: the hash is symmetric, so a reply finds the same
+ * entry and matches the reply key stored beside it. A NATed connection's reply key hashes
+ * differently and gets its own entry.
  *
  * <p>Concurrency ({@link Conntrack} arranges it): structural changes (commit, release, grow)
  * are made by one thread at a time, inside a write of Conntrack's StampedLock; lookups may
  * run optimistically beside them ({@link #lookup} tolerates a table changing under it: a
- * caller validates its stamp, and catches an index out of bounds). A connection's mutable
+ * caller validates its stamp, and catches an index out of bounds; a probe bounded by
+ * {@code maxSteps} cannot be held by entries moving). A connection's mutable
  * state (protocol state, expiry, mark, label) is written only under its record lock
  * ({@link #lockRec}), which {@link #grow} takes for every record while it copies.
  */
@@ -81,13 +89,17 @@ final class ConnTable
     int[] expiresCoarse;
     private int[] limitTag; // ZoneLimits tag per slot
     private long[] label; // 2 per slot: hi, lo
-    private int[] next; // 2 per slot: index chain; free chain uses next[slot * 2]
-    private int[] heads;
-    private int mask;
+    /** The index: {@code hash << 32 | node + 1} per entry, 0 empty, a power of two long. */
+    private long[] index;
+    /** Entries in {@link #index}. */
+    private int indexed;
 
     ConnTable(final int initialCapacity)
     {
-        allocate(Math.max(16, initialCapacity));
+        final int cap = Math.max(16, initialCapacity);
+        allocate(cap);
+        // Room for one entry per slot at half load: connections without NAT never regrow it early.
+        index = new long[Integer.highestOneBit(cap - 1) << 2];
     }
 
     private void allocate(final int cap)
@@ -97,12 +109,6 @@ final class ConnTable
         limitTag = new int[cap];
         expiresCoarse = new int[cap];
         label = new long[cap * 2];
-        next = new int[cap * 2];
-        final int buckets = Integer.highestOneBit(Math.max(16, cap - 1) << 1);
-        final int[] h = new int[buckets];
-        Arrays.fill(h, -1);
-        heads = h;
-        mask = buckets - 1;
     }
 
     static int base(final int s)
@@ -110,14 +116,16 @@ final class ConnTable
         return PAD + s * REC;
     }
 
-    /** Grows to {@code newCap} slots, moving every connection and rebuilding the index. */
+    /**
+     * Grows to {@code newCap} slots, copying every connection to the same slot: the index names
+     * slots, so it stays as it is.
+     */
     void grow(final int newCap)
     {
         final int[] oRec = rec;
         final int[] oTag = limitTag;
         final int[] oCoarse = expiresCoarse;
         final long[] oLabel = label;
-        final int[] oNext = next;
         final int oldCap = capacity;
         // Wait out every packet updating a connection in place, and keep them out while copying.
         for (int s = 0; s < highWater; s++)
@@ -126,18 +134,13 @@ final class ConnTable
         }
         allocate(newCap);
         final int[] r = rec;
-        System.arraycopy(oRec, 0, r, 0, PAD + oldCap * REC);
+        System.arraycopy(oRec, 0, r, 0, PAD + oldCap * REC); // keeps the free chain (in MARK)
         System.arraycopy(oTag, 0, limitTag, 0, oldCap);
         System.arraycopy(oCoarse, 0, expiresCoarse, 0, oldCap);
         System.arraycopy(oLabel, 0, label, 0, oldCap * 2);
-        System.arraycopy(oNext, 0, next, 0, oldCap * 2); // keeps the free chain
         for (int s = 0; s < highWater; s++)
         {
             r[base(s) + LOCK] = 0;
-            if ((r[base(s) + META] & M_USED) != 0)
-            {
-                link(s);
-            }
         }
         for (int s = 0; s < highWater; s++)
         {
@@ -183,7 +186,8 @@ final class ConnTable
         int s = freeHead;
         if (s >= 0)
         {
-            freeHead = next[s * 2];
+            freeHead = rec[base(s) + MARK];
+            rec[base(s) + MARK] = 0;
         }
         else
         {
@@ -243,33 +247,85 @@ final class ConnTable
 
     private void insertNode(final int node, final int hash)
     {
-        final int b = hash & mask;
-        next[node] = heads[b];
-        heads[b] = node;
+        if (++indexed > index.length >>> 1)
+        {
+            rehash(index.length << 1);
+        }
+        final long[] idx = index;
+        final int mask = idx.length - 1;
+        int i = hash & mask;
+        while (idx[i] != 0)
+        {
+            i = (i + 1) & mask;
+        }
+        idx[i] = entry(hash, node);
+    }
+
+    private static long entry(final int hash, final int node)
+    {
+        return (long)hash << 32 | (node + 1L);
+    }
+
+    /**
+     * Moves every entry to a new index of {@code size} longs, from the hashes the entries hold.
+     * An optimistic reader still probing the old array finds what it held (or gives up, or
+     * misses) and fails its stamp.
+     */
+    private void rehash(final int size)
+    {
+        final long[] old = index;
+        final long[] idx = new long[size];
+        final int mask = size - 1;
+        for (final long e : old)
+        {
+            if (e != 0)
+            {
+                int i = (int)(e >>> 32) & mask;
+                while (idx[i] != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+                idx[i] = e;
+            }
+        }
+        index = idx;
     }
 
     private void removeNode(final int node, final int hash)
     {
-        final int b = hash & mask;
-        int prev = -1;
-        int n = heads[b];
-        while (n >= 0 && n != node)
+        final long[] idx = index;
+        final int mask = idx.length - 1;
+        final long e = entry(hash, node);
+        int i = hash & mask;
+        while (idx[i] != e)
         {
-            prev = n;
-            n = next[n];
+            if (idx[i] == 0)
+            {
+                return;
+            }
+            i = (i + 1) & mask;
         }
-        if (n < 0)
+        indexed--;
+        // Backward shift: move up each later entry of the cluster whose home position the gap
+        // does not come before, so that no probe meets an empty slot short of its key.
+        int gap = i;
+        int j = i;
+        while (true)
         {
-            return;
+            j = (j + 1) & mask;
+            final long x = idx[j];
+            if (x == 0)
+            {
+                break;
+            }
+            final int home = (int)(x >>> 32) & mask;
+            if (((j - home) & mask) >= ((j - gap) & mask))
+            {
+                idx[gap] = x;
+                gap = j;
+            }
         }
-        if (prev < 0)
-        {
-            heads[b] = next[n];
-        }
-        else
-        {
-            next[prev] = next[n];
-        }
+        idx[gap] = 0;
     }
 
     /** Unindexes and frees slot {@code s}. */
@@ -283,7 +339,7 @@ final class ConnTable
         }
         rec[base(s) + META] = 0;
         expiresCoarse[s] = Integer.MAX_VALUE;
-        next[s * 2] = freeHead;
+        rec[base(s) + MARK] = freeHead;
         freeHead = s;
         used--;
     }
@@ -291,7 +347,8 @@ final class ConnTable
     /** Frees every slot and empties the index (the records must already be marked unused). */
     void clear()
     {
-        Arrays.fill(heads, -1);
+        Arrays.fill(index, 0);
+        indexed = 0;
         Arrays.fill(expiresCoarse, 0, highWater, Integer.MAX_VALUE);
         freeHead = -1;
         highWater = 0;
@@ -303,7 +360,7 @@ final class ConnTable
     {
         rec[base(s) + META] = 0;
         expiresCoarse[s] = Integer.MAX_VALUE;
-        next[s * 2] = freeHead;
+        rec[base(s) + MARK] = freeHead;
         freeHead = s;
         used--;
     }
@@ -358,8 +415,9 @@ final class ConnTable
         final int maxSteps)
     {
         final int want = (k.v6 ? M_V6 : 0) | k.zone << 8 | k.proto;
-        final int[] nx = next;
-        final int[] h = heads;
+        final long[] idx = index;
+        final int mask = idx.length - 1;
+        final long tag = (long)hash << 32;
         int steps = 0;
         // The key as ints, compared against the record's halves.
         final int sH0 = (int)(k.srcHi >>> 32);
@@ -372,12 +430,22 @@ final class ConnTable
         final int dL1 = (int)k.dstLo;
         final int sTp = k.srcTp;
         final int dTp = k.dstTp;
-        for (int n = h[hash & (h.length - 1)]; n >= 0; n = nx[n])
+        for (int i = hash & mask; ; i = (i + 1) & mask)
         {
+            final long e = idx[i];
+            if (e == 0)
+            {
+                return -1;
+            }
             if (++steps > maxSteps)
             {
                 return -2;
             }
+            if ((e & 0xffffffff00000000L) != tag)
+            {
+                continue; // another key: its record is not read
+            }
+            final int n = (int)e - 1;
             final int b = base(n >>> 1);
             final int m = r[b + META];
             if ((m & (M_V6 | 0xffffff)) != want || (!unswept && nowMs >= getLong(r, b + EXP)))
@@ -412,7 +480,6 @@ final class ConnTable
                 }
             }
         }
-        return -1;
     }
 
     /** Copies a stored key (dir 0 original, 1 reply) into {@code k}. */
@@ -576,7 +643,6 @@ final class ConnTable
     /** Bytes held by the arrays (for the memory budget). */
     long footprintBytes()
     {
-        return 8L * label.length
-            + 4L * (rec.length + expiresCoarse.length + limitTag.length + next.length + heads.length);
+        return 8L * (label.length + index.length) + 4L * (rec.length + expiresCoarse.length + limitTag.length);
     }
 }
