@@ -122,7 +122,7 @@ public final class NodeDaemon implements AutoCloseable
             else if (p.type().equals("afxdp"))
             {
                 taps.add(XdpPort.open(p.number(), p.name(), p.mode().equals("native") ? XdpConfig.Mode.NATIVE
-                    : XdpConfig.Mode.GENERIC, p.queue()));
+                    : XdpConfig.Mode.GENERIC, p.queue(), 1, config.workers));
                 log.info("port opened", "port", p.number(), "type", p.type(), "interface", p.name(), "mode", p.mode(),
                     "queue", p.queue());
             }
