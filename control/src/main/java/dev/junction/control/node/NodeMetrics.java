@@ -1,5 +1,7 @@
 package dev.junction.control.node;
 
+import dev.junction.afxdp.port.XdpPort;
+import dev.junction.afxdp.xdp.XdpQueue;
 import dev.junction.conntrack.Conntrack;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
@@ -10,6 +12,7 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -24,8 +27,8 @@ public final class NodeMetrics implements AutoCloseable
 {
     private final HTTPServer server;
 
-    public NodeMetrics(final String hostPort, final Pipeline pipeline, final int[] ports, final Conntrack conntrack)
-        throws IOException
+    public NodeMetrics(final String hostPort, final Pipeline pipeline, final int[] ports, final Conntrack conntrack,
+        final List<XdpPort> xdpPorts) throws IOException
     {
         final int colon = hostPort.lastIndexOf(':');
         final String host = hostPort.substring(0, colon);
@@ -64,6 +67,31 @@ public final class NodeMetrics implements AutoCloseable
                 for (final int p : ports)
                 {
                     cb.call(pipeline.txDrops(p), String.valueOf(p));
+                }
+            }).register(registry);
+        // Per AF_XDP queue: which queues the interface's RSS (or the veth peer's TX queue choice) feeds.
+        CounterWithCallback.builder().name("junction_afxdp_queue_rx_packets").help("Frames an AF_XDP port's queue received")
+            .labelNames("port", "queue").callback(cb ->
+            {
+                for (final XdpPort x : xdpPorts)
+                {
+                    for (int i = 0; i < x.xdp().queueCount(); i++)
+                    {
+                        final XdpQueue q = x.xdp().queue(i);
+                        cb.call(q.counters().rxPackets(), String.valueOf(x.port()), String.valueOf(q.queueId()));
+                    }
+                }
+            }).register(registry);
+        CounterWithCallback.builder().name("junction_afxdp_queue_tx_packets").help("Frames an AF_XDP port's queue sent")
+            .labelNames("port", "queue").callback(cb ->
+            {
+                for (final XdpPort x : xdpPorts)
+                {
+                    for (int i = 0; i < x.xdp().queueCount(); i++)
+                    {
+                        final XdpQueue q = x.xdp().queue(i);
+                        cb.call(q.counters().txPackets(), String.valueOf(x.port()), String.valueOf(q.queueId()));
+                    }
                 }
             }).register(registry);
         CounterWithCallback.builder().name("junction_worker_packets").help("Packets a worker ran through its datapath")
