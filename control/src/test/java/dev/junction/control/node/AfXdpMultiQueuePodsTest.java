@@ -47,6 +47,12 @@ class AfXdpMultiQueuePodsTest extends DaemonPodsTest
     }
 
     @Override
+    protected String extraYaml()
+    {
+        return "metrics: 127.0.0.1:0\n";
+    }
+
+    @Override
     protected void attachPods()
     {
         address(podA, nsA, true);
@@ -87,6 +93,18 @@ class AfXdpMultiQueuePodsTest extends DaemonPodsTest
             assertTrue(rx0 > 0 && rx1 > 0, "port " + port + ": both RX queues received (" + rx0 + ", " + rx1 + ")");
             final long tx = Long.parseLong(m.group(4)) + Long.parseLong(m.group(6));
             assertTrue(tx > 1000, "port " + port + " sent on its queues: " + tx);
+        }
+        final String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + daemon.metricsPort() + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (final String port : new String[] {"1", "2"})
+        {
+            for (final String queue : new String[] {"0", "1"})
+            {
+                final Matcher m = Pattern.compile("junction_afxdp_queue_rx_packets_total\\{port=\"" + port + "\",queue=\""
+                    + queue + "\"} ([0-9.E]+)").matcher(metrics);
+                assertTrue(m.find() && Double.parseDouble(m.group(1)) > 0, "port " + port + " queue " + queue + ":\n" + metrics);
+            }
         }
     }
 
