@@ -8,8 +8,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.File;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -179,6 +181,44 @@ class XdpMultiQueueTest
             System.out.printf("XDP-QUEUES generic, pod TX queues 3: RX queue 0 %d, queue 1 %d%n", rx[0], rx[1]);
             assertTrue(rx[0] + rx[1] >= DATAGRAMS, port.toString());
             assertTrue(rx[0] > 0 && rx[1] > 0, "TX queues 0 and 1 land on RX queue 0, TX queue 2 on RX queue 1: " + port);
+        }
+    }
+
+    @Test
+    void sigtermAndSigkillOfATwoQueueHolderLeaveNothingAttached() throws Exception
+    {
+        try (Pod pod = Pod.create(2))
+        {
+            final int ifindex = LibC.if_nametoindex(pod.switchEnd);
+            for (final String signal : new String[] {"TERM", "KILL"})
+            {
+                final String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+                final Process holder = Host.start(java, "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), HoldPortMain.class.getName(), pod.switchEnd, "2");
+                try
+                {
+                    final long deadline = System.nanoTime() + 20_000_000_000L;
+                    while (!Host.read(holder, true).contains("READY") && holder.isAlive() && System.nanoTime() < deadline)
+                    {
+                        Thread.sleep(50);
+                    }
+                    assertTrue(Host.read(holder, true).contains("READY"), "holder: " + Host.read(holder, true)
+                        + Host.read(holder, false));
+                    assertTrue(NetlinkXdp.query(ifindex).any(), "attached by the holder");
+                    Host.check(CMD, "kill", "-" + signal, Long.toString(holder.pid()));
+                    assertTrue(holder.waitFor(10, TimeUnit.SECONDS), "holder still running after SIG" + signal);
+                    final long until = System.nanoTime() + 2_000_000_000L;
+                    while (NetlinkXdp.query(ifindex).any() && System.nanoTime() < until)
+                    {
+                        Thread.sleep(20);
+                    }
+                    assertFalse(NetlinkXdp.query(ifindex).any(), "left attached after SIG" + signal);
+                }
+                finally
+                {
+                    Host.kill(holder);
+                }
+            }
         }
     }
 
