@@ -1,6 +1,7 @@
 package dev.junction.control.node;
 
 import dev.junction.afxdp.port.XdpPort;
+import dev.junction.afxdp.xdp.XdpCounters;
 import dev.junction.afxdp.xdp.XdpQueue;
 import dev.junction.conntrack.Conntrack;
 import dev.junction.datapath.Datapath;
@@ -14,6 +15,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
 
 /**
  * The daemon's Prometheus endpoint ({@code metrics: HOST:PORT} in node.yaml, loopback unless
@@ -70,30 +72,10 @@ public final class NodeMetrics implements AutoCloseable
                 }
             }).register(registry);
         // Per AF_XDP queue: which queues the interface's RSS (or the veth peer's TX queue choice) feeds.
-        CounterWithCallback.builder().name("junction_afxdp_queue_rx_packets").help("Frames an AF_XDP port's queue received")
-            .labelNames("port", "queue").callback(cb ->
-            {
-                for (final XdpPort x : xdpPorts)
-                {
-                    for (int i = 0; i < x.xdp().queueCount(); i++)
-                    {
-                        final XdpQueue q = x.xdp().queue(i);
-                        cb.call(q.counters().rxPackets(), String.valueOf(x.port()), String.valueOf(q.queueId()));
-                    }
-                }
-            }).register(registry);
-        CounterWithCallback.builder().name("junction_afxdp_queue_tx_packets").help("Frames an AF_XDP port's queue sent")
-            .labelNames("port", "queue").callback(cb ->
-            {
-                for (final XdpPort x : xdpPorts)
-                {
-                    for (int i = 0; i < x.xdp().queueCount(); i++)
-                    {
-                        final XdpQueue q = x.xdp().queue(i);
-                        cb.call(q.counters().txPackets(), String.valueOf(x.port()), String.valueOf(q.queueId()));
-                    }
-                }
-            }).register(registry);
+        perQueue(registry, xdpPorts, "junction_afxdp_queue_rx_packets", "Frames an AF_XDP port's queue received",
+            XdpCounters::rxPackets);
+        perQueue(registry, xdpPorts, "junction_afxdp_queue_tx_packets", "Frames an AF_XDP port's queue sent",
+            XdpCounters::txPackets);
         CounterWithCallback.builder().name("junction_worker_packets").help("Packets a worker ran through its datapath")
             .labelNames("worker").callback(cb ->
             {
@@ -168,6 +150,22 @@ public final class NodeMetrics implements AutoCloseable
                 cb.call(conntrack.refusedByMaxConnections(), "max_conns");
             }).register(registry);
         server = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+    }
+
+    private static void perQueue(final PrometheusRegistry registry, final List<XdpPort> xdpPorts, final String name,
+        final String help, final ToLongFunction<XdpCounters> counter)
+    {
+        CounterWithCallback.builder().name(name).help(help).labelNames("port", "queue").callback(cb ->
+        {
+            for (final XdpPort x : xdpPorts)
+            {
+                for (int i = 0; i < x.xdp().queueCount(); i++)
+                {
+                    final XdpQueue q = x.xdp().queue(i);
+                    cb.call(counter.applyAsLong(q.counters()), String.valueOf(x.port()), String.valueOf(q.queueId()));
+                }
+            }
+        }).register(registry);
     }
 
     /** The port the endpoint listens on (useful when configured with port 0). */

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link DaemonPodsTest} (ping, TCP and UDP both ways, flow changes) with each pod on a veth pair
+ * {@link AfXdpPodsTest} (ping, TCP and UDP both ways, flow changes) with each pod on a veth pair
  * of two RX and two TX queues at both ends, and the daemon's AF_XDP ports bound to both queues
  * ({@code queues: 2}, native XDP). Then many flows at once, and every queue of both ports must
  * have received frames.
@@ -26,43 +26,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * generic XDP reads the same {@code queue_mapping} as "RX queue + 1", so TX queues 0 and 1 both
  * land on RX queue 0 (see docs/daemon.md).
  */
-class AfXdpMultiQueuePodsTest extends DaemonPodsTest
+class AfXdpMultiQueuePodsTest extends AfXdpPodsTest
 {
-    private String podA;
-    private String podB;
-
     @Override
-    protected String portsYaml()
+    protected int queues()
     {
-        podA = "jq-a-" + net.tag;
-        podB = "jq-b-" + net.tag;
-        for (final String[] pair : new String[][] {{podA, "jqs-a-" + net.tag, nsA}, {podB, "jqs-b-" + net.tag, nsB}})
-        {
-            net.must("ip", "link", "add", pair[0], "netns", pair[2], "numtxqueues", "2", "numrxqueues", "2", "type", "veth",
-                "peer", "name", pair[1], "numtxqueues", "2", "numrxqueues", "2");
-            net.must("ip", "link", "set", pair[1], "up");
-        }
-        return "  - {port: 1, type: afxdp, interface: jqs-a-" + net.tag + ", queues: 2}\n"
-            + "  - {port: 2, type: afxdp, interface: jqs-b-" + net.tag + ", queues: 2}\n";
+        return 2;
     }
 
     @Override
     protected String extraYaml()
     {
         return "metrics: 127.0.0.1:0\n";
-    }
-
-    @Override
-    protected void attachPods()
-    {
-        address(podA, nsA, true);
-        address(podB, nsB, false);
-    }
-
-    @Override
-    protected String podInterfaceA()
-    {
-        return podA;
     }
 
     @Test
@@ -112,8 +87,8 @@ class AfXdpMultiQueuePodsTest extends DaemonPodsTest
     @Order(7)
     void moreQueuesThanTheInterfaceHasIsRefused() throws Exception
     {
-        final String spare = "jqs-c-" + net.tag;
-        net.must("ip", "link", "add", "jq-c-" + net.tag, "netns", nsA, "numtxqueues", "2", "numrxqueues", "2", "type", "veth",
+        final String spare = "jxs-c-" + net.tag;
+        net.must("ip", "link", "add", "jx-c-" + net.tag, "netns", nsA, "numtxqueues", "2", "numrxqueues", "2", "type", "veth",
             "peer", "name", spare, "numtxqueues", "2", "numrxqueues", "2");
         for (final String[] c : new String[][] {{"queues: 3", "has 2 RX queues", "queues 0 to 2 asked for"},
             {"queue: 2", "has 2 RX queues", "queue 2 asked for"}})
