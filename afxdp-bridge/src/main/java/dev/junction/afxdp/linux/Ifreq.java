@@ -62,6 +62,13 @@ public final class Ifreq
         return buffer.getInt(UNION_OFFSET, ByteOrder.nativeOrder());
     }
 
+    /** {@code ifr_data}: the address of the request's own struct (SIOCETHTOOL). */
+    public Ifreq data(final long address)
+    {
+        buffer.putLong(UNION_OFFSET, address, ByteOrder.nativeOrder());
+        return this;
+    }
+
     public long address()
     {
         return buffer.addressOffset();

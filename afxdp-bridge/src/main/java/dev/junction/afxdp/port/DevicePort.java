@@ -14,6 +14,12 @@ public interface DevicePort extends TxPort, AutoCloseable
     /** A descriptor poll(2) reports readable when frames wait. */
     int fd();
 
+    /** Every descriptor that can report frames (a multi-queue port has one per queue); {@link #fd()} alone by default. */
+    default int[] fds()
+    {
+        return new int[] {fd()};
+    }
+
     /** Reads up to {@code maxBurst} frames, handing each to {@code poller}'s collector. */
     int receive(PortPoller poller, int maxBurst);
 

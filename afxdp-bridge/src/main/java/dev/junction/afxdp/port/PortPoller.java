@@ -7,11 +7,12 @@ import dev.junction.datapath.pipeline.Pipeline;
 import dev.junction.datapath.pipeline.RxBurst;
 import org.agrona.MutableDirectBuffer;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The RX duty cycle of a set of device ports (TAP, AF_XDP), on one thread: poll(2) until a device is readable,
+ * The RX duty cycle of a set of device ports (TAP, AF_XDP), on one thread: poll(2) until a device (any queue of it) is readable,
  * read a burst of up to 32 frames from each ready device into this poller's own buffers, and
  * publish each burst into the pipeline (which copies the frames into ring slots, so the buffers
  * are reused at once); while bursts keep coming, read again without polling. Sleeps in poll when
@@ -25,6 +26,7 @@ public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xd
     private final DevicePort[] ports;
     private final Pipeline pipeline;
     private final FdPoller poller;
+    private final int[] firstFd;
     private final RxBurst burst = new RxBurst();
     private final byte[][] buffers;
     private final AtomicLong gsoDropped = new AtomicLong();
@@ -35,7 +37,18 @@ public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xd
     {
         this.ports = ports.toArray(new DevicePort[0]);
         this.pipeline = pipeline;
-        this.poller = new FdPoller(ports.stream().mapToInt(DevicePort::fd).toArray());
+        // Flattened: port i owns descriptors firstFd[i] to firstFd[i + 1] - 1 (one per queue).
+        this.firstFd = new int[this.ports.length + 1];
+        int[] fds = new int[0];
+        for (int i = 0; i < this.ports.length; i++)
+        {
+            final int[] own = this.ports[i].fds();
+            firstFd[i] = fds.length;
+            fds = Arrays.copyOf(fds, fds.length + own.length);
+            System.arraycopy(own, 0, fds, firstFd[i], own.length);
+        }
+        firstFd[this.ports.length] = fds.length;
+        this.poller = new FdPoller(fds);
         this.buffers = new byte[RxBurst.MAX_BURST][maxFrame];
     }
 
@@ -55,7 +68,7 @@ public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xd
             busy = false;
             for (int i = 0; i < ports.length; i++)
             {
-                if (!polled || poller.ready(i))
+                if (!polled || ready(i))
                 {
                     burst.clear();
                     ports[i].receive(this, RxBurst.MAX_BURST);
@@ -67,6 +80,19 @@ public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xd
                 }
             }
         }
+    }
+
+    /** Whether any descriptor of port {@code i} reported input in the last poll. */
+    private boolean ready(final int i)
+    {
+        for (int f = firstFd[i]; f < firstFd[i + 1]; f++)
+        {
+            if (poller.ready(f))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

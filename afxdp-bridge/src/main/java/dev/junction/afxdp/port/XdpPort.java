@@ -2,30 +2,86 @@ package dev.junction.afxdp.port;
 
 import dev.junction.afxdp.xdp.AfXdpPort;
 import dev.junction.afxdp.xdp.XdpConfig;
+import dev.junction.afxdp.xdp.XdpQueue;
 import dev.junction.datapath.pipeline.TxBatch;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * An AF_XDP socket on an interface as a datapath port: its RX ring is read by a
- * {@link PortPoller}; the workers' TX batches are copied into its UMEM TX frames, serialised on
- * the port (one TX ring; the ring itself is single-producer), then one flush (and a kernel kick
- * only if it asks for one) per batch. Partial checksums of veth frames are completed at RX.
+ * An AF_XDP port on one or more queues of an interface as a datapath port: its RX rings are
+ * read by a {@link PortPoller}; the workers' TX batches are copied into the UMEM TX frames of
+ * one queue, then one flush (and a kernel kick only if it asks for one) per batch. Partial
+ * checksums of veth frames are completed at RX.
+ *
+ * <p>Which queue a worker sends on is fixed: worker {@code w} uses queue {@code w % queues}. The
+ * pipeline pins every flow to one worker (by its RSS hash), so a flow's frames always take one
+ * TX ring, in the order the worker sent them. As OVS gives each PMD thread its own txq when
+ * there are enough (and falls back to shared, locked txqs otherwise): with at least as many
+ * queues as workers each queue has one sender and no lock; a queue shared by several workers
+ * is locked around each batch, since a TX ring has a single producer.
  */
 public final class XdpPort implements DevicePort
 {
     private final int port;
     private final AfXdpPort xdp;
-    private final UnsafeBuffer txView = new UnsafeBuffer(new byte[0]);
+    private final int workers;
+    private final Lane[] lanes;
 
-    private XdpPort(final int port, final AfXdpPort xdp)
+    /** One queue's TX side: whoever sends on it next uses its view. */
+    private static final class Lane
     {
-        this.port = port;
-        this.xdp = xdp;
+        final XdpQueue queue;
+        final boolean shared;
+        final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+
+        Lane(final XdpQueue queue, final boolean shared)
+        {
+            this.queue = queue;
+            this.shared = shared;
+        }
+
+        void send(final TxBatch batch)
+        {
+            for (int i = 0; i < batch.size(); i++)
+            {
+                view.wrap(batch.frame(i), 0, batch.length(i));
+                queue.send(view, 0, batch.length(i));
+            }
+            queue.flush();
+        }
     }
 
-    public static XdpPort open(final int port, final String ifname, final XdpConfig.Mode mode, final int queue)
+    XdpPort(final int port, final AfXdpPort xdp, final int workers)
     {
-        return new XdpPort(port, AfXdpPort.open(new XdpConfig(ifname).mode(mode).queueId(queue)));
+        if (workers < 1)
+        {
+            throw new IllegalArgumentException("workers " + workers);
+        }
+        this.port = port;
+        this.xdp = xdp;
+        this.workers = workers;
+        final int n = xdp.queueCount();
+        lanes = new Lane[n];
+        for (int q = 0; q < n; q++)
+        {
+            lanes[q] = new Lane(xdp.queue(q), sendersOf(q, n, workers) > 1);
+        }
+    }
+
+    /** How many of {@code workers} workers send on queue {@code queue} of {@code queues}. */
+    static int sendersOf(final int queue, final int queues, final int workers)
+    {
+        return workers / queues + (queue < workers % queues ? 1 : 0);
+    }
+
+    /**
+     * Opens queues {@code firstQueue} to {@code firstQueue + queues - 1} of the interface for a
+     * pipeline of {@code workers} workers (which decides whether TX queues are shared).
+     */
+    public static XdpPort open(final int port, final String ifname, final XdpConfig.Mode mode, final int firstQueue,
+        final int queues, final int workers)
+    {
+        return new XdpPort(port, AfXdpPort.open(new XdpConfig(ifname).mode(mode).queueId(firstQueue).queueCount(queues)),
+            workers);
     }
 
     @Override
@@ -46,9 +102,21 @@ public final class XdpPort implements DevicePort
         return xdp.fd();
     }
 
+    @Override
+    public int[] fds()
+    {
+        return xdp.fds();
+    }
+
     public AfXdpPort xdp()
     {
         return xdp;
+    }
+
+    /** The port's queue index (0-based within the port) worker {@code worker} sends on. */
+    public int txQueueOf(final int worker)
+    {
+        return worker % lanes.length;
     }
 
     @Override
@@ -60,14 +128,22 @@ public final class XdpPort implements DevicePort
     @Override
     public void send(final int worker, final TxBatch batch)
     {
-        synchronized (xdp)
+        if (worker < 0 || worker >= workers)
         {
-            for (int i = 0; i < batch.size(); i++)
+            // Its queue's owner may be sending without a lock: sending here could corrupt the ring.
+            throw new IllegalArgumentException("worker " + worker + " of " + workers);
+        }
+        final Lane lane = lanes[worker % lanes.length];
+        if (lane.shared)
+        {
+            synchronized (lane)
             {
-                txView.wrap(batch.frame(i), 0, batch.length(i));
-                xdp.send(txView, 0, batch.length(i));
+                lane.send(batch);
             }
-            xdp.flush();
+        }
+        else
+        {
+            lane.send(batch);
         }
     }
 

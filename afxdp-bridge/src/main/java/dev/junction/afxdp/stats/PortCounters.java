@@ -39,6 +39,19 @@ public abstract class PortCounters
         return values.get(counter);
     }
 
+    /** Adds every counter of {@code other} (of the same class) to this one's: sums over queues, not for the packet path. */
+    public final void addAll(final PortCounters other)
+    {
+        if (other.values.length() != values.length())
+        {
+            throw new IllegalArgumentException("different counters: " + other.getClass());
+        }
+        for (int i = 0; i < values.length(); i++)
+        {
+            add(i, other.values.get(i));
+        }
+    }
+
     @Override
     public String toString()
     {

@@ -1,344 +1,184 @@
 package dev.junction.afxdp.xdp;
 
-import dev.junction.afxdp.linux.Errno;
-import dev.junction.afxdp.linux.IfXdp;
+import dev.junction.afxdp.linux.EthtoolChannels;
 import dev.junction.afxdp.linux.LibC;
 import dev.junction.afxdp.linux.NativeException;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * An AF_XDP port: one {@link XdpSocket} bound to one queue of an interface, fed by an
- * {@link XskRedirectProgram}, its rings driven from Java.
+ * An AF_XDP port: one {@link XskRedirectProgram} on an interface and one {@link XdpQueue} per
+ * bound queue (OVS's {@code options:n_rxq}), each an AF_XDP socket with its own UMEM, all in the
+ * program's XSKMAP under their queue index, so every frame goes to the socket of the queue it
+ * arrived on.
  *
- * <p>UMEM frames are split once: {@link XdpConfig#ringSize()} RX frames circulate between the
- * fill ring, the kernel, the RX ring and the {@link XdpRxSink} (and straight back to the fill
- * ring); the other frames are TX frames, on a free stack here until {@link #send} copies a
- * frame into one and puts it on the TX ring, back on the stack when the completion ring returns
- * it. The two sets never mix, so neither side can starve the other.
+ * <p>Why a UMEM per queue rather than one shared with {@code XDP_SHARED_UMEM}: sharing one
+ * across queues still needs a fill and a completion ring per socket, and a frame allocator that
+ * the RX thread and every TX worker would have to share; separate UMEMs keep each queue's frames
+ * its own, with no coordination at all, for 8 MiB (by default) per queue.
  *
- * <p>No native call per packet: RX and fill are plain memory; TX needs a {@code sendto} kick
- * only when the kernel sets {@code XDP_RING_NEED_WAKEUP} on the TX ring (in copy mode it always
- * does, and each kick sends up to 32 frames), done in {@link #flush()} once per burst; an idle
- * caller sleeps in {@code poll(2)} on {@link #fd()}. Nothing here allocates, blocks or throws on
- * the packet path: a full TX ring or no free TX frame is a counted drop.
+ * <p>RX: {@link #receive} drains the queues in turn from a starting queue that moves on by one
+ * each call, so a busy queue cannot keep the others waiting for more than one call; no native
+ * call per packet. TX is per queue ({@link #queue(int)}): each {@link XdpQueue}'s TX ring has a
+ * single producer, so the caller decides which thread sends on which queue (see
+ * {@code dev.junction.afxdp.port.XdpPort}). {@link #send}/{@link #flush()} are the first queue's.
  *
- * <p>Threading: one thread calls {@link #receive}, one thread calls {@link #send}/{@link #flush}
- * (may be the same). {@link #close()} only after they have stopped: it unmaps memory they read.
+ * <p>Threading: one thread calls {@link #receive}; each queue's TX has one sending thread at a
+ * time. {@link #close()} only after they have stopped: it unmaps memory they read.
  */
 public final class AfXdpPort implements AutoCloseable
 {
     private final XdpConfig config;
-    private final XdpSocket socket;
     private final XskRedirectProgram program;
-    private final XdpCounters counters = new XdpCounters();
-    private final UnsafeBuffer umem;
-    private final XdpRing rx;
-    private final XdpRing fill;
-    private final XdpRing tx;
-    private final XdpRing completion;
-    private final int fd;
-    private final int frameSize;
-    private final long frameMask;
-    private final int maxKicks;
-    private final boolean completeChecksums;
-
-    /** TX frames not in flight: UMEM offsets, a stack. */
-    private final long[] freeFrames;
-    private int freeCount;
-    /** RX frames the fill ring had no room for yet (should stay empty, see {@link #returnStashed}). */
-    private final long[] stash;
-    private int stashed;
-    /** Descriptors written to the TX ring but not yet published. */
-    private int staged;
-    private final long[] kernelStatistics = new long[6];
+    private final XdpQueue[] queues;
+    /** The queue {@link #receive} starts with next time (RX thread only). */
+    private int nextQueue;
     private volatile boolean closed;
 
-    private AfXdpPort(final XdpConfig config, final XdpSocket socket, final XskRedirectProgram program)
+    private AfXdpPort(final XdpConfig config, final XskRedirectProgram program, final XdpQueue[] queues)
     {
         this.config = config;
-        this.socket = socket;
         this.program = program;
-        this.umem = socket.umem();
-        this.rx = socket.rx();
-        this.fill = socket.fill();
-        this.tx = socket.tx();
-        this.completion = socket.completion();
-        this.fd = socket.fd();
-        this.frameSize = config.frameSize();
-        this.frameMask = frameSize - 1;
-        this.maxKicks = config.ringSize() / 32 + 2;
-        this.completeChecksums = config.completeChecksums();
-        final int rxFrames = config.ringSize();
-        final int granted = fill.freeEntries(rxFrames);
-        final int at = fill.producerIndex();
-        for (int i = 0; i < granted; i++)
-        {
-            fill.putAddress(at + i, (long)i * frameSize);
-        }
-        fill.advance(granted);
-        fill.publish();
-        stash = new long[rxFrames];
-        freeFrames = new long[config.frameCount() - rxFrames];
-        for (int i = rxFrames; i < config.frameCount(); i++)
-        {
-            freeFrames[freeCount++] = (long)i * frameSize;
-        }
+        this.queues = queues;
     }
 
     /**
-     * Loads the redirect program, creates and binds the socket, points the program's map at
-     * it and attaches the program (removing a stale one of ours first). Needs root. On failure
-     * nothing is left open or attached.
+     * Checks that the interface has the configured queues, loads the redirect program, creates
+     * and binds a socket per queue, puts each in the program's map and attaches the program
+     * (removing a stale one of ours first). Needs root. On failure nothing is left open or attached.
      *
+     * @throws IllegalArgumentException when the interface has fewer RX queues than configured
      * @throws NativeException naming the failed step (if_nametoindex, socket, XDP_UMEM_REG,
      *                         mmap, bind, BPF_PROG_LOAD, BPF_LINK_CREATE...) with errno's text
      */
     public static AfXdpPort open(final XdpConfig config)
     {
         config.validate();
-        final int ifindex = LibC.if_nametoindex(config.interfaceName());
+        final String name = config.interfaceName();
+        final int ifindex = LibC.if_nametoindex(name);
         if (ifindex == 0)
         {
-            throw new NativeException("if_nametoindex " + config.interfaceName(), LibC.errno(),
-                "no such interface in this network namespace");
+            throw new NativeException("if_nametoindex " + name, LibC.errno(), "no such interface in this network namespace");
         }
-        final XskRedirectProgram program = XskRedirectProgram.load(ifindex, config.queueId() + 1);
-        XdpSocket socket = null;
+        final int first = config.queueId();
+        final int count = config.queueCount();
+        final int available = EthtoolChannels.rxQueues(name);
+        if (available > 0 && first + count > available)
+        {
+            throw new IllegalArgumentException("interface " + name + " has " + available + " RX queue"
+                + (available == 1 ? "" : "s") + " (ethtool -l " + name + "), " + (count == 1 ? "queue " + first
+                : "queues " + first + " to " + (first + count - 1)) + " asked for");
+        }
+        final XskRedirectProgram program = XskRedirectProgram.load(ifindex, first + count);
+        final XdpQueue[] queues = new XdpQueue[count];
         try
         {
-            socket = XdpSocket.open(config, ifindex);
-            final AfXdpPort port = new AfXdpPort(config, socket, program); // fill ring primed before bind
-            socket.bind();
-            program.putSocket(config.queueId(), socket.fd());
+            for (int i = 0; i < count; i++)
+            {
+                final XdpSocket socket = XdpSocket.open(config, ifindex, first + i);
+                try
+                {
+                    queues[i] = new XdpQueue(config, socket); // fill ring primed before bind
+                }
+                catch (final RuntimeException e)
+                {
+                    socket.close();
+                    throw e;
+                }
+                socket.bind();
+                program.putSocket(first + i, socket.fd());
+            }
             program.attach(config.mode().flags);
             DetachOnExit.register(program);
-            return port;
+            return new AfXdpPort(config, program, queues);
         }
         catch (final RuntimeException e)
         {
             program.close();
-            if (socket != null)
+            for (final XdpQueue q : queues)
             {
-                socket.close();
+                if (q != null)
+                {
+                    q.close();
+                }
             }
             throw e;
         }
     }
 
     /**
-     * Takes up to {@code maxBurst} frames from the RX ring and hands each to the sink where it
-     * lies in the UMEM; every frame goes back to the fill ring after its callback.
+     * Takes up to {@code maxBurst} frames from the queues' RX rings, starting with the queue
+     * after the one this call started with last time, and hands each to the sink where it lies
+     * in its queue's UMEM.
      *
      * @return frames delivered
      */
     public int receive(final XdpRxSink sink, final int maxBurst)
     {
-        final XdpRing rx = this.rx;
-        final int n = rx.available(maxBurst);
-        if (n == 0)
+        final XdpQueue[] queues = this.queues;
+        final int n = queues.length;
+        if (n == 1)
         {
-            if (stashed > 0)
-            {
-                returnStashed(0);
-            }
-            if (fill.needsWakeup())
-            {
-                counters.increment(XdpCounters.FILL_WAKEUPS);
-                LibC.recvfrom(fd, 0, 0, IfXdp.MSG_DONTWAIT, 0, 0);
-            }
-            return 0;
+            return queues[0].receive(sink, maxBurst);
         }
-        // Room for n: the fill ring holds twice the RX frames (see XdpSocket.fillRingSize), so
-        // even with the kernel's consumer index lagging it should never be short. Should it be,
-        // the frames wait in a stash here rather than being lost or stopping the port.
-        final int room = returnStashed(n);
-        final int rxIndex = rx.consumerIndex();
-        final int fillIndex = fill.producerIndex();
-        long bytes = 0;
+        int q = nextQueue;
+        nextQueue = q + 1 == n ? 0 : q + 1;
         int delivered = 0;
-        int completed = 0;
-        int i = 0;
-        try
+        for (int i = 0; i < n && delivered < maxBurst; i++)
         {
-            for (; i < n; i++)
-            {
-                final long address = rx.descAddress(rxIndex + i);
-                final int length = rx.descLength(rxIndex + i);
-                giveBack(fillIndex, i, room, address);
-                if (length <= 0 || (address & frameMask) + length > frameSize)
-                {
-                    counters.increment(XdpCounters.RX_DROPS);
-                    continue;
-                }
-                if (completeChecksums && PartialChecksum.complete(umem, (int)address, length))
-                {
-                    completed++;
-                }
-                sink.onFrame(umem, (int)address, length);
-                bytes += length;
-                delivered++;
-            }
-        }
-        finally
-        {
-            // Also when a sink threw: the rest of the burst is dropped, every frame goes back.
-            for (int j = i + 1; j < n; j++)
-            {
-                giveBack(fillIndex, j, room, rx.descAddress(rxIndex + j));
-            }
-            fill.advance(Math.min(n, room));
-            fill.publish();
-            rx.release(n);
-            counters.add(XdpCounters.RX_PACKETS, delivered);
-            counters.add(XdpCounters.RX_BYTES, bytes);
-            counters.add(XdpCounters.RX_CSUM_COMPLETED, completed);
+            delivered += queues[q].receive(sink, maxBurst - delivered);
+            q = q + 1 == n ? 0 : q + 1;
         }
         return delivered;
     }
 
-    /** Frame {@code i} of a burst back to the fill ring, or to the stash when beyond the room there was. */
-    private void giveBack(final int fillIndex, final int i, final int room, final long address)
-    {
-        if (i < room)
-        {
-            fill.putAddress(fillIndex + i, address & ~frameMask);
-        }
-        else
-        {
-            stash[stashed++] = address & ~frameMask;
-            counters.increment(XdpCounters.FILL_DEFERRED);
-        }
-    }
-
-    /**
-     * Moves stashed frames to the fill ring as far as it has room (and publishes them).
-     *
-     * @return the room left for {@code wanted} more entries
-     */
-    private int returnStashed(final int wanted)
-    {
-        if (stashed > 0)
-        {
-            final int k = fill.freeEntries(stashed);
-            final int at = fill.producerIndex();
-            for (int i = 0; i < k; i++)
-            {
-                fill.putAddress(at + i, stash[--stashed]);
-            }
-            fill.advance(k);
-            fill.publish();
-        }
-        return fill.freeEntries(wanted);
-    }
-
-    /**
-     * Copies the frame into a free TX frame and puts it on the TX ring. It is handed to the
-     * kernel by {@link #flush()} (or here, once 32 are waiting: the kernel's per-kick budget in
-     * copy mode).
-     *
-     * @return false when the frame was dropped (counted): TX ring full, no free TX frame, too big
-     */
+    /** {@link XdpQueue#send} on the first queue. */
     public boolean send(final DirectBuffer buffer, final int offset, final int length)
     {
-        if (length <= 0 || length > frameSize)
-        {
-            counters.increment(XdpCounters.TX_OVERSIZE);
-            return false;
-        }
-        if (freeCount == 0 && reclaim() == 0)
-        {
-            counters.increment(XdpCounters.TX_NO_FRAME);
-            return false;
-        }
-        if (tx.freeEntries(1) == 0)
-        {
-            counters.increment(XdpCounters.TX_RING_FULL);
-            return false;
-        }
-        final long address = freeFrames[--freeCount];
-        umem.putBytes((int)address, buffer, offset, length);
-        tx.putDesc(tx.producerIndex(), address, length, 0);
-        tx.advance(1);
-        counters.increment(XdpCounters.TX_PACKETS);
-        counters.add(XdpCounters.TX_BYTES, length);
-        if (++staged >= 32)
-        {
-            flush();
-        }
-        return true;
+        return queues[0].send(buffer, offset, length);
     }
 
-    /**
-     * Publishes the staged TX descriptors and, when the kernel asks for it, kicks it with
-     * {@code sendto} until it has taken them all (bounded: a kick that makes no progress ends
-     * it; what is left goes with the next flush). Then takes back completed TX frames.
-     */
+    /** {@link XdpQueue#flush()} on the first queue. */
     public void flush()
     {
-        if (staged > 0)
-        {
-            staged = 0;
-            tx.publish();
-        }
-        int pending = tx.pending();
-        for (int kicks = 0; pending > 0 && kicks < maxKicks && tx.needsWakeup(); kicks++)
-        {
-            counters.increment(XdpCounters.TX_KICKS);
-            if (LibC.sendto(fd, 0, 0, IfXdp.MSG_DONTWAIT, 0, 0) < 0)
-            {
-                final int errno = LibC.errno();
-                if (errno != Errno.EAGAIN && errno != Errno.EBUSY && errno != Errno.ENOBUFS)
-                {
-                    counters.increment(XdpCounters.TX_ERRORS);
-                    break;
-                }
-            }
-            reclaim(); // a full completion ring stops the kernel's TX
-            final int left = tx.pending();
-            if (left == pending)
-            {
-                break;
-            }
-            pending = left;
-        }
-        reclaim();
+        queues[0].flush();
     }
 
-    /** Takes TX frames the kernel is done with off the completion ring; returns how many. */
-    private int reclaim()
+    /** How many queues the port binds. */
+    public int queueCount()
     {
-        final XdpRing completion = this.completion;
-        final int n = completion.available(Integer.MAX_VALUE);
-        if (n > 0)
-        {
-            final int at = completion.consumerIndex();
-            for (int i = 0; i < n; i++)
-            {
-                freeFrames[freeCount++] = completion.address(at + i) & ~frameMask;
-            }
-            completion.release(n);
-            counters.add(XdpCounters.TX_COMPLETIONS, n);
-        }
-        return n;
+        return queues.length;
     }
 
-    /** Copies the kernel's {@code XDP_STATISTICS} (fill-ring starvation, RX ring full, ...) into the counters. */
-    public synchronized void refreshKernelStatistics()
+    /** The port's {@code i}-th queue (interface queue {@code config().queueId() + i}). */
+    public XdpQueue queue(final int i)
     {
-        if (!closed && socket.statistics(kernelStatistics))
+        return queues[i];
+    }
+
+    /** Copies each socket's {@code XDP_STATISTICS} (fill-ring starvation, RX ring full, ...) into its counters. */
+    public void refreshKernelStatistics()
+    {
+        for (final XdpQueue q : queues)
         {
-            for (int i = 0; i < kernelStatistics.length; i++)
-            {
-                counters.set(XdpCounters.KERNEL_RX_DROPPED + i, kernelStatistics[i]);
-            }
+            q.refreshKernelStatistics();
         }
     }
 
-    /** The AF_XDP socket's fd, for poll(2): readable when the RX ring has frames. */
+    /** The first queue's socket fd, for poll(2): readable when its RX ring has frames. */
     public int fd()
     {
-        return fd;
+        return queues[0].fd();
+    }
+
+    /** Every queue's socket fd, in queue order. */
+    public int[] fds()
+    {
+        final int[] fds = new int[queues.length];
+        for (int i = 0; i < fds.length; i++)
+        {
+            fds[i] = queues[i].fd();
+        }
+        return fds;
     }
 
     public XdpConfig config()
@@ -346,9 +186,19 @@ public final class AfXdpPort implements AutoCloseable
         return config;
     }
 
+    /** The sum of the queues' counters, as of now (a new snapshot per call: not for the packet path). */
     public XdpCounters counters()
     {
-        return counters;
+        if (queues.length == 1)
+        {
+            return queues[0].counters();
+        }
+        final XdpCounters sum = new XdpCounters();
+        for (final XdpQueue q : queues)
+        {
+            sum.addAll(q.counters());
+        }
+        return sum;
     }
 
     public String interfaceName()
@@ -362,15 +212,15 @@ public final class AfXdpPort implements AutoCloseable
         return program.id();
     }
 
-    /** TX frames not in flight (for tests). */
+    /** TX frames of the first queue not in flight (for tests). */
     int freeTxFrames()
     {
-        return freeCount;
+        return queues[0].freeTxFrames();
     }
 
     /**
-     * Detaches the program (the interface's frames go back to the kernel stack), closes the
-     * socket and frees the UMEM, the program and the map. Idempotent; only after the port's
+     * Detaches the program (the interface's frames go back to the kernel stack), then closes the
+     * sockets and frees their UMEMs, the program and the map. Idempotent; only after the port's
      * threads have stopped.
      */
     @Override
@@ -380,16 +230,23 @@ public final class AfXdpPort implements AutoCloseable
         {
             return;
         }
-        refreshKernelStatistics();
         closed = true;
         DetachOnExit.unregister(program);
         program.close();
-        socket.close();
+        for (final XdpQueue q : queues)
+        {
+            q.close();
+        }
     }
 
     @Override
     public String toString()
     {
-        return "AfXdpPort{" + config.interfaceName() + " queue " + config.queueId() + ", " + counters + "}";
+        final StringBuilder sb = new StringBuilder("AfXdpPort{").append(config.interfaceName());
+        for (final XdpQueue q : queues)
+        {
+            sb.append(", ").append(q);
+        }
+        return sb.append('}').toString();
     }
 }

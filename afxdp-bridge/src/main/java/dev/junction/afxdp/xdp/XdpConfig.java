@@ -26,7 +26,13 @@ public final class XdpConfig
     }
 
     private final String interfaceName;
+    /** Most queues one port binds; each has its own UMEM and socket. */
+    public static final int MAX_QUEUES = 32;
+    /** Queue ids beyond this are refused before the XSKMAP (indexed by queue id) is sized by them. */
+    public static final int MAX_QUEUE_ID = 1024;
+
     private int queueId;
+    private int queueCount = 1;
     private int frameCount = 4096;
     private int frameSize = 2048;
     private int ringSize = 2048;
@@ -46,12 +52,15 @@ public final class XdpConfig
         return interfaceName;
     }
 
-    /** The interface RX/TX queue the socket binds to (default 0; a veth has one unless made with more). */
+    /**
+     * The first interface RX/TX queue the port binds to (default 0; a veth has one unless made
+     * with more). The port binds {@link #queueCount()} queues from here on.
+     */
     public XdpConfig queueId(final int queueId)
     {
-        if (queueId < 0)
+        if (queueId < 0 || queueId >= MAX_QUEUE_ID)
         {
-            throw new IllegalArgumentException("queue id " + queueId);
+            throw new IllegalArgumentException("queue id must be 0 to " + (MAX_QUEUE_ID - 1) + ": " + queueId);
         }
         this.queueId = queueId;
         return this;
@@ -60,6 +69,26 @@ public final class XdpConfig
     public int queueId()
     {
         return queueId;
+    }
+
+    /**
+     * How many consecutive queues, from {@link #queueId()}, the port binds: one AF_XDP socket
+     * with its own UMEM each (default 1, at most {@link #MAX_QUEUES}: each pins
+     * {@code frameCount * frameSize} bytes, 8 MiB by default). OVS's {@code options:n_rxq}.
+     */
+    public XdpConfig queueCount(final int queueCount)
+    {
+        if (queueCount < 1 || queueCount > MAX_QUEUES)
+        {
+            throw new IllegalArgumentException("queue count must be 1 to " + MAX_QUEUES + ": " + queueCount);
+        }
+        this.queueCount = queueCount;
+        return this;
+    }
+
+    public int queueCount()
+    {
+        return queueCount;
     }
 
     /**
@@ -169,6 +198,11 @@ public final class XdpConfig
         if (ringSize >= frameCount)
         {
             throw new IllegalArgumentException("ring size " + ringSize + " must be less than the " + frameCount + " frames");
+        }
+        if (queueId + queueCount > MAX_QUEUE_ID)
+        {
+            throw new IllegalArgumentException("queues " + queueId + " to " + (queueId + queueCount - 1) + " go beyond "
+                + (MAX_QUEUE_ID - 1));
         }
         if (zeroCopy && mode != Mode.NATIVE)
         {

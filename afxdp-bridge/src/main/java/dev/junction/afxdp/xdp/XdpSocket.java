@@ -26,6 +26,7 @@ public final class XdpSocket implements AutoCloseable
 
     private final XdpConfig config;
     private final int ifindex;
+    private final int queueId;
     private volatile int fd;
     private final long umemAddress;
     private final long umemLength;
@@ -45,11 +46,12 @@ public final class XdpSocket implements AutoCloseable
     }
 
     /**
-     * Opens, registers, maps and binds. On failure everything done so far is undone.
+     * Opens, registers and maps a socket for queue {@code queueId} of the interface ({@link #bind()} binds it).
+     * On failure everything done so far is undone.
      *
      * @throws NativeException naming the failed step, with errno's text and a hint
      */
-    public static XdpSocket open(final XdpConfig config, final int ifindex)
+    public static XdpSocket open(final XdpConfig config, final int ifindex, final int queueId)
     {
         config.validate();
         final int fd = LibC.socket(IfXdp.AF_XDP, IfXdp.SOCK_RAW | IfXdp.SOCK_CLOEXEC, 0);
@@ -105,7 +107,7 @@ public final class XdpSocket implements AutoCloseable
             maps[2] = map(fd, scratch, IfXdp.OFF_FILL, fillRingSize(config), IfXdp.ADDR_SIZE, IfXdp.XDP_UMEM_PGOFF_FILL_RING, "fill");
             maps[3] = map(fd, scratch, IfXdp.OFF_COMPLETION, size, IfXdp.ADDR_SIZE, IfXdp.XDP_UMEM_PGOFF_COMPLETION_RING,
                 "completion");
-            final XdpSocket socket = new XdpSocket(config, ifindex, fd, umemAddress, umemLength, maps, scratch);
+            final XdpSocket socket = new XdpSocket(config, ifindex, queueId, fd, umemAddress, umemLength, maps, scratch);
             maps = null; // owned by the socket from here
             return socket;
         }
@@ -127,11 +129,12 @@ public final class XdpSocket implements AutoCloseable
         }
     }
 
-    private XdpSocket(final XdpConfig config, final int ifindex, final int fd, final long umemAddress, final long umemLength,
+    private XdpSocket(final XdpConfig config, final int ifindex, final int queueId, final int fd, final long umemAddress, final long umemLength,
         final Mapping[] maps, final UnsafeBuffer offsets)
     {
         this.config = config;
         this.ifindex = ifindex;
+        this.queueId = queueId;
         this.fd = fd;
         this.umemAddress = umemAddress;
         this.umemLength = umemLength;
@@ -159,7 +162,7 @@ public final class XdpSocket implements AutoCloseable
     }
 
     /**
-     * Binds to the configured queue of the interface. Before binding, the caller puts RX
+     * Binds to the socket's queue of the interface. Before binding, the caller puts RX
      * frames on the fill ring (the kernel may start receiving at once).
      */
     public void bind()
@@ -170,11 +173,11 @@ public final class XdpSocket implements AutoCloseable
         addr.putShort(0, (short)IfXdp.AF_XDP, ORDER);
         addr.putShort(2, (short)flags, ORDER);
         addr.putInt(4, ifindex, ORDER);
-        addr.putInt(8, config.queueId(), ORDER);
+        addr.putInt(8, queueId, ORDER);
         if (LibC.bind(fd, addr.addressOffset(), IfXdp.SOCKADDR_XDP_SIZE) < 0)
         {
             final int errno = LibC.errno();
-            throw new NativeException("bind AF_XDP to " + config.interfaceName() + " queue " + config.queueId()
+            throw new NativeException("bind AF_XDP to " + config.interfaceName() + " queue " + queueId
                 + (config.zeroCopy() ? " zero-copy" : " copy mode"), errno,
                 errno == Errno.EINVAL ? "no such queue (ethtool -l " + config.interfaceName() + ")"
                     : errno == Errno.EOPNOTSUPP ? "the driver has no AF_XDP zero-copy support; use copy mode"
@@ -190,6 +193,11 @@ public final class XdpSocket implements AutoCloseable
     public int ifindex()
     {
         return ifindex;
+    }
+
+    public int queueId()
+    {
+        return queueId;
     }
 
     public XdpConfig config()

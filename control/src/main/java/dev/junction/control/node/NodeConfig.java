@@ -1,5 +1,6 @@
 package dev.junction.control.node;
 
+import dev.junction.afxdp.xdp.XdpConfig;
 import dev.junction.control.cli.TunnelsFile;
 import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.Tunnels;
@@ -28,6 +29,7 @@ import java.util.Set;
  *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
  *   - {port: 9, type: tap, name: jt-underlay}
  *   - {port: 3, type: afxdp, interface: veth-pod-c, mode: native, queue: 0}
+ *   - {port: 4, type: afxdp, interface: eth1, queues: 4}        # queues 0 to 3, one AF_XDP socket each
  *   - {port: 5, type: pcap, in: trace.pcap, out: port5.pcap}   # replay through the pipeline
  * </pre>
  *
@@ -38,13 +40,16 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics");
-    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "in", "out");
+    private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
+        "in", "out");
 
     /**
-     * One device port: a TAP the daemon creates ({@code name}), or an AF_XDP socket on an
-     * existing interface ({@code interface}, XDP {@code mode} native or generic, {@code queue}).
+     * One device port: a TAP the daemon creates ({@code name}), or AF_XDP sockets on an existing
+     * interface ({@code interface}, XDP {@code mode} native or generic): one on queue
+     * {@code queue} (default 0), or one on each of queues 0 to {@code queues - 1}; here
+     * {@code queue} is the first queue and {@code queues} how many.
      */
-    public record Port(int number, String type, String name, int mtu, String mode, int queue, Path in, Path out)
+    public record Port(int number, String type, String name, int mtu, String mode, int queue, int queues, Path in, Path out)
     {
     }
 
@@ -177,7 +182,7 @@ public final class NodeConfig
                 }
                 final Path in = file(base, e.get("in"), where + "in", false);
                 final Path out = e.containsKey("out") ? base.resolve(String.valueOf(e.get("out"))).normalize() : null;
-                ports.add(new Port(n, type, "pcap" + n, 1500, "", 0, in, out));
+                ports.add(new Port(n, type, "pcap" + n, 1500, "", 0, 1, in, out));
                 continue;
             }
             if (!type.equals("tap") && !type.equals("afxdp"))
@@ -198,10 +203,10 @@ public final class NodeConfig
                 throw new IllegalArgumentException(where + "in and out are pcap port options");
             }
             if (xdp && e.containsKey("name") || !xdp && (e.containsKey("interface") || e.containsKey("mode")
-                || e.containsKey("queue")))
+                || e.containsKey("queue") || e.containsKey("queues")))
             {
                 throw new IllegalArgumentException(where + (xdp ? "an afxdp port names its interface, not name"
-                    : "interface, mode and queue are afxdp options"));
+                    : "interface, mode, queue and queues are afxdp options"));
             }
             if (!names.add(name))
             {
@@ -217,12 +222,22 @@ public final class NodeConfig
             {
                 throw new IllegalArgumentException(where + "mode must be native or generic");
             }
-            final int queue = e.containsKey("queue") ? integer(e.get("queue"), where + "queue") : 0;
-            if (queue < 0)
+            if (e.containsKey("queue") && e.containsKey("queues"))
             {
-                throw new IllegalArgumentException(where + "queue must not be negative");
+                throw new IllegalArgumentException(where + "queue (one queue) and queues (queues 0 to N-1) exclude each other");
             }
-            ports.add(new Port(n, type, name, mtu, mode, queue, null, null));
+            final int queue = e.containsKey("queue") ? integer(e.get("queue"), where + "queue") : 0;
+            if (queue < 0 || queue >= XdpConfig.MAX_QUEUE_ID)
+            {
+                throw new IllegalArgumentException(where + "queue must be 0 to " + (XdpConfig.MAX_QUEUE_ID - 1));
+            }
+            final int queues = e.containsKey("queues") ? integer(e.get("queues"), where + "queues") : 1;
+            if (queues < 1 || queues > XdpConfig.MAX_QUEUES)
+            {
+                throw new IllegalArgumentException(where + "queues must be 1 to " + XdpConfig.MAX_QUEUES
+                    + " (an AF_XDP socket and an 8 MiB UMEM each), not " + queues);
+            }
+            ports.add(new Port(n, type, name, mtu, mode, queue, queues, null, null));
         }
         if (tunnels != null)
         {

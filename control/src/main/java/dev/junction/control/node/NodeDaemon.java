@@ -4,7 +4,10 @@ import dev.junction.afxdp.port.DevicePort;
 import dev.junction.afxdp.port.PortPoller;
 import dev.junction.afxdp.port.TapPort;
 import dev.junction.afxdp.port.XdpPort;
+import dev.junction.afxdp.xdp.AfXdpPort;
 import dev.junction.afxdp.xdp.XdpConfig;
+import dev.junction.afxdp.xdp.XdpCounters;
+import dev.junction.afxdp.xdp.XdpQueue;
 import dev.junction.control.cli.FlowsFile;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
@@ -122,9 +125,9 @@ public final class NodeDaemon implements AutoCloseable
             else if (p.type().equals("afxdp"))
             {
                 taps.add(XdpPort.open(p.number(), p.name(), p.mode().equals("native") ? XdpConfig.Mode.NATIVE
-                    : XdpConfig.Mode.GENERIC, p.queue()));
+                    : XdpConfig.Mode.GENERIC, p.queue(), p.queues(), config.workers));
                 log.info("port opened", "port", p.number(), "type", p.type(), "interface", p.name(), "mode", p.mode(),
-                    "queue", p.queue());
+                    "queue", p.queue(), "queues", p.queues());
             }
             else
             {
@@ -171,7 +174,7 @@ public final class NodeDaemon implements AutoCloseable
         if (config.metrics != null)
         {
             metrics = new NodeMetrics(config.metrics, pipeline, config.ports.stream().mapToInt(NodeConfig.Port::number).toArray(),
-                bridge.conntrack());
+                bridge.conntrack(), taps.stream().filter(XdpPort.class::isInstance).map(XdpPort.class::cast).toList());
             log.info("metrics", "address", config.metrics, "port", metrics.port());
         }
         control = new ControlServer(config.stateDir, this::handle, log);
@@ -427,8 +430,27 @@ public final class NodeDaemon implements AutoCloseable
                 .append(pipeline.rxPackets(t.port())).append(", rx ring-full drops ").append(pipeline.rxDrops(t.port()))
                 .append(", tx ").append(pipeline.txPackets(t.port())).append(", tx drops ")
                 .append(pipeline.txDrops(t.port())).append('\n');
+            if (t instanceof XdpPort x)
+            {
+                appendQueues(sb, x);
+            }
         }
         return sb.toString();
+    }
+
+    /** An AF_XDP port's queues: what each socket received and sent, and what the kernel dropped on it. */
+    private static void appendQueues(final StringBuilder sb, final XdpPort port)
+    {
+        final AfXdpPort xdp = port.xdp();
+        xdp.refreshKernelStatistics();
+        for (int i = 0; i < xdp.queueCount(); i++)
+        {
+            final XdpQueue q = xdp.queue(i);
+            final XdpCounters c = q.counters();
+            sb.append("  queue ").append(q.queueId()).append(": rx ").append(c.rxPackets()).append(", rx drops ")
+                .append(c.rxDrops()).append(", tx ").append(c.txPackets()).append(", tx drops ").append(c.txDrops())
+                .append('\n');
+        }
     }
 
     /** Runs {@code request} on every worker's thread and collects the results in worker order. */

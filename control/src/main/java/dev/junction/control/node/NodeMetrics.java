@@ -1,5 +1,8 @@
 package dev.junction.control.node;
 
+import dev.junction.afxdp.port.XdpPort;
+import dev.junction.afxdp.xdp.XdpCounters;
+import dev.junction.afxdp.xdp.XdpQueue;
 import dev.junction.conntrack.Conntrack;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
@@ -10,7 +13,9 @@ import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
 
 /**
  * The daemon's Prometheus endpoint ({@code metrics: HOST:PORT} in node.yaml, loopback unless
@@ -24,8 +29,8 @@ public final class NodeMetrics implements AutoCloseable
 {
     private final HTTPServer server;
 
-    public NodeMetrics(final String hostPort, final Pipeline pipeline, final int[] ports, final Conntrack conntrack)
-        throws IOException
+    public NodeMetrics(final String hostPort, final Pipeline pipeline, final int[] ports, final Conntrack conntrack,
+        final List<XdpPort> xdpPorts) throws IOException
     {
         final int colon = hostPort.lastIndexOf(':');
         final String host = hostPort.substring(0, colon);
@@ -66,6 +71,11 @@ public final class NodeMetrics implements AutoCloseable
                     cb.call(pipeline.txDrops(p), String.valueOf(p));
                 }
             }).register(registry);
+        // Per AF_XDP queue: which queues the interface's RSS (or the veth peer's TX queue choice) feeds.
+        perQueue(registry, xdpPorts, "junction_afxdp_queue_rx_packets", "Frames an AF_XDP port's queue received",
+            XdpCounters::rxPackets);
+        perQueue(registry, xdpPorts, "junction_afxdp_queue_tx_packets", "Frames an AF_XDP port's queue sent",
+            XdpCounters::txPackets);
         CounterWithCallback.builder().name("junction_worker_packets").help("Packets a worker ran through its datapath")
             .labelNames("worker").callback(cb ->
             {
@@ -140,6 +150,22 @@ public final class NodeMetrics implements AutoCloseable
                 cb.call(conntrack.refusedByMaxConnections(), "max_conns");
             }).register(registry);
         server = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+    }
+
+    private static void perQueue(final PrometheusRegistry registry, final List<XdpPort> xdpPorts, final String name,
+        final String help, final ToLongFunction<XdpCounters> counter)
+    {
+        CounterWithCallback.builder().name(name).help(help).labelNames("port", "queue").callback(cb ->
+        {
+            for (final XdpPort x : xdpPorts)
+            {
+                for (int i = 0; i < x.xdp().queueCount(); i++)
+                {
+                    final XdpQueue q = x.xdp().queue(i);
+                    cb.call(counter.applyAsLong(q.counters()), String.valueOf(x.port()), String.valueOf(q.queueId()));
+                }
+            }
+        }).register(registry);
     }
 
     /** The port the endpoint listens on (useful when configured with port 0). */

@@ -11,18 +11,27 @@ class AfXdpPodsTest extends DaemonPodsTest
     private String podA;
     private String podB;
 
+    /** RX and TX queues of both ends of each veth, and the AF_XDP ports' {@code queues} (1: the default, left out). */
+    protected int queues()
+    {
+        return 1;
+    }
+
     @Override
     protected String portsYaml()
     {
         podA = "jx-a-" + net.tag;
         podB = "jx-b-" + net.tag;
+        final String n = String.valueOf(queues());
         for (final String[] pair : new String[][] {{podA, "jxs-a-" + net.tag, nsA}, {podB, "jxs-b-" + net.tag, nsB}})
         {
-            net.must("ip", "link", "add", pair[0], "netns", pair[2], "type", "veth", "peer", "name", pair[1]);
+            net.must("ip", "link", "add", pair[0], "netns", pair[2], "numtxqueues", n, "numrxqueues", n, "type", "veth",
+                "peer", "name", pair[1], "numtxqueues", n, "numrxqueues", n);
             net.must("ip", "link", "set", pair[1], "up");
         }
-        return "  - {port: 1, type: afxdp, interface: jxs-a-" + net.tag + "}\n"
-            + "  - {port: 2, type: afxdp, interface: jxs-b-" + net.tag + "}\n";
+        final String options = queues() == 1 ? "" : ", queues: " + n;
+        return "  - {port: 1, type: afxdp, interface: jxs-a-" + net.tag + options + "}\n"
+            + "  - {port: 2, type: afxdp, interface: jxs-b-" + net.tag + options + "}\n";
     }
 
     @Override

@@ -51,6 +51,12 @@ abstract class DaemonPodsTest
     /** Pod A's interface, in its namespace. */
     protected abstract String podInterfaceA();
 
+    /** Extra top-level lines for node.yaml (e.g. a metrics endpoint). */
+    protected String extraYaml()
+    {
+        return "";
+    }
+
     @BeforeAll
     void start() throws Exception
     {
@@ -66,7 +72,8 @@ abstract class DaemonPodsTest
         Files.writeString(dir.resolve("flows.txt"), flows);
         nsA = net.add("jn-a");
         nsB = net.add("jn-b");
-        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 2\nflows: flows.txt\nports:\n" + portsYaml());
+        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 2\nflows: flows.txt\n" + extraYaml() + "ports:\n"
+            + portsYaml());
         daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(System.err));
         attachPods();
         // A reaches the virtual address through B's MAC; the flows do the rest.

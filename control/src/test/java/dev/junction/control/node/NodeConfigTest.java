@@ -57,6 +57,14 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, name: a}]", "interface must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, mode: turbo}]", "mode must be native or generic"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a, queue: 1}]", "afxdp options"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a, queues: 2}]", "afxdp options"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queues: 0}]", "queues must be 1 to 32"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queues: -2}]", "queues must be 1 to 32"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queues: 33}]", "queues must be 1 to 32"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queues: two}]", "queues: two is not a number"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queue: 1, queues: 2}]", "exclude each other"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queue: -1}]", "queue must be 0 to 1023"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queue: 5000}]", "queue must be 0 to 1023"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}\n", "not valid YAML"));
     }
 
@@ -78,6 +86,19 @@ class NodeConfigTest
         assertEquals(2, c.ports.size());
         assertEquals(1400, c.ports.get(1).mtu());
         assertEquals(10, c.tunnels.ports().get(0).port);
+    }
+
+    @org.junit.jupiter.api.Test
+    void afxdpQueues() throws Exception
+    {
+        final NodeConfig c = load("state_dir: state\nflows: flows.txt\nports: [{port: 1, type: afxdp, interface: a, queues: 4},"
+            + " {port: 2, type: afxdp, interface: b, queue: 3}, {port: 3, type: afxdp, interface: c}]\n");
+        assertEquals(0, c.ports.get(0).queue(), "queues: N means queues 0 to N-1");
+        assertEquals(4, c.ports.get(0).queues());
+        assertEquals(3, c.ports.get(1).queue(), "queue: K is the one queue K");
+        assertEquals(1, c.ports.get(1).queues());
+        assertEquals(0, c.ports.get(2).queue());
+        assertEquals(1, c.ports.get(2).queues());
     }
 
     @org.junit.jupiter.api.Test
