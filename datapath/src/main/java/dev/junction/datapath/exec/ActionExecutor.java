@@ -68,8 +68,7 @@ public final class ActionExecutor
                 case OdpActions.OUTPUT: sink.output((int)acts.get(i + 1), p); break;
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.POP_VLAN: popVlan(p); break;
-                case OdpActions.SET_ETH_SRC: p.put48(p.start + 6, acts.get(i + 1)); break;
-                case OdpActions.SET_ETH_DST: p.put48(p.start, acts.get(i + 1)); break;
+                case OdpActions.SET_ETH: setEth(p, acts, i + 1); break;
                 case OdpActions.SET_IPV4_SRC: setIpv4Addr(p, 12, acts.get(i + 1)); break;
                 case OdpActions.SET_IPV4_DST: setIpv4Addr(p, 16, acts.get(i + 1)); break;
                 case OdpActions.SET_IPV4_TOS: setIpv4Tos(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
@@ -126,6 +125,21 @@ public final class ActionExecutor
         System.arraycopy(p.buf, p.start, p.buf, p.start + 4, 12);
         p.start += 4;
         p.length -= 4;
+    }
+
+    /** OVS's masked Ethernet set: only the masked bits of each address are written. */
+    private static void setEth(final Packet p, final OdpActions a, final int i)
+    {
+        final long srcMask = a.get(i + 1);
+        if (srcMask != 0)
+        {
+            p.put48(p.start + 6, (p.u48(p.start + 6) & ~srcMask) | (a.get(i) & srcMask));
+        }
+        final long dstMask = a.get(i + 3);
+        if (dstMask != 0)
+        {
+            p.put48(p.start, (p.u48(p.start) & ~dstMask) | (a.get(i + 2) & dstMask));
+        }
     }
 
     private static void setIpv4Addr(final Packet p, final int fieldOffset, final long newAddr)

@@ -24,14 +24,7 @@ final class Commit
         boolean slow = false;
         final long[] f = flow.words;
         final long[] b = base.words;
-        if (f[FlowKey.W_DL_SRC] != b[FlowKey.W_DL_SRC])
-        {
-            out.add1(OdpActions.SET_ETH_SRC, Field.DL_SRC.get(f));
-        }
-        if (Field.DL_DST.get(f) != Field.DL_DST.get(b))
-        {
-            out.add1(OdpActions.SET_ETH_DST, Field.DL_DST.get(f));
-        }
+        commitEth(flow, base, out, wc);
         if (flow.nwProto() != 0)
         {
             slow = commitNetwork(flow, base, out);
@@ -41,6 +34,29 @@ final class Commit
         commitVlan(flow, base, out, wc);
         base.copyFrom(flow);
         return slow;
+    }
+
+    /**
+     * One Ethernet set for both addresses, as OVS's commit_set_ether_action: an address that
+     * changed is written under the bits translation examined or set (the megaflow's mask), so
+     * every packet of the megaflow keeps its own unexamined bits; an unchanged one is not written.
+     */
+    private static void commitEth(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        final long src = Field.DL_SRC.get(f);
+        final long dst = Field.DL_DST.get(f);
+        final long srcMask = src != Field.DL_SRC.get(b) ? Field.DL_SRC.get(wc) : 0;
+        final long dstMask = dst != Field.DL_DST.get(b) ? Field.DL_DST.get(wc) : 0;
+        if ((srcMask | dstMask) != 0)
+        {
+            out.add0(OdpActions.SET_ETH);
+            out.operand(src);
+            out.operand(srcMask);
+            out.operand(dst);
+            out.operand(dstMask);
+        }
     }
 
     private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out)

@@ -13,8 +13,11 @@ public final class OdpActions
     public static final int OUTPUT = 1;
     public static final int PUSH_VLAN = 2;
     public static final int POP_VLAN = 3;
-    public static final int SET_ETH_SRC = 4;
-    public static final int SET_ETH_DST = 5;
+    /**
+     * One Ethernet rewrite, as OVS's masked set: operands src, src mask, dst, dst mask (a zero mask
+     * leaves that address as in the packet; only masked bits are written).
+     */
+    public static final int SET_ETH = 4;
     public static final int SET_IPV4_SRC = 6;
     public static final int SET_IPV4_DST = 7;
     public static final int SET_IPV4_TOS = 8;
@@ -132,6 +135,8 @@ public final class OdpActions
                 return 8;
             case SET_ARP:
                 return 5;
+            case SET_ETH:
+                return 4;
             case SET_ND:
                 return 4;
             default:
@@ -162,11 +167,9 @@ public final class OdpActions
             switch (op)
             {
                 case OUTPUT: sb.append(ops[i + 1]); break;
-                case PUSH_VLAN: sb.append(String.format("push_vlan(tpid=0x%04x,vid=%d,pcp=%d)", ops[i + 1],
-                    ops[i + 2] & 0xfff, (ops[i + 2] >> 13) & 7)); break;
+                case PUSH_VLAN: describePushVlan(sb, ops[i + 1], ops[i + 2]); break;
                 case POP_VLAN: sb.append("pop_vlan"); break;
-                case SET_ETH_SRC: sb.append("set(eth(src=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
-                case SET_ETH_DST: sb.append("set(eth(dst=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
+                case SET_ETH: describeSetEth(sb, i); break;
                 case SET_IPV4_SRC: sb.append("set(ipv4(src=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
                 case SET_IPV4_DST: sb.append("set(ipv4(dst=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
                 case SET_IPV4_TOS: sb.append("set(ipv4(tos=0x").append(Long.toHexString(ops[i + 1])).append("/0x")
@@ -194,6 +197,60 @@ public final class OdpActions
             i += 1 + operands(op);
         }
         return sb.length() == 0 ? "drop" : sb.toString();
+    }
+
+    /** As odp-util's format_odp_push_vlan: the TPID only when it is not 0x8100, then the TCI's parts. */
+    private static void describePushVlan(final StringBuilder sb, final long tpid, final long tci)
+    {
+        sb.append(tpid == 0x8100 ? "push_vlan(" : String.format("push_vlan(tpid=0x%04x,", tpid))
+            .append("vid=").append(tci & 0xfff).append(",pcp=").append((tci >> 13) & 7);
+        if ((tci & 0x1000) == 0)
+        {
+            sb.append(",cfi=0");
+        }
+        sb.append(')');
+    }
+
+    /**
+     * As OVS prints the Ethernet set it commits: a plain {@code set(eth(src=..,dst=..))} when both
+     * addresses are wholly set, else the masked set with the addresses it writes (a partial mask
+     * after a slash, the value masked).
+     */
+    private void describeSetEth(final StringBuilder sb, final int at)
+    {
+        final long full = 0xffff_ffff_ffffL;
+        final long src = ops[at + 1];
+        final long srcMask = ops[at + 2];
+        final long dst = ops[at + 3];
+        final long dstMask = ops[at + 4];
+        sb.append("set(eth(");
+        if (srcMask == full && dstMask == full)
+        {
+            sb.append("src=").append(dev.junction.flowtable.ofp.Values.formatMac(src))
+                .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatMac(dst));
+        }
+        else
+        {
+            final int mark = sb.length();
+            macMasked(sb, "src", src, srcMask, mark);
+            macMasked(sb, "dst", dst, dstMask, mark);
+        }
+        sb.append("))");
+    }
+
+    private static void macMasked(final StringBuilder sb, final String name, final long value, final long mask,
+        final int mark)
+    {
+        if (mask == 0)
+        {
+            return;
+        }
+        sb.append(sb.length() > mark ? "," : "").append(name).append('=')
+            .append(dev.junction.flowtable.ofp.Values.formatMac(value & mask));
+        if (mask != 0xffff_ffff_ffffL)
+        {
+            sb.append('/').append(dev.junction.flowtable.ofp.Values.formatMac(mask));
+        }
     }
 
     /**
