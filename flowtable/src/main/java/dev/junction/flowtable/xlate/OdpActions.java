@@ -32,7 +32,10 @@ public final class OdpActions
     public static final int SET_ARP = 15;
     /** Operands: target hi, target lo, sll, tll. */
     public static final int SET_ND = 16;
-    /** Packet to the controller: counted, then dropped (no controller yet). */
+    /**
+     * Packet to the controller: counted, then dropped (no controller yet). Operands: reason,
+     * recirc_id, rule cookie, controller id, max_len, what OVS's controller cookie carries.
+     */
     public static final int CONTROLLER = 17;
     /** Connection tracking; operands read through {@link dev.junction.flowtable.ct.CtAction}. */
     public static final int CT = 18;
@@ -116,9 +119,10 @@ public final class OdpActions
         switch (op)
         {
             case POP_VLAN:
-            case CONTROLLER:
             case CT_CLEAR:
                 return 0;
+            case CONTROLLER:
+                return 5;
             case CT:
                 return dev.junction.flowtable.ct.CtAction.OPERANDS;
             case TNL_PUSH:
@@ -185,7 +189,7 @@ public final class OdpActions
                 case SET_ICMP: sb.append("set(icmp(type=").append(ops[i + 1]).append(",code=").append(ops[i + 2]).append("))"); break;
                 case SET_ARP: sb.append("set(arp(op=").append(ops[i + 1]).append("))"); break;
                 case SET_ND: sb.append("set(nd(target=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 1], ops[i + 2])).append("))"); break;
-                case CONTROLLER: sb.append("userspace(controller)"); break;
+                case CONTROLLER: describeController(sb, i); break;
                 case CT: describeCt(sb, i); break;
                 case CT_CLEAR: sb.append("ct_clear"); break;
                 case HASH: sb.append("hash(").append(ops[i + 1] == 1 ? "sym_l4(" : "l4(")
@@ -251,6 +255,20 @@ public final class OdpActions
         {
             sb.append('/').append(dev.junction.flowtable.ofp.Values.formatMac(mask));
         }
+    }
+
+    /**
+     * As odp-util prints OVS's controller action. The pid is the upcall socket's; OVS's userspace
+     * datapath prints 0, as here. dont_send and continuation are 0: a packet-in is always meant
+     * to be sent and pausing is not supported.
+     */
+    private void describeController(final StringBuilder sb, final int at)
+    {
+        final long cookie = ops[at + 3];
+        sb.append("userspace(pid=0,controller(reason=").append(ops[at + 1])
+            .append(",dont_send=0,continuation=0,recirc_id=").append(ops[at + 2])
+            .append(",rule_cookie=").append(cookie == 0 ? "0" : "0x" + Long.toHexString(cookie))
+            .append(",controller_id=").append(ops[at + 4]).append(",max_len=").append(ops[at + 5]).append("))");
     }
 
     /**
