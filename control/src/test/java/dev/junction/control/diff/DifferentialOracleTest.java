@@ -174,9 +174,10 @@ class DifferentialOracleTest
             + "traces where Junction installed more: %d %s%n", MEGAFLOWS_OURS.get(), MEGAFLOWS_OVS.get(),
             (double)MEGAFLOWS_OURS.get() / MEGAFLOWS_OVS.get(), SURPLUS.size(), SURPLUS);
         System.out.printf("megaflow actions compared with OVS's text: set(eth) %d, userspace(controller) %d, "
-            + "push_vlan %d megaflows; OVS megaflows with such actions whose match Junction printed otherwise: %d%n",
-            MegaflowActionsText.COMPARED[0].get(), MegaflowActionsText.COMPARED[1].get(),
-            MegaflowActionsText.COMPARED[2].get(), MegaflowActionsText.UNPAIRED.get());
+            + "push_vlan %d, set(ipv4) %d megaflows; OVS megaflows with such actions whose match Junction printed "
+            + "otherwise: %d%n", MegaflowActionsText.COMPARED[0].get(), MegaflowActionsText.COMPARED[1].get(),
+            MegaflowActionsText.COMPARED[2].get(), MegaflowActionsText.COMPARED[3].get(),
+            MegaflowActionsText.UNPAIRED.get());
         org.junit.jupiter.api.Assertions.assertTrue(MEGAFLOWS_OURS.get() <= MEGAFLOWS_OVS.get(),
             "Junction installed more megaflows than OVS over the suite: " + MEGAFLOWS_OURS + " > " + MEGAFLOWS_OVS);
         if (System.getProperty("junction.diff.only", "").isBlank() && CASES >= 300)

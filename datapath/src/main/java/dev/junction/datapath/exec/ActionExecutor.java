@@ -69,10 +69,7 @@ public final class ActionExecutor
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.POP_VLAN: popVlan(p); break;
                 case OdpActions.SET_ETH: setEth(p, acts, i + 1); break;
-                case OdpActions.SET_IPV4_SRC: setIpv4Addr(p, 12, acts.get(i + 1)); break;
-                case OdpActions.SET_IPV4_DST: setIpv4Addr(p, 16, acts.get(i + 1)); break;
-                case OdpActions.SET_IPV4_TOS: setIpv4Tos(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
-                case OdpActions.SET_IPV4_TTL: setIpv4Byte(p, 8, (int)acts.get(i + 1), true); break;
+                case OdpActions.SET_IPV4: setIpv4(p, acts, i + 1); break;
                 case OdpActions.SET_IPV6: setIpv6(p, acts, i + 1); break;
                 case OdpActions.SET_TCP_PORTS: setTcpPorts(p, acts.get(i + 1), acts.get(i + 2)); break;
                 case OdpActions.SET_UDP_PORTS: setUdpPorts(p, acts.get(i + 1), acts.get(i + 2)); break;
@@ -139,6 +136,35 @@ public final class ActionExecutor
         if (dstMask != 0)
         {
             p.put48(p.start, (p.u48(p.start) & ~dstMask) | (a.get(i + 2) & dstMask));
+        }
+    }
+
+    /** OVS's masked IPv4 set (odp_set_ipv4): src, dst, tos, ttl, each only where its mask has bits. */
+    private static void setIpv4(final Packet p, final OdpActions a, final int i)
+    {
+        if (p.l3 < 0 || !p.inBuffer(p.l3, 20))
+        {
+            return;
+        }
+        final long srcMask = a.get(i + 1);
+        if (srcMask != 0)
+        {
+            setIpv4Addr(p, 12, (a.get(i) & srcMask) | (p.u32(p.l3 + 12) & ~srcMask));
+        }
+        final long dstMask = a.get(i + 3);
+        if (dstMask != 0)
+        {
+            setIpv4Addr(p, 16, (a.get(i + 2) & dstMask) | (p.u32(p.l3 + 16) & ~dstMask));
+        }
+        final int tosMask = (int)a.get(i + 5);
+        if (tosMask != 0)
+        {
+            setIpv4Tos(p, (int)a.get(i + 4) & tosMask, tosMask);
+        }
+        final int ttlMask = (int)a.get(i + 7);
+        if (ttlMask != 0)
+        {
+            setIpv4Byte(p, 8, ((int)a.get(i + 6) & ttlMask) | (p.u8(p.l3 + 8) & ~ttlMask & 0xff), true);
         }
     }
 

@@ -27,7 +27,7 @@ final class Commit
         commitEth(flow, base, out, wc);
         if (flow.nwProto() != 0)
         {
-            slow = commitNetwork(flow, base, out);
+            slow = commitNetwork(flow, base, out, wc);
             commitTransport(flow, base, out);
         }
         slow |= commitIcmp(flow, base, out);
@@ -59,7 +59,43 @@ final class Commit
         }
     }
 
-    private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out)
+    /**
+     * One IPv4 set, as OVS's commit_set_ipv4_action: each changed field is written under the
+     * megaflow's mask for it, unchanged ones not at all. A decapsulated packet's ECN bits are left
+     * alone unless they changed (they were already set from the outer header).
+     */
+    private static void commitIpv4(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        final long src = Field.NW_SRC.get(f);
+        final long dst = Field.NW_DST.get(f);
+        final long tos = Field.NW_TOS.get(f);
+        final long ttl = Field.NW_TTL.get(f);
+        final long srcMask = src != Field.NW_SRC.get(b) ? Field.NW_SRC.get(wc) : 0;
+        final long dstMask = dst != Field.NW_DST.get(b) ? Field.NW_DST.get(wc) : 0;
+        long tosMask = tos != Field.NW_TOS.get(b) ? Field.NW_TOS.get(wc) : 0;
+        if (FlowKey.hasTunnel(b) && ((tos ^ Field.NW_TOS.get(b)) & 0x03) == 0)
+        {
+            tosMask &= ~0x03L;
+        }
+        final long ttlMask = ttl != Field.NW_TTL.get(b) ? Field.NW_TTL.get(wc) : 0;
+        if ((srcMask | dstMask | tosMask | ttlMask) != 0)
+        {
+            out.add0(OdpActions.SET_IPV4);
+            out.operand(src);
+            out.operand(srcMask);
+            out.operand(dst);
+            out.operand(dstMask);
+            out.operand(tos);
+            out.operand(tosMask);
+            out.operand(ttl);
+            out.operand(ttlMask);
+        }
+    }
+
+    private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out,
+        final long[] wc)
     {
         boolean slow = false;
         final long[] f = flow.words;
@@ -67,25 +103,7 @@ final class Commit
         switch (base.dlType())
         {
             case 0x0800:
-                if (Field.NW_SRC.get(f) != Field.NW_SRC.get(b))
-                {
-                    out.add1(OdpActions.SET_IPV4_SRC, Field.NW_SRC.get(f));
-                }
-                if (Field.NW_DST.get(f) != Field.NW_DST.get(b))
-                {
-                    out.add1(OdpActions.SET_IPV4_DST, Field.NW_DST.get(f));
-                }
-                final long tosDiff = Field.NW_TOS.get(f) ^ Field.NW_TOS.get(b);
-                if (tosDiff != 0)
-                {
-                    // Masked as OVS's set(ipv4(tos=V/M)): DSCP and ECN are set as separate subfields.
-                    final long mask = ((tosDiff & 0xfc) != 0 ? 0xfc : 0) | ((tosDiff & 0x03) != 0 ? 0x03 : 0);
-                    out.add2(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f) & mask, mask);
-                }
-                if (Field.NW_TTL.get(f) != Field.NW_TTL.get(b))
-                {
-                    out.add1(OdpActions.SET_IPV4_TTL, Field.NW_TTL.get(f));
-                }
+                commitIpv4(flow, base, out, wc);
                 break;
             case 0x86dd:
             {

@@ -18,10 +18,13 @@ public final class OdpActions
      * leaves that address as in the packet; only masked bits are written).
      */
     public static final int SET_ETH = 4;
-    public static final int SET_IPV4_SRC = 6;
-    public static final int SET_IPV4_DST = 7;
-    public static final int SET_IPV4_TOS = 8;
-    public static final int SET_IPV4_TTL = 9;
+    /**
+     * One IPv4 rewrite, as OVS's masked set: operands src, src mask, dst, dst mask, tos, tos mask,
+     * ttl, ttl mask (only masked bits are written; a zero mask leaves the field alone).
+     */
+    public static final int SET_IPV4 = 6;
+    /** Operand count of {@link #SET_IPV4}. */
+    public static final int SET_IPV4_OPERANDS = 8;
     /** Operands: changed-bits (1 src, 2 dst, 4 tc, 8 label, 16 hlim), src hi, src lo, dst hi, dst lo, tc, label, hlim. */
     public static final int SET_IPV6 = 10;
     public static final int SET_TCP_PORTS = 11;
@@ -127,9 +130,10 @@ public final class OdpActions
                 return dev.junction.flowtable.ct.CtAction.OPERANDS;
             case TNL_PUSH:
                 return TNL_PUSH_OPERANDS;
+            case SET_IPV4:
+                return SET_IPV4_OPERANDS;
             case PUSH_VLAN:
             case HASH:
-            case SET_IPV4_TOS:
             case SET_TCP_PORTS:
             case SET_UDP_PORTS:
             case SET_SCTP_PORTS:
@@ -174,11 +178,7 @@ public final class OdpActions
                 case PUSH_VLAN: describePushVlan(sb, ops[i + 1], ops[i + 2]); break;
                 case POP_VLAN: sb.append("pop_vlan"); break;
                 case SET_ETH: describeSetEth(sb, i); break;
-                case SET_IPV4_SRC: sb.append("set(ipv4(src=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
-                case SET_IPV4_DST: sb.append("set(ipv4(dst=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
-                case SET_IPV4_TOS: sb.append("set(ipv4(tos=0x").append(Long.toHexString(ops[i + 1])).append("/0x")
-                    .append(Long.toHexString(ops[i + 2])).append("))"); break;
-                case SET_IPV4_TTL: sb.append("set(ipv4(ttl=").append(ops[i + 1]).append("))"); break;
+                case SET_IPV4: describeSetIpv4(sb, i); break;
                 case SET_IPV6: sb.append("set(ipv6(src=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 2], ops[i + 3]))
                     .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 4], ops[i + 5]))
                     .append(",tclass=0x").append(Long.toHexString(ops[i + 6])).append(",label=0x")
@@ -255,6 +255,55 @@ public final class OdpActions
         {
             sb.append('/').append(dev.junction.flowtable.ofp.Values.formatMac(mask));
         }
+    }
+
+    /**
+     * As OVS prints its masked IPv4 set: each field with a non-zero mask, the value masked, a
+     * partial mask after a slash (format_ipv4, format_u8x for tos, format_u8u for ttl).
+     */
+    private void describeSetIpv4(final StringBuilder sb, final int at)
+    {
+        sb.append("set(ipv4(");
+        final int mark = sb.length();
+        for (int f = 0; f < 2; f++)
+        {
+            final long v = ops[at + 1 + 2 * f];
+            final long m = ops[at + 2 + 2 * f];
+            if (m != 0)
+            {
+                sb.append(sb.length() > mark ? "," : "").append(f == 0 ? "src=" : "dst=")
+                    .append(dev.junction.flowtable.ofp.Values.formatIpv4(v & m));
+                if (m != 0xffff_ffffL)
+                {
+                    sb.append('/').append(dev.junction.flowtable.ofp.Values.formatIpv4(m));
+                }
+            }
+        }
+        final long tosMask = ops[at + 6];
+        if (tosMask != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append("tos=").append(hexAlt(ops[at + 5] & tosMask));
+            if (tosMask != 0xff)
+            {
+                sb.append('/').append(hexAlt(tosMask));
+            }
+        }
+        final long ttlMask = ops[at + 8];
+        if (ttlMask != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append("ttl=").append(ops[at + 7] & ttlMask);
+            if (ttlMask != 0xff)
+            {
+                sb.append('/').append(hexAlt(ttlMask));
+            }
+        }
+        sb.append("))");
+    }
+
+    /** As C's {@code %#x}: zero is plain "0". */
+    private static String hexAlt(final long v)
+    {
+        return v == 0 ? "0" : "0x" + Long.toHexString(v);
     }
 
     /**

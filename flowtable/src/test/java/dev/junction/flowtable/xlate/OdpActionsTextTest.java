@@ -70,6 +70,16 @@ class OdpActionsTextTest
     }
 
     @Test
+    void ipv4RewritesOfOneCommitAreOneMaskedSet() throws Exception
+    {
+        assertEquals("set(ipv4(src=10.0.0.2,ttl=63)),3", actions(udp(1),
+            "udp,actions=mod_nw_src:10.0.0.2,dec_ttl,output:3"));
+        assertEquals("set(ipv4(tos=0x28/0xfc)),3", actions(udp(1), "udp,actions=mod_nw_tos:40,output:3"));
+        assertEquals("set(ipv4(dst=10.0.0.0/255.0.0.0)),3", actions(udp(1),
+            "udp,actions=set_field:10.0.0.0/255.0.0.0->ip_dst,output:3"));
+    }
+
+    @Test
     void pushVlanNamesOnlyANonDefaultTpid() throws Exception
     {
         assertEquals("push_vlan(vid=100,pcp=0),2", actions(udp(1), "actions=mod_vlan_vid:100,output:2"));
