@@ -70,7 +70,11 @@ class ActionExecutorTest
             a.operand(rnd.nextBoolean() ? 0xff : rnd.nextInt(256));
             a.operand(rnd.nextInt(256));
             a.operand(rnd.nextBoolean() ? 0xff : rnd.nextInt(256));
-            a.add2(OdpActions.SET_TCP_PORTS, rnd.nextInt(65536), rnd.nextBoolean() ? -1 : rnd.nextInt(65536));
+            a.add0(OdpActions.SET_TCP_PORTS);
+            a.operand(rnd.nextInt(65536));
+            a.operand(0xffff);
+            a.operand(rnd.nextInt(65536));
+            a.operand(rnd.nextBoolean() ? 0 : rnd.nextInt(65536));
             a.add1(OdpActions.OUTPUT, 1);
             out.clear();
             exec.execute(p, a, (port, pkt) -> out.add(java.util.Arrays.copyOfRange(pkt.buf, pkt.start, pkt.end())));

@@ -11,23 +11,44 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Compares the datapath actions of Junction's {@code megaflows.txt} with OVS's, megaflow by
- * megaflow, for the action kinds whose text Junction reproduces: {@code set(eth(...))} and
- * {@code set(ipv4(...))} (one set per commit, masked where OVS masks),
- * {@code userspace(pid=0,controller(...))} and {@code push_vlan(...)}. A megaflow is paired by its
- * match text (the part before the statistics); an OVS megaflow whose match Junction did not print
- * the same way is counted as unpaired, not judged. Other action kinds (IPv6 and transport sets)
- * are left out of the comparison: Junction does not print them as OVS does yet.
+ * megaflow, for the action kinds whose text Junction reproduces: the header sets
+ * ({@code set(eth|ipv4|ipv6|tcp|udp|sctp(...))}, one per header and commit, masked where OVS
+ * masks), {@code userspace(pid=0,controller(...))} and {@code push_vlan(...)}. A megaflow is
+ * paired by its match text (the part before the statistics); an OVS megaflow whose match Junction
+ * did not print the same way is counted as unpaired, not judged. Outputs, pop_vlan, ct, recirc
+ * and hash are left out here (the outputs are judged byte for byte elsewhere).
  */
 final class MegaflowActionsText
 {
-    static final String[] KINDS = { "set(eth(", "userspace(", "push_vlan(", "set(ipv4(" };
+    static final String[] KINDS = {
+        "set(eth(", "userspace(", "push_vlan(", "set(ipv4(", "set(ipv6(", "set(tcp(", "set(udp(", "set(sctp(" };
 
     /** Per kind: megaflows whose actions of that kind were compared and found equal. */
-    static final AtomicLong[] COMPARED = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong() };
+    static final AtomicLong[] COMPARED = new AtomicLong[KINDS.length];
+
+    static
+    {
+        for (int k = 0; k < KINDS.length; k++)
+        {
+            COMPARED[k] = new AtomicLong();
+        }
+    }
     static final AtomicLong UNPAIRED = new AtomicLong();
 
     private MegaflowActionsText()
     {
+    }
+
+    /** Per kind, how many megaflows were compared, for the suite's summary line. */
+    static String summary()
+    {
+        final StringBuilder s = new StringBuilder();
+        for (int k = 0; k < KINDS.length; k++)
+        {
+            s.append(k == 0 ? "" : ", ").append(KINDS[k]).append(' ').append(COMPARED[k].get());
+        }
+        return s.append("; OVS megaflows with such actions whose match Junction printed otherwise: ")
+            .append(UNPAIRED.get()).toString();
     }
 
     /** Null when every paired megaflow's actions of the compared kinds are the same, else the differences. */

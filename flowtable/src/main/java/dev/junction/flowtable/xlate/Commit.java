@@ -6,7 +6,8 @@ import dev.junction.flowtable.FlowKey;
 /**
  * Turns the difference between the translated flow and what the packet currently is into
  * datapath actions, in OVS's {@code commit_odp_actions} order: Ethernet, network layer (with ND
- * or ARP), transport ports, ICMP, then VLAN tags. Values of -1 mean "leave as in the packet".
+ * or ARP), transport ports, ICMP, then VLAN tags. Ethernet, IP and port sets carry a mask per
+ * field, as OVS's masked sets; in ARP and ND sets values of -1 mean "leave as in the packet".
  */
 final class Commit
 {
@@ -28,7 +29,7 @@ final class Commit
         if (flow.nwProto() != 0)
         {
             slow = commitNetwork(flow, base, out, wc);
-            commitTransport(flow, base, out);
+            commitTransport(flow, base, out, wc);
         }
         slow |= commitIcmp(flow, base, out);
         commitVlan(flow, base, out, wc);
@@ -94,6 +95,52 @@ final class Commit
         }
     }
 
+    /**
+     * One IPv6 set, as OVS's commit_set_ipv6_action: each changed field (addresses, tclass, label,
+     * hop limit) under the megaflow's mask for it; a tunnel packet's unchanged ECN left alone.
+     */
+    private static void commitIpv6(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        final boolean src = f[FlowKey.W_IPV6_SRC] != b[FlowKey.W_IPV6_SRC]
+            || f[FlowKey.W_IPV6_SRC + 1] != b[FlowKey.W_IPV6_SRC + 1];
+        final boolean dst = f[FlowKey.W_IPV6_DST] != b[FlowKey.W_IPV6_DST]
+            || f[FlowKey.W_IPV6_DST + 1] != b[FlowKey.W_IPV6_DST + 1];
+        final long tc = Field.NW_TOS.get(f);
+        long tcMask = tc != Field.NW_TOS.get(b) ? Field.NW_TOS.get(wc) : 0;
+        if (FlowKey.hasTunnel(b) && ((tc ^ Field.NW_TOS.get(b)) & 0x03) == 0)
+        {
+            tcMask &= ~0x03L;
+        }
+        final long label = Field.IPV6_LABEL.get(f);
+        final long labelMask = label != Field.IPV6_LABEL.get(b) ? Field.IPV6_LABEL.get(wc) : 0;
+        final long hlim = Field.NW_TTL.get(f);
+        final long hlimMask = hlim != Field.NW_TTL.get(b) ? Field.NW_TTL.get(wc) : 0;
+        final long srcMaskHi = src ? wc[FlowKey.W_IPV6_SRC] : 0;
+        final long srcMaskLo = src ? wc[FlowKey.W_IPV6_SRC + 1] : 0;
+        final long dstMaskHi = dst ? wc[FlowKey.W_IPV6_DST] : 0;
+        final long dstMaskLo = dst ? wc[FlowKey.W_IPV6_DST + 1] : 0;
+        if ((srcMaskHi | srcMaskLo | dstMaskHi | dstMaskLo | tcMask | labelMask | hlimMask) != 0)
+        {
+            out.add0(OdpActions.SET_IPV6);
+            out.operand(f[FlowKey.W_IPV6_SRC]);
+            out.operand(f[FlowKey.W_IPV6_SRC + 1]);
+            out.operand(srcMaskHi);
+            out.operand(srcMaskLo);
+            out.operand(f[FlowKey.W_IPV6_DST]);
+            out.operand(f[FlowKey.W_IPV6_DST + 1]);
+            out.operand(dstMaskHi);
+            out.operand(dstMaskLo);
+            out.operand(tc);
+            out.operand(tcMask);
+            out.operand(label);
+            out.operand(labelMask);
+            out.operand(hlim);
+            out.operand(hlimMask);
+        }
+    }
+
     private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out,
         final long[] wc)
     {
@@ -107,30 +154,7 @@ final class Commit
                 break;
             case 0x86dd:
             {
-                int changed = 0;
-                if (f[FlowKey.W_IPV6_SRC] != b[FlowKey.W_IPV6_SRC] || f[FlowKey.W_IPV6_SRC + 1] != b[FlowKey.W_IPV6_SRC + 1])
-                {
-                    changed |= 1;
-                }
-                if (f[FlowKey.W_IPV6_DST] != b[FlowKey.W_IPV6_DST] || f[FlowKey.W_IPV6_DST + 1] != b[FlowKey.W_IPV6_DST + 1])
-                {
-                    changed |= 2;
-                }
-                changed |= Field.NW_TOS.get(f) != Field.NW_TOS.get(b) ? 4 : 0;
-                changed |= Field.IPV6_LABEL.get(f) != Field.IPV6_LABEL.get(b) ? 8 : 0;
-                changed |= Field.NW_TTL.get(f) != Field.NW_TTL.get(b) ? 16 : 0;
-                if (changed != 0)
-                {
-                    out.add0(OdpActions.SET_IPV6);
-                    out.operand(changed);
-                    out.operand(f[FlowKey.W_IPV6_SRC]);
-                    out.operand(f[FlowKey.W_IPV6_SRC + 1]);
-                    out.operand(f[FlowKey.W_IPV6_DST]);
-                    out.operand(f[FlowKey.W_IPV6_DST + 1]);
-                    out.operand(Field.NW_TOS.get(f));
-                    out.operand(Field.IPV6_LABEL.get(f));
-                    out.operand(Field.NW_TTL.get(f));
-                }
+                commitIpv6(flow, base, out, wc);
                 if (base.nwProto() == 58)
                 {
                     final boolean target = f[FlowKey.W_ND_TARGET] != b[FlowKey.W_ND_TARGET]
@@ -174,7 +198,8 @@ final class Commit
         return slow;
     }
 
-    private static void commitTransport(final FlowKey flow, final FlowKey base, final OdpActions out)
+    private static void commitTransport(final FlowKey flow, final FlowKey base, final OdpActions out,
+        final long[] wc)
     {
         if (!base.isIpAny())
         {
@@ -188,13 +213,18 @@ final class Commit
             case 132: op = OdpActions.SET_SCTP_PORTS; break;
             default: return;
         }
+        // As OVS's commit_set_port_action: a changed port under the megaflow's mask for it.
         final long fs = Field.TP_SRC.get(flow.words);
         final long fd = Field.TP_DST.get(flow.words);
-        final boolean src = fs != Field.TP_SRC.get(base.words);
-        final boolean dst = fd != Field.TP_DST.get(base.words);
-        if (src || dst)
+        final long srcMask = fs != Field.TP_SRC.get(base.words) ? Field.TP_SRC.get(wc) : 0;
+        final long dstMask = fd != Field.TP_DST.get(base.words) ? Field.TP_DST.get(wc) : 0;
+        if ((srcMask | dstMask) != 0)
         {
-            out.add2(op, src ? fs : -1, dst ? fd : -1);
+            out.add0(op);
+            out.operand(fs);
+            out.operand(srcMask);
+            out.operand(fd);
+            out.operand(dstMask);
         }
     }
 

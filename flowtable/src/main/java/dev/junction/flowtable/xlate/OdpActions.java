@@ -25,8 +25,14 @@ public final class OdpActions
     public static final int SET_IPV4 = 6;
     /** Operand count of {@link #SET_IPV4}. */
     public static final int SET_IPV4_OPERANDS = 8;
-    /** Operands: changed-bits (1 src, 2 dst, 4 tc, 8 label, 16 hlim), src hi, src lo, dst hi, dst lo, tc, label, hlim. */
+    /**
+     * One IPv6 rewrite, as OVS's masked set. Operands: src hi, lo, src mask hi, lo, dst hi, lo, dst
+     * mask hi, lo, tclass, its mask, label, its mask, hop limit, its mask.
+     */
     public static final int SET_IPV6 = 10;
+    /** Operand count of {@link #SET_IPV6}. */
+    public static final int SET_IPV6_OPERANDS = 14;
+    /** Port rewrites, as OVS's masked set. Operands: src, src mask, dst, dst mask. */
     public static final int SET_TCP_PORTS = 11;
     public static final int SET_UDP_PORTS = 12;
     public static final int SET_SCTP_PORTS = 13;
@@ -134,13 +140,14 @@ public final class OdpActions
                 return SET_IPV4_OPERANDS;
             case PUSH_VLAN:
             case HASH:
+            case SET_ICMP:
+                return 2;
             case SET_TCP_PORTS:
             case SET_UDP_PORTS:
             case SET_SCTP_PORTS:
-            case SET_ICMP:
-                return 2;
+                return 4;
             case SET_IPV6:
-                return 8;
+                return SET_IPV6_OPERANDS;
             case SET_ARP:
                 return 5;
             case SET_ETH:
@@ -179,13 +186,10 @@ public final class OdpActions
                 case POP_VLAN: sb.append("pop_vlan"); break;
                 case SET_ETH: describeSetEth(sb, i); break;
                 case SET_IPV4: describeSetIpv4(sb, i); break;
-                case SET_IPV6: sb.append("set(ipv6(src=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 2], ops[i + 3]))
-                    .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 4], ops[i + 5]))
-                    .append(",tclass=0x").append(Long.toHexString(ops[i + 6])).append(",label=0x")
-                    .append(Long.toHexString(ops[i + 7])).append(",hlimit=").append(ops[i + 8]).append("))"); break;
-                case SET_TCP_PORTS: sb.append("set(tcp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
-                case SET_UDP_PORTS: sb.append("set(udp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
-                case SET_SCTP_PORTS: sb.append("set(sctp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
+                case SET_IPV6: describeSetIpv6(sb, i); break;
+                case SET_TCP_PORTS: describeSetPorts(sb, "tcp", i); break;
+                case SET_UDP_PORTS: describeSetPorts(sb, "udp", i); break;
+                case SET_SCTP_PORTS: describeSetPorts(sb, "sctp", i); break;
                 case SET_ICMP: sb.append("set(icmp(type=").append(ops[i + 1]).append(",code=").append(ops[i + 2]).append("))"); break;
                 case SET_ARP: sb.append("set(arp(op=").append(ops[i + 1]).append("))"); break;
                 case SET_ND: sb.append("set(nd(target=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 1], ops[i + 2])).append("))"); break;
@@ -298,6 +302,90 @@ public final class OdpActions
             }
         }
         sb.append("))");
+    }
+
+    /**
+     * As OVS prints its masked IPv6 set (never fully masked: proto and frag are not writable):
+     * src, dst, label, tclass, hlimit where the mask has bits.
+     */
+    private void describeSetIpv6(final StringBuilder sb, final int at)
+    {
+        sb.append("set(ipv6(");
+        final int mark = sb.length();
+        for (int f = 0; f < 2; f++)
+        {
+            final int o = at + 1 + 4 * f;
+            final long mHi = ops[o + 2];
+            final long mLo = ops[o + 3];
+            if ((mHi | mLo) != 0)
+            {
+                sb.append(sb.length() > mark ? "," : "").append(f == 0 ? "src=" : "dst=")
+                    .append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[o] & mHi, ops[o + 1] & mLo));
+                if (mHi != -1L || mLo != -1L)
+                {
+                    sb.append('/').append(dev.junction.flowtable.ofp.Values.formatIpv6(mHi, mLo));
+                }
+            }
+        }
+        final long labelMask = ops[at + 12];
+        if (labelMask != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append("label=").append(hexAlt(ops[at + 11] & labelMask));
+            if ((labelMask & 0xfffff) != 0xfffff)
+            {
+                sb.append('/').append(hexAlt(labelMask));
+            }
+        }
+        final long tcMask = ops[at + 10];
+        if (tcMask != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append("tclass=").append(hexAlt(ops[at + 9] & tcMask));
+            if (tcMask != 0xff)
+            {
+                sb.append('/').append(hexAlt(tcMask));
+            }
+        }
+        final long hlimMask = ops[at + 14];
+        if (hlimMask != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append("hlimit=").append(ops[at + 13] & hlimMask);
+            if (hlimMask != 0xff)
+            {
+                sb.append('/').append(hexAlt(hlimMask));
+            }
+        }
+        sb.append("))");
+    }
+
+    /** As OVS prints a port set: plain when both ports are wholly set, else masked (format_be16). */
+    private void describeSetPorts(final StringBuilder sb, final String proto, final int at)
+    {
+        final long srcMask = ops[at + 2];
+        final long dstMask = ops[at + 4];
+        sb.append("set(").append(proto).append('(');
+        if (srcMask == 0xffff && dstMask == 0xffff)
+        {
+            sb.append("src=").append(ops[at + 1]).append(",dst=").append(ops[at + 3]);
+        }
+        else
+        {
+            final int mark = sb.length();
+            port(sb, "src", ops[at + 1], srcMask, mark);
+            port(sb, "dst", ops[at + 3], dstMask, mark);
+        }
+        sb.append("))");
+    }
+
+    private static void port(final StringBuilder sb, final String name, final long value, final long mask, final int mark)
+    {
+        if (mask != 0)
+        {
+            sb.append(sb.length() > mark ? "," : "").append(name).append('=').append(value & mask);
+            if (mask != 0xffff)
+            {
+                sb.append('/').append(hexAlt(mask));
+            }
+        }
     }
 
     /** As C's {@code %#x}: zero is plain "0". */

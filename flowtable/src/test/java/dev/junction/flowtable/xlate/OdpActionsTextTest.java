@@ -80,6 +80,21 @@ class OdpActionsTextTest
     }
 
     @Test
+    void ipv6AndPortRewritesAreMaskedSets() throws Exception
+    {
+        final FlowKey tcp6 = new FlowKey();
+        tcp6.inPort(1);
+        Field.DL_TYPE.set(tcp6.words, 0x86dd);
+        Field.NW_PROTO.set(tcp6.words, 6);
+        Field.NW_TOS.set(tcp6.words, 0xc0);
+        Field.NW_TTL.set(tcp6.words, 64);
+        Field.TP_DST.set(tcp6.words, 443);
+        assertEquals("set(ipv6(tclass=0x44/0xfc)),2", actions(tcp6, "tcp6,actions=mod_nw_tos:68,output:2"));
+        assertEquals("set(tcp(dst=6525)),2", actions(tcp6, "tcp6,actions=mod_tp_dst:6525,output:2"));
+        assertEquals("set(tcp(src=1,dst=2)),2", actions(tcp6, "tcp6,actions=mod_tp_src:1,mod_tp_dst:2,output:2"));
+    }
+
+    @Test
     void pushVlanNamesOnlyANonDefaultTpid() throws Exception
     {
         assertEquals("push_vlan(vid=100,pcp=0),2", actions(udp(1), "actions=mod_vlan_vid:100,output:2"));
