@@ -764,18 +764,16 @@ public final class Translator
      * As OVS's xlate_controller_action: pending rewrites are committed (the packet-in carries the
      * packet as rewritten so far), and the state a continuation would resume from gets an id from
      * the recirculation pool, which the datapath action carries with the reason, the rule's
-     * cookie, controller id 0 and max_len 65535.
+     * cookie, controller id 0 and max_len 65535 (the controller action takes no arguments yet).
      */
     private void controller(final int reason)
     {
         controllerCount++;
         slow |= Commit.commit(flow, base, out, wc.words);
+        // OVS fails the translation when no id is left, but frees ids with their megaflows; Junction
+        // keeps every state, so a full pool must not cost the packet its other actions: the id,
+        // only a label of the packet-in here, is then 0 (the refusal is counted).
         final int id = frozen.controllerIdFor(tableId, conntracked, flow);
-        if (id == 0)
-        {
-            fail("recirculation ids exhausted (" + frozen.size() + " frozen states)");
-            return;
-        }
         out.add0(OdpActions.CONTROLLER);
         out.operand(reason);
         out.operand(id);
