@@ -352,6 +352,51 @@ public final class MegaflowPrinter
 
     private static void l4(final StringBuilder sb, final FlowKey key, final long[] k, final long[] m)
     {
+        l4Ports(sb, key, k, m);
+        final long flagsM = Field.TCP_FLAGS.get(m);
+        if (key.nwProto() == 6 && flagsM != 0)
+        {
+            sb.append(",tcp_flags(");
+            tcpFlagsMasked(sb, Field.TCP_FLAGS.get(k), flagsM);
+            sb.append(')');
+        }
+    }
+
+    /**
+     * As OVS's format_flags_masked over packet_tcp_flag_to_string: +name/-name per examined bit,
+     * lowest first; a fully examined field as the set flags joined by '|'.
+     */
+    private static void tcpFlagsMasked(final StringBuilder sb, final long flags, final long mask)
+    {
+        final String[] names = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns", "[200]", "[400]", "[800]" };
+        if (mask == 0xfff)
+        {
+            if (flags == 0)
+            {
+                sb.append('0');
+                return;
+            }
+            final int start = sb.length();
+            for (int b = 0; b < 12; b++)
+            {
+                if ((flags & (1L << b)) != 0)
+                {
+                    sb.append(sb.length() > start ? "|" : "").append(names[b]);
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < 12; b++)
+        {
+            if ((mask & (1L << b)) != 0)
+            {
+                sb.append((flags & (1L << b)) != 0 ? '+' : '-').append(names[b]);
+            }
+        }
+    }
+
+    private static void l4Ports(final StringBuilder sb, final FlowKey key, final long[] k, final long[] m)
+    {
         final long tpM = m[FlowKey.W_TP] >>> 32;
         if (tpM == 0 && m[FlowKey.W_ND_TARGET] == 0 && m[FlowKey.W_ND_TARGET + 1] == 0)
         {
