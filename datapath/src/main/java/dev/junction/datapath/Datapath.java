@@ -347,22 +347,29 @@ public final class Datapath
                 decapsulator.snoopOuterSource();
             }
             translator.now(now);
-            if (!translator.translate(t, key, p.length, actions, trace))
+            final boolean translated = translator.translate(t, key, p.length, actions, trace);
+            if (translated)
             {
-                drops[DropReason.XLATE_ERROR.ordinal()]++;
-                return;
+                applyLearned();
             }
-            applyLearned();
             if (cached && mf == null)
             {
-                // The upcall's own packet was counted by translation, as OVS counts it.
+                // The upcall's own packet was counted by translation, as OVS counts it. A failed
+                // translation still installs its megaflow, a drop under the bits examined so far, as
+                // OVS installs the "drop flow" xlate_actions returns on an error: packets like it
+                // are not translated again (and again) until revalidation.
                 final Megaflow installed = megaflows.install(key, translator.wildcards().words, actions,
-                    translator.slow(), translator.visitedRules(), now);
+                    translated && translator.slow(), translator.visitedRules(), now);
                 if (installed != null)
                 {
                     installed.normalSource(translator.normalSource(), translator.normalPort());
                     emc.maybeInsert(key.words, hash, installed);
                 }
+            }
+            if (!translated)
+            {
+                drops[DropReason.XLATE_ERROR.ordinal()]++;
+                return;
             }
             toRun = actions;
         }
@@ -593,8 +600,9 @@ public final class Datapath
             for (final Megaflow mf : megaflows.snapshot())
             {
                 mf.pushStats();
+                // A failed translation is a drop flow, kept as OVS keeps it when its mask still holds.
                 final boolean ok = translator.translate(next, mf.upcallKey(), 0, revalidateActions, null);
-                if (!ok || translator.slow() != mf.slow()
+                if ((ok && translator.slow()) != mf.slow()
                     || !Arrays.equals(translator.wildcards().words, mf.mask()))
                 {
                     megaflows.remove(mf);
