@@ -34,6 +34,9 @@ final class MegaflowActionsText
         }
     }
     static final AtomicLong UNPAIRED = new AtomicLong();
+    /** OVS megaflows seen, and those Junction printed with the same match text. */
+    static final AtomicLong OVS_MEGAFLOWS = new AtomicLong();
+    static final AtomicLong SAME_MATCH = new AtomicLong();
 
     private MegaflowActionsText()
     {
@@ -48,7 +51,8 @@ final class MegaflowActionsText
             s.append(k == 0 ? "" : ", ").append(KINDS[k]).append(' ').append(COMPARED[k].get());
         }
         return s.append("; OVS megaflows with such actions whose match Junction printed otherwise: ")
-            .append(UNPAIRED.get()).toString();
+            .append(UNPAIRED.get()).append("; OVS megaflows whose match Junction printed the same: ")
+            .append(SAME_MATCH.get()).append(" of ").append(OVS_MEGAFLOWS.get()).toString();
     }
 
     /** Null when every paired megaflow's actions of the compared kinds are the same, else the differences. */
@@ -62,6 +66,11 @@ final class MegaflowActionsText
         final StringBuilder diff = new StringBuilder();
         for (final String line : lines(ovsFile))
         {
+            OVS_MEGAFLOWS.incrementAndGet();
+            if (ours.containsKey(match(line)))
+            {
+                SAME_MATCH.incrementAndGet();
+            }
             final String theirs = actions(line);
             final boolean[] kinds = kindsIn(theirs);
             if (!any(kinds))

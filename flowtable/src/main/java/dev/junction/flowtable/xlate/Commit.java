@@ -52,11 +52,7 @@ final class Commit
         final long dstMask = dst != Field.DL_DST.get(b) ? Field.DL_DST.get(wc) : 0;
         if ((srcMask | dstMask) != 0)
         {
-            out.add0(OdpActions.SET_ETH);
-            out.operand(src);
-            out.operand(srcMask);
-            out.operand(dst);
-            out.operand(dstMask);
+            out.add4(OdpActions.SET_ETH, src, srcMask, dst, dstMask);
         }
     }
 
@@ -220,11 +216,7 @@ final class Commit
         final long dstMask = fd != Field.TP_DST.get(base.words) ? Field.TP_DST.get(wc) : 0;
         if ((srcMask | dstMask) != 0)
         {
-            out.add0(op);
-            out.operand(fs);
-            out.operand(srcMask);
-            out.operand(fd);
-            out.operand(dstMask);
+            out.add4(op, fs, srcMask, fd, dstMask);
         }
     }
 

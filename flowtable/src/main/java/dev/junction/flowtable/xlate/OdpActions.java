@@ -116,6 +116,16 @@ public final class OdpActions
         ops[size++] = b;
     }
 
+    public void add4(final int op, final long a, final long b, final long c, final long d)
+    {
+        ensure(5);
+        ops[size++] = op;
+        ops[size++] = a;
+        ops[size++] = b;
+        ops[size++] = c;
+        ops[size++] = d;
+    }
+
     public void add1(final int op, final long a)
     {
         ensure(2);
@@ -283,25 +293,27 @@ public final class OdpActions
                 }
             }
         }
-        final long tosMask = ops[at + 6];
-        if (tosMask != 0)
-        {
-            sb.append(sb.length() > mark ? "," : "").append("tos=").append(hexAlt(ops[at + 5] & tosMask));
-            if (tosMask != 0xff)
-            {
-                sb.append('/').append(hexAlt(tosMask));
-            }
-        }
-        final long ttlMask = ops[at + 8];
-        if (ttlMask != 0)
-        {
-            sb.append(sb.length() > mark ? "," : "").append("ttl=").append(ops[at + 7] & ttlMask);
-            if (ttlMask != 0xff)
-            {
-                sb.append('/').append(hexAlt(ttlMask));
-            }
-        }
+        masked(sb, mark, "tos", hexAlt(ops[at + 5] & ops[at + 6]), ops[at + 6], 0xff);
+        masked(sb, mark, "ttl", Long.toString(ops[at + 7] & ops[at + 8]), ops[at + 8], 0xff);
         sb.append("))");
+    }
+
+    /**
+     * Appends {@code name=value} when {@code mask} has bits, then the mask (as C's {@code %#x})
+     * when it does not cover {@code full}, as odp-util's format_u8x/u8u/be16/ipv6_label do.
+     */
+    private static void masked(final StringBuilder sb, final int mark, final String name, final String value,
+        final long mask, final long full)
+    {
+        if (mask == 0)
+        {
+            return;
+        }
+        sb.append(sb.length() > mark ? "," : "").append(name).append('=').append(value);
+        if ((mask & full) != full)
+        {
+            sb.append('/').append(hexAlt(mask));
+        }
     }
 
     /**
@@ -327,33 +339,9 @@ public final class OdpActions
                 }
             }
         }
-        final long labelMask = ops[at + 12];
-        if (labelMask != 0)
-        {
-            sb.append(sb.length() > mark ? "," : "").append("label=").append(hexAlt(ops[at + 11] & labelMask));
-            if ((labelMask & 0xfffff) != 0xfffff)
-            {
-                sb.append('/').append(hexAlt(labelMask));
-            }
-        }
-        final long tcMask = ops[at + 10];
-        if (tcMask != 0)
-        {
-            sb.append(sb.length() > mark ? "," : "").append("tclass=").append(hexAlt(ops[at + 9] & tcMask));
-            if (tcMask != 0xff)
-            {
-                sb.append('/').append(hexAlt(tcMask));
-            }
-        }
-        final long hlimMask = ops[at + 14];
-        if (hlimMask != 0)
-        {
-            sb.append(sb.length() > mark ? "," : "").append("hlimit=").append(ops[at + 13] & hlimMask);
-            if (hlimMask != 0xff)
-            {
-                sb.append('/').append(hexAlt(hlimMask));
-            }
-        }
+        masked(sb, mark, "label", hexAlt(ops[at + 11] & ops[at + 12]), ops[at + 12], 0xfffff);
+        masked(sb, mark, "tclass", hexAlt(ops[at + 9] & ops[at + 10]), ops[at + 10], 0xff);
+        masked(sb, mark, "hlimit", Long.toString(ops[at + 13] & ops[at + 14]), ops[at + 14], 0xff);
         sb.append("))");
     }
 
@@ -370,22 +358,10 @@ public final class OdpActions
         else
         {
             final int mark = sb.length();
-            port(sb, "src", ops[at + 1], srcMask, mark);
-            port(sb, "dst", ops[at + 3], dstMask, mark);
+            masked(sb, mark, "src", Long.toString(ops[at + 1] & srcMask), srcMask, 0xffff);
+            masked(sb, mark, "dst", Long.toString(ops[at + 3] & dstMask), dstMask, 0xffff);
         }
         sb.append("))");
-    }
-
-    private static void port(final StringBuilder sb, final String name, final long value, final long mask, final int mark)
-    {
-        if (mask != 0)
-        {
-            sb.append(sb.length() > mark ? "," : "").append(name).append('=').append(value & mask);
-            if (mask != 0xffff)
-            {
-                sb.append('/').append(hexAlt(mask));
-            }
-        }
     }
 
     /** As C's {@code %#x}: zero is plain "0". */
