@@ -524,22 +524,29 @@ public final class Datapath
                 decapsulator.snoopOuterSource();
             }
             translator.now(now);
-            if (!translator.translate(t, key, p.length, actions, trace))
+            final boolean translated = translator.translate(t, key, p.length, actions, trace);
+            if (translated)
             {
-                drops[DropReason.XLATE_ERROR.ordinal()]++;
-                return;
+                applyLearned();
             }
-            applyLearned();
             if (cached && mf == null)
             {
-                // The upcall's own packet was counted by translation, as OVS counts it.
+                // The upcall's own packet was counted by translation, as OVS counts it. A failed
+                // translation still installs its megaflow, a drop under the bits examined so far, as
+                // OVS installs the "drop flow" xlate_actions returns on an error: packets like it
+                // are not translated again (and again) until revalidation.
                 final Megaflow installed = megaflows.install(key, translator.wildcards().words, actions,
-                    translator.slow(), translator.visitedRules(), now);
+                    translated && translator.slow(), translator.visitedRules(), now);
                 if (installed != null)
                 {
                     installed.normalSource(translator.normalSource(), translator.normalPort());
                     emc.maybeInsert(mini, n, hash, installed);
                 }
+            }
+            if (!translated)
+            {
+                drops[DropReason.XLATE_ERROR.ordinal()]++;
+                return;
             }
             toRun = actions;
         }
@@ -934,8 +941,9 @@ public final class Datapath
     public static boolean stillValid(final Translator translator, final FlowTables next, final Megaflow mf,
         final OdpActions actions)
     {
-        return translator.translate(next, mf.upcallKey(), 0, actions, null) && translator.slow() == mf.slow()
-            && Arrays.equals(translator.wildcards().words, mf.mask());
+        // A failed translation is a drop flow (no actions), kept as OVS keeps it while its mask holds.
+        final boolean ok = translator.translate(next, mf.upcallKey(), 0, actions, null);
+        return (ok && translator.slow()) == mf.slow() && Arrays.equals(translator.wildcards().words, mf.mask());
     }
 
     /** Pushes every megaflow's statistics to its rules (before dump-flows). */

@@ -61,11 +61,20 @@ class ActionExecutorTest
         {
             parser.parse(p, new FlowKey());
             final OdpActions a = new OdpActions();
-            a.add1(OdpActions.SET_IPV4_SRC, rnd.nextLong() & 0xffffffffL);
-            a.add1(OdpActions.SET_IPV4_DST, rnd.nextLong() & 0xffffffffL);
-            a.add1(OdpActions.SET_IPV4_TTL, rnd.nextInt(256));
-            a.add2(OdpActions.SET_IPV4_TOS, rnd.nextInt(256), 0xff);
-            a.add2(OdpActions.SET_TCP_PORTS, rnd.nextInt(65536), rnd.nextBoolean() ? -1 : rnd.nextInt(65536));
+            a.add0(OdpActions.SET_IPV4);
+            a.operand(rnd.nextLong() & 0xffffffffL);
+            a.operand(rnd.nextBoolean() ? 0xffffffffL : rnd.nextLong() & 0xffffffffL);
+            a.operand(rnd.nextLong() & 0xffffffffL);
+            a.operand(rnd.nextBoolean() ? 0xffffffffL : rnd.nextLong() & 0xffffffffL);
+            a.operand(rnd.nextInt(256));
+            a.operand(rnd.nextBoolean() ? 0xff : rnd.nextInt(256));
+            a.operand(rnd.nextInt(256));
+            a.operand(rnd.nextBoolean() ? 0xff : rnd.nextInt(256));
+            a.add0(OdpActions.SET_TCP_PORTS);
+            a.operand(rnd.nextInt(65536));
+            a.operand(0xffff);
+            a.operand(rnd.nextInt(65536));
+            a.operand(rnd.nextBoolean() ? 0 : rnd.nextInt(65536));
             a.add1(OdpActions.OUTPUT, 1);
             out.clear();
             exec.execute(p, a, (port, pkt) -> out.add(java.util.Arrays.copyOfRange(pkt.buf, pkt.start, pkt.end())));

@@ -117,6 +117,11 @@ final class TraceCommand implements Callable<Integer>
         final FlowKey key = new FlowKey();
         key.copyFrom(probe.match.value);
         key.inPort(inPort);
+        if ((key.vlanTci(0) & FlowKey.VLAN_CFI) != 0 && key.vlanTpid(0) == 0)
+        {
+            // A flow's tag has no TPID field: 0x8100, as OVS's flow_fix_vlan_tpid gives it.
+            key.words[FlowKey.W_VLAN] |= 0x8100L << 48;
+        }
         final Translator t = new Translator(new BridgePorts(withIn(portList)));
         if (tunnels != null)
         {

@@ -211,19 +211,27 @@ public final class MegaflowPrinter
             sb.append("),");
         }
         final int dlType = key.dlType();
-        int closers = 0;
         final long vlan0 = k[FlowKey.W_VLAN] >>> 32;
-        if ((vlan0 >>> 16) != 0)
+        // A tag OVS could not parse (too short for TPID, TCI and Ethertype) leaves its TPID as
+        // dl_type and prints as a tag with TCI 0, as odp_flow_key_from_flow does.
+        final boolean truncatedTag = (vlan0 >>> 16) == 0 && (dlType == 0x8100 || dlType == 0x88a8);
+        final boolean tagged = (vlan0 >>> 16) != 0 || truncatedTag;
+        if (tagged)
         {
-            final long tciM = (m[FlowKey.W_VLAN] >>> 32) & 0xffff;
-            sb.append(String.format(Locale.ROOT, "eth_type(0x%04x),vlan(", vlan0 >>> 16));
-            // As OVS's format_vlan_tci: a part is shown when key or mask has bits in it.
-            int n = field(sb, 0, "vid", (tciM | vlan0) & 0xfff, Long.toString(vlan0 & 0xfff), hex(tciM & 0xfff), 0xfff,
-                tciM & 0xfff);
-            field(sb, n, "pcp", (tciM | vlan0) >>> 13 & 7, Long.toString((vlan0 >>> 13) & 7), hex(tciM >>> 13), 7,
-                tciM >>> 13);
+            sb.append(String.format(Locale.ROOT, "eth_type(0x%04x),vlan(", truncatedTag ? dlType : vlan0 >>> 16));
+            vlanTci(sb, vlan0 & 0xffff, (m[FlowKey.W_VLAN] >>> 32) & 0xffff);
             sb.append("),encap(");
-            closers++;
+            if (truncatedTag)
+            {
+                sb.append(')');
+                return;
+            }
+        }
+        if (dlType < 0x600)
+        {
+            // No Ethertype (802.3 length): the datapath key has none, the mask an exact one.
+            sb.append(tagged ? ")" : "eth_type(0/0xffff)");
+            return;
         }
         sb.append(String.format(Locale.ROOT, "eth_type(0x%04x)", dlType));
         final long[] nwM = m;
@@ -273,9 +281,35 @@ public final class MegaflowPrinter
                 Values.formatMac(Field.ARP_THA.get(m)), 0xffff_ffff_ffffL);
             sb.append(')');
         }
-        for (int i = 0; i < closers; i++)
+        if (tagged)
         {
             sb.append(')');
+        }
+    }
+
+    /** As OVS's format_vlan_tci: a part is shown when key or mask has bits in it, a partial mask in hex. */
+    private static void vlanTci(final StringBuilder sb, final long tci, final long mask)
+    {
+        final int start = sb.length();
+        if (((tci | mask) & 0xfff) != 0)
+        {
+            sb.append("vid=").append(tci & 0xfff);
+            if ((mask & 0xfff) != 0xfff)
+            {
+                sb.append("/0x").append(Long.toHexString(mask & 0xfff));
+            }
+        }
+        if (((tci | mask) >>> 13 & 7) != 0)
+        {
+            sb.append(sb.length() > start ? "," : "").append("pcp=").append(tci >>> 13 & 7);
+            if ((mask >>> 13 & 7) != 7)
+            {
+                sb.append("/0x").append(Long.toHexString(mask >>> 13 & 7));
+            }
+        }
+        if ((tci & FlowKey.VLAN_CFI) == 0)
+        {
+            sb.append(sb.length() > start ? "," : "").append("cfi=0");
         }
     }
 
@@ -317,6 +351,51 @@ public final class MegaflowPrinter
     }
 
     private static void l4(final StringBuilder sb, final FlowKey key, final long[] k, final long[] m)
+    {
+        l4Ports(sb, key, k, m);
+        final long flagsM = Field.TCP_FLAGS.get(m);
+        if (key.nwProto() == 6 && flagsM != 0)
+        {
+            sb.append(",tcp_flags(");
+            tcpFlagsMasked(sb, Field.TCP_FLAGS.get(k), flagsM);
+            sb.append(')');
+        }
+    }
+
+    /**
+     * As OVS's format_flags_masked over packet_tcp_flag_to_string: +name/-name per examined bit,
+     * lowest first; a fully examined field as the set flags joined by '|'.
+     */
+    private static void tcpFlagsMasked(final StringBuilder sb, final long flags, final long mask)
+    {
+        final String[] names = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns", "[200]", "[400]", "[800]" };
+        if (mask == 0xfff)
+        {
+            if (flags == 0)
+            {
+                sb.append('0');
+                return;
+            }
+            final int start = sb.length();
+            for (int b = 0; b < 12; b++)
+            {
+                if ((flags & (1L << b)) != 0)
+                {
+                    sb.append(sb.length() > start ? "|" : "").append(names[b]);
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < 12; b++)
+        {
+            if ((mask & (1L << b)) != 0)
+            {
+                sb.append((flags & (1L << b)) != 0 ? '+' : '-').append(names[b]);
+            }
+        }
+    }
+
+    private static void l4Ports(final StringBuilder sb, final FlowKey key, final long[] k, final long[] m)
     {
         final long tpM = m[FlowKey.W_TP] >>> 32;
         if (tpM == 0 && m[FlowKey.W_ND_TARGET] == 0 && m[FlowKey.W_ND_TARGET + 1] == 0)

@@ -78,16 +78,12 @@ public final class ActionExecutor
                 case OdpActions.OUTPUT: sink.output((int)acts.get(i + 1), p); break;
                 case OdpActions.PUSH_VLAN: pushVlan(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.POP_VLAN: popVlan(p); break;
-                case OdpActions.SET_ETH_SRC: p.put48(p.start + 6, acts.get(i + 1)); break;
-                case OdpActions.SET_ETH_DST: p.put48(p.start, acts.get(i + 1)); break;
-                case OdpActions.SET_IPV4_SRC: setIpv4Addr(p, 12, acts.get(i + 1)); break;
-                case OdpActions.SET_IPV4_DST: setIpv4Addr(p, 16, acts.get(i + 1)); break;
-                case OdpActions.SET_IPV4_TOS: setIpv4Tos(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
-                case OdpActions.SET_IPV4_TTL: setIpv4Byte(p, 8, (int)acts.get(i + 1), true); break;
+                case OdpActions.SET_ETH: setEth(p, acts, i + 1); break;
+                case OdpActions.SET_IPV4: setIpv4(p, acts, i + 1); break;
                 case OdpActions.SET_IPV6: setIpv6(p, acts, i + 1); break;
-                case OdpActions.SET_TCP_PORTS: setTcpPorts(p, acts.get(i + 1), acts.get(i + 2)); break;
-                case OdpActions.SET_UDP_PORTS: setUdpPorts(p, acts.get(i + 1), acts.get(i + 2)); break;
-                case OdpActions.SET_SCTP_PORTS: setSctpPorts(p, acts.get(i + 1), acts.get(i + 2)); break;
+                case OdpActions.SET_TCP_PORTS:
+                case OdpActions.SET_UDP_PORTS:
+                case OdpActions.SET_SCTP_PORTS: setPorts(p, op, acts, i + 1); break;
                 case OdpActions.SET_ICMP: setIcmp(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.SET_ARP: setArp(p, acts, i + 1); break;
                 case OdpActions.SET_ND: setNd(p, acts, i + 1); break;
@@ -136,6 +132,50 @@ public final class ActionExecutor
         System.arraycopy(p.buf, p.start, p.buf, p.start + 4, 12);
         p.start += 4;
         p.length -= 4;
+    }
+
+    /** OVS's masked Ethernet set: only the masked bits of each address are written. */
+    private static void setEth(final Packet p, final OdpActions a, final int i)
+    {
+        final long srcMask = a.get(i + 1);
+        if (srcMask != 0)
+        {
+            p.put48(p.start + 6, (p.u48(p.start + 6) & ~srcMask) | (a.get(i) & srcMask));
+        }
+        final long dstMask = a.get(i + 3);
+        if (dstMask != 0)
+        {
+            p.put48(p.start, (p.u48(p.start) & ~dstMask) | (a.get(i + 2) & dstMask));
+        }
+    }
+
+    /** OVS's masked IPv4 set (odp_set_ipv4): src, dst, tos, ttl, each only where its mask has bits. */
+    private static void setIpv4(final Packet p, final OdpActions a, final int i)
+    {
+        if (p.l3 < 0 || !p.inBuffer(p.l3, 20))
+        {
+            return;
+        }
+        final long srcMask = a.get(i + 1);
+        if (srcMask != 0)
+        {
+            setIpv4Addr(p, 12, (a.get(i) & srcMask) | (p.u32(p.l3 + 12) & ~srcMask));
+        }
+        final long dstMask = a.get(i + 3);
+        if (dstMask != 0)
+        {
+            setIpv4Addr(p, 16, (a.get(i + 2) & dstMask) | (p.u32(p.l3 + 16) & ~dstMask));
+        }
+        final int tosMask = (int)a.get(i + 5);
+        if (tosMask != 0)
+        {
+            setIpv4Tos(p, (int)a.get(i + 4) & tosMask, tosMask);
+        }
+        final int ttlMask = (int)a.get(i + 7);
+        if (ttlMask != 0)
+        {
+            setIpv4Byte(p, 8, ((int)a.get(i + 6) & ttlMask) | (p.u8(p.l3 + 8) & ~ttlMask & 0xff), true);
+        }
     }
 
     private static void setIpv4Addr(final Packet p, final int fieldOffset, final long newAddr)
@@ -203,7 +243,6 @@ public final class ActionExecutor
         {
             return;
         }
-        final int changed = (int)a.get(i);
         // Walk extension headers as OVS's packet_rh_present: a routing header with segments left
         // means the L4 checksum covers the final destination, so dst changes leave it alone.
         final int nh = p.l3;
@@ -259,22 +298,34 @@ public final class ActionExecutor
         }
         // packet_rh_present reports "no routing header" when it stops early; proto is what it saw.
         final int proto = next;
-        if ((changed & 1) != 0)
+        // OVS's masked set (odp_set_ipv6): each field keeps the packet's bits outside its mask.
+        if ((a.get(i + 2) | a.get(i + 3)) != 0)
         {
-            setIpv6Addr(p, proto, nh + 8, a.get(i + 1), a.get(i + 2), recalc);
+            setIpv6Addr(p, proto, nh + 8, masked(a, i, p.u64(nh + 8)), masked(a, i + 1, p.u64(nh + 16)), recalc);
         }
-        if ((changed & 2) != 0)
+        if ((a.get(i + 6) | a.get(i + 7)) != 0)
         {
-            setIpv6Addr(p, proto, nh + 24, a.get(i + 3), a.get(i + 4), !rhPresent && recalc);
+            setIpv6Addr(p, proto, nh + 24, masked(a, i + 4, p.u64(nh + 24)), masked(a, i + 5, p.u64(nh + 32)),
+                !rhPresent && recalc);
         }
         final long flow = p.u32(nh);
-        final long tc = (changed & 4) != 0 ? a.get(i + 5) : (flow >>> 20) & 0xff;
-        final long label = (changed & 8) != 0 ? a.get(i + 6) : flow & 0xfffff;
+        final long tc = masked(a, i + 8, 1, (flow >>> 20) & 0xff);
+        final long label = masked(a, i + 10, 1, flow & 0xfffff);
         p.put32(nh, (flow & 0xf0000000L) | (tc << 20) | label);
-        if ((changed & 16) != 0)
-        {
-            p.put8(nh + 7, (int)a.get(i + 7));
-        }
+        p.put8(nh + 7, (int)masked(a, i + 12, 1, p.u8(nh + 7)));
+    }
+
+    /** Operand {@code v}'s bits under its mask two operands on, the packet's {@code old} elsewhere. */
+    private static long masked(final OdpActions a, final int v, final long old)
+    {
+        return masked(a, v, 2, old);
+    }
+
+    /** Operand {@code v}'s bits under its mask {@code gap} operands on, the packet's {@code old} elsewhere. */
+    private static long masked(final OdpActions a, final int v, final int gap, final long old)
+    {
+        final long m = a.get(v + gap);
+        return (a.get(v) & m) | (old & ~m);
     }
 
     private static void setIpv6Addr(final Packet p, final int proto, final int at, final long hi, final long lo,
@@ -325,6 +376,28 @@ public final class ActionExecutor
         csum = Checksum.recalc32(csum, oldHi & 0xffffffffL, hi & 0xffffffffL);
         csum = Checksum.recalc32(csum, oldLo >>> 32, lo >>> 32);
         return Checksum.recalc32(csum, oldLo & 0xffffffffL, lo & 0xffffffffL);
+    }
+
+    /**
+     * OVS's masked port set: each port whose mask has bits gets the masked bits of its value;
+     * -1 tells the setters below to leave a port alone.
+     */
+    private void setPorts(final Packet p, final int op, final OdpActions a, final int i)
+    {
+        if (p.l4 < 0 || p.l4Size() < 4)
+        {
+            return;
+        }
+        final long srcMask = a.get(i + 1);
+        final long dstMask = a.get(i + 3);
+        final long src = srcMask == 0 ? -1 : (a.get(i) & srcMask) | (p.u16(p.l4) & ~srcMask & 0xffff);
+        final long dst = dstMask == 0 ? -1 : (a.get(i + 2) & dstMask) | (p.u16(p.l4 + 2) & ~dstMask & 0xffff);
+        switch (op)
+        {
+            case OdpActions.SET_TCP_PORTS: setTcpPorts(p, src, dst); break;
+            case OdpActions.SET_UDP_PORTS: setUdpPorts(p, src, dst); break;
+            default: setSctpPorts(p, src, dst); break;
+        }
     }
 
     private static void setTcpPorts(final Packet p, final long src, final long dst)

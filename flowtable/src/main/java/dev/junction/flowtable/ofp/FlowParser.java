@@ -452,7 +452,13 @@ public final class FlowParser
                 v |= FlowKey.VLAN_CFI;
             }
         }
-        m.set(Field.VLAN_TCI, v, mk);
+        // OpenFlow 1.5 carries the TCI as OXM VLAN_VID (VID and CFI, maskable) and VLAN_PCP
+        // (exact, sent only with a non-zero VID|CFI value), as nx_put_raw encodes it: what OVS's
+        // classifier then holds, e.g. dl_vlan=0xffff ("no tag") becomes 0x0000/0x1fff.
+        final int vidCfi = 0x1fff;
+        final int pcp = 0xe000;
+        final int oxmMask = (mk & vidCfi) | ((v & vidCfi) != 0 && (mk & pcp) != 0 ? pcp : 0);
+        m.set(Field.VLAN_TCI, v & oxmMask, oxmMask);
     }
 
     /**

@@ -6,7 +6,8 @@ import dev.junction.flowtable.FlowKey;
 /**
  * Turns the difference between the translated flow and what the packet currently is into
  * datapath actions, in OVS's {@code commit_odp_actions} order: Ethernet, network layer (with ND
- * or ARP), transport ports, ICMP, then VLAN tags. Values of -1 mean "leave as in the packet".
+ * or ARP), transport ports, ICMP, then VLAN tags. Ethernet, IP and port sets carry a mask per
+ * field, as OVS's masked sets; in ARP and ND sets values of -1 mean "leave as in the packet".
  */
 final class Commit
 {
@@ -24,18 +25,11 @@ final class Commit
         boolean slow = false;
         final long[] f = flow.words;
         final long[] b = base.words;
-        if (f[FlowKey.W_DL_SRC] != b[FlowKey.W_DL_SRC])
-        {
-            out.add1(OdpActions.SET_ETH_SRC, Field.DL_SRC.get(f));
-        }
-        if (Field.DL_DST.get(f) != Field.DL_DST.get(b))
-        {
-            out.add1(OdpActions.SET_ETH_DST, Field.DL_DST.get(f));
-        }
+        commitEth(flow, base, out, wc);
         if (flow.nwProto() != 0)
         {
-            slow = commitNetwork(flow, base, out);
-            commitTransport(flow, base, out);
+            slow = commitNetwork(flow, base, out, wc);
+            commitTransport(flow, base, out, wc);
         }
         slow |= commitIcmp(flow, base, out);
         commitVlan(flow, base, out, wc);
@@ -43,7 +37,108 @@ final class Commit
         return slow;
     }
 
-    private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out)
+    /**
+     * One Ethernet set for both addresses, as OVS's commit_set_ether_action: an address that
+     * changed is written under the bits translation examined or set (the megaflow's mask), so
+     * every packet of the megaflow keeps its own unexamined bits; an unchanged one is not written.
+     */
+    private static void commitEth(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        final long src = Field.DL_SRC.get(f);
+        final long dst = Field.DL_DST.get(f);
+        final long srcMask = src != Field.DL_SRC.get(b) ? Field.DL_SRC.get(wc) : 0;
+        final long dstMask = dst != Field.DL_DST.get(b) ? Field.DL_DST.get(wc) : 0;
+        if ((srcMask | dstMask) != 0)
+        {
+            out.add4(OdpActions.SET_ETH, src, srcMask, dst, dstMask);
+        }
+    }
+
+    /**
+     * One IPv4 set, as OVS's commit_set_ipv4_action: each changed field is written under the
+     * megaflow's mask for it, unchanged ones not at all. A decapsulated packet's ECN bits are left
+     * alone unless they changed (they were already set from the outer header).
+     */
+    private static void commitIpv4(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        final long src = Field.NW_SRC.get(f);
+        final long dst = Field.NW_DST.get(f);
+        final long tos = Field.NW_TOS.get(f);
+        final long ttl = Field.NW_TTL.get(f);
+        final long srcMask = src != Field.NW_SRC.get(b) ? Field.NW_SRC.get(wc) : 0;
+        final long dstMask = dst != Field.NW_DST.get(b) ? Field.NW_DST.get(wc) : 0;
+        long tosMask = tos != Field.NW_TOS.get(b) ? Field.NW_TOS.get(wc) : 0;
+        if (FlowKey.hasTunnel(b) && ((tos ^ Field.NW_TOS.get(b)) & 0x03) == 0)
+        {
+            tosMask &= ~0x03L;
+        }
+        final long ttlMask = ttl != Field.NW_TTL.get(b) ? Field.NW_TTL.get(wc) : 0;
+        if ((srcMask | dstMask | tosMask | ttlMask) != 0)
+        {
+            out.add0(OdpActions.SET_IPV4);
+            out.operand(src);
+            out.operand(srcMask);
+            out.operand(dst);
+            out.operand(dstMask);
+            out.operand(tos);
+            out.operand(tosMask);
+            out.operand(ttl);
+            out.operand(ttlMask);
+        }
+    }
+
+    /**
+     * One IPv6 set, as OVS's commit_set_ipv6_action: each changed field (addresses, tclass, label,
+     * hop limit) under the megaflow's mask for it; a tunnel packet's unchanged ECN left alone.
+     */
+    private static void commitIpv6(final FlowKey flow, final FlowKey base, final OdpActions out, final long[] wc)
+    {
+        final long[] f = flow.words;
+        final long[] b = base.words;
+        final boolean src = f[FlowKey.W_IPV6_SRC] != b[FlowKey.W_IPV6_SRC]
+            || f[FlowKey.W_IPV6_SRC + 1] != b[FlowKey.W_IPV6_SRC + 1];
+        final boolean dst = f[FlowKey.W_IPV6_DST] != b[FlowKey.W_IPV6_DST]
+            || f[FlowKey.W_IPV6_DST + 1] != b[FlowKey.W_IPV6_DST + 1];
+        final long tc = Field.NW_TOS.get(f);
+        long tcMask = tc != Field.NW_TOS.get(b) ? Field.NW_TOS.get(wc) : 0;
+        if (FlowKey.hasTunnel(b) && ((tc ^ Field.NW_TOS.get(b)) & 0x03) == 0)
+        {
+            tcMask &= ~0x03L;
+        }
+        final long label = Field.IPV6_LABEL.get(f);
+        final long labelMask = label != Field.IPV6_LABEL.get(b) ? Field.IPV6_LABEL.get(wc) : 0;
+        final long hlim = Field.NW_TTL.get(f);
+        final long hlimMask = hlim != Field.NW_TTL.get(b) ? Field.NW_TTL.get(wc) : 0;
+        final long srcMaskHi = src ? wc[FlowKey.W_IPV6_SRC] : 0;
+        final long srcMaskLo = src ? wc[FlowKey.W_IPV6_SRC + 1] : 0;
+        final long dstMaskHi = dst ? wc[FlowKey.W_IPV6_DST] : 0;
+        final long dstMaskLo = dst ? wc[FlowKey.W_IPV6_DST + 1] : 0;
+        if ((srcMaskHi | srcMaskLo | dstMaskHi | dstMaskLo | tcMask | labelMask | hlimMask) != 0)
+        {
+            out.add0(OdpActions.SET_IPV6);
+            out.operand(f[FlowKey.W_IPV6_SRC]);
+            out.operand(f[FlowKey.W_IPV6_SRC + 1]);
+            out.operand(srcMaskHi);
+            out.operand(srcMaskLo);
+            out.operand(f[FlowKey.W_IPV6_DST]);
+            out.operand(f[FlowKey.W_IPV6_DST + 1]);
+            out.operand(dstMaskHi);
+            out.operand(dstMaskLo);
+            out.operand(tc);
+            out.operand(tcMask);
+            out.operand(label);
+            out.operand(labelMask);
+            out.operand(hlim);
+            out.operand(hlimMask);
+        }
+    }
+
+    private static boolean commitNetwork(final FlowKey flow, final FlowKey base, final OdpActions out,
+        final long[] wc)
     {
         boolean slow = false;
         final long[] f = flow.words;
@@ -51,52 +146,11 @@ final class Commit
         switch (base.dlType())
         {
             case 0x0800:
-                if (Field.NW_SRC.get(f) != Field.NW_SRC.get(b))
-                {
-                    out.add1(OdpActions.SET_IPV4_SRC, Field.NW_SRC.get(f));
-                }
-                if (Field.NW_DST.get(f) != Field.NW_DST.get(b))
-                {
-                    out.add1(OdpActions.SET_IPV4_DST, Field.NW_DST.get(f));
-                }
-                final long tosDiff = Field.NW_TOS.get(f) ^ Field.NW_TOS.get(b);
-                if (tosDiff != 0)
-                {
-                    // Masked as OVS's set(ipv4(tos=V/M)): DSCP and ECN are set as separate subfields.
-                    final long mask = ((tosDiff & 0xfc) != 0 ? 0xfc : 0) | ((tosDiff & 0x03) != 0 ? 0x03 : 0);
-                    out.add2(OdpActions.SET_IPV4_TOS, Field.NW_TOS.get(f) & mask, mask);
-                }
-                if (Field.NW_TTL.get(f) != Field.NW_TTL.get(b))
-                {
-                    out.add1(OdpActions.SET_IPV4_TTL, Field.NW_TTL.get(f));
-                }
+                commitIpv4(flow, base, out, wc);
                 break;
             case 0x86dd:
             {
-                int changed = 0;
-                if (f[FlowKey.W_IPV6_SRC] != b[FlowKey.W_IPV6_SRC] || f[FlowKey.W_IPV6_SRC + 1] != b[FlowKey.W_IPV6_SRC + 1])
-                {
-                    changed |= 1;
-                }
-                if (f[FlowKey.W_IPV6_DST] != b[FlowKey.W_IPV6_DST] || f[FlowKey.W_IPV6_DST + 1] != b[FlowKey.W_IPV6_DST + 1])
-                {
-                    changed |= 2;
-                }
-                changed |= Field.NW_TOS.get(f) != Field.NW_TOS.get(b) ? 4 : 0;
-                changed |= Field.IPV6_LABEL.get(f) != Field.IPV6_LABEL.get(b) ? 8 : 0;
-                changed |= Field.NW_TTL.get(f) != Field.NW_TTL.get(b) ? 16 : 0;
-                if (changed != 0)
-                {
-                    out.add0(OdpActions.SET_IPV6);
-                    out.operand(changed);
-                    out.operand(f[FlowKey.W_IPV6_SRC]);
-                    out.operand(f[FlowKey.W_IPV6_SRC + 1]);
-                    out.operand(f[FlowKey.W_IPV6_DST]);
-                    out.operand(f[FlowKey.W_IPV6_DST + 1]);
-                    out.operand(Field.NW_TOS.get(f));
-                    out.operand(Field.IPV6_LABEL.get(f));
-                    out.operand(Field.NW_TTL.get(f));
-                }
+                commitIpv6(flow, base, out, wc);
                 if (base.nwProto() == 58)
                 {
                     final boolean target = f[FlowKey.W_ND_TARGET] != b[FlowKey.W_ND_TARGET]
@@ -140,7 +194,8 @@ final class Commit
         return slow;
     }
 
-    private static void commitTransport(final FlowKey flow, final FlowKey base, final OdpActions out)
+    private static void commitTransport(final FlowKey flow, final FlowKey base, final OdpActions out,
+        final long[] wc)
     {
         if (!base.isIpAny())
         {
@@ -154,13 +209,14 @@ final class Commit
             case 132: op = OdpActions.SET_SCTP_PORTS; break;
             default: return;
         }
+        // As OVS's commit_set_port_action: a changed port under the megaflow's mask for it.
         final long fs = Field.TP_SRC.get(flow.words);
         final long fd = Field.TP_DST.get(flow.words);
-        final boolean src = fs != Field.TP_SRC.get(base.words);
-        final boolean dst = fd != Field.TP_DST.get(base.words);
-        if (src || dst)
+        final long srcMask = fs != Field.TP_SRC.get(base.words) ? Field.TP_SRC.get(wc) : 0;
+        final long dstMask = fd != Field.TP_DST.get(base.words) ? Field.TP_DST.get(wc) : 0;
+        if ((srcMask | dstMask) != 0)
         {
-            out.add2(op, src ? fs : -1, dst ? fd : -1);
+            out.add4(op, fs, srcMask, fd, dstMask);
         }
     }
 

@@ -22,10 +22,10 @@ public final class FrozenStates
 {
     /**
      * Actions frozen at one level of the translation (the rule that froze, then each rule that
-     * resubmitted to it): they run after thawing with {@code table} as the current table, as
-     * OVS's frozen ofpacts with their UNROLL_XLATE markers.
+     * resubmitted to it): they run after thawing with {@code table} as the current table and
+     * {@code cookie} as the rule's cookie, as OVS's frozen ofpacts with their UNROLL_XLATE markers.
      */
-    public record Segment(int table, List<Action> actions)
+    public record Segment(int table, long cookie, List<Action> actions)
     {
     }
 
@@ -39,17 +39,24 @@ public final class FrozenStates
         public final boolean conntracked;
         /** The frozen actions to resume with, or null to resume with a lookup in {@code table}. */
         public final List<Segment> actions;
+        /**
+         * A controller action's state (the packet-in's continuation), never a recirculation: OVS
+         * freezes it without the input port's identity, so it never equals a recirculation's.
+         */
+        public final boolean controller;
         private final long[] metadata;
         private final int hash;
 
-        State(final int table, final boolean conntracked, final long[] metadata, final List<Segment> actions)
+        State(final int table, final boolean conntracked, final long[] metadata, final List<Segment> actions,
+            final boolean controller)
         {
             this.table = table;
             this.conntracked = conntracked;
             this.metadata = metadata;
             this.actions = actions;
+            this.controller = controller;
             this.hash = 31 * (31 * (31 * table + (conntracked ? 1 : 0)) + Arrays.hashCode(metadata))
-                + (actions == null ? 0 : actions.hashCode());
+                + (actions == null ? 0 : actions.hashCode()) + (controller ? 7 : 0);
         }
 
         public int inPort()
@@ -71,8 +78,8 @@ public final class FrozenStates
                 return false;
             }
             final State s = (State)o;
-            return table == s.table && conntracked == s.conntracked && Arrays.equals(metadata, s.metadata)
-                && java.util.Objects.equals(actions, s.actions);
+            return table == s.table && conntracked == s.conntracked && controller == s.controller
+                && Arrays.equals(metadata, s.metadata) && java.util.Objects.equals(actions, s.actions);
         }
 
         @Override
@@ -125,9 +132,24 @@ public final class FrozenStates
     public synchronized int idFor(final int table, final boolean conntracked, final FlowKey flow,
         final List<Segment> actions)
     {
+        return idFor(table, conntracked, flow, actions, false);
+    }
+
+    /**
+     * The id a controller action in {@code table} carries, as OVS's xlate_controller_action
+     * allocates one from the same pool as recirculations (equal states share it).
+     */
+    public synchronized int controllerIdFor(final int table, final boolean conntracked, final FlowKey flow)
+    {
+        return idFor(table, conntracked, flow, null, true);
+    }
+
+    private int idFor(final int table, final boolean conntracked, final FlowKey flow, final List<Segment> actions,
+        final boolean controller)
+    {
         final long[] meta = Arrays.copyOf(flow.words, FlowKey.W_METADATA + 1);
         meta[FlowKey.W_IN_PORT] &= 0xffff_ffff_0000_0000L; // the recirc_id is not part of the state
-        final State s = new State(table, conntracked, meta, actions == null ? null : List.copyOf(actions));
+        final State s = new State(table, conntracked, meta, actions == null ? null : List.copyOf(actions), controller);
         final Integer id = ids.get(s);
         if (id != null)
         {

@@ -17,6 +17,7 @@ public final class MegaflowMask
     private static final long TCI1 = 0xffffL;
     private static final long CFI0 = (long)FlowKey.VLAN_CFI << 32;
     private static final long CFI1 = FlowKey.VLAN_CFI;
+    private static final long VID_CFI0 = 0x1fffL << 32;
     private static final long PORTS = 0xffff_ffffL << 32;
     private static final long ICMP_TYPE_CODE = 0x00ff_00ffL << 32;
     private static final long TCP_PORTS_FLAGS = 0xffff_ffff_ffffL << 16;
@@ -56,24 +57,7 @@ public final class MegaflowMask
             wc[FlowKey.W_TP] &= ~PORTS;
         }
 
-        long vlan = wc[FlowKey.W_VLAN];
-        vlan |= (vlan & TCI0) != 0 ? CFI0 : 0;
-        vlan |= (vlan & TCI1) != 0 ? CFI1 : 0;
-        final long kv = k[FlowKey.W_VLAN];
-        if ((kv & CFI0) == 0)
-        {
-            // No tag: the datapath key says so, which amounts to an exact match on "no VLAN".
-            vlan = TPID0 | TCI0 | TPID1;
-        }
-        else
-        {
-            vlan |= TPID0 | TPID1;
-            if ((kv & CFI1) == 0)
-            {
-                vlan &= ~TCI1;
-            }
-        }
-        wc[FlowKey.W_VLAN] = vlan;
+        wc[FlowKey.W_VLAN] = vlan(k[FlowKey.W_VLAN], wc[FlowKey.W_VLAN]);
 
         switch (dlType)
         {
@@ -102,6 +86,34 @@ public final class MegaflowMask
                 }
                 break;
         }
+    }
+
+    /**
+     * The VLAN part of the mask, as OVS's xlate_wc_finish and then dpif-netdev's upcall: the CFI
+     * bit is matched when any TCI bit is; a tag the packet does not have leaves the mask; and an
+     * outer TCI nothing examined becomes VID|CFI, since the datapath key cannot wildcard whether
+     * there is a tag. A TPID stays wildcarded unless a push or pop examined it (translation adds
+     * those bits), so 0x8100- and 0x88a8-tagged frames share a megaflow, as in OVS; dpctl prints
+     * the creating packet's TPID as if exact.
+     */
+    private static long vlan(final long packetVlan, final long examined)
+    {
+        long vlan = examined;
+        vlan |= (vlan & TCI0) != 0 ? CFI0 : 0;
+        vlan |= (vlan & TCI1) != 0 ? CFI1 : 0;
+        if ((packetVlan & CFI0) == 0)
+        {
+            vlan &= ~(TPID0 | TCI0);
+        }
+        if ((packetVlan & CFI1) == 0)
+        {
+            vlan &= ~(TPID1 | TCI1);
+        }
+        if ((vlan & TCI0) == 0)
+        {
+            vlan |= VID_CFI0;
+        }
+        return vlan;
     }
 
     private static void transport(final FlowKey packet, final long[] wc, final int proto, final boolean later)

@@ -13,14 +13,26 @@ public final class OdpActions
     public static final int OUTPUT = 1;
     public static final int PUSH_VLAN = 2;
     public static final int POP_VLAN = 3;
-    public static final int SET_ETH_SRC = 4;
-    public static final int SET_ETH_DST = 5;
-    public static final int SET_IPV4_SRC = 6;
-    public static final int SET_IPV4_DST = 7;
-    public static final int SET_IPV4_TOS = 8;
-    public static final int SET_IPV4_TTL = 9;
-    /** Operands: changed-bits (1 src, 2 dst, 4 tc, 8 label, 16 hlim), src hi, src lo, dst hi, dst lo, tc, label, hlim. */
+    /**
+     * One Ethernet rewrite, as OVS's masked set: operands src, src mask, dst, dst mask (a zero mask
+     * leaves that address as in the packet; only masked bits are written).
+     */
+    public static final int SET_ETH = 4;
+    /**
+     * One IPv4 rewrite, as OVS's masked set: operands src, src mask, dst, dst mask, tos, tos mask,
+     * ttl, ttl mask (only masked bits are written; a zero mask leaves the field alone).
+     */
+    public static final int SET_IPV4 = 6;
+    /** Operand count of {@link #SET_IPV4}. */
+    public static final int SET_IPV4_OPERANDS = 8;
+    /**
+     * One IPv6 rewrite, as OVS's masked set. Operands: src hi, lo, src mask hi, lo, dst hi, lo, dst
+     * mask hi, lo, tclass, its mask, label, its mask, hop limit, its mask.
+     */
     public static final int SET_IPV6 = 10;
+    /** Operand count of {@link #SET_IPV6}. */
+    public static final int SET_IPV6_OPERANDS = 14;
+    /** Port rewrites, as OVS's masked set. Operands: src, src mask, dst, dst mask. */
     public static final int SET_TCP_PORTS = 11;
     public static final int SET_UDP_PORTS = 12;
     public static final int SET_SCTP_PORTS = 13;
@@ -29,7 +41,10 @@ public final class OdpActions
     public static final int SET_ARP = 15;
     /** Operands: target hi, target lo, sll, tll. */
     public static final int SET_ND = 16;
-    /** Packet to the controller: counted, then dropped (no controller yet). */
+    /**
+     * Packet to the controller: counted, then dropped (no controller yet). Operands: reason,
+     * recirc_id, rule cookie, controller id, max_len, what OVS's controller cookie carries.
+     */
     public static final int CONTROLLER = 17;
     /** Connection tracking; operands read through {@link dev.junction.flowtable.ct.CtAction}. */
     public static final int CT = 18;
@@ -121,6 +136,16 @@ public final class OdpActions
         ops[size++] = b;
     }
 
+    public void add4(final int op, final long a, final long b, final long c, final long d)
+    {
+        ensure(5);
+        ops[size++] = op;
+        ops[size++] = a;
+        ops[size++] = b;
+        ops[size++] = c;
+        ops[size++] = d;
+    }
+
     public void add1(final int op, final long a)
     {
         ensure(2);
@@ -133,27 +158,32 @@ public final class OdpActions
         switch (op)
         {
             case POP_VLAN:
-            case CONTROLLER:
             case CT_CLEAR:
                 return 0;
+            case CONTROLLER:
+                return 5;
             case CT:
                 return dev.junction.flowtable.ct.CtAction.OPERANDS;
             case TNL_PUSH:
                 return TNL_PUSH_OPERANDS;
+            case SET_IPV4:
+                return SET_IPV4_OPERANDS;
             case PUSH_VLAN:
             case HASH:
-            case SET_IPV4_TOS:
+            case SET_ICMP:
+                return 2;
             case SET_TCP_PORTS:
             case SET_UDP_PORTS:
             case SET_SCTP_PORTS:
-            case SET_ICMP:
-                return 2;
+                return 4;
             case SET_IPV6:
-                return 8;
+                return SET_IPV6_OPERANDS;
             case SET_ARP:
                 return 5;
             case CHECK_PKT_LEN:
                 return 3;
+            case SET_ETH:
+                return 4;
             case SET_ND:
                 return 4;
             default:
@@ -197,27 +227,18 @@ public final class OdpActions
             switch (op)
             {
                 case OUTPUT: sb.append(ops[i + 1]); break;
-                case PUSH_VLAN: sb.append(String.format("push_vlan(tpid=0x%04x,vid=%d,pcp=%d)", ops[i + 1],
-                    ops[i + 2] & 0xfff, (ops[i + 2] >> 13) & 7)); break;
+                case PUSH_VLAN: describePushVlan(sb, ops[i + 1], ops[i + 2]); break;
                 case POP_VLAN: sb.append("pop_vlan"); break;
-                case SET_ETH_SRC: sb.append("set(eth(src=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
-                case SET_ETH_DST: sb.append("set(eth(dst=").append(dev.junction.flowtable.ofp.Values.formatMac(ops[i + 1])).append("))"); break;
-                case SET_IPV4_SRC: sb.append("set(ipv4(src=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
-                case SET_IPV4_DST: sb.append("set(ipv4(dst=").append(dev.junction.flowtable.ofp.Values.formatIpv4(ops[i + 1])).append("))"); break;
-                case SET_IPV4_TOS: sb.append("set(ipv4(tos=0x").append(Long.toHexString(ops[i + 1])).append("/0x")
-                    .append(Long.toHexString(ops[i + 2])).append("))"); break;
-                case SET_IPV4_TTL: sb.append("set(ipv4(ttl=").append(ops[i + 1]).append("))"); break;
-                case SET_IPV6: sb.append("set(ipv6(src=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 2], ops[i + 3]))
-                    .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 4], ops[i + 5]))
-                    .append(",tclass=0x").append(Long.toHexString(ops[i + 6])).append(",label=0x")
-                    .append(Long.toHexString(ops[i + 7])).append(",hlimit=").append(ops[i + 8]).append("))"); break;
-                case SET_TCP_PORTS: sb.append("set(tcp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
-                case SET_UDP_PORTS: sb.append("set(udp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
-                case SET_SCTP_PORTS: sb.append("set(sctp(src=").append(ops[i + 1]).append(",dst=").append(ops[i + 2]).append("))"); break;
+                case SET_ETH: describeSetEth(sb, i); break;
+                case SET_IPV4: describeSetIpv4(sb, i); break;
+                case SET_IPV6: describeSetIpv6(sb, i); break;
+                case SET_TCP_PORTS: describeSetPorts(sb, "tcp", i); break;
+                case SET_UDP_PORTS: describeSetPorts(sb, "udp", i); break;
+                case SET_SCTP_PORTS: describeSetPorts(sb, "sctp", i); break;
                 case SET_ICMP: sb.append("set(icmp(type=").append(ops[i + 1]).append(",code=").append(ops[i + 2]).append("))"); break;
                 case SET_ARP: sb.append("set(arp(op=").append(ops[i + 1]).append("))"); break;
                 case SET_ND: sb.append("set(nd(target=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 1], ops[i + 2])).append("))"); break;
-                case CONTROLLER: sb.append("userspace(controller)"); break;
+                case CONTROLLER: describeController(sb, i); break;
                 case CT: describeCt(sb, i); break;
                 case CT_CLEAR: sb.append("ct_clear"); break;
                 case HASH: sb.append("hash(").append(ops[i + 1] == 1 ? "sym_l4(" : "l4(")
@@ -239,6 +260,173 @@ public final class OdpActions
             }
             i = next(i);
         }
+    }
+
+    /** As odp-util's format_odp_push_vlan: the TPID only when it is not 0x8100, then the TCI's parts. */
+    private static void describePushVlan(final StringBuilder sb, final long tpid, final long tci)
+    {
+        sb.append(tpid == 0x8100 ? "push_vlan(" : String.format("push_vlan(tpid=0x%04x,", tpid))
+            .append("vid=").append(tci & 0xfff).append(",pcp=").append((tci >> 13) & 7);
+        if ((tci & 0x1000) == 0)
+        {
+            sb.append(",cfi=0");
+        }
+        sb.append(')');
+    }
+
+    /**
+     * As OVS prints the Ethernet set it commits: a plain {@code set(eth(src=..,dst=..))} when both
+     * addresses are wholly set, else the masked set with the addresses it writes (a partial mask
+     * after a slash, the value masked).
+     */
+    private void describeSetEth(final StringBuilder sb, final int at)
+    {
+        final long full = 0xffff_ffff_ffffL;
+        final long src = ops[at + 1];
+        final long srcMask = ops[at + 2];
+        final long dst = ops[at + 3];
+        final long dstMask = ops[at + 4];
+        sb.append("set(eth(");
+        if (srcMask == full && dstMask == full)
+        {
+            sb.append("src=").append(dev.junction.flowtable.ofp.Values.formatMac(src))
+                .append(",dst=").append(dev.junction.flowtable.ofp.Values.formatMac(dst));
+        }
+        else
+        {
+            final int mark = sb.length();
+            macMasked(sb, "src", src, srcMask, mark);
+            macMasked(sb, "dst", dst, dstMask, mark);
+        }
+        sb.append("))");
+    }
+
+    private static void macMasked(final StringBuilder sb, final String name, final long value, final long mask,
+        final int mark)
+    {
+        if (mask == 0)
+        {
+            return;
+        }
+        sb.append(sb.length() > mark ? "," : "").append(name).append('=')
+            .append(dev.junction.flowtable.ofp.Values.formatMac(value & mask));
+        if (mask != 0xffff_ffff_ffffL)
+        {
+            sb.append('/').append(dev.junction.flowtable.ofp.Values.formatMac(mask));
+        }
+    }
+
+    /**
+     * As OVS prints its masked IPv4 set: each field with a non-zero mask, the value masked, a
+     * partial mask after a slash (format_ipv4, format_u8x for tos, format_u8u for ttl).
+     */
+    private void describeSetIpv4(final StringBuilder sb, final int at)
+    {
+        sb.append("set(ipv4(");
+        final int mark = sb.length();
+        for (int f = 0; f < 2; f++)
+        {
+            final long v = ops[at + 1 + 2 * f];
+            final long m = ops[at + 2 + 2 * f];
+            if (m != 0)
+            {
+                sb.append(sb.length() > mark ? "," : "").append(f == 0 ? "src=" : "dst=")
+                    .append(dev.junction.flowtable.ofp.Values.formatIpv4(v & m));
+                if (m != 0xffff_ffffL)
+                {
+                    sb.append('/').append(dev.junction.flowtable.ofp.Values.formatIpv4(m));
+                }
+            }
+        }
+        masked(sb, mark, "tos", hexAlt(ops[at + 5] & ops[at + 6]), ops[at + 6], 0xff);
+        masked(sb, mark, "ttl", Long.toString(ops[at + 7] & ops[at + 8]), ops[at + 8], 0xff);
+        sb.append("))");
+    }
+
+    /**
+     * Appends {@code name=value} when {@code mask} has bits, then the mask (as C's {@code %#x})
+     * when it does not cover {@code full}, as odp-util's format_u8x/u8u/be16/ipv6_label do.
+     */
+    private static void masked(final StringBuilder sb, final int mark, final String name, final String value,
+        final long mask, final long full)
+    {
+        if (mask == 0)
+        {
+            return;
+        }
+        sb.append(sb.length() > mark ? "," : "").append(name).append('=').append(value);
+        if ((mask & full) != full)
+        {
+            sb.append('/').append(hexAlt(mask));
+        }
+    }
+
+    /**
+     * As OVS prints its masked IPv6 set (never fully masked: proto and frag are not writable):
+     * src, dst, label, tclass, hlimit where the mask has bits.
+     */
+    private void describeSetIpv6(final StringBuilder sb, final int at)
+    {
+        sb.append("set(ipv6(");
+        final int mark = sb.length();
+        for (int f = 0; f < 2; f++)
+        {
+            final int o = at + 1 + 4 * f;
+            final long mHi = ops[o + 2];
+            final long mLo = ops[o + 3];
+            if ((mHi | mLo) != 0)
+            {
+                sb.append(sb.length() > mark ? "," : "").append(f == 0 ? "src=" : "dst=")
+                    .append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[o] & mHi, ops[o + 1] & mLo));
+                if (mHi != -1L || mLo != -1L)
+                {
+                    sb.append('/').append(dev.junction.flowtable.ofp.Values.formatIpv6(mHi, mLo));
+                }
+            }
+        }
+        masked(sb, mark, "label", hexAlt(ops[at + 11] & ops[at + 12]), ops[at + 12], 0xfffff);
+        masked(sb, mark, "tclass", hexAlt(ops[at + 9] & ops[at + 10]), ops[at + 10], 0xff);
+        masked(sb, mark, "hlimit", Long.toString(ops[at + 13] & ops[at + 14]), ops[at + 14], 0xff);
+        sb.append("))");
+    }
+
+    /** As OVS prints a port set: plain when both ports are wholly set, else masked (format_be16). */
+    private void describeSetPorts(final StringBuilder sb, final String proto, final int at)
+    {
+        final long srcMask = ops[at + 2];
+        final long dstMask = ops[at + 4];
+        sb.append("set(").append(proto).append('(');
+        if (srcMask == 0xffff && dstMask == 0xffff)
+        {
+            sb.append("src=").append(ops[at + 1]).append(",dst=").append(ops[at + 3]);
+        }
+        else
+        {
+            final int mark = sb.length();
+            masked(sb, mark, "src", Long.toString(ops[at + 1] & srcMask), srcMask, 0xffff);
+            masked(sb, mark, "dst", Long.toString(ops[at + 3] & dstMask), dstMask, 0xffff);
+        }
+        sb.append("))");
+    }
+
+    /** As C's {@code %#x}: zero is plain "0". */
+    private static String hexAlt(final long v)
+    {
+        return v == 0 ? "0" : "0x" + Long.toHexString(v);
+    }
+
+    /**
+     * As odp-util prints OVS's controller action. The pid is the upcall socket's; OVS's userspace
+     * datapath prints 0, as here. dont_send and continuation are 0: a packet-in is always meant
+     * to be sent and pausing is not supported.
+     */
+    private void describeController(final StringBuilder sb, final int at)
+    {
+        final long cookie = ops[at + 3];
+        sb.append("userspace(pid=0,controller(reason=").append(ops[at + 1])
+            .append(",dont_send=0,continuation=0,recirc_id=").append(ops[at + 2])
+            .append(",rule_cookie=").append(cookie == 0 ? "0" : "0x" + Long.toHexString(cookie))
+            .append(",controller_id=").append(ops[at + 4]).append(",max_len=").append(ops[at + 5]).append("))");
     }
 
     /**

@@ -60,6 +60,12 @@ public final class Translator
     private boolean error;
     private String errorReason;
     private int controllerCount;
+    /** The rule whose actions run now (OVS's ctx->rule), null in thawed frozen actions. */
+    private FlowRule currentRule;
+    /** The cookie of that rule, or of the rule that froze the thawed actions running now. */
+    private long ruleCookie;
+    /** Group buckets entered and not left: a packet-in from one has reason "group". */
+    private int inBucket;
     private FlowRule[] visited = new FlowRule[16];
     private int visitedCount;
     private boolean accounting = true;
@@ -109,6 +115,9 @@ public final class Translator
         error = false;
         errorReason = null;
         controllerCount = 0;
+        currentRule = null;
+        ruleCookie = 0;
+        inBucket = 0;
         slow = false;
         visitedCount = 0;
         learned.clear();
@@ -290,6 +299,8 @@ public final class Translator
             visit(rule);
             if (ecn != ECN_DROP)
             {
+                currentRule = rule;
+                ruleCookie = rule.cookie;
                 doActions(rule.actions);
             }
         }
@@ -323,7 +334,13 @@ public final class Translator
             {
                 depth++;
             }
+            final FlowRule caller = currentRule;
+            final long callerCookie = ruleCookie;
+            currentRule = rule;
+            ruleCookie = rule.cookie;
             doActions(rule.actions);
+            currentRule = caller;
+            ruleCookie = callerCookie;
             if (deepens)
             {
                 depth--;
@@ -796,12 +813,56 @@ public final class Translator
         }
     }
 
+    /** OVS's packet-in reasons (enum ofp_packet_in_reason) a translation can give. */
+    private static final int REASON_ACTION = 1;
+    private static final int REASON_INVALID_TTL = 2;
+    private static final int REASON_GROUP = 4;
+    private static final int REASON_EXPLICIT_MISS = 6;
+
+    /** Output to the controller (the {@code controller} action or {@code output:controller}). */
     private void controller()
     {
+        int reason = inBucket > 0 ? REASON_GROUP : REASON_ACTION;
+        if (reason == REASON_ACTION && currentRule != null && currentRule.priority == 0 && isCatchAll(currentRule))
+        {
+            // As OVS: a packet-in from a table-miss rule's actions is an explicit miss.
+            reason = REASON_EXPLICIT_MISS;
+        }
+        controller(reason);
+    }
+
+    private static boolean isCatchAll(final FlowRule r)
+    {
+        for (final long m : r.match.mask.words)
+        {
+            if (m != 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * As OVS's xlate_controller_action: pending rewrites are committed (the packet-in carries the
+     * packet as rewritten so far), and the state a continuation would resume from gets an id from
+     * the recirculation pool, which the datapath action carries with the reason, the rule's
+     * cookie, controller id 0 and max_len 65535 (the controller action takes no arguments yet).
+     */
+    private void controller(final int reason)
+    {
         controllerCount++;
-        // The packet-in carries the packet as rewritten so far, so OVS commits first.
         slow |= Commit.commit(flow, base, out, wc.words);
+        // OVS fails the translation when no id is left, but frees ids with their megaflows; Junction
+        // keeps every state, so a full pool must not cost the packet its other actions: the id,
+        // only a label of the packet-in here, is then 0 (the refusal is counted).
+        final int id = frozen.controllerIdFor(tableId, conntracked, flow);
         out.add0(OdpActions.CONTROLLER);
+        out.operand(reason);
+        out.operand(id);
+        out.operand(ruleCookie);
+        out.operand(0);
+        out.operand(0xffff);
     }
 
     private void emitOutput(final int port)
@@ -849,7 +910,7 @@ public final class Translator
             return false;
         }
         // OVS sends to controller id 0 with reason invalid_ttl; without a controller it is a drop.
-        controller();
+        controller(REASON_INVALID_TTL);
         if (trace != null)
         {
             trace.note(depth, "IPv" + (flow.isIpv4() ? 4 : 6) + " decrement TTL exception");
@@ -1046,7 +1107,7 @@ public final class Translator
         }
         if (!rest.isEmpty())
         {
-            frozenSegments.add(new FrozenStates.Segment(tableId, List.copyOf(rest)));
+            frozenSegments.add(new FrozenStates.Segment(tableId, ruleCookie, List.copyOf(rest)));
         }
     }
 
@@ -1071,6 +1132,7 @@ public final class Translator
                 return;
             }
             tableId = segments.get(s).table();
+            ruleCookie = segments.get(s).cookie();
             doActions(segments.get(s).actions());
         }
     }
@@ -1178,7 +1240,9 @@ public final class Translator
         final FlowKey old = new FlowKey();
         old.copyFrom(flow);
         depth++;
+        inBucket++;
         doActions(bucket.executed);
+        inBucket--;
         depth--;
         if (freezing && !error)
         {
