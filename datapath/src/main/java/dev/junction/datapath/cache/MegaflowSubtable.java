@@ -80,11 +80,16 @@ final class MegaflowSubtable
 
     Megaflow lookup(final long[] key)
     {
-        final long h = hash(key);
-        final short f = fingerprint(h);
+        return probe(key, hash(key));
+    }
+
+    /** Walks the probe chain of {@code hash} from its home slot; the megaflow of {@code key} or null. */
+    private Megaflow probe(final long[] key, final long hash)
+    {
+        final short f = fingerprint(hash);
         final short[] fps = fingerprints;
         final int m = slotMask;
-        int slot = (int)h & m;
+        int slot = (int)hash & m;
         short seen;
         while ((seen = fps[slot]) != EMPTY)
         {
@@ -131,24 +136,11 @@ final class MegaflowSubtable
             {
                 continue;
             }
-            final long h = batchHashes[i];
-            final short f = fingerprint(h);
-            final long[] key = keys[i];
-            int slot = (int)h & m;
-            short seen;
-            while ((seen = fps[slot]) != EMPTY)
+            final Megaflow mf = probe(keys[i], batchHashes[i]);
+            if (mf != null)
             {
-                if (seen == f)
-                {
-                    final int e = slotEntries[slot];
-                    if (matches(e, key))
-                    {
-                        results[i] = flows[e];
-                        found++;
-                        break;
-                    }
-                }
-                slot = (slot + 1) & m;
+                results[i] = mf;
+                found++;
             }
         }
         return found;
