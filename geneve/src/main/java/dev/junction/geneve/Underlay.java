@@ -95,12 +95,15 @@ public final class Underlay
         return addresses;
     }
 
-    /** Is {@code ip} one of ours (a local tunnel endpoint)? */
+    /**
+     * Is {@code ip} one of ours (a local tunnel endpoint)? Asked for every received tunnel packet:
+     * an indexed loop, since a for-each's iterator is a heap allocation until C2 compiles it away.
+     */
     public boolean isLocal(final byte[] ip)
     {
-        for (final IpPrefix a : addresses)
+        for (int i = 0, n = addresses.size(); i < n; i++)
         {
-            if (java.util.Arrays.equals(a.address, ip))
+            if (java.util.Arrays.equals(addresses.get(i).address, ip))
             {
                 return true;
             }
