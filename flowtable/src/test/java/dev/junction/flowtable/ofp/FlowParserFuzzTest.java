@@ -40,7 +40,15 @@ class FlowParserFuzzTest
         }
         for (final FlowRule r : rules)
         {
-            assertNotNull(FlowPrinter.flowLine(r));
+            final String printed = FlowPrinter.flowLine(r);
+            try
+            {
+                new FlowParser("printed").groups(GROUPS).parseLine(printed, 1);
+            }
+            catch (final FlowParseException ex)
+            {
+                throw new AssertionError("printed flow does not parse back: " + printed + ": " + ex.getMessage(), ex);
+            }
         }
     }
 
