@@ -75,7 +75,7 @@ class DatapathFuzzTest
 
     private long sent;
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     void receive(final FuzzedDataProvider data)
     {
         final Tunnels tunnels = tunnels();

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PacketParserFuzzTest
 {
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     void parse(final FuzzedDataProvider data)
     {
         final int inPort = data.consumeInt();

@@ -39,7 +39,7 @@ class DecapsulatorFuzzTest
     private final Packet reply = new Packet(2048);
     private final FlowKey key = new FlowKey();
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     void decap(final byte[] frame)
     {
         final Packet p = new Packet(frame.length);

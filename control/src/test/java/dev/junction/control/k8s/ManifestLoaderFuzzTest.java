@@ -25,7 +25,7 @@ class ManifestLoaderFuzzTest
 {
     private static final Path DIR = tempDir();
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     @Timeout(10)
     void load(final byte[] yaml) throws IOException
     {

@@ -24,7 +24,7 @@ class NodeConfigFuzzTest
 {
     private static final Path DIR = tempDir();
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     @Timeout(10)
     void load(final byte[] yaml) throws IOException
     {

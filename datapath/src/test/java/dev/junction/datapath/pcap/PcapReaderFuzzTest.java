@@ -22,7 +22,7 @@ class PcapReaderFuzzTest
 {
     private static final Path NAME = Path.of("fuzz.pcap");
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     void read(final byte[] file)
     {
         int records = 0;

@@ -22,7 +22,7 @@ class FlowParserFuzzTest
 {
     private static final GroupTable GROUPS = groups();
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     @DictionaryFile(resourcePath = "flows.dict")
     void parseAll(final byte[] input)
     {
