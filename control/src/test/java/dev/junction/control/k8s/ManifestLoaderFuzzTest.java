@@ -1,7 +1,6 @@
 package dev.junction.control.k8s;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +25,6 @@ class ManifestLoaderFuzzTest
     private static final Path DIR = tempDir();
 
     @FuzzTest(maxDuration = "15s")
-    @Timeout(10)
     void load(final byte[] yaml) throws IOException
     {
         final Path file = DIR.resolve("fuzz.yaml");
