@@ -93,7 +93,7 @@ public final class TunnelsFile
         final Map<String, Object> top = (Map<String, Object>)doc;
         for (final Object k : top.keySet())
         {
-            if (!isOneOf(k, TOP))
+            if (!SafeYaml.isKeyIn(k, TOP))
             {
                 throw new IllegalArgumentException("unknown section " + k + " (expected one of " + TOP + ")");
             }
@@ -144,7 +144,7 @@ public final class TunnelsFile
         final String where = "tunnel port " + port + ": ";
         for (final Object k : e.keySet())
         {
-            if (!isOneOf(k, PORT_KEYS))
+            if (!SafeYaml.isKeyIn(k, PORT_KEYS))
             {
                 throw new IllegalArgumentException(where + "unknown option " + k + " (known: " + PORT_KEYS + ")");
             }
@@ -182,15 +182,6 @@ public final class TunnelsFile
         {
             throw new IllegalArgumentException(ex.getMessage().startsWith("tunnel port") ? ex.getMessage() : where + ex.getMessage());
         }
-    }
-
-    /**
-     * Is a mapping's key one of {@code keys}? YAML keys may be anything ({@code ~: 1} is a null
-     * key, {@code 1: x} a number), and {@code Set.of(...).contains(null)} throws.
-     */
-    public static boolean isOneOf(final Object key, final Set<String> keys)
-    {
-        return key instanceof String && keys.contains(key);
     }
 
     @SuppressWarnings("unchecked")

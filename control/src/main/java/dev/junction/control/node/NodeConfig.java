@@ -1,6 +1,7 @@
 package dev.junction.control.node;
 
 import dev.junction.control.cli.TunnelsFile;
+import dev.junction.control.yaml.SafeYaml;
 import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.Tunnels;
 
@@ -98,7 +99,7 @@ public final class NodeConfig
         final Map<String, Object> top = (Map<String, Object>)doc;
         for (final Object k : top.keySet())
         {
-            if (!TunnelsFile.isOneOf(k, TOP))
+            if (!SafeYaml.isKeyIn(k, TOP))
             {
                 throw new IllegalArgumentException("unknown key " + k + " (expected one of " + TOP + ")");
             }
@@ -146,7 +147,7 @@ public final class NodeConfig
             final Map<String, Object> e = (Map<String, Object>)o;
             for (final Object k : e.keySet())
             {
-                if (!TunnelsFile.isOneOf(k, PORT_KEYS))
+                if (!SafeYaml.isKeyIn(k, PORT_KEYS))
                 {
                     throw new IllegalArgumentException("ports: unknown key " + k + " (expected " + PORT_KEYS + ")");
                 }
@@ -166,7 +167,7 @@ public final class NodeConfig
             {
                 for (final Object k : e.keySet())
                 {
-                    if (!TunnelsFile.isOneOf(k, Set.of("port", "type", "in", "out")))
+                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out")))
                     {
                         throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
                     }

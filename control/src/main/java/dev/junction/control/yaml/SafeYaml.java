@@ -7,6 +7,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * SnakeYAML as every input file of ours is read: the safe constructor (plain maps, lists and
@@ -36,7 +37,7 @@ public final class SafeYaml
     {
     }
 
-    public static LoaderOptions options()
+    private static LoaderOptions options()
     {
         final LoaderOptions o = new LoaderOptions();
         o.setCodePointLimit(CODE_POINT_LIMIT);
@@ -53,6 +54,15 @@ public final class SafeYaml
     public static Yaml yaml()
     {
         return new Yaml(new SafeConstructor(options()));
+    }
+
+    /**
+     * Is a mapping's key one of {@code keys}? YAML keys may be anything ({@code ~: 1} is a null
+     * key, {@code 1: x} a number), and {@code Set.of(...).contains(null)} throws.
+     */
+    public static boolean isKeyIn(final Object key, final Set<String> keys)
+    {
+        return key instanceof String && keys.contains(key);
     }
 
     /**
