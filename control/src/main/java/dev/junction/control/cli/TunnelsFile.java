@@ -1,5 +1,6 @@
 package dev.junction.control.cli;
 
+import dev.junction.control.yaml.SafeYaml;
 import dev.junction.flowtable.ofp.Values;
 import dev.junction.geneve.IpPrefix;
 import dev.junction.geneve.TlvMap;
@@ -7,9 +8,6 @@ import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.TunnelType;
 import dev.junction.geneve.Tunnels;
 import dev.junction.geneve.Underlay;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -61,11 +59,19 @@ public final class TunnelsFile
         final Object doc;
         try (Reader r = Files.newBufferedReader(file))
         {
-            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            doc = SafeYaml.yaml().load(r);
         }
         catch (final RuntimeException ex)
         {
-            throw new IllegalArgumentException(file + ": not valid YAML: " + ex.getMessage().split("\n")[0]);
+            throw new IllegalArgumentException(file + ": not valid YAML: " + String.valueOf(ex.getMessage()).split("\n")[0]);
+        }
+        try
+        {
+            SafeYaml.checkTree(doc);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(file + ": " + ex.getMessage());
         }
         try
         {
@@ -85,9 +91,9 @@ public final class TunnelsFile
             throw new IllegalArgumentException("expected a mapping with underlay, tunnels, neighbours, routes, tlv_map");
         }
         final Map<String, Object> top = (Map<String, Object>)doc;
-        for (final String k : top.keySet())
+        for (final Object k : top.keySet())
         {
-            if (!TOP.contains(k))
+            if (!SafeYaml.isKeyIn(k, TOP))
             {
                 throw new IllegalArgumentException("unknown section " + k + " (expected one of " + TOP + ")");
             }
@@ -136,9 +142,9 @@ public final class TunnelsFile
     {
         final int port = integer(e.get("port"), "tunnels.port");
         final String where = "tunnel port " + port + ": ";
-        for (final String k : e.keySet())
+        for (final Object k : e.keySet())
         {
-            if (!PORT_KEYS.contains(k))
+            if (!SafeYaml.isKeyIn(k, PORT_KEYS))
             {
                 throw new IllegalArgumentException(where + "unknown option " + k + " (known: " + PORT_KEYS + ")");
             }

@@ -1,8 +1,6 @@
 package dev.junction.control.k8s;
 
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import dev.junction.control.yaml.SafeYaml;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -59,7 +57,7 @@ final class CoreDecoder
         final String where = "metadata.annotations." + annotation;
         try
         {
-            return Fields.of(new Yaml(new SafeConstructor(new LoaderOptions())).load(text), where);
+            return Fields.of(SafeYaml.checkTree(SafeYaml.yaml().load(text)), where);
         }
         catch (final BadObject ex)
         {
@@ -105,7 +103,7 @@ final class CoreDecoder
         final Object doc;
         try
         {
-            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(json);
+            doc = SafeYaml.checkTree(SafeYaml.yaml().load(json));
         }
         catch (final RuntimeException ex)
         {

@@ -1,8 +1,6 @@
 package dev.junction.control.k8s;
 
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import dev.junction.control.yaml.SafeYaml;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -24,8 +22,9 @@ import java.util.stream.Stream;
  * kind, namespace/name and reason, and everything else is loaded. A file that cannot be read or a
  * YAML document that does not parse is reported too (the rest of that file is lost, because the
  * parser cannot resynchronise). Kinds the model has no use for are noted and ignored. Nothing
- * here throws for content; parsing uses SnakeYAML's SafeConstructor, so no type is ever built
- * from a tag.
+ * here throws for content; parsing uses {@link SafeYaml}: SnakeYAML's SafeConstructor, so no
+ * type is ever built from a tag, with limits on size, depth and aliases (a recursive or
+ * alias-bombed document is reported and skipped).
  */
 public final class ManifestLoader
 {
@@ -94,14 +93,10 @@ public final class ManifestLoader
 
     private void loadFile(final Path file, final String name)
     {
-        final LoaderOptions options = new LoaderOptions();
-        // Kubernetes' strict decoding refuses duplicate fields; a silent "last one wins" would
-        // let a typo'd second "podSelector" replace the first unnoticed.
-        options.setAllowDuplicateKeys(false);
         int doc = 0;
         try (Reader r = Files.newBufferedReader(file))
         {
-            final Iterator<Object> docs = new Yaml(new SafeConstructor(options)).loadAll(r).iterator();
+            final Iterator<Object> docs = SafeYaml.yaml().loadAll(r).iterator();
             while (true)
             {
                 final Object d;
@@ -122,6 +117,15 @@ public final class ManifestLoader
                 }
                 if (d != null)
                 {
+                    try
+                    {
+                        SafeYaml.checkTree(d);
+                    }
+                    catch (final IllegalArgumentException ex)
+                    {
+                        problems.add(new LoadReport.Problem(name, null, null, null, "document " + doc + ": " + ex.getMessage()));
+                        continue;
+                    }
                     object(name, d, "document " + doc);
                 }
             }

@@ -2,6 +2,7 @@ package dev.junction.control.node;
 
 import dev.junction.afxdp.xdp.XdpConfig;
 import dev.junction.control.cli.TunnelsFile;
+import dev.junction.control.yaml.SafeYaml;
 import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.Tunnels;
 
@@ -88,7 +89,7 @@ public final class NodeConfig
             }
             catch (final IOException ex)
             {
-                throw new IllegalArgumentException(ex.getMessage());
+                throw new IllegalArgumentException("cannot read: " + ex.getMessage(), ex);
             }
         });
     }
@@ -101,9 +102,9 @@ public final class NodeConfig
             throw new IllegalArgumentException("expected a mapping with " + TOP);
         }
         final Map<String, Object> top = (Map<String, Object>)doc;
-        for (final String k : top.keySet())
+        for (final Object k : top.keySet())
         {
-            if (!TOP.contains(k))
+            if (!SafeYaml.isKeyIn(k, TOP))
             {
                 throw new IllegalArgumentException("unknown key " + k + " (expected one of " + TOP + ")");
             }
@@ -149,9 +150,9 @@ public final class NodeConfig
                 throw new IllegalArgumentException("ports: each entry is a mapping {port, type, name}");
             }
             final Map<String, Object> e = (Map<String, Object>)o;
-            for (final String k : e.keySet())
+            for (final Object k : e.keySet())
             {
-                if (!PORT_KEYS.contains(k))
+                if (!SafeYaml.isKeyIn(k, PORT_KEYS))
                 {
                     throw new IllegalArgumentException("ports: unknown key " + k + " (expected " + PORT_KEYS + ")");
                 }
@@ -169,9 +170,9 @@ public final class NodeConfig
             final String type = String.valueOf(e.get("type"));
             if (type.equals("pcap"))
             {
-                for (final String k : e.keySet())
+                for (final Object k : e.keySet())
                 {
-                    if (!Set.of("port", "type", "in", "out").contains(k))
+                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out")))
                     {
                         throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
                     }
@@ -269,7 +270,9 @@ public final class NodeConfig
             return null;
         }
         final Path p = base.resolve(String.valueOf(o)).normalize();
-        if (!Files.isReadable(p))
+        // A regular file only: a directory fails later with an IOException, and a FIFO or
+        // /dev/stdin would block the start for ever.
+        if (!Files.isRegularFile(p) || !Files.isReadable(p))
         {
             throw new IllegalArgumentException(what + ": " + p + " is not a readable file");
         }

@@ -82,7 +82,12 @@ public final class PcapReader implements AutoCloseable
 
     public static PcapReader open(final Path path) throws IOException
     {
-        final InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
+        return open(path, new BufferedInputStream(Files.newInputStream(path), 1 << 16));
+    }
+
+    /** Reads {@code in} (closed with the reader, or here when its headers are refused); {@code path} names it in errors. */
+    static PcapReader open(final Path path, final InputStream in) throws IOException
+    {
         try
         {
             return new PcapReader(path, in);

@@ -584,6 +584,19 @@ public final class FlowParser
             {
                 throw error(col, "goto_table must be the last instruction (found " + tok + " after it)");
             }
+            if (inCtExec && tok.toLowerCase(Locale.ROOT).matches("nat(\\(.*\\))?"))
+            {
+                // ct's nat, written inside exec(...): OVS prints a nat that is not ct's first
+                // nested action there, and parses it back from there.
+                if (execNat != null)
+                {
+                    throw error(col, "ct: only one nat");
+                }
+                execNat = parseNat(tok.length() > 3 ? tok.substring(4, tok.length() - 1) : null, col + 4, match);
+                execNatAt = out.size();
+                pos = end;
+                continue;
+            }
             final Action a = action(tok, col, match, table);
             if (a instanceof Action.GotoTable)
             {
@@ -607,6 +620,9 @@ public final class FlowParser
     }
 
     private final boolean[] vlanTags = new boolean[2];
+    /** A nat met inside ct's exec(...), and how many nested actions came before it. */
+    private Action.Nat execNat;
+    private int execNatAt;
 
     private void trackVlan(final Action a, final String tok, final int col, final List<Action> out)
         throws FlowParseException
@@ -1258,7 +1274,10 @@ public final class FlowParser
         }
     }
 
-    /** ct_state as flags ({@code +trk-new}) or a number with an optional mask, as OVS's parse_ct_state. */
+    /**
+     * ct_state as masked flags ({@code +trk-new}), flags that must all be set and no others
+     * ({@code est|trk}), or a number with an optional mask, as OVS's parse_ct_state.
+     */
     private long[] ctState(final String val, final int col) throws FlowParseException
     {
         if (!val.isEmpty() && (val.charAt(0) == '+' || val.charAt(0) == '-'))
@@ -1296,6 +1315,31 @@ public final class FlowParser
                 i = j;
             }
             return new long[] {v, m};
+        }
+        if (val.indexOf('|') >= 0 || !val.isEmpty() && Character.isLetter(val.charAt(0)))
+        {
+            // OVS's unmasked form, the one dump-flows prints for a fully masked ct_state
+            // ("est|trk"): flag names or numbers joined by '|', every flag matched.
+            long v = 0;
+            int at = 0;
+            for (final String part : val.split("\\|", -1))
+            {
+                final int bit = dev.junction.flowtable.ct.CtState.bit(part);
+                if (bit != 0)
+                {
+                    v |= bit;
+                }
+                else if (!part.isEmpty() && Character.isDigit(part.charAt(0)))
+                {
+                    v |= number(part, 0, 0xff, col + at);
+                }
+                else
+                {
+                    throw error(col + at, "ct_state: unknown flag " + part);
+                }
+                at += part.length() + 1;
+            }
+            return new long[] {v, 0xff};
         }
         final int slash = val.indexOf('/');
         final long v = number(slash < 0 ? val : val.substring(0, slash), 0, 0xffffffffL, col);
@@ -1527,6 +1571,10 @@ public final class FlowParser
                     }
                     break;
                 case "nat":
+                    if (nat != null)
+                    {
+                        throw error(at, "ct: only one nat");
+                    }
                     nat = parseNat(value, at, match);
                     natAt = exec.size();
                     break;
@@ -1535,10 +1583,20 @@ public final class FlowParser
                     final boolean outer = inCtExec;
                     final boolean[] tags = vlanTags.clone();
                     inCtExec = true;
+                    execNat = null;
                     try
                     {
                         final List<Action> nested = new ArrayList<>();
                         parseActions(value == null ? "" : value, at, match, -1, nested);
+                        if (execNat != null)
+                        {
+                            if (nat != null)
+                            {
+                                throw error(at, "ct: only one nat");
+                            }
+                            nat = execNat;
+                            natAt = exec.size() + execNatAt;
+                        }
                         for (final Action a : nested)
                         {
                             final Field dst = a instanceof Action.SetField ? ((Action.SetField)a).field
