@@ -35,6 +35,10 @@ public final class Underlay
     private final List<IpPrefix> addresses = new ArrayList<>();
     private final List<Route> routes = new ArrayList<>();
     private final Map<String, Long> neighbours = new ConcurrentHashMap<>();
+    /** Default most entries snooping may grow the neighbour table to (configured entries do not count against it). */
+    public static final int DEFAULT_NEIGHBOUR_LIMIT = 65_536;
+    private int neighbourLimit = DEFAULT_NEIGHBOUR_LIMIT;
+    private long snoopsRefused;
 
     public Underlay(final int port, final long mac)
     {
@@ -75,11 +79,35 @@ public final class Underlay
      * sender), as OVS's tnl_neigh_snoop does; returns true when the table changed, which makes
      * the workers revalidate their megaflows (their tunnel headers carry the old MAC).
      */
-    public boolean snoop(final byte[] ip, final long neighbourMac)
+    public synchronized boolean snoop(final byte[] ip, final long neighbourMac)
     {
+        // Any host on the underlay can send us tunnel packets from new addresses: learning is
+        // bounded, a new address beyond the limit is refused and counted, known ones still update.
+        if (neighbours.size() >= neighbourLimit && !neighbours.containsKey(IpPrefix.ip(ip)))
+        {
+            snoopsRefused++;
+            return false;
+        }
         final long before = version;
         neighbour(ip, neighbourMac);
         return version != before;
+    }
+
+    /** Bounds the entries snooping adds (static entries from the configuration or {@code ctl neigh set} always go in). */
+    public synchronized Underlay neighbourLimit(final int limit)
+    {
+        if (limit < 1)
+        {
+            throw new IllegalArgumentException("neighbour limit must be at least 1: " + limit);
+        }
+        neighbourLimit = limit;
+        return this;
+    }
+
+    /** Snooped addresses refused because the neighbour table was at its limit. */
+    public synchronized long snoopsRefused()
+    {
+        return snoopsRefused;
     }
 
     /** Bumped on every neighbour change. */

@@ -100,6 +100,10 @@ public final class TunnelsFile
         }
         final Map<String, Object> u = map(top.get("underlay"), "underlay");
         final Underlay underlay = new Underlay(integer(u.get("port"), "underlay.port"), mac(u.get("mac"), "underlay.mac"));
+        if (u.get("neighbour_limit") != null)
+        {
+            underlay.neighbourLimit(integer(u.get("neighbour_limit"), "underlay.neighbour_limit"));
+        }
         final Object ips = u.get("ip");
         if (ips == null)
         {
