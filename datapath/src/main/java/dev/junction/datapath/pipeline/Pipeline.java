@@ -235,15 +235,7 @@ public final class Pipeline implements AutoCloseable
             rxDrops.getAndIncrement(index);
             return false;
         }
-        try
-        {
-            ring.get(seq).fill(port, frame, offset, length, timestampNanos);
-        }
-        finally
-        {
-            ring.publish(seq);
-        }
-        rxPackets.getAndIncrement(index);
+        fillAndPublish(seq, index, port, frame, offset, length, timestampNanos);
         return true;
     }
 
@@ -267,6 +259,14 @@ public final class Pipeline implements AutoCloseable
             return false;
         }
         final long seq = ring.next();
+        fillAndPublish(seq, index, port, frame, offset, length, timestampNanos);
+        return true;
+    }
+
+    /** Fills the claimed slot and publishes it (also if the copy throws: a claimed slot must never stay unpublished). */
+    private void fillAndPublish(final long seq, final int index, final int port, final byte[] frame, final int offset,
+        final int length, final long timestampNanos)
+    {
         try
         {
             ring.get(seq).fill(port, frame, offset, length, timestampNanos);
@@ -276,7 +276,6 @@ public final class Pipeline implements AutoCloseable
             ring.publish(seq);
         }
         rxPackets.getAndIncrement(index);
-        return true;
     }
 
     /** How many of {@code wanted} slots to try to claim: all that look free, none once closing. */
