@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code junction}: the command line of the Junction datapath. */
 @Command(name = "junction", mixinStandardHelpOptions = true, version = "junction 0.1.0",
     description = "A userspace virtual switch datapath with Open vSwitch semantics.",
-    subcommands = {ReplayCommand.class, TraceCommand.class, DumpFlowsCommand.class, DumpMegaflowsCommand.class,
+    subcommands = {ReplayCommand.class, FlowsCommand.class, ProbeCommand.class, TraceCommand.class, DumpFlowsCommand.class, DumpMegaflowsCommand.class,
         CtCommand.class, RunCommand.class, CtlCommand.class})
 public final class JunctionCli implements Runnable
 {

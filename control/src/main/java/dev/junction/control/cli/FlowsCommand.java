@@ -1,0 +1,46 @@
+package dev.junction.control.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code junction flows --manifests DIR}: the flows derived from Kubernetes manifests, in ovs-ofctl syntax. */
+@Command(name = "flows", description = "Print the flows derived from Kubernetes manifests (ovs-ofctl add-flows syntax).")
+final class FlowsCommand implements Callable<Integer>
+{
+    @Option(names = "--manifests", required = true, description = "Directory (or file) of Kubernetes manifests.")
+    Path manifests;
+
+    @Option(names = "--groups-out", paramLabel = "FILE",
+        description = "Write the load balancers' select groups here (ovs-ofctl -O OpenFlow15 add-groups syntax).")
+    Path groupsOut;
+
+    @Override
+    public Integer call() throws IOException
+    {
+        final ManifestFlows.Loaded loaded = ManifestFlows.load(manifests, "junction flows", System.err);
+        if (loaded == null)
+        {
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (groupsOut != null)
+        {
+            Files.writeString(groupsOut, loaded.compiled().groupsText());
+        }
+        else if (!loaded.compiled().groups().isEmpty())
+        {
+            System.err.println("junction flows: " + loaded.compiled().groups().size()
+                + " groups not written (give --groups-out FILE): the flows name them");
+        }
+        for (final String n : loaded.compiled().notes())
+        {
+            System.err.println("junction flows: note: " + n);
+        }
+        System.out.print(loaded.compiled().flowsText());
+        return 0;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.junction.control.cli;
+
+import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.k8s.LoadReport;
+import dev.junction.control.k8s.ManifestLoader;
+import dev.junction.flowtable.ofp.FlowParseException;
+import dev.junction.flowtable.ofp.FlowParser;
+import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.flowtable.ofp.GroupParser;
+import dev.junction.flowtable.ofp.GroupTable;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code --manifests DIR} for the commands: load, report bad objects on stderr (they are skipped,
+ * the rest goes on), compile, and parse the result into flow tables as a flows file would be.
+ */
+final class ManifestFlows
+{
+    record Loaded(FlowCompiler.Compiled compiled, FlowTables tables)
+    {
+    }
+
+    private ManifestFlows()
+    {
+    }
+
+    /** The compiled flows and their tables, or null after printing why not. */
+    static Loaded load(final Path dir, final String command, final PrintStream err)
+    {
+        final ManifestLoader.Result r = ManifestLoader.load(dir);
+        for (final LoadReport.Problem p : r.report().problems())
+        {
+            err.println(command + ": skipped: " + p);
+        }
+        final FlowCompiler.Compiled c;
+        try
+        {
+            c = FlowCompiler.cluster(r.model());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            err.println(command + ": " + ex.getMessage());
+            return null;
+        }
+        try
+        {
+            final GroupTable groups = new GroupParser("groups").parseAll(c.groups());
+            final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups).parseAll(c.flows().lines()), groups);
+            return new Loaded(c, tables);
+        }
+        catch (final FlowParseException ex)
+        {
+            // The compiler wrote something the parser refuses: a bug, said as such.
+            err.println(command + ": internal error, derived flows refused: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    static boolean hasProblems(final Path dir)
+    {
+        return !ManifestLoader.load(dir).report().problems().isEmpty();
+    }
+
+    static List<String> notes(final FlowCompiler.Compiled c)
+    {
+        return c.notes();
+    }
+}

@@ -1,0 +1,251 @@
+package dev.junction.control.flows;
+
+import dev.junction.control.k8s.Cidr;
+import dev.junction.control.k8s.ClusterModel;
+import dev.junction.control.k8s.ContainerPort;
+import dev.junction.control.k8s.Ip;
+import dev.junction.control.k8s.NetworkPolicy;
+import dev.junction.control.k8s.Pod;
+import dev.junction.control.k8s.Protocol;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.junction.control.flows.SwitchFlows.hex;
+
+/**
+ * NetworkPolicy as ACL flows, per pod port and direction, the way OVN-K's port groups and ACLs
+ * come out of ovn-controller once expanded: a pod isolated for a direction gets one allow flow
+ * per (peer address or network) x (protocol and port) of every rule of every policy selecting
+ * it, and a default drop below them; a pod no policy isolates gets nothing here (the stage's
+ * default passes). Egress ACLs run after load balancing (OVN-K's {@code apply-after-lb}), so
+ * they see the backend, not the VIP.
+ *
+ * <p>The semantics are {@link dev.junction.control.policy.PolicyEngine}'s, which the probe
+ * tests hold these flows to: selectors match only pods that have a logical port; an ipBlock
+ * matches any address in it (pods too) minus its excepts, expanded into disjoint networks so
+ * that another rule may still allow an excepted address; a named port is the destination pod's
+ * container port of that name and protocol (in egress that is the peer pod's, so an egress
+ * named port matches only pods, each by its own number).
+ */
+final class AclFlows
+{
+    static final int ALLOW = 1000;
+    static final int DEFAULT_DENY = 900;
+
+    private final ClusterModel model;
+    private final BridgeLayout layout;
+
+    AclFlows(final ClusterModel model, final BridgeLayout layout)
+    {
+        this.model = model;
+        this.layout = layout;
+    }
+
+    /** The ACLs of one pod's port, both directions. */
+    void forPort(final FlowSet f, final BridgeLayout.PodPort port)
+    {
+        f.owner("acl:" + port.name());
+        direction(f, port, NetworkPolicy.Type.Egress);
+        direction(f, port, NetworkPolicy.Type.Ingress);
+    }
+
+    private void direction(final FlowSet f, final BridgeLayout.PodPort port, final NetworkPolicy.Type type)
+    {
+        final boolean egress = type == NetworkPolicy.Type.Egress;
+        final Stage stage = egress ? Stage.ACL_EGRESS : Stage.ACL_INGRESS;
+        // Ingress rules carry no ct_state: a packet back to its own port reaches them after the
+        // egress commit, and a ct action without recirculation leaves the state cleared (-trk),
+        // as OVS's translation does; every other packet arrives here tracked and not established.
+        final String self = (egress ? "ct_state=+new+trk,reg14=" : "reg15=") + hex(port.key());
+        final String next = (egress ? Stage.STATEFUL_EGRESS : Stage.STATEFUL_INGRESS).gotoHere();
+        boolean isolated = false;
+        for (final NetworkPolicy p : model.networkPolicies())
+        {
+            if (!p.namespace().equals(port.pod().namespace()) || !p.affects(type) || !p.podSelector().matches(port.pod().labels()))
+            {
+                continue;
+            }
+            isolated = true;
+            for (final NetworkPolicy.Rule rule : egress ? p.egress() : p.ingress())
+            {
+                for (final String m : ruleMatches(p, rule, port, egress))
+                {
+                    f.add(stage, ALLOW, self + "," + m, next);
+                }
+            }
+        }
+        if (isolated)
+        {
+            f.add(stage, DEFAULT_DENY, self, "drop");
+        }
+    }
+
+    /** One rule's matches: (peer L3) x (port L4), each a complete fragment with its ethertype. */
+    private List<String> ruleMatches(final NetworkPolicy p, final NetworkPolicy.Rule rule, final BridgeLayout.PodPort port,
+        final boolean egress)
+    {
+        final Set<String> out = new LinkedHashSet<>();
+        final List<Target> targets = peers(p, rule, egress);
+        for (final Target t : targets)
+        {
+            // The pod whose container ports give named ports their numbers: the destination.
+            final Pod destination = egress ? t.pod : port.pod();
+            for (final L4 l4 : ports(rule.ports(), destination))
+            {
+                for (final boolean v6 : new boolean[] {false, true})
+                {
+                    if (t.cidr != null && t.cidr.isIpv6() != v6)
+                    {
+                        continue;
+                    }
+                    final String l3 = t.cidr == null ? "" : Matches.network(!egress, t.cidr);
+                    final String head = l4.protocol == null ? Matches.ipToken(v6) : Matches.protoToken(l4.protocol, v6);
+                    final StringBuilder m = new StringBuilder(head);
+                    if (!l3.isEmpty())
+                    {
+                        m.append(',').append(l3);
+                    }
+                    if (l4.tpDst != null)
+                    {
+                        m.append(',').append(l4.tpDst);
+                    }
+                    out.add(m.toString());
+                }
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** An address or network the rule allows; {@code pod} set when it is one pod's address. */
+    private record Target(Cidr cidr, Pod pod)
+    {
+    }
+
+    private List<Target> peers(final NetworkPolicy p, final NetworkPolicy.Rule rule, final boolean egress)
+    {
+        final List<Target> out = new ArrayList<>();
+        final boolean named = rule.ports().stream().anyMatch(x -> x.port() != null && x.port().isNamed());
+        if (rule.peers().isEmpty())
+        {
+            if (named && egress)
+            {
+                // Any destination, but a named port has a number only at a pod: every pod, one by one.
+                for (final BridgeLayout.PodPort q : layout.ports())
+                {
+                    hosts(q.pod(), out);
+                }
+                out.add(new Target(null, null));
+            }
+            else
+            {
+                out.add(new Target(null, null));
+            }
+            return out;
+        }
+        for (final NetworkPolicy.Peer peer : rule.peers())
+        {
+            if (peer.ipBlock() != null)
+            {
+                final List<Cidr> nets = Matches.subtract(peer.ipBlock().cidr(), peer.ipBlock().except());
+                if (named && egress)
+                {
+                    // Each pod inside the block, by its own named-port number.
+                    for (final BridgeLayout.PodPort q : layout.ports())
+                    {
+                        for (final InetAddress ip : q.ips())
+                        {
+                            if (nets.stream().anyMatch(n -> n.contains(ip)))
+                            {
+                                out.add(new Target(host(ip), q.pod()));
+                            }
+                        }
+                    }
+                }
+                for (final Cidr n : nets)
+                {
+                    out.add(new Target(n, null));
+                }
+                continue;
+            }
+            for (final BridgeLayout.PodPort q : layout.ports())
+            {
+                final Pod pod = q.pod();
+                final boolean nsMatches = peer.namespaceSelector() == null
+                    ? pod.namespace().equals(p.namespace())
+                    : peer.namespaceSelector().matches(model.namespaceLabels(pod.namespace()));
+                if (nsMatches && (peer.podSelector() == null || peer.podSelector().matches(pod.labels())))
+                {
+                    hosts(pod, out);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void hosts(final Pod pod, final List<Target> out)
+    {
+        for (final InetAddress ip : pod.ips())
+        {
+            out.add(new Target(host(ip), pod));
+        }
+    }
+
+    private static Cidr host(final InetAddress ip)
+    {
+        return Cidr.of(ip, Ip.isIpv6(ip) ? 128 : 32);
+    }
+
+    /** A protocol (null: any IP) and a {@code tp_dst} match (null: any port). */
+    private record L4(Protocol protocol, String tpDst)
+    {
+    }
+
+    /**
+     * The rule's ports as L4 matches. A named port needs the destination pod; without one (an
+     * address that is no pod) it matches nothing, so it contributes no match at all.
+     */
+    private static List<L4> ports(final List<NetworkPolicy.Port> ports, final Pod destination)
+    {
+        final List<L4> out = new ArrayList<>();
+        if (ports.isEmpty())
+        {
+            out.add(new L4(null, null));
+            return out;
+        }
+        for (final NetworkPolicy.Port port : ports)
+        {
+            if (port.port() == null)
+            {
+                out.add(new L4(port.protocol(), null));
+            }
+            else if (port.port().isNamed())
+            {
+                if (destination == null)
+                {
+                    continue;
+                }
+                for (final ContainerPort cp : destination.ports())
+                {
+                    if (cp.name().equals(port.port().name()) && cp.protocol() == port.protocol())
+                    {
+                        out.add(new L4(port.protocol(), "tp_dst=" + cp.port()));
+                    }
+                }
+            }
+            else
+            {
+                final int first = port.port().number();
+                final int last = port.endPort() == null ? first : port.endPort();
+                for (final String m : Matches.portRange(first, last))
+                {
+                    out.add(new L4(port.protocol(), m));
+                }
+            }
+        }
+        return out;
+    }
+}

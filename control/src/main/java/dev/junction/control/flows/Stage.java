@@ -1,0 +1,67 @@
+package dev.junction.control.flows;
+
+/**
+ * The OpenFlow tables of a compiled bridge, one per logical stage, named after the OVN stage
+ * they stand for (what {@code junction trace --manifests} prints next to each table). The
+ * logical switch's ingress pipeline (from the pod) runs first, then the cluster router when the
+ * packet is routed, then the destination switch's egress pipeline (to the pod).
+ *
+ * <p>Registers, as ovn-controller keeps them: {@code reg14} logical inport key, {@code reg15}
+ * logical outport key, {@code metadata} the source switch's key, {@code reg12} the inport's
+ * load-balancer zone, {@code reg11} the outport's; {@code reg0} flags (bit 0: the packet goes
+ * back to the port it came from; bit 1: load-balanced); {@code reg4} the chosen backend address
+ * and {@code reg10} bit 14 "affinity hit", as OVN's {@code chk_lb_aff}. {@code ct_mark} bit 1
+ * says a connection was load-balanced (OVN's {@code ct_mark.natted}).
+ */
+public enum Stage
+{
+    PORT_SECURITY(0, "ls_in_port_sec_l2/ip: a pod sends only from its own MAC and addresses"),
+    ARP_RESPONDER(5, "ls_in_arp_rsp: ARP replies for the gateway and the switch's pods"),
+    PRE_LB(10, "ls_in_pre_lb: traffic to a service VIP goes through the port's LB zone (DNAT)"),
+    LB(11, "ls_in_lb: new connections to a VIP pick a backend (select group), DNAT committed"),
+    LB_AFFINITY_CHECK(12, "ls_in_lb_aff_check: learned ClientIP affinity (client -> backend)"),
+    LB_AFFINITY(13, "ls_in_lb: a remembered backend wins, else the group picks one"),
+    LB_AFFINITY_LEARN(14, "ls_in_lb_aff_learn: remember the client's backend for timeoutSeconds"),
+    PRE_STATEFUL(15, "ls_in_pre_stateful: conntrack in the inport's zone"),
+    ACL_EGRESS(20, "ls_in_acl_after_lb: NetworkPolicy egress of the source pod"),
+    STATEFUL_EGRESS(21, "ls_in_stateful: commit allowed new connections"),
+    L2_LOOKUP(30, "ls_in_l2_lkup: destination MAC -> logical outport, or the router"),
+    ROUTING(31, "lr_in_ip_routing (ovn_cluster_router): destination address -> switch and pod"),
+    OUT_PRE_STATEFUL(40, "ls_out_pre_stateful: conntrack in the outport's zone"),
+    ACL_INGRESS(41, "ls_out_acl: NetworkPolicy ingress of the destination pod"),
+    STATEFUL_INGRESS(42, "ls_out_stateful: commit allowed new connections"),
+    UN_DNAT(45, "ls_out_lb: replies of load-balanced connections get the VIP back"),
+    OUTPUT(50, "ls_out_port_sec_l2: deliver to the outport");
+
+    public final int table;
+    public final String description;
+
+    Stage(final int table, final String description)
+    {
+        this.table = table;
+        this.description = description;
+    }
+
+    /** The stage of an OpenFlow table, or null. */
+    public static Stage ofTable(final int table)
+    {
+        for (final Stage s : values())
+        {
+            if (s.table == table)
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    public String gotoHere()
+    {
+        return "goto_table:" + table;
+    }
+
+    public String resubmitHere()
+    {
+        return "resubmit(," + table + ")";
+    }
+}
