@@ -25,7 +25,8 @@ final class ReplayCommand implements Callable<Integer>
     @Option(names = "--flows", description = "Flows in ovs-ofctl add-flows syntax (OpenFlow 1.5).")
     Path flows;
 
-    @Option(names = "--manifests", description = "Kubernetes manifests directory (not available yet).")
+    @Option(names = "--manifests", description = "Kubernetes manifests directory: replay through the flows derived from it "
+        + "(ports numbered as `junction flows` prints them).")
     Path manifests;
 
     @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax (OpenFlow 1.5), loaded before the flows.")
@@ -97,15 +98,24 @@ final class ReplayCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
-        if (manifests != null)
+        if ((manifests == null) == (flows == null))
         {
-            System.err.println("junction replay: --manifests is not supported yet (the control module is still to come)");
+            System.err.println("junction replay: give --flows or --manifests (one of them)");
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        if (flows == null)
+        ManifestFlows.Loaded derived = null;
+        if (manifests != null)
         {
-            System.err.println("junction replay: --flows is required");
-            return JunctionCli.EXIT_BAD_INPUT;
+            if (groups != null || tunnelsFile != null || !flowsAt.isEmpty())
+            {
+                System.err.println("junction replay: --manifests derives flows and groups; --groups, --tunnels and --flows-at go with --flows");
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
+            derived = ManifestFlows.load(manifests, "junction replay", System.err);
+            if (derived == null)
+            {
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
         }
         final List<PcapInput> inputs = new ArrayList<>();
         final TreeSet<Integer> portSet = new TreeSet<>();
@@ -116,6 +126,14 @@ final class ReplayCommand implements Callable<Integer>
                 final PcapInput in = PcapInput.parse(s);
                 inputs.add(in);
                 portSet.add(in.port());
+            }
+            if (derived != null)
+            {
+                // The bridge has one port per pod (numbers as `junction flows` prints them).
+                for (final int n : derived.compiled().layout().ofports())
+                {
+                    portSet.add(n);
+                }
             }
             for (final String p : ports.split(","))
             {
@@ -156,7 +174,8 @@ final class ReplayCommand implements Callable<Integer>
         }
         final dev.junction.flowtable.TunMetadataSlots tunMetadata = tunnels == null
             ? dev.junction.flowtable.TunMetadataSlots.of() : tunnels.tlvMap().slots();
-        final FlowTables tables = FlowsFile.loadOrReport(flows, groupTable, tunMetadata, "junction replay");
+        final FlowTables tables = derived != null ? derived.tables()
+            : FlowsFile.loadOrReport(flows, groupTable, tunMetadata, "junction replay");
         if (tables == null)
         {
             return JunctionCli.EXIT_BAD_INPUT;
