@@ -727,7 +727,9 @@ public final class Datapath
             clockCountdown = 32;
             now = nanoClock.getAsLong();
         }
-        if (now - lastHousekeeping >= 1_000_000_000L)
+        // Time behind the last housekeeping (packet time that starts below the clock the
+        // datapath was built at) counts as a new start, or housekeeping would never run.
+        if (now - lastHousekeeping >= 1_000_000_000L || now < lastHousekeeping)
         {
             lastHousekeeping = now;
             housekeeping();

@@ -33,6 +33,14 @@ public final class Prober
     private final List<byte[]> sent = new ArrayList<>();
     private final List<Integer> sentPorts = new ArrayList<>();
     private int nextSourcePort = 40000;
+    /** Virtual time: each packet a microsecond later; {@link #advance} skips ahead (affinity and idle timeouts). */
+    private long nowNanos = 1_000_000_000L;
+
+    /** A connection a probe opened to a service: who answered, and what the client used. */
+    public record ServiceConnection(boolean established, BridgeLayout.PodPort client, InetAddress clientIp, int clientPort,
+        InetAddress vip, int port, Protocol protocol, BridgeLayout.PodPort backend, String detail)
+    {
+    }
 
     public Prober(final BridgeLayout layout, final FlowTables tables)
     {
@@ -41,7 +49,102 @@ public final class Prober
         {
             sentPorts.add(port);
             sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true);
+    }
+
+    /** Lets virtual time pass without packets: learned flows and connections may time out. */
+    public void advance(final java.time.Duration d)
+    {
+        nowNanos += d.toNanos();
+    }
+
+    /**
+     * Opens a connection from {@code from} to a service address: the first packet must come out
+     * of some pod's port (the backend the load balancer chose), DNATed; the backend's reply must
+     * reach the client from {@code vip:port}; for TCP the client's ACK must reach the backend.
+     */
+    public ServiceConnection connectService(final BridgeLayout.PodPort from, final InetAddress vip, final int port,
+        final Protocol protocol)
+    {
+        final boolean ipv6 = vip.getAddress().length == 16;
+        final InetAddress src = from.ip(ipv6).orElse(null);
+        if (src == null || protocol == Protocol.SCTP)
+        {
+            return new ServiceConnection(false, from, src, 0, vip, port, protocol, null, "no address of the VIP's family, or SCTP");
+        }
+        final int proto = protocol == Protocol.TCP ? ProbeFrames.PROTO_TCP : ProbeFrames.PROTO_UDP;
+        final boolean tcp = proto == ProbeFrames.PROTO_TCP;
+        final int sport = sourcePort();
+        inject(from, ProbeFrames.frame(from.mac(), from.sw().gatewayMac(), src, vip, proto, sport, port,
+            tcp ? ProbeFrames.TCP_SYN : -1, 1000, 0));
+        BridgeLayout.PodPort backend = null;
+        InetAddress backendIp = null;
+        int backendPort = 0;
+        for (int i = 0; i < sent.size() && backend == null; i++)
+        {
+            final byte[] f = sent.get(i);
+            final BridgeLayout.PodPort out = portNumbered(sentPorts.get(i));
+            final Addresses a = Addresses.of(f);
+            if (out != null && a != null && a.src.equals(src) && a.sport == sport && out.ips().contains(a.dst))
+            {
+                backend = out;
+                backendIp = a.dst;
+                backendPort = a.dport;
+            }
+        }
+        if (backend == null)
+        {
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, null, "no backend received the first packet");
+        }
+        final String towardsClient = from.sw().key() == backend.sw().key() ? from.mac() : backend.sw().gatewayMac();
+        if (!step(backend, ProbeFrames.frame(backend.mac(), towardsClient, backendIp, src, proto, backendPort, sport,
+            tcp ? ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK : -1, 5000, 1001), from, vip, src, port, sport))
+        {
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, backend, "reply not delivered from the VIP");
+        }
+        if (tcp && !step(from, ProbeFrames.frame(from.mac(), from.sw().gatewayMac(), src, vip, proto, sport, port,
+            ProbeFrames.TCP_ACK, 1001, 5001), backend, src, backendIp, sport, backendPort))
+        {
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, backend, "ACK not delivered");
+        }
+        return new ServiceConnection(true, from, src, sport, vip, port, protocol, backend, "");
+    }
+
+    /** One more client packet on an open service connection; true when the same backend got it. */
+    public boolean send(final ServiceConnection c)
+    {
+        final boolean tcp = c.protocol() == Protocol.TCP;
+        final int proto = tcp ? ProbeFrames.PROTO_TCP : ProbeFrames.PROTO_UDP;
+        inject(c.client(), ProbeFrames.frame(c.client().mac(), c.client().sw().gatewayMac(), c.clientIp(), c.vip(), proto,
+            c.clientPort(), c.port(), tcp ? ProbeFrames.TCP_ACK : -1, 1001, 5001));
+        for (int i = 0; i < sent.size(); i++)
+        {
+            final Addresses a = Addresses.of(sent.get(i));
+            if (sentPorts.get(i) == c.backend().ofport() && a != null && a.src.equals(c.clientIp()) && a.sport == c.clientPort())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private BridgeLayout.PodPort portNumbered(final int ofport)
+    {
+        for (final BridgeLayout.PodPort p : layout.ports())
+        {
+            if (p.ofport() == ofport)
+            {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private int sourcePort()
+    {
+        final int sport = nextSourcePort;
+        nextSourcePort = nextSourcePort >= 65000 ? 40000 : nextSourcePort + 1;
+        return sport;
     }
 
     public Datapath datapath()
@@ -90,8 +193,7 @@ public final class Prober
             return new Result(false, "SCTP is not probed");
         }
         final int proto = protocol == Protocol.TCP ? ProbeFrames.PROTO_TCP : ProbeFrames.PROTO_UDP;
-        final int sport = nextSourcePort;
-        nextSourcePort = nextSourcePort >= 65000 ? 40000 : nextSourcePort + 1;
+        final int sport = sourcePort();
         final boolean tcp = proto == ProbeFrames.PROTO_TCP;
         final String towardsServer = from.sw().key() == to.sw().key() && address.equals(backendAddress)
             ? to.mac() : from.sw().gatewayMac();
@@ -122,12 +224,7 @@ public final class Prober
     private boolean step(final BridgeLayout.PodPort in, final byte[] frame, final BridgeLayout.PodPort out,
         final InetAddress src, final InetAddress dst, final int sport, final int dport)
     {
-        sent.clear();
-        sentPorts.clear();
-        final Packet p = new Packet(frame.length + Packet.HEADROOM);
-        p.wrap(frame, 0, frame.length);
-        p.inPort = in.ofport();
-        datapath.receive(p, null);
+        inject(in, frame);
         for (int i = 0; i < sent.size(); i++)
         {
             if (sentPorts.get(i) == out.ofport() && matches(sent.get(i), src, dst, sport, dport))
@@ -138,27 +235,44 @@ public final class Prober
         return false;
     }
 
+    private void inject(final BridgeLayout.PodPort in, final byte[] frame)
+    {
+        sent.clear();
+        sentPorts.clear();
+        final Packet p = new Packet(frame.length + Packet.HEADROOM);
+        p.wrap(frame, 0, frame.length);
+        p.inPort = in.ofport();
+        nowNanos += 1_000;
+        p.timestampNanos = nowNanos;
+        datapath.receive(p, null);
+    }
+
+    /** The addresses and ports of an IPv4/IPv6 TCP or UDP frame. */
+    private record Addresses(InetAddress src, InetAddress dst, int sport, int dport)
+    {
+        static Addresses of(final byte[] f)
+        {
+            if (f.length < 14)
+            {
+                return null;
+            }
+            final int type = (f[12] & 0xff) << 8 | (f[13] & 0xff);
+            final int alen = type == 0x0800 ? 4 : type == 0x86dd ? 16 : 0;
+            final int srcAt = alen == 4 ? 14 + 12 : 14 + 8;
+            final int l4 = alen == 4 ? 14 + (f[14] & 0x0f) * 4 : 14 + 40;
+            if (alen == 0 || f.length < l4 + 4)
+            {
+                return null;
+            }
+            return new Addresses(dev.junction.control.k8s.Ip.of(Arrays.copyOfRange(f, srcAt, srcAt + alen)),
+                dev.junction.control.k8s.Ip.of(Arrays.copyOfRange(f, srcAt + alen, srcAt + 2 * alen)),
+                (f[l4] & 0xff) << 8 | (f[l4 + 1] & 0xff), (f[l4 + 2] & 0xff) << 8 | (f[l4 + 3] & 0xff));
+        }
+    }
+
     private static boolean matches(final byte[] f, final InetAddress src, final InetAddress dst, final int sport, final int dport)
     {
-        if (f.length < 14)
-        {
-            return false;
-        }
-        final int type = (f[12] & 0xff) << 8 | (f[13] & 0xff);
-        final int alen = type == 0x0800 ? 4 : type == 0x86dd ? 16 : 0;
-        if (alen == 0)
-        {
-            return false;
-        }
-        final int srcAt = alen == 4 ? 14 + 12 : 14 + 8;
-        final int l4 = alen == 4 ? 14 + (f[14] & 0x0f) * 4 : 14 + 40;
-        if (f.length < l4 + 4)
-        {
-            return false;
-        }
-        return Arrays.equals(f, srcAt, srcAt + alen, src.getAddress(), 0, alen)
-            && Arrays.equals(f, srcAt + alen, srcAt + 2 * alen, dst.getAddress(), 0, alen)
-            && ((f[l4] & 0xff) << 8 | (f[l4 + 1] & 0xff)) == sport
-            && ((f[l4 + 2] & 0xff) << 8 | (f[l4 + 3] & 0xff)) == dport;
+        final Addresses a = Addresses.of(f);
+        return a != null && a.src.equals(src) && a.dst.equals(dst) && a.sport == sport && a.dport == dport;
     }
 }
