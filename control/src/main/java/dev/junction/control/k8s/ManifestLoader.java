@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * parser cannot resynchronise). Kinds the model has no use for are noted and ignored. Nothing
  * here throws for content; parsing uses {@link SafeYaml}: SnakeYAML's SafeConstructor, so no
  * type is ever built from a tag, with limits on size, depth and aliases (a recursive or
- * alias-bombed document is reported and skipped).
+ * alias-bombed document is reported and skipped). {@link #fromObjects} takes objects already
+ * parsed (a live API server's) through the same checks.
  */
 public final class ManifestLoader
 {
@@ -67,6 +68,34 @@ public final class ManifestLoader
         for (final Path f : files)
         {
             loader.loadFile(f, path.relativize(f).toString().isEmpty() ? f.getFileName().toString() : path.relativize(f).toString());
+        }
+        return loader.finish();
+    }
+
+    /**
+     * Decodes objects that are already parsed (from an API server's watch cache, say) through the
+     * same checks as {@link #load(Path)}: the report is what a directory of the same objects would
+     * give, with {@code sourceName} where a file's name would be. Objects go in list order, which
+     * decides which of two same-named objects is kept and the model's order, so callers that want
+     * reproducible output sort first. The maps are only read.
+     */
+    public static Result fromObjects(final List<? extends Map<String, ?>> objects, final String sourceName)
+    {
+        final ManifestLoader loader = new ManifestLoader();
+        for (int i = 0; i < objects.size(); i++)
+        {
+            final Object o = objects.get(i);
+            // A map built in memory can hold itself, or be huge, as an aliased YAML document can.
+            try
+            {
+                SafeYaml.checkTree(o);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                loader.problems.add(new LoadReport.Problem(sourceName, null, null, null, "object " + i + ": " + ex.getMessage()));
+                continue;
+            }
+            loader.object(sourceName, o, "object " + i);
         }
         return loader.finish();
     }

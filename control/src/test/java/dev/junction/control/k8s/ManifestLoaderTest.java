@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -123,6 +124,57 @@ class ManifestLoaderTest
         final ManifestLoader.Result missing = ManifestLoader.load(dir.resolve("nope"));
         assertEquals(1, missing.report().problems().size());
         assertTrue(missing.model().pods().isEmpty());
+    }
+
+    @Test
+    void parsedObjectsAreCheckedAsFilesAre() throws IOException
+    {
+        // The same documents, once as a file and once already parsed (as a live source hands them over).
+        final Path file = Path.of("src/test/resources/manifests/broken/b-bad-objects.yaml");
+        final List<Map<String, ?>> objects = new ArrayList<>();
+        final List<Object> lists = new ArrayList<>();
+        try (java.io.Reader in = Files.newBufferedReader(file))
+        {
+            for (final Object doc : dev.junction.control.yaml.SafeYaml.yaml().loadAll(in))
+            {
+                if (doc instanceof Map)
+                {
+                    @SuppressWarnings("unchecked")
+                    final Map<String, ?> m = (Map<String, ?>)doc;
+                    objects.add(m);
+                }
+                else if (doc != null)
+                {
+                    lists.add(doc);
+                }
+            }
+        }
+        final ManifestLoader.Result fromFile = ManifestLoader.load(file);
+        final ManifestLoader.Result parsed = ManifestLoader.fromObjects(objects, "test");
+        assertEquals(1, lists.size(), "the file's one document that is not an object is left out here");
+        assertEquals(fromFile.report().problems().size() - 1, parsed.report().problems().size());
+        for (final LoadReport.Problem p : parsed.report().problems())
+        {
+            assertEquals("test", p.file());
+            assertTrue(fromFile.report().problems().contains(new LoadReport.Problem("b-bad-objects.yaml", p.kind(),
+                p.namespace(), p.name(), p.reason())), p.toString());
+        }
+        assertEquals(fromFile.report().objects(), parsed.report().objects());
+        assertEquals(fromFile.model().pods(), parsed.model().pods());
+        assertEquals(fromFile.model().namespaces(), parsed.model().namespaces());
+
+        // What only an in-memory caller can hand over: a map that holds itself, a null, a list.
+        final Map<String, Object> loop = new java.util.HashMap<>();
+        loop.put("self", loop);
+        final List<Map<String, ?>> odd = new ArrayList<>();
+        odd.add(loop);
+        odd.add(null);
+        odd.add(Map.of("apiVersion", "v1", "kind", "Namespace", "metadata", Map.of("name", "fine")));
+        final ManifestLoader.Result r = ManifestLoader.fromObjects(odd, "mem");
+        assertEquals(2, r.report().problems().size(), r.report().problems().toString());
+        assertTrue(r.report().problems().get(0).reason().startsWith("object 0: "), r.report().problems().toString());
+        assertEquals("object 1: not an object but nothing", r.report().problems().get(1).reason());
+        assertEquals(List.of("fine"), r.model().namespaces().stream().map(Namespace::name).collect(Collectors.toList()));
     }
 
     private static void expect(final List<LoadReport.Problem> problems, final String file, final String kind, final String ns,
