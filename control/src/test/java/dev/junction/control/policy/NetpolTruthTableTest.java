@@ -33,8 +33,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the diagonal is compared too, with the value the API's rules give (the upstream expectations set
  * it consistently). Scenarios marked {@code semantics:} are not upstream cases; their matrices are
  * derived by hand from the API documentation. No expectation comes from running the engine.
+ *
+ * <p>Public, with {@link #model()} and {@link #scenarios()}: the differential test of derived flows
+ * against Open vSwitch (diff.ManifestOracleTest) runs the model with some scenarios' policies.
  */
-class NetpolTruthTableTest
+public class NetpolTruthTableTest
 {
     record Case(Protocol protocol, int port, boolean ipv6, TruthTable expected)
     {
@@ -45,7 +48,7 @@ class NetpolTruthTableTest
         }
     }
 
-    record Scenario(String name, String policies, List<Case> cases)
+    public record Scenario(String name, String policies, List<Case> cases)
     {
         @Override
         public String toString()
@@ -102,7 +105,7 @@ class NetpolTruthTableTest
         return "fd00:10:244:" + nsIndex(ns) + "::1" + podIndex(pod);
     }
 
-    static String model()
+    public static String model()
     {
         final StringBuilder sb = new StringBuilder();
         for (final String ns : TruthTable.NAMESPACES)
@@ -129,7 +132,7 @@ class NetpolTruthTableTest
         return sb.toString();
     }
 
-    static List<Scenario> scenarios()
+    public static List<Scenario> scenarios()
     {
         final List<Scenario> all = new ArrayList<>();
         final String denyIngressX = np("x", "deny-ingress", """

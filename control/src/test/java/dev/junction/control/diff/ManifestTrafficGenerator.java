@@ -1,0 +1,1105 @@
+package dev.junction.control.diff;
+
+import dev.junction.control.flows.BridgeLayout;
+import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.k8s.ClusterModel;
+import dev.junction.control.k8s.EndpointSlice;
+import dev.junction.control.k8s.Ip;
+import dev.junction.control.k8s.Node;
+import dev.junction.control.k8s.Protocol;
+import dev.junction.control.k8s.Service;
+import dev.junction.control.k8s.ServicePort;
+import dev.junction.datapath.Bridge;
+import dev.junction.datapath.Datapath;
+import dev.junction.datapath.cache.CacheConfig;
+import dev.junction.flowtable.Packet;
+import dev.junction.flowtable.ofp.FlowParseException;
+import dev.junction.flowtable.ofp.FlowParser;
+import dev.junction.flowtable.ofp.FlowTables;
+import dev.junction.flowtable.ofp.GroupParser;
+import dev.junction.flowtable.ofp.GroupTable;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * Seeded traffic for a manifests directory compiled onto one bridge: one pcap per pod port, in
+ * timestamp order, of what pods of that cluster send. Conversations between pod pairs (TCP
+ * handshake, a data segment each way, FIN exchange or a reset; UDP requests and replies; ICMP
+ * echo), connections to service VIPs and node ports, ARP and neighbour solicitations for the
+ * gateway and for pods, gratuitous and spoofed ARP, packets with a spoofed source MAC or address
+ * (port security drops them), TTL 1 packets, ICMP errors about earlier datagrams, TCP segments
+ * that do not fit their connection, new connections on a finished one's source port, random
+ * 5-tuples, several conversations interleaved; now and then a short frame padded to 60 bytes.
+ * Every checksum is correct. IP fragments only when asked for (see {@link #fragments}).
+ *
+ * <p>Frames are addressed as a pod's stack addresses them: to the peer's MAC on the same node
+ * switch, to the gateway MAC otherwise and for every VIP (see {@code Prober}). Replies come back
+ * whether or not the request got through: a pod answers what reached it, but the generator writes
+ * both sides, and either datapath must treat an unexpected reply the same way.
+ *
+ * <p>Which backend answers a VIP: the one the first packet reached. That is decided by the select
+ * group, so the generator runs every packet it writes, in order, through an in-process Junction
+ * datapath on the derived flows and reads where the first packet came out. This only picks the
+ * stimulus: the test then replays the written pcaps through Open vSwitch and Junction, and a
+ * different bucket choice shows as a difference in the forwarded packet itself. A first packet
+ * that was dropped gets its replies from a backend the generator picks (any endpoint, ready or not).
+ */
+final class ManifestTrafficGenerator
+{
+    /** The pcaps' first timestamp: whole seconds fit the 32-bit pcap field. */
+    static final long BASE_NANOS = 1_700_000_000L * 1_000_000_000L;
+    private static final int MAX_ACTIVE = 6;
+    private static final byte[] ZERO_MAC = new byte[6];
+
+    /** What was written: per port, its packets; and every packet in order, described. */
+    record Traffic(List<FlowCaseGenerator.Input> inputs, List<String> log, int packets)
+    {
+    }
+
+    /** A service address and port, and who may answer it. */
+    private record Vip(String service, InetAddress address, int port, Protocol protocol, List<Backend> candidates,
+        int fallbackPort)
+    {
+    }
+
+    private record Backend(BridgeLayout.PodPort port, InetAddress address, int number)
+    {
+    }
+
+    /** A frame a port sent, as the simulation saw it. */
+    private record Sent(int port, byte[] frame)
+    {
+    }
+
+    /** A request as it reached pod {@code at}, sent by {@code sender}. */
+    private record Delivered(BridgeLayout.PodPort at, byte[] frame, BridgeLayout.PodPort sender)
+    {
+    }
+
+    private final BridgeLayout layout;
+    private final List<BridgeLayout.PodPort> ports;
+    private final List<Vip> vips = new ArrayList<>();
+    private final List<InetAddress> nodeIps = new ArrayList<>();
+    private final SplittableRandom random;
+    /**
+     * Whether big UDP replies go out as two IP fragments. Off by default: OVS's userspace
+     * conntrack reassembles fragments (ipf) and passes them on, Junction's drops them (its known
+     * limitation), so the test would only show that difference. On for whoever adds reassembly.
+     */
+    private final boolean fragments;
+    private final Datapath sim;
+    private final List<Sent> sent = new ArrayList<>();
+    private final Packet packet = new Packet(4096);
+    private final TreeMap<Integer, List<FlowCaseGenerator.Packet>> byPort = new TreeMap<>();
+    private final List<String> log = new ArrayList<>();
+    /** Requests that reached a pod, for ICMP errors about them. */
+    private final List<Delivered> delivered = new ArrayList<>();
+    /** The latest TCP conversations, for stray segments and reused source ports. */
+    private final List<Tcp> tcps = new ArrayList<>();
+    private long now = BASE_NANOS;
+    private int nextSourcePort;
+    private int ipId;
+    private int packets;
+
+    ManifestTrafficGenerator(final FlowCompiler.Compiled compiled, final ClusterModel model, final long seed,
+        final boolean fragments) throws FlowParseException
+    {
+        this.fragments = fragments;
+        this.layout = compiled.layout();
+        this.ports = layout.ports();
+        if (ports.isEmpty())
+        {
+            throw new IllegalArgumentException("no pod ports: nothing sends");
+        }
+        this.random = new SplittableRandom(seed);
+        this.nextSourcePort = 32768 + random.nextInt(4096);
+        this.ipId = random.nextInt(0x10000);
+        for (final Node n : model.nodes())
+        {
+            nodeIps.addAll(n.internalIps());
+        }
+        for (final Service svc : model.services())
+        {
+            addVips(model, svc);
+        }
+        final GroupTable groups = new GroupParser("groups").parseAll(compiled.groups());
+        final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups).parseAll(compiled.flows().lines()),
+            groups);
+        // Time as in the replay: the packets' own timestamps.
+        this.sim = new Datapath(new Bridge(tables), layout.ofports(), (port, p) ->
+            sent.add(new Sent(port, Arrays.copyOfRange(p.buf, p.start, p.end()))),
+            Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, () -> now).packetTime(true);
+    }
+
+    /** Writes {@code conversations} conversations and single packets, interleaved; deterministic for the seed. */
+    Traffic generate(final int conversations)
+    {
+        final List<Conversation> active = new ArrayList<>();
+        int started = 0;
+        while (started < conversations || !active.isEmpty())
+        {
+            while (started < conversations && active.size() < MAX_ACTIVE)
+            {
+                active.add(newConversation());
+                started++;
+            }
+            final int i = random.nextInt(active.size());
+            if (!active.get(i).step())
+            {
+                active.remove(i);
+            }
+        }
+        final List<FlowCaseGenerator.Input> inputs = new ArrayList<>();
+        byPort.forEach((port, list) -> inputs.add(new FlowCaseGenerator.Input(port, List.copyOf(list))));
+        return new Traffic(inputs, List.copyOf(log), packets);
+    }
+
+    // ---- What to send next ----
+
+    private Conversation newConversation()
+    {
+        final int dice = random.nextInt(100);
+        if (dice < 30)
+        {
+            return podPair(Protocol.TCP);
+        }
+        if (dice < 43)
+        {
+            return podPair(Protocol.UDP);
+        }
+        if (dice < 48)
+        {
+            return echo();
+        }
+        if (dice < 65 && !vips.isEmpty())
+        {
+            return toVip();
+        }
+        if (dice < 69 && tcps.stream().anyMatch(Tcp::finished))
+        {
+            return reuse();
+        }
+        if (dice < 69)
+        {
+            return podPair(Protocol.TCP);
+        }
+        return single(random.nextInt(13));
+    }
+
+    /** A conversation between two pods (possibly one pod with itself) on a port the server may serve. */
+    private Conversation podPair(final Protocol protocol)
+    {
+        final BridgeLayout.PodPort client = pick(ports);
+        final BridgeLayout.PodPort server = random.nextInt(20) == 0 ? client : pick(ports);
+        final boolean v6 = family(client, server);
+        final Flow f = new Flow(client, client.ip(v6).orElseThrow(), server.ip(v6).orElseThrow(), serverPort(server, protocol),
+            protocol, null);
+        f.answer(server, f.target, f.targetPort);
+        return protocol == Protocol.TCP ? new Tcp(f) : new Udp(f);
+    }
+
+    private Conversation echo()
+    {
+        final BridgeLayout.PodPort client = pick(ports);
+        final BridgeLayout.PodPort server = pick(ports);
+        final boolean v6 = family(client, server);
+        final Flow f = new Flow(client, client.ip(v6).orElseThrow(), server.ip(v6).orElseThrow(), 0, null, null);
+        f.answer(server, f.target, 0);
+        return new Echo(f, random.nextInt(0x10000));
+    }
+
+    private Conversation toVip()
+    {
+        final Vip vip = pick(vips);
+        final boolean v6 = Ip.isIpv6(vip.address());
+        final List<BridgeLayout.PodPort> able = ports.stream().filter(p -> p.ip(v6).isPresent()).toList();
+        // A few clients come back again and again: ClientIP affinity has something to remember.
+        final BridgeLayout.PodPort client = random.nextBoolean() ? able.get(random.nextInt(Math.min(3, able.size())))
+            : pick(able);
+        final Flow f = new Flow(client, client.ip(v6).orElseThrow(), vip.address(), vip.port(), vip.protocol(), vip);
+        return vip.protocol() == Protocol.TCP ? new Tcp(f) : new Udp(f);
+    }
+
+    /**
+     * A new connection on the 5-tuple of a finished one (the client reuses its source port while
+     * the old connection is in TIME_WAIT or closed): conntrack must start it afresh.
+     */
+    private Conversation reuse()
+    {
+        final List<Tcp> done = tcps.stream().filter(Tcp::finished).toList();
+        final Flow old = pick(done).f;
+        final Flow f = new Flow(old.client, old.source, old.target, old.targetPort, old.protocol, old.vip, old.sourcePort);
+        if (old.vip == null)
+        {
+            f.answer(old.server, old.serverAddress, old.serverPort);
+        }
+        return new Tcp(f);
+    }
+
+    private Conversation single(final int kind)
+    {
+        return () ->
+        {
+            switch (kind)
+            {
+                case 0 -> arpRequest(true);
+                case 1 -> arpRequest(false);
+                case 2 -> arpOdd();
+                case 3 -> neighborSolicitation();
+                case 4 -> spoofedMac();
+                case 5 -> spoofedAddress();
+                case 6 -> lowTtl();
+                case 7 -> icmpError();
+                case 8, 9 -> straySegment();
+                default -> randomFiveTuple();
+            }
+            return false;
+        };
+    }
+
+    // ---- Conversations ----
+
+    /** One step at a time: emits its next packet; false when it has nothing more to send. */
+    @FunctionalInterface
+    private interface Conversation
+    {
+        boolean step();
+    }
+
+    /** Who talks to whom: the client's view (target, port) and, once known, who answers. */
+    private final class Flow
+    {
+        final BridgeLayout.PodPort client;
+        final InetAddress source;
+        final InetAddress target;
+        final int targetPort;
+        final Protocol protocol;
+        final Vip vip;
+        final int sourcePort;
+        BridgeLayout.PodPort server;
+        InetAddress serverAddress;
+        int serverPort;
+
+        Flow(final BridgeLayout.PodPort client, final InetAddress source, final InetAddress target, final int targetPort,
+            final Protocol protocol, final Vip vip)
+        {
+            this(client, source, target, targetPort, protocol, vip, sourcePort());
+        }
+
+        Flow(final BridgeLayout.PodPort client, final InetAddress source, final InetAddress target, final int targetPort,
+            final Protocol protocol, final Vip vip, final int sourcePort)
+        {
+            this.client = client;
+            this.source = source;
+            this.target = target;
+            this.targetPort = targetPort;
+            this.protocol = protocol;
+            this.vip = vip;
+            this.sourcePort = sourcePort;
+        }
+
+        void answer(final BridgeLayout.PodPort server, final InetAddress address, final int port)
+        {
+            this.server = server;
+            this.serverAddress = address;
+            this.serverPort = port;
+        }
+
+        /** The client's frame: to the peer's MAC on its own switch, else (and for any VIP) to the gateway. */
+        byte[] towardsServerMac()
+        {
+            if (vip == null && server.sw().key() == client.sw().key())
+            {
+                return PacketFactory.mac(server.mac());
+            }
+            return PacketFactory.mac(client.sw().gatewayMac());
+        }
+
+        byte[] towardsClientMac()
+        {
+            return PacketFactory.mac(server.sw().key() == client.sw().key() ? client.mac() : server.sw().gatewayMac());
+        }
+
+        String what()
+        {
+            return client.name() + " " + Ip.text(source) + ":" + sourcePort + " -> " + (vip != null ? vip.service() + " " : "")
+                + Ip.text(target) + ":" + targetPort;
+        }
+
+        /** After the client's first packet: a VIP's answer comes from where it went, else from a backend picked here. */
+        void resolve(final List<Sent> out)
+        {
+            if (vip == null)
+            {
+                return;
+            }
+            for (final Sent s : out)
+            {
+                final Headers h = Headers.of(s.frame());
+                if (h != null && h.src().equals(source) && h.sport() == sourcePort)
+                {
+                    final BridgeLayout.PodPort p = ports.stream().filter(x -> x.ofport() == s.port()).findFirst().orElse(null);
+                    if (p != null)
+                    {
+                        answer(p, h.dst(), h.dport());
+                        return;
+                    }
+                }
+            }
+            if (!vip.candidates().isEmpty())
+            {
+                final Backend b = pick(vip.candidates());
+                answer(b.port(), b.address(), b.number());
+                return;
+            }
+            final boolean v6 = Ip.isIpv6(vip.address());
+            final BridgeLayout.PodPort p = pick(ports.stream().filter(x -> x.ip(v6).isPresent()).toList());
+            answer(p, p.ip(v6).orElseThrow(), vip.fallbackPort());
+        }
+    }
+
+    private final class Tcp implements Conversation
+    {
+        private final Flow f;
+        private final long clientIsn = random.nextInt() & 0xffffffffL;
+        private final long serverIsn = random.nextInt() & 0xffffffffL;
+        private final boolean options = random.nextBoolean();
+        private final int ending = random.nextInt(10);
+        private final byte[] request = payload(10 + random.nextInt(90));
+        private final byte[] response = payload(10 + random.nextInt(200));
+        private int step;
+        private boolean finished;
+
+        Tcp(final Flow f)
+        {
+            this.f = f;
+            if (tcps.size() >= 64)
+            {
+                tcps.remove(0);
+            }
+            tcps.add(this);
+        }
+
+        boolean finished()
+        {
+            return finished;
+        }
+
+        @Override
+        public boolean step()
+        {
+            final long c = clientIsn + 1;
+            final long s = serverIsn + 1;
+            final int n1 = request.length;
+            final int n2 = response.length;
+            switch (step++)
+            {
+                case 0 ->
+                {
+                    final List<Sent> out = client(PacketFactory.TCP_SYN, clientIsn, 0, synOptions(), new byte[0], "SYN");
+                    f.resolve(out);
+                    remember(out, f.client);
+                }
+                case 1 ->
+                {
+                    if (ending == 0)
+                    {
+                        // A closed port: the server resets.
+                        server(PacketFactory.TCP_RST | PacketFactory.TCP_ACK, 0, c, new byte[0], new byte[0], "RST");
+                        finished = true;
+                        return false;
+                    }
+                    server(PacketFactory.TCP_SYN | PacketFactory.TCP_ACK, serverIsn, c, synOptions(), new byte[0], "SYN-ACK");
+                }
+                case 2 -> client(PacketFactory.TCP_ACK, c, s, new byte[0], new byte[0], "ACK");
+                case 3 -> client(PacketFactory.TCP_PSH | PacketFactory.TCP_ACK, c, s, new byte[0], request, "data");
+                case 4 -> server(PacketFactory.TCP_PSH | PacketFactory.TCP_ACK, s, c + n1, new byte[0], response, "data");
+                case 5 ->
+                {
+                    if (ending == 1)
+                    {
+                        client(PacketFactory.TCP_RST | PacketFactory.TCP_ACK, c + n1, s + n2, new byte[0], new byte[0], "RST");
+                        finished = true;
+                        return false;
+                    }
+                    client(PacketFactory.TCP_FIN | PacketFactory.TCP_ACK, c + n1, s + n2, new byte[0], new byte[0], "FIN");
+                }
+                case 6 -> server(PacketFactory.TCP_FIN | PacketFactory.TCP_ACK, s + n2, c + n1 + 1, new byte[0], new byte[0], "FIN");
+                default ->
+                {
+                    client(PacketFactory.TCP_ACK, c + n1 + 1, s + n2 + 1, new byte[0], new byte[0], "last ACK");
+                    finished = true;
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private byte[] synOptions()
+        {
+            // MSS 1460, SACK permitted, window scale 7: what Linux sends; or none at all.
+            return options ? new byte[] {2, 4, 5, (byte)0xb4, 4, 2, 1, 3, 3, 7, 1, 1} : new byte[0];
+        }
+
+        private List<Sent> client(final int flags, final long seq, final long ack, final byte[] opts, final byte[] data,
+            final String what)
+        {
+            final byte[] tcp = PacketFactory.tcp(f.sourcePort, f.targetPort, seq, ack, flags, opts, data);
+            return emit(f.client, ipFrame(f.towardsServerMac(), PacketFactory.mac(f.client.mac()), f.source, f.target, 64,
+                PacketFactory.PROTO_TCP, tcp), "TCP " + what + " " + f.what());
+        }
+
+        private void server(final int flags, final long seq, final long ack, final byte[] opts, final byte[] data,
+            final String what)
+        {
+            final byte[] tcp = PacketFactory.tcp(f.serverPort, f.sourcePort, seq, ack, flags, opts, data);
+            emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.source, 64,
+                PacketFactory.PROTO_TCP, tcp), "TCP " + what + " reply by " + f.server.name() + " to " + f.what());
+        }
+    }
+
+    private final class Udp implements Conversation
+    {
+        private final Flow f;
+        private final int exchanges = 1 + random.nextInt(2);
+        /** A reply too big for one frame (off unless asked for: see {@link #fragments}). */
+        private final boolean fragmented = fragments && random.nextInt(3) == 0;
+        private int step;
+
+        Udp(final Flow f)
+        {
+            this.f = f;
+        }
+
+        @Override
+        public boolean step()
+        {
+            if (step % 2 == 0)
+            {
+                final byte[] udp = PacketFactory.udp(f.sourcePort, f.targetPort, payload(8 + random.nextInt(56)));
+                final List<Sent> out = emit(f.client, ipFrame(f.towardsServerMac(), PacketFactory.mac(f.client.mac()), f.source,
+                    f.target, 64, PacketFactory.PROTO_UDP, udp), "UDP request " + f.what());
+                if (step == 0)
+                {
+                    f.resolve(out);
+                }
+                remember(out, f.client);
+            }
+            else if (fragmented)
+            {
+                final byte[] udp = PacketFactory.udp(f.serverPort, f.sourcePort, payload(1600 + random.nextInt(400)));
+                final boolean v6 = Ip.isIpv6(f.source);
+                final int first = v6 ? 1448 : 1480;
+                final byte[] dst = f.towardsClientMac();
+                final byte[] src = PacketFactory.mac(f.server.mac());
+                final int id = ipId++ & 0xffff;
+                for (final boolean head : new boolean[] {true, false})
+                {
+                    final int offset = head ? 0 : first / 8;
+                    final byte[] ip = v6
+                        ? new PacketFactory.Ip6().src(f.serverAddress.getAddress()).dst(f.source.getAddress())
+                            .fragment(offset, head, head ? first : -1).build(PacketFactory.PROTO_UDP, udp, PacketFactory.Checksum.CORRECT)
+                        : new PacketFactory.Ip4().src(v4(f.serverAddress)).dst(v4(f.source)).id(id)
+                            .fragment(offset, head, head ? first : -1).build(PacketFactory.PROTO_UDP, udp, PacketFactory.Checksum.CORRECT);
+                    emit(f.server, PacketFactory.ethernet(dst, src, new int[0], v6 ? PacketFactory.ETH_IPV6 : PacketFactory.ETH_IPV4, ip),
+                        "UDP reply fragment " + (head ? "1" : "2") + " by " + f.server.name() + " to " + f.what());
+                }
+            }
+            else
+            {
+                final byte[] udp = PacketFactory.udp(f.serverPort, f.sourcePort, payload(8 + random.nextInt(120)));
+                emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.source, 64,
+                    PacketFactory.PROTO_UDP, udp), "UDP reply by " + f.server.name() + " to " + f.what());
+            }
+            return ++step < 2 * exchanges;
+        }
+    }
+
+    private final class Echo implements Conversation
+    {
+        private final Flow f;
+        private final int id;
+        private int step;
+
+        Echo(final Flow f, final int id)
+        {
+            this.f = f;
+            this.id = id;
+        }
+
+        @Override
+        public boolean step()
+        {
+            final boolean v6 = Ip.isIpv6(f.source);
+            final int rest = id << 16 | (step / 2 + 1);
+            final byte[] body = payload(16);
+            if (step % 2 == 0)
+            {
+                emit(f.client, ipFrame(f.towardsServerMac(), PacketFactory.mac(f.client.mac()), f.source, f.target, 64,
+                    v6 ? PacketFactory.PROTO_ICMPV6 : PacketFactory.PROTO_ICMP,
+                    v6 ? PacketFactory.icmp6(128, 0, rest, body) : PacketFactory.icmp(8, 0, rest, body)),
+                    "ICMP echo request " + f.what());
+            }
+            else
+            {
+                emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.source, 64,
+                    v6 ? PacketFactory.PROTO_ICMPV6 : PacketFactory.PROTO_ICMP,
+                    v6 ? PacketFactory.icmp6(129, 0, rest, body) : PacketFactory.icmp(0, 0, rest, body)),
+                    "ICMP echo reply by " + f.server.name() + " to " + f.what());
+            }
+            return ++step < 4;
+        }
+    }
+
+    // ---- Single packets ----
+
+    /**
+     * A segment that does not fit its connection: out of the window, a retransmitted SYN, an ACK
+     * for data never sent, a reset, or data after the close; conntrack judges each (invalid or not).
+     */
+    private void straySegment()
+    {
+        final List<Tcp> started = tcps.stream().filter(t -> t.step > 0 && t.f.server != null).toList();
+        if (started.isEmpty())
+        {
+            randomFiveTuple();
+            return;
+        }
+        final Tcp t = pick(started);
+        final long c = t.clientIsn + 1;
+        final long s = t.serverIsn + 1;
+        switch (random.nextInt(5))
+        {
+            case 0 -> t.client(PacketFactory.TCP_PSH | PacketFactory.TCP_ACK, c + 0x2000_0000L, s, new byte[0], payload(20),
+                "stray data out of the window");
+            case 1 -> t.client(PacketFactory.TCP_SYN, t.clientIsn, 0, t.synOptions(), new byte[0], "stray retransmitted SYN");
+            case 2 -> t.server(PacketFactory.TCP_ACK, s, c + 0x1000_0000L, new byte[0], new byte[0],
+                "stray ACK of data never sent");
+            case 3 -> t.server(PacketFactory.TCP_RST, s + random.nextInt(100), 0, new byte[0], new byte[0], "stray RST");
+            default -> t.server(PacketFactory.TCP_PSH | PacketFactory.TCP_ACK, s + t.response.length + 1,
+                c + t.request.length + 1, new byte[0], payload(12), "stray data after FIN");
+        }
+    }
+
+    /** Who has the gateway (or a pod, on this switch or another)? From a pod with an IPv4 address. */
+    private void arpRequest(final boolean gateway)
+    {
+        final BridgeLayout.PodPort p = pickWith(false);
+        if (p == null)
+        {
+            return;
+        }
+        final InetAddress target;
+        if (gateway)
+        {
+            target = p.sw().gateway(false).orElse(null);
+        }
+        else
+        {
+            final BridgeLayout.PodPort other = pickWith(false);
+            target = other == null ? null : other.ip(false).orElseThrow();
+        }
+        if (target == null)
+        {
+            return;
+        }
+        final byte[] mac = PacketFactory.mac(p.mac());
+        arp(p, PacketFactory.BROADCAST, mac, 1, mac, v4(p.ip(false).orElseThrow()), ZERO_MAC, v4(target),
+            "ARP who-has " + Ip.text(target) + " from " + p.name());
+    }
+
+    /** Gratuitous ARP, ARP from a spoofed address or hardware address, an unsolicited reply. */
+    private void arpOdd()
+    {
+        final BridgeLayout.PodPort p = pickWith(false);
+        if (p == null)
+        {
+            return;
+        }
+        final byte[] mac = PacketFactory.mac(p.mac());
+        final int own = v4(p.ip(false).orElseThrow());
+        final int gw = p.sw().gateway(false).map(ManifestTrafficGenerator::v4).orElse(own ^ 1);
+        switch (random.nextInt(4))
+        {
+            case 0 -> arp(p, PacketFactory.BROADCAST, mac, 1, mac, own, ZERO_MAC, own, "gratuitous ARP from " + p.name());
+            case 1 -> arp(p, PacketFactory.BROADCAST, mac, 1, mac, own ^ (1 + random.nextInt(200)), ZERO_MAC, gw,
+                "ARP who-has gateway with a spoofed sender address from " + p.name());
+            case 2 -> arp(p, PacketFactory.BROADCAST, mac, 1, randomMac(), own, ZERO_MAC, gw,
+                "ARP who-has gateway with a spoofed sender MAC from " + p.name());
+            default -> arp(p, PacketFactory.mac(p.sw().gatewayMac()), mac, 2, mac, own, PacketFactory.mac(p.sw().gatewayMac()), gw,
+                "unsolicited ARP reply to the gateway from " + p.name());
+        }
+    }
+
+    private void arp(final BridgeLayout.PodPort p, final byte[] dst, final byte[] src, final int op, final byte[] sha,
+        final int spa, final byte[] tha, final int tpa, final String what)
+    {
+        // Padded to the Ethernet minimum, as a NIC sends it.
+        emit(p, PacketFactory.pad(PacketFactory.ethernet(dst, src, new int[0], PacketFactory.ETH_ARP,
+            PacketFactory.arp(op, sha, spa, tha, tpa)), 60), what);
+    }
+
+    /** IPv6 neighbour solicitation (multicast to the solicited-node group) for the gateway or a pod. */
+    private void neighborSolicitation()
+    {
+        final BridgeLayout.PodPort p = pickWith(true);
+        if (p == null)
+        {
+            return;
+        }
+        final byte[] mac = PacketFactory.mac(p.mac());
+        if (random.nextInt(4) == 0)
+        {
+            // Router solicitation: to all routers, with the source link-layer address option.
+            final byte[] rs = PacketFactory.icmp6(133, 0, 0, new byte[] {1, 1, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]});
+            final byte[] ip = new PacketFactory.Ip6().src(p.ip(true).orElseThrow().getAddress())
+                .dst(PacketFactory.ip6("ff02::2")).hopLimit(255).build(PacketFactory.PROTO_ICMPV6, rs,
+                    PacketFactory.Checksum.CORRECT);
+            emit(p, PacketFactory.ethernet(PacketFactory.mac("33:33:00:00:00:02"), mac, new int[0], PacketFactory.ETH_IPV6, ip),
+                "router solicitation from " + p.name());
+            return;
+        }
+        final InetAddress target = random.nextBoolean() ? p.sw().gateway(true).orElse(null)
+            : pick(ports).ip(true).orElse(null);
+        if (target == null)
+        {
+            return;
+        }
+        final byte[] t = target.getAddress();
+        final byte[] group = PacketFactory.ip6("ff02::1:ff00:0");
+        group[13] = t[13];
+        group[14] = t[14];
+        group[15] = t[15];
+        final byte[] dstMac = {0x33, 0x33, (byte)0xff, t[13], t[14], t[15]};
+        final byte[] ip = new PacketFactory.Ip6().src(p.ip(true).orElseThrow().getAddress()).dst(group).hopLimit(255)
+            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborSolicitation(t, mac), PacketFactory.Checksum.CORRECT);
+        emit(p, PacketFactory.ethernet(dstMac, mac, new int[0], PacketFactory.ETH_IPV6, ip),
+            "neighbour solicitation for " + Ip.text(target) + " from " + p.name());
+    }
+
+    /** A pod's packet from a MAC that is not its own: port security must drop it. */
+    private void spoofedMac()
+    {
+        final BridgeLayout.PodPort p = pick(ports);
+        final BridgeLayout.PodPort to = pick(ports);
+        final boolean v6 = family(p, to);
+        final Flow f = new Flow(p, p.ip(v6).orElseThrow(), to.ip(v6).orElseThrow(), serverPort(to, Protocol.TCP), Protocol.TCP,
+            null);
+        f.answer(to, f.target, f.targetPort);
+        final byte[] src = random.nextBoolean() ? randomMac() : PacketFactory.mac(pick(ports).mac());
+        emit(p, ipFrame(f.towardsServerMac(), src, f.source, f.target, 64, PacketFactory.PROTO_TCP,
+            PacketFactory.tcp(f.sourcePort, f.targetPort, random.nextInt() & 0xffffffffL, 0, PacketFactory.TCP_SYN, new byte[0],
+                new byte[0])), "TCP SYN with spoofed source MAC " + PacketFactory.macString(src) + " " + f.what());
+    }
+
+    /** A pod's packet from an address that is not its own (another pod's, or made up). */
+    private void spoofedAddress()
+    {
+        final BridgeLayout.PodPort p = pick(ports);
+        final BridgeLayout.PodPort to = pick(ports);
+        final boolean v6 = family(p, to);
+        final BridgeLayout.PodPort other = pick(ports);
+        InetAddress fake = other.ip(v6).orElse(null);
+        if (fake == null || fake.equals(p.ip(v6).orElseThrow()))
+        {
+            final byte[] b = p.ip(v6).orElseThrow().getAddress();
+            b[b.length - 1] ^= (byte)(1 + random.nextInt(100));
+            fake = Ip.of(b);
+        }
+        final Flow f = new Flow(p, fake, to.ip(v6).orElseThrow(), serverPort(to, Protocol.UDP), Protocol.UDP, null);
+        f.answer(to, f.target, f.targetPort);
+        emit(p, ipFrame(f.towardsServerMac(), PacketFactory.mac(p.mac()), fake, f.target, 64, PacketFactory.PROTO_UDP,
+            PacketFactory.udp(f.sourcePort, f.targetPort, payload(12))), "UDP from spoofed address " + f.what());
+    }
+
+    /** TTL (hop limit) 1 or 2, to a pod on the same switch, on another one (routed: dec_ttl), or to a VIP. */
+    private void lowTtl()
+    {
+        final BridgeLayout.PodPort p = pick(ports);
+        final int ttl = 1 + random.nextInt(2);
+        final Flow f;
+        if (!vips.isEmpty() && random.nextInt(4) == 0)
+        {
+            final Vip vip = pick(vips);
+            final boolean v6 = Ip.isIpv6(vip.address());
+            if (p.ip(v6).isEmpty())
+            {
+                return;
+            }
+            f = new Flow(p, p.ip(v6).orElseThrow(), vip.address(), vip.port(), vip.protocol(), vip);
+            f.answer(p, f.source, 0);
+        }
+        else
+        {
+            final BridgeLayout.PodPort to = pick(ports);
+            final boolean v6 = family(p, to);
+            f = new Flow(p, p.ip(v6).orElseThrow(), to.ip(v6).orElseThrow(), serverPort(to, Protocol.UDP), Protocol.UDP, null);
+            f.answer(to, f.target, f.targetPort);
+        }
+        final byte[] l4 = f.protocol == Protocol.TCP
+            ? PacketFactory.tcp(f.sourcePort, f.targetPort, random.nextInt() & 0xffffffffL, 0, PacketFactory.TCP_SYN, new byte[0],
+                new byte[0])
+            : PacketFactory.udp(f.sourcePort, f.targetPort, payload(20));
+        emit(p, ipFrame(f.towardsServerMac(), PacketFactory.mac(p.mac()), f.source, f.target, ttl,
+            f.protocol == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
+            (f.protocol == Protocol.TCP ? "TCP SYN" : "UDP") + " with TTL " + ttl + " " + f.what());
+    }
+
+    /**
+     * An ICMP error (port unreachable, or time exceeded) about a datagram a pod received earlier,
+     * quoting it as it arrived: conntrack relates it to that connection (un-NATing it for a VIP).
+     */
+    private void icmpError()
+    {
+        if (delivered.isEmpty())
+        {
+            randomFiveTuple();
+            return;
+        }
+        final Delivered d = pick(delivered);
+        final BridgeLayout.PodPort at = d.at();
+        final byte[] frame = d.frame();
+        final BridgeLayout.PodPort to = d.sender();
+        final Headers h = Headers.of(frame);
+        if (h == null)
+        {
+            return;
+        }
+        final boolean v6 = Ip.isIpv6(h.src());
+        final int quoted = Math.min(frame.length - 14, v6 ? 1232 : 548);
+        final byte[] body = Arrays.copyOfRange(frame, 14, 14 + quoted);
+        final boolean unreachable = random.nextInt(3) != 0;
+        final byte[] icmp = v6 ? PacketFactory.icmp6(unreachable ? 1 : 3, unreachable ? 4 : 0, 0, body)
+            : PacketFactory.icmp(unreachable ? 3 : 11, unreachable ? 3 : 0, 0, body);
+        final byte[] dstMac = PacketFactory.mac(at.sw().key() == to.sw().key() ? to.mac() : at.sw().gatewayMac());
+        emit(at, ipFrame(dstMac, PacketFactory.mac(at.mac()), h.dst(), h.src(), 64,
+            v6 ? PacketFactory.PROTO_ICMPV6 : PacketFactory.PROTO_ICMP, icmp),
+            "ICMP " + (unreachable ? "port unreachable" : "time exceeded") + " from " + at.name() + " about " + Ip.text(h.src())
+                + ":" + h.sport() + " -> " + Ip.text(h.dst()) + ":" + h.dport());
+    }
+
+    /** Any protocol, flags, addresses and ports, from a pod's own MAC and address. */
+    private void randomFiveTuple()
+    {
+        final BridgeLayout.PodPort p = pick(ports);
+        final boolean v6 = p.ip(true).isPresent() && (p.ip(false).isEmpty() || random.nextInt(3) == 0);
+        final InetAddress src = p.ip(v6).orElseThrow();
+        final InetAddress dst = randomDestination(v6);
+        final byte[] dstMac = switch (random.nextInt(6))
+        {
+            case 0 -> PacketFactory.BROADCAST;
+            case 1 -> PacketFactory.mac(pick(ports).mac());
+            case 2 -> randomMac();
+            default -> PacketFactory.mac(p.sw().gatewayMac());
+        };
+        final int proto;
+        final byte[] l4;
+        final String what;
+        final int dice = random.nextInt(10);
+        if (dice < 5)
+        {
+            final int[] flags = {PacketFactory.TCP_SYN, PacketFactory.TCP_ACK, PacketFactory.TCP_SYN | PacketFactory.TCP_ACK,
+                PacketFactory.TCP_FIN | PacketFactory.TCP_ACK, PacketFactory.TCP_RST, PacketFactory.TCP_PSH | PacketFactory.TCP_ACK,
+                random.nextInt(0x100)};
+            final int fl = flags[random.nextInt(flags.length)];
+            proto = PacketFactory.PROTO_TCP;
+            l4 = PacketFactory.tcp(randomPort(), randomDestinationPort(), random.nextInt() & 0xffffffffL,
+                random.nextInt() & 0xffffffffL, fl, new byte[0], random.nextBoolean() ? new byte[0] : payload(1 + random.nextInt(40)));
+            what = String.format("TCP flags 0x%02x", fl);
+        }
+        else if (dice < 8)
+        {
+            proto = PacketFactory.PROTO_UDP;
+            l4 = PacketFactory.udp(randomPort(), randomDestinationPort(), payload(random.nextInt(60)));
+            what = "UDP";
+        }
+        else
+        {
+            final int[] types = v6 ? new int[] {128, 129, 1, 2, 3} : new int[] {8, 0, 3, 11, 13};
+            final int type = types[random.nextInt(types.length)];
+            proto = v6 ? PacketFactory.PROTO_ICMPV6 : PacketFactory.PROTO_ICMP;
+            final byte[] body = payload(8 + random.nextInt(24));
+            l4 = v6 ? PacketFactory.icmp6(type, random.nextInt(2), random.nextInt(), body)
+                : PacketFactory.icmp(type, random.nextInt(2), random.nextInt(), body);
+            what = "ICMP type " + type;
+        }
+        final byte[] frame = ipFrame(dstMac, PacketFactory.mac(p.mac()), src, dst, 64, proto, l4);
+        final Headers h = Headers.of(frame);
+        emit(p, frame,
+            "random " + what + " from " + p.name() + " " + Ip.text(src) + (h == null ? "" : ":" + h.sport()) + " -> "
+                + Ip.text(dst) + (h == null ? "" : ":" + h.dport()) + " to MAC " + PacketFactory.macString(dstMac));
+    }
+
+    private InetAddress randomDestination(final boolean v6)
+    {
+        final List<InetAddress> pool = new ArrayList<>();
+        for (final BridgeLayout.PodPort q : ports)
+        {
+            q.ip(v6).ifPresent(pool::add);
+        }
+        for (final Vip v : vips)
+        {
+            if (Ip.isIpv6(v.address()) == v6)
+            {
+                pool.add(v.address());
+            }
+        }
+        for (final BridgeLayout.Switch sw : layout.switches())
+        {
+            sw.gateway(v6).ifPresent(pool::add);
+        }
+        nodeIps.stream().filter(a -> Ip.isIpv6(a) == v6).forEach(pool::add);
+        pool.add(Ip.parse(v6 ? "2001:db8::53" : "8.8.8.8"));
+        pool.add(Ip.parse(v6 ? "fd00:10:96::99" : "172.18.0.77"));
+        return pick(pool);
+    }
+
+    private int randomDestinationPort()
+    {
+        final int[] common = {53, 80, 81, 85, 90, 91, 443, 5353, 6379, 7000, 8080, 9000, 9090, 30080};
+        final int dice = random.nextInt(4);
+        if (dice == 0)
+        {
+            return random.nextInt(0x10000);
+        }
+        if (dice == 1 && !vips.isEmpty())
+        {
+            return pick(vips).port();
+        }
+        return common[random.nextInt(common.length)];
+    }
+
+    private int randomPort()
+    {
+        return 1024 + random.nextInt(64512);
+    }
+
+    // ---- Emitting ----
+
+    /** Appends the frame to {@code from}'s pcap and runs it through the simulation; returns what came out. */
+    private List<Sent> emit(final BridgeLayout.PodPort from, final byte[] frame, final String what)
+    {
+        now += 200_000L + random.nextInt(800_000);
+        byPort.computeIfAbsent(from.ofport(), k -> new ArrayList<>()).add(new FlowCaseGenerator.Packet(now, frame, what));
+        log.add(String.format("#%-5d t=+%.4fs port %-3d %s", packets, (now - BASE_NANOS) / 1e9, from.ofport(), what));
+        packets++;
+        sent.clear();
+        packet.wrap(frame, 0, frame.length);
+        packet.inPort = from.ofport();
+        packet.timestampNanos = now;
+        sim.receive(packet, null);
+        return List.copyOf(sent);
+    }
+
+    /** Datagrams that reached a pod, for {@link #icmpError()}. */
+    private void remember(final List<Sent> out, final BridgeLayout.PodPort sender)
+    {
+        for (final Sent s : out)
+        {
+            ports.stream().filter(p -> p.ofport() == s.port()).findFirst().ifPresent(p ->
+            {
+                if (delivered.size() < 64)
+                {
+                    delivered.add(new Delivered(p, s.frame(), sender));
+                }
+            });
+        }
+    }
+
+    private byte[] ipFrame(final byte[] dstMac, final byte[] srcMac, final InetAddress src, final InetAddress dst, final int ttl,
+        final int proto, final byte[] l4)
+    {
+        if (Ip.isIpv6(src))
+        {
+            final byte[] ip = new PacketFactory.Ip6().src(src.getAddress()).dst(dst.getAddress()).hopLimit(ttl)
+                .flowLabel(random.nextInt(0x100000)).build(proto, l4, PacketFactory.Checksum.CORRECT);
+            return padded(PacketFactory.ethernet(dstMac, srcMac, new int[0], PacketFactory.ETH_IPV6, ip));
+        }
+        final byte[] ip = new PacketFactory.Ip4().src(v4(src)).dst(v4(dst)).ttl(ttl).id(ipId++ & 0xffff).dontFragment(true)
+            .build(proto, l4, PacketFactory.Checksum.CORRECT);
+        return padded(PacketFactory.ethernet(dstMac, srcMac, new int[0], PacketFactory.ETH_IPV4, ip));
+    }
+
+    /**
+     * Now and then a short frame padded to the Ethernet minimum, as a NIC (not a veth) sends it:
+     * the padding is no part of the IP packet, and NAT and TTL rewrites must leave it alone.
+     */
+    private byte[] padded(final byte[] frame)
+    {
+        return frame.length < 60 && random.nextInt(5) == 0 ? PacketFactory.pad(frame, 60) : frame;
+    }
+
+    // ---- Picking ----
+
+    private void addVips(final ClusterModel model, final Service svc)
+    {
+        if (svc.headless())
+        {
+            return;
+        }
+        for (final ServicePort sp : svc.ports())
+        {
+            if (sp.protocol() == Protocol.SCTP)
+            {
+                continue;
+            }
+            final List<InetAddress> addresses = new ArrayList<>(svc.clusterIps());
+            addresses.addAll(svc.externalIps());
+            addresses.addAll(svc.loadBalancerIngress());
+            final int fallback = sp.targetPort() != null && !sp.targetPort().isNamed() ? sp.targetPort().number() : sp.port();
+            for (final InetAddress a : addresses)
+            {
+                vips.add(new Vip(svc.key(), a, sp.port(), sp.protocol(), candidates(model, svc, sp, a), fallback));
+            }
+            if (sp.nodePort() > 0 && ("NodePort".equals(svc.type()) || "LoadBalancer".equals(svc.type())))
+            {
+                for (final InetAddress a : nodeIps)
+                {
+                    vips.add(new Vip(svc.key() + " (node port)", a, sp.nodePort(), sp.protocol(), candidates(model, svc, sp, a),
+                        fallback));
+                }
+            }
+        }
+    }
+
+    /** Every endpoint of the VIP's family that is a pod here, whatever its conditions, with its port number. */
+    private List<Backend> candidates(final ClusterModel model, final Service svc, final ServicePort sp, final InetAddress vip)
+    {
+        final List<Backend> out = new ArrayList<>();
+        for (final EndpointSlice s : model.endpointSlicesOf(svc))
+        {
+            Integer number = null;
+            for (final EndpointSlice.Port p : s.ports())
+            {
+                if (p.protocol() == sp.protocol() && p.port() != null && Objects.equals(nameOf(p.name()), nameOf(sp.name())))
+                {
+                    number = p.port();
+                }
+            }
+            if (number == null)
+            {
+                continue;
+            }
+            for (final EndpointSlice.Endpoint e : s.endpoints())
+            {
+                for (final InetAddress a : e.addresses())
+                {
+                    final int n = number;
+                    if (Ip.isIpv6(a) == Ip.isIpv6(vip))
+                    {
+                        layout.portOf(a).ifPresent(p -> out.add(new Backend(p, a, n)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String nameOf(final String name)
+    {
+        return name == null ? "" : name;
+    }
+
+    /** A port the server may serve: mostly one of its container ports of the protocol, else a common one. */
+    private int serverPort(final BridgeLayout.PodPort server, final Protocol protocol)
+    {
+        final List<Integer> own = server.pod().ports().stream().filter(cp -> cp.protocol() == protocol)
+            .map(cp -> cp.port()).toList();
+        if (!own.isEmpty() && random.nextInt(10) < 7)
+        {
+            return pick(own);
+        }
+        final int[] common = {53, 80, 81, 85, 90, 91, 443, 8080, 9090};
+        return common[random.nextInt(common.length)];
+    }
+
+    /** IPv4 or IPv6, whichever both have (both: mostly IPv4). */
+    private boolean family(final BridgeLayout.PodPort a, final BridgeLayout.PodPort b)
+    {
+        final boolean v4 = a.ip(false).isPresent() && b.ip(false).isPresent();
+        final boolean v6 = a.ip(true).isPresent() && b.ip(true).isPresent();
+        if (v4 && v6)
+        {
+            return random.nextInt(3) == 0;
+        }
+        return !v4;
+    }
+
+    private BridgeLayout.PodPort pickWith(final boolean v6)
+    {
+        final List<BridgeLayout.PodPort> able = ports.stream().filter(p -> p.ip(v6).isPresent()).toList();
+        return able.isEmpty() ? null : pick(able);
+    }
+
+    /** Source ports never repeat in a trace: every conversation is a new connection. */
+    private int sourcePort()
+    {
+        final int p = nextSourcePort;
+        nextSourcePort = nextSourcePort >= 60999 ? 32768 : nextSourcePort + 1 + random.nextInt(3);
+        return p;
+    }
+
+    private <T> T pick(final List<T> list)
+    {
+        return list.get(random.nextInt(list.size()));
+    }
+
+    private byte[] payload(final int n)
+    {
+        final byte[] b = new byte[n];
+        for (int i = 0; i < n; i++)
+        {
+            b[i] = (byte)(' ' + random.nextInt(95));
+        }
+        return b;
+    }
+
+    private byte[] randomMac()
+    {
+        final byte[] m = new byte[6];
+        for (int i = 0; i < 6; i++)
+        {
+            m[i] = (byte)random.nextInt(0x100);
+        }
+        m[0] = (byte)(m[0] & 0xfe | 0x02);           // unicast, locally administered
+        return m;
+    }
+
+    static int v4(final InetAddress a)
+    {
+        final byte[] b = a.getAddress();
+        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff);
+    }
+
+    /** Addresses and ports of an untagged IPv4/IPv6 TCP or UDP frame, or null. */
+    private record Headers(InetAddress src, InetAddress dst, int sport, int dport)
+    {
+        static Headers of(final byte[] f)
+        {
+            if (f.length < 14)
+            {
+                return null;
+            }
+            final int type = (f[12] & 0xff) << 8 | (f[13] & 0xff);
+            final int alen = type == 0x0800 ? 4 : type == 0x86dd ? 16 : 0;
+            if (alen == 0 || f.length < 14 + (alen == 4 ? 20 : 40))
+            {
+                return null;
+            }
+            final int proto = alen == 4 ? f[23] & 0xff : f[20] & 0xff;
+            final int srcAt = alen == 4 ? 26 : 22;
+            final int l4 = alen == 4 ? 14 + (f[14] & 0x0f) * 4 : 54;
+            final boolean ports = (proto == PacketFactory.PROTO_TCP || proto == PacketFactory.PROTO_UDP) && f.length >= l4 + 4;
+            return new Headers(Ip.of(Arrays.copyOfRange(f, srcAt, srcAt + alen)),
+                Ip.of(Arrays.copyOfRange(f, srcAt + alen, srcAt + 2 * alen)),
+                ports ? (f[l4] & 0xff) << 8 | (f[l4 + 1] & 0xff) : 0,
+                ports ? (f[l4 + 2] & 0xff) << 8 | (f[l4 + 3] & 0xff) : 0);
+        }
+    }
+}
