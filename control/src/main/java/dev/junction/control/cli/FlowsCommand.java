@@ -15,6 +15,11 @@ final class FlowsCommand implements Callable<Integer>
     @Option(names = "--manifests", required = true, description = "Directory (or file) of Kubernetes manifests.")
     Path manifests;
 
+    @Option(names = "--node", paramLabel = "NAME",
+        description = "Compile this node's bridge: its pods are ports, other nodes' pods go through the Geneve port "
+            + "(default: every pod of the cluster on one bridge, as probe and replay --manifests run it).")
+    String node;
+
     @Option(names = "--groups-out", paramLabel = "FILE",
         description = "Write the load balancers' select groups here (ovs-ofctl -O OpenFlow15 add-groups syntax).")
     Path groupsOut;
@@ -22,7 +27,7 @@ final class FlowsCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
-        final ManifestFlows.Loaded loaded = ManifestFlows.load(manifests, "junction flows", System.err);
+        final ManifestFlows.Loaded loaded = ManifestFlows.load(manifests, node, "junction flows", System.err);
         if (loaded == null)
         {
             return JunctionCli.EXIT_BAD_INPUT;

@@ -30,6 +30,12 @@ final class ManifestFlows
     /** The compiled flows and their tables, or null after printing why not. */
     static Loaded load(final Path dir, final String command, final PrintStream err)
     {
+        return load(dir, null, command, err);
+    }
+
+    /** With {@code node}: that node's bridge (its pods, the rest behind the tunnel); without: the whole cluster on one bridge. */
+    static Loaded load(final Path dir, final String node, final String command, final PrintStream err)
+    {
         final ManifestLoader.Result r = ManifestLoader.load(dir);
         for (final LoadReport.Problem p : r.report().problems())
         {
@@ -38,7 +44,7 @@ final class ManifestFlows
         final FlowCompiler.Compiled c;
         try
         {
-            c = FlowCompiler.cluster(r.model());
+            c = node == null ? FlowCompiler.cluster(r.model()) : FlowCompiler.node(r.model(), node);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -48,7 +54,8 @@ final class ManifestFlows
         try
         {
             final GroupTable groups = new GroupParser("groups").parseAll(c.groups());
-            final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups).parseAll(c.flows().lines()), groups);
+            final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups)
+                .tunMetadata(dev.junction.flowtable.TunMetadataSlots.of(0)).parseAll(c.flows().lines()), groups);
             return new Loaded(c, tables);
         }
         catch (final FlowParseException ex)

@@ -134,7 +134,7 @@ final class AclFlows
             if (named && egress)
             {
                 // Any destination, but a named port has a number only at a pod: every pod, one by one.
-                for (final BridgeLayout.PodPort q : layout.ports())
+                for (final BridgeLayout.PodPort q : layout.allPods())
                 {
                     hosts(q.pod(), out);
                 }
@@ -154,7 +154,7 @@ final class AclFlows
                 if (named && egress)
                 {
                     // Each pod inside the block, by its own named-port number.
-                    for (final BridgeLayout.PodPort q : layout.ports())
+                    for (final BridgeLayout.PodPort q : layout.allPods())
                     {
                         for (final InetAddress ip : q.ips())
                         {
@@ -171,7 +171,7 @@ final class AclFlows
                 }
                 continue;
             }
-            for (final BridgeLayout.PodPort q : layout.ports())
+            for (final BridgeLayout.PodPort q : layout.allPods())
             {
                 final Pod pod = q.pod();
                 final boolean nsMatches = peer.namespaceSelector() == null

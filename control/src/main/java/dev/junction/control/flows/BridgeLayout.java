@@ -27,25 +27,31 @@ import java.util.TreeMap;
  * stage. It is what {@code junction probe} and {@code replay --manifests} run, so that every pod
  * pair meets real conntrack and real ACLs in one datapath.
  *
- * <p>Port numbers: pods sorted by namespace/name get 1, 2, 3, ... The logical port key (reg14 /
- * reg15, as OVN keeps the logical inport and outport) is the port number; the port's conntrack
- * zone is its key and its load-balancer zone is {@code key | 0x4000}, so at most
- * {@link #MAX_PORTS} ports.
+ * <p>Port numbers: the bridge's pods sorted by namespace/name get 1, 2, 3, ... The logical port
+ * key (reg14 / reg15, as OVN keeps the logical inport and outport) numbers all pods of the
+ * cluster in that order (in the cluster layout key and port number are the same); the port's
+ * conntrack zone is its key and its load-balancer zone {@code key | 0x8000}.
  */
 public final class BridgeLayout
 {
-    /** Zones are 16 bits: keys below 0x4000 leave the LB zone space {@code 0x4000 | key} free. */
+    /** Pod ports of one bridge, all below the tunnel port. */
     public static final int MAX_PORTS = 0x3fff;
-    /** The bit that turns a port's zone into its load-balancer (DNAT) zone. */
-    public static final int LB_ZONE_BIT = 0x4000;
+    /** Zones are 16 bits: a port's zone is its key (below 0x8000), its LB zone {@code 0x8000 | key}. */
+    public static final int LB_ZONE_BIT = 0x8000;
+    /** The Geneve tunnel port of a node bridge (above every pod port). */
+    public static final int TUNNEL_OFPORT = 0x4000;
+    /** Logical port keys travel in 15 bits of OVN's Geneve option. */
+    public static final int MAX_KEYS = 0x7fff;
 
     /** A node's logical switch: {@code key} goes in the metadata register of its packets. */
-    public record Switch(int key, String node, List<Cidr> subnets, List<InetAddress> gatewayIps, String gatewayMac)
+    public record Switch(int key, String node, List<Cidr> subnets, List<InetAddress> gatewayIps, String gatewayMac,
+        List<InetAddress> nodeIps)
     {
         public Switch
         {
             subnets = List.copyOf(subnets);
             gatewayIps = List.copyOf(gatewayIps);
+            nodeIps = List.copyOf(nodeIps);
         }
 
         public Optional<InetAddress> gateway(final boolean ipv6)
@@ -54,27 +60,31 @@ public final class BridgeLayout
         }
     }
 
-    /** A pod's port: OpenFlow number, logical key, MAC (OVN-K's, from its first address), addresses. */
-    public record PodPort(int ofport, Pod pod, String mac, List<InetAddress> ips, Switch sw)
+    /**
+     * A pod's logical port: OpenFlow number on this bridge (0 for a pod of another node, reached
+     * through the tunnel), logical key (unique in the cluster: it travels in OVN's Geneve option),
+     * MAC (OVN-K's, from its first address), addresses.
+     */
+    public record PodPort(int ofport, int key, Pod pod, String mac, List<InetAddress> ips, Switch sw)
     {
         public PodPort
         {
             ips = List.copyOf(ips);
         }
 
-        public int key()
+        public boolean local()
         {
-            return ofport;
+            return ofport != 0;
         }
 
         public int zone()
         {
-            return ofport;
+            return key;
         }
 
         public int lbZone()
         {
-            return ofport | LB_ZONE_BIT;
+            return key | LB_ZONE_BIT;
         }
 
         public String name()
@@ -90,18 +100,42 @@ public final class BridgeLayout
 
     private final List<Switch> switches;
     private final List<PodPort> ports;
+    private final List<PodPort> remote;
+    private final Switch local;
     private final Map<String, PodPort> byPod = new LinkedHashMap<>();
     private final List<String> notes;
 
-    private BridgeLayout(final List<Switch> switches, final List<PodPort> ports, final List<String> notes)
+    private BridgeLayout(final List<Switch> switches, final List<PodPort> all, final Switch local, final List<String> notes)
     {
         this.switches = List.copyOf(switches);
-        this.ports = List.copyOf(ports);
+        this.ports = all.stream().filter(PodPort::local).toList();
+        this.remote = all.stream().filter(p -> !p.local()).toList();
+        this.local = local;
         this.notes = List.copyOf(notes);
-        for (final PodPort p : ports)
+        for (final PodPort p : all)
         {
             byPod.put(p.pod().key(), p);
         }
+    }
+
+    /** Every pod of the cluster on one bridge: each on its node's switch, the router between them. */
+    public static BridgeLayout cluster(final ClusterModel model)
+    {
+        return build(model, null);
+    }
+
+    /**
+     * One node's bridge, as OVN-K runs it: the node's pods are ports; the other nodes' pods are
+     * reached through the Geneve tunnel port ({@link #TUNNEL_OFPORT}), with the destination
+     * switch's key as VNI and the logical ports in OVN's option (tun_metadata0).
+     */
+    public static BridgeLayout node(final ClusterModel model, final String node)
+    {
+        if (model.node(node).isEmpty() && model.pods().stream().noneMatch(p -> node.equals(p.nodeName())))
+        {
+            throw new IllegalArgumentException("no node " + node + " in the manifests (and no pod on it)");
+        }
+        return build(model, node);
     }
 
     /**
@@ -109,7 +143,7 @@ public final class BridgeLayout
      * outside its node's subnets, or on no node at all) gets the /24 (IPv4) or /64 (IPv6) around
      * each of its pods' addresses: enough for a manifests directory that lists only pods.
      */
-    public static BridgeLayout cluster(final ClusterModel model)
+    private static BridgeLayout build(final ClusterModel model, final String localNode)
     {
         final List<String> notes = new ArrayList<>();
         final List<Pod> pods = new ArrayList<>();
@@ -127,12 +161,17 @@ public final class BridgeLayout
             pods.add(p);
         }
         pods.sort(Comparator.comparing(Pod::key));
-        if (pods.size() > MAX_PORTS)
+        if (pods.size() > (localNode == null ? MAX_PORTS : MAX_KEYS))
         {
-            throw new IllegalArgumentException(pods.size() + " pods: one bridge holds at most " + MAX_PORTS + " ports");
+            throw new IllegalArgumentException(pods.size() + " pods: at most " + (localNode == null ? MAX_PORTS : MAX_KEYS)
+                + (localNode == null ? " on one bridge" : " logical ports in a cluster"));
         }
         // Switches: nodes by name; pods on no node share the switch of the empty name.
         final TreeMap<String, List<Pod>> byNode = new TreeMap<>();
+        if (localNode != null)
+        {
+            byNode.put(localNode, new ArrayList<>());
+        }
         for (final Pod p : pods)
         {
             byNode.computeIfAbsent(p.nodeName() == null ? "" : p.nodeName(), k -> new ArrayList<>()).add(p);
@@ -158,13 +197,21 @@ public final class BridgeLayout
             {
                 gateways.add(OvnNames.gatewayIp(s));
             }
-            switchOf.put(e.getKey(), new Switch(key++, e.getKey(), subnets, gateways, OvnNames.mac(gateways.get(0))));
+            if (gateways.isEmpty())
+            {
+                notes.add("node " + e.getKey() + " has no subnet and no pod: its switch is empty");
+            }
+            switchOf.put(e.getKey(), new Switch(key++, e.getKey(), subnets, gateways,
+                gateways.isEmpty() ? "0a:58:00:00:00:00" : OvnNames.mac(gateways.get(0)),
+                model.node(e.getKey()).map(Node::internalIps).orElse(List.of())));
         }
         final List<PodPort> ports = new ArrayList<>();
         int ofport = 1;
+        int portKey = 1;
         for (final Pod p : pods)
         {
             final Switch sw = switchOf.get(p.nodeName() == null ? "" : p.nodeName());
+            final boolean isLocal = localNode == null || localNode.equals(sw.node());
             for (final InetAddress ip : p.ips())
             {
                 if (sw.gatewayIps().contains(ip))
@@ -172,9 +219,18 @@ public final class BridgeLayout
                     notes.add("pod " + p.key() + " holds its switch's gateway address " + Ip.text(ip));
                 }
             }
-            ports.add(new PodPort(ofport++, p, OvnNames.mac(p.ips().get(0)), p.ips(), sw));
+            if (isLocal && ofport > MAX_PORTS)
+            {
+                throw new IllegalArgumentException("more than " + MAX_PORTS + " pods on node " + sw.node());
+            }
+            ports.add(new PodPort(isLocal ? ofport++ : 0, portKey++, p, OvnNames.mac(p.ips().get(0)), p.ips(), sw));
         }
-        return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, notes);
+        final Switch local = localNode == null ? null : switchOf.get(localNode);
+        if (local != null && local.nodeIps().isEmpty())
+        {
+            notes.add("node " + localNode + " has no InternalIP: nothing can reach its tunnel");
+        }
+        return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes);
     }
 
     public List<Switch> switches()
@@ -187,9 +243,31 @@ public final class BridgeLayout
         return ports;
     }
 
+    /** Pods of other nodes (node layout only): reached through the tunnel. */
+    public List<PodPort> remotePods()
+    {
+        return remote;
+    }
+
+    /** Every pod with a logical port, local or not. */
+    public List<PodPort> allPods()
+    {
+        final List<PodPort> all = new ArrayList<>(ports);
+        all.addAll(remote);
+        return all;
+    }
+
+    /** The node this bridge is, or empty for the cluster-in-one-bridge layout. */
+    public Optional<Switch> localSwitch()
+    {
+        return Optional.ofNullable(local);
+    }
+
+    /** Local pod ports (all pods in the cluster layout). */
     public Optional<PodPort> port(final String podKey)
     {
-        return Optional.ofNullable(byPod.get(podKey));
+        final PodPort p = byPod.get(podKey);
+        return p != null && p.local() ? Optional.of(p) : Optional.empty();
     }
 
     /** The port holding {@code ip}, if a pod of this bridge has it. */

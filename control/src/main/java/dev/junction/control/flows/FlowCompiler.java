@@ -25,6 +25,8 @@ public final class FlowCompiler
             final StringBuilder sb = new StringBuilder();
             sb.append("# Flows derived by junction from Kubernetes manifests (ovs-ofctl add-flows syntax, OpenFlow 1.5).\n");
             sb.append("# Load the groups first: ovs-ofctl -O OpenFlow15 add-groups BRIDGE GROUPS; then add-flows.\n");
+            layout.localSwitch().ifPresent(sw -> sb.append("# node ").append(sw.node()).append(": pods of other nodes through "
+                + "the Geneve port ").append(BridgeLayout.TUNNEL_OFPORT).append(" (TLV map {class=0x102,type=0x80,len=4}->tun_metadata0)\n"));
             for (final BridgeLayout.Switch sw : layout.switches())
             {
                 sb.append("# switch ").append(sw.key()).append(" (node ").append(sw.node().isEmpty() ? "-" : sw.node())
@@ -63,7 +65,20 @@ public final class FlowCompiler
     /** Every pod of the cluster on one bridge: what {@code probe} and {@code replay --manifests} run. */
     public static Compiled cluster(final ClusterModel model)
     {
-        final BridgeLayout layout = BridgeLayout.cluster(model);
+        return compile(model, BridgeLayout.cluster(model));
+    }
+
+    /**
+     * One node's bridge, as it runs under OVN-K: its pods are ports, the rest of the cluster is
+     * behind the Geneve tunnel port (needs the TLV map {@code {class=0x102,type=0x80,len=4}->tun_metadata0}).
+     */
+    public static Compiled node(final ClusterModel model, final String node)
+    {
+        return compile(model, BridgeLayout.node(model, node));
+    }
+
+    private static Compiled compile(final ClusterModel model, final BridgeLayout layout)
+    {
         final FlowSet f = new FlowSet();
         SwitchFlows.fixed(f);
         LoadBalancerFlows.fixed(f);
@@ -75,6 +90,11 @@ public final class FlowCompiler
         {
             SwitchFlows.forPort(f, p);
         }
+        for (final BridgeLayout.PodPort p : layout.remotePods())
+        {
+            SwitchFlows.forRemotePod(f, p);
+        }
+        layout.localSwitch().ifPresent(sw -> SwitchFlows.tunnelReceive(f, sw));
         final AclFlows acls = new AclFlows(model, layout);
         for (final BridgeLayout.PodPort p : layout.ports())
         {

@@ -119,6 +119,39 @@ final class SwitchFlows
         f.add(OUTPUT, 100, "reg15=" + hex(p.key()), "output:" + p.ofport());
     }
 
+    /**
+     * A pod of another node: the cluster router sends it to that node's switch through the
+     * tunnel, the way ovn-controller outputs to a remote port: VNI = the destination switch's
+     * key, OVN's option (class 0x102, type 0x80: tun_metadata0) = inport key << 16 | outport key.
+     * Its ingress ACLs run on its own node.
+     */
+    static void forRemotePod(final FlowSet f, final BridgeLayout.PodPort p)
+    {
+        f.owner("pod:" + p.name());
+        final InetAddress nodeIp = p.sw().nodeIps().stream().filter(ip -> !Ip.isIpv6(ip)).findFirst().orElse(null);
+        if (nodeIp == null)
+        {
+            return;
+        }
+        for (final InetAddress ip : p.ips())
+        {
+            final boolean v6 = Ip.isIpv6(ip);
+            f.add(ROUTING, 100, Matches.ipToken(v6) + "," + Matches.address(false, ip),
+                "dec_ttl,mod_dl_src:" + p.sw().gatewayMac() + ",mod_dl_dst:" + p.mac() + ",set_field:" + p.sw().key() + "->tun_id,"
+                    + "set_field:" + Ip.text(nodeIp) + "->tun_dst,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],"
+                    + "set_field:" + hex(p.key()) + "/0xffff->tun_metadata0,output:" + BridgeLayout.TUNNEL_OFPORT);
+        }
+    }
+
+    /** The tunnel's packets for this node's switch: the inport key from OVN's option, then L2 lookup to the pod. */
+    static void tunnelReceive(final FlowSet f, final BridgeLayout.Switch local)
+    {
+        f.owner("switch:" + local.node());
+        f.add(PORT_SECURITY, 100, "in_port=" + BridgeLayout.TUNNEL_OFPORT + ",tun_id=" + local.key(),
+            "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],set_field:" + local.key() + "->metadata,"
+                + L2_LOOKUP.gotoHere());
+    }
+
     private static void arpReply(final FlowSet f, final BridgeLayout.Switch sw, final InetAddress ip, final String mac)
     {
         f.add(ARP_RESPONDER, 100, "metadata=" + sw.key() + ",arp,arp_op=1,arp_tpa=" + Ip.text(ip),
