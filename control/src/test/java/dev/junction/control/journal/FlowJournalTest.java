@@ -105,7 +105,8 @@ class FlowJournalTest
     static List<Byte> kinds(final Path stateDir)
     {
         final List<Byte> kinds = new ArrayList<>();
-        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(stateDir.resolve("journal")).readOnly(true).build();
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(stateDir.resolve("journal"))
+            .rollCycle(RollCycles.FAST_HOURLY).readOnly(true).build();
             ExcerptTailer tailer = q.createTailer())
         {
             while (true)
@@ -279,6 +280,7 @@ class FlowJournalTest
                 journal.restore();
             }
         });
+        System.out.println("FlowJournal: garbage directory -> " + ex.getMessage());
         assertTrue(ex.getMessage().contains("flow journal"), ex.getMessage());
     }
 
