@@ -72,7 +72,9 @@ public final class ClusterGenerator
     private static final int LOCAL_PERCENT = 3;
     /** Out of 100 endpoints: terminating (not ready, still serving). */
     private static final int TERMINATING_PERCENT = 3;
+    /** The API server's default node port range, 30000-32767. */
     private static final int FIRST_NODE_PORT = 30000;
+    private static final int LAST_NODE_PORT = 32767;
 
     private static final String[] TEAMS = {"payments", "search", "identity", "catalog", "checkout", "platform", "data", "ml",
         "growth", "ads", "infra", "mobile", "web", "billing", "support", "risk", "media", "maps", "mail", "chat"};
@@ -96,6 +98,7 @@ public final class ClusterGenerator
     private final List<NetworkPolicy> policies = new ArrayList<>();
     private final List<Cidr> nodeSubnets = new ArrayList<>();
     private final int[] podsOnNode;
+    private int nextNodePort = FIRST_NODE_PORT;
     private final ClusterModel model;
 
     /** The scale: 1,000 nodes, 30,000 pods, 5,000 services, 5,000 policies. */
@@ -290,7 +293,8 @@ public final class ClusterGenerator
         final List<ContainerPort> containerPorts, final List<Pod> backends)
     {
         final int roll = random.nextInt(100);
-        final boolean nodePort = roll < NODE_PORT_PERCENT;
+        // Node ports are cluster-wide: a NodePort service when two are still free, else a ClusterIP one.
+        final boolean nodePort = roll < NODE_PORT_PERCENT && nextNodePort + 1 <= LAST_NODE_PORT;
         final boolean affinity = roll >= NODE_PORT_PERCENT && roll < NODE_PORT_PERCENT + AFFINITY_PERCENT;
         final boolean local = roll >= 100 - LOCAL_PERCENT;
         final List<ServicePort> ports = new ArrayList<>();
@@ -298,7 +302,7 @@ public final class ClusterGenerator
         final boolean named = random.nextBoolean();
         final int port = "dns".equals(tier) ? 53 : "db".equals(tier) ? main.port() : 80;
         ports.add(new ServicePort(main.name(), port, named ? PortRef.named(main.name()) : PortRef.number(main.port()),
-            main.protocol(), nodePort ? FIRST_NODE_PORT + s % 2700 : 0));
+            main.protocol(), nodePort ? nextNodePort++ : 0));
         if ("dns".equals(tier))
         {
             final ContainerPort tcp = containerPorts.get(1);
@@ -308,7 +312,7 @@ public final class ClusterGenerator
         {
             final ContainerPort metrics = containerPorts.get(containerPorts.size() - 1);
             ports.add(new ServicePort(metrics.name(), metrics.port(), PortRef.number(metrics.port()), Protocol.TCP,
-                nodePort ? FIRST_NODE_PORT + 2700 + s % 2700 : 0));
+                nodePort ? nextNodePort++ : 0));
         }
         final String type = nodePort ? "NodePort" : "ClusterIP";
         final InetAddress clusterIp = SERVICE_NETWORK.host(10 + s);

@@ -53,6 +53,17 @@ final class ClusterGeneratorTest
     }
 
     @Test
+    void nodePortsAreUniqueAtFullScale()
+    {
+        final ClusterModel m = new ClusterGenerator().model();
+        final Set<Integer> nodePorts = new HashSet<>();
+        m.services().stream().flatMap(s -> s.ports().stream()).filter(p -> p.nodePort() > 0)
+            .forEach(p -> assertTrue(nodePorts.add(p.nodePort()), "node port " + p.nodePort() + " twice"));
+        assertTrue(nodePorts.size() > 100, "node ports: " + nodePorts.size());
+        assertEquals(ClusterGenerator.DEFAULT_PODS, m.pods().size());
+    }
+
+    @Test
     void sameSeedSameModel()
     {
         final ClusterModel a = new ClusterGenerator(NODES, PODS, SERVICES, POLICIES, 3).model();
