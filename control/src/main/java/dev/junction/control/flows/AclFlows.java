@@ -38,11 +38,23 @@ final class AclFlows
 
     private final ClusterModel model;
     private final BridgeLayout layout;
+    /** Pods by namespace: a peer without namespaceSelector looks only at the policy's namespace. */
+    private final java.util.Map<String, List<BridgeLayout.PodPort>> byNamespace = new java.util.HashMap<>();
+    /** Policies by namespace: a pod is selected only by its namespace's. */
+    private final java.util.Map<String, List<NetworkPolicy>> policiesByNamespace = new java.util.HashMap<>();
 
     AclFlows(final ClusterModel model, final BridgeLayout layout)
     {
         this.model = model;
         this.layout = layout;
+        for (final BridgeLayout.PodPort p : layout.allPods())
+        {
+            byNamespace.computeIfAbsent(p.pod().namespace(), k -> new ArrayList<>()).add(p);
+        }
+        for (final NetworkPolicy p : model.networkPolicies())
+        {
+            policiesByNamespace.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(p);
+        }
     }
 
     /** The ACLs of one pod's port, both directions. */
@@ -63,9 +75,9 @@ final class AclFlows
         final String self = (egress ? "ct_state=+new+trk,reg14=" : "reg15=") + hex(port.key());
         final String next = (egress ? Stage.STATEFUL_EGRESS : Stage.STATEFUL_INGRESS).gotoHere();
         boolean isolated = false;
-        for (final NetworkPolicy p : model.networkPolicies())
+        for (final NetworkPolicy p : policiesByNamespace.getOrDefault(port.pod().namespace(), List.of()))
         {
-            if (!p.namespace().equals(port.pod().namespace()) || !p.affects(type) || !p.podSelector().matches(port.pod().labels()))
+            if (!p.affects(type) || !p.podSelector().matches(port.pod().labels()))
             {
                 continue;
             }
@@ -171,7 +183,8 @@ final class AclFlows
                 }
                 continue;
             }
-            for (final BridgeLayout.PodPort q : layout.allPods())
+            for (final BridgeLayout.PodPort q : peer.namespaceSelector() == null
+                ? byNamespace.getOrDefault(p.namespace(), List.of()) : layout.allPods())
             {
                 final Pod pod = q.pod();
                 final boolean nsMatches = peer.namespaceSelector() == null

@@ -121,7 +121,7 @@ public final class BridgeLayout
     /** Every pod of the cluster on one bridge: each on its node's switch, the router between them. */
     public static BridgeLayout cluster(final ClusterModel model)
     {
-        return build(model, null);
+        return build(model, null, null);
     }
 
     /**
@@ -135,7 +135,17 @@ public final class BridgeLayout
         {
             throw new IllegalArgumentException("no node " + node + " in the manifests (and no pod on it)");
         }
-        return build(model, node);
+        return build(model, node, null);
+    }
+
+    /**
+     * The layout of {@code model} keeping {@code previous}'s numbers: pods and switches that are
+     * still there keep their port number, key (and so their zones) and switch key; new ones take
+     * the lowest free numbers. This is what lets one pod's change touch only its own flows.
+     */
+    public static BridgeLayout next(final ClusterModel model, final BridgeLayout previous)
+    {
+        return build(model, previous.local == null ? null : previous.local.node(), previous);
     }
 
     /**
@@ -143,7 +153,7 @@ public final class BridgeLayout
      * outside its node's subnets, or on no node at all) gets the /24 (IPv4) or /64 (IPv6) around
      * each of its pods' addresses: enough for a manifests directory that lists only pods.
      */
-    private static BridgeLayout build(final ClusterModel model, final String localNode)
+    private static BridgeLayout build(final ClusterModel model, final String localNode, final BridgeLayout previous)
     {
         final List<String> notes = new ArrayList<>();
         final List<Pod> pods = new ArrayList<>();
@@ -177,7 +187,17 @@ public final class BridgeLayout
             byNode.computeIfAbsent(p.nodeName() == null ? "" : p.nodeName(), k -> new ArrayList<>()).add(p);
         }
         final Map<String, Switch> switchOf = new LinkedHashMap<>();
-        int key = 1;
+        final Numbers switchKeys = new Numbers();
+        if (previous != null)
+        {
+            for (final Switch sw : previous.switches)
+            {
+                if (byNode.containsKey(sw.node()))
+                {
+                    switchKeys.take(sw.key());
+                }
+            }
+        }
         for (final Map.Entry<String, List<Pod>> e : byNode.entrySet())
         {
             final List<Cidr> subnets = new ArrayList<>(model.node(e.getKey()).map(Node::subnets).orElse(List.of()));
@@ -201,13 +221,33 @@ public final class BridgeLayout
             {
                 notes.add("node " + e.getKey() + " has no subnet and no pod: its switch is empty");
             }
-            switchOf.put(e.getKey(), new Switch(key++, e.getKey(), subnets, gateways,
+            final Switch before = previous == null ? null
+                : previous.switches.stream().filter(x -> x.node().equals(e.getKey())).findFirst().orElse(null);
+            switchOf.put(e.getKey(), new Switch(before != null ? before.key() : switchKeys.next(), e.getKey(), subnets, gateways,
                 gateways.isEmpty() ? "0a:58:00:00:00:00" : OvnNames.mac(gateways.get(0)),
                 model.node(e.getKey()).map(Node::internalIps).orElse(List.of())));
         }
         final List<PodPort> ports = new ArrayList<>();
-        int ofport = 1;
-        int portKey = 1;
+        final Numbers ofports = new Numbers();
+        final Numbers keys = new Numbers();
+        final Map<String, PodPort> kept = new java.util.HashMap<>();
+        if (previous != null)
+        {
+            for (final Pod p : pods)
+            {
+                final PodPort old = previous.byPod.get(p.key());
+                final String node = p.nodeName() == null ? "" : p.nodeName();
+                if (old != null && old.sw().node().equals(node))
+                {
+                    kept.put(p.key(), old);
+                    keys.take(old.key());
+                    if (old.local())
+                    {
+                        ofports.take(old.ofport());
+                    }
+                }
+            }
+        }
         for (final Pod p : pods)
         {
             final Switch sw = switchOf.get(p.nodeName() == null ? "" : p.nodeName());
@@ -219,18 +259,39 @@ public final class BridgeLayout
                     notes.add("pod " + p.key() + " holds its switch's gateway address " + Ip.text(ip));
                 }
             }
-            if (isLocal && ofport > MAX_PORTS)
+            final PodPort old = kept.get(p.key());
+            final int ofport = !isLocal ? 0 : old != null ? old.ofport() : ofports.next();
+            if (ofport > MAX_PORTS)
             {
                 throw new IllegalArgumentException("more than " + MAX_PORTS + " pods on node " + sw.node());
             }
-            ports.add(new PodPort(isLocal ? ofport++ : 0, portKey++, p, OvnNames.mac(p.ips().get(0)), p.ips(), sw));
+            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, OvnNames.mac(p.ips().get(0)), p.ips(), sw));
         }
+        ports.sort(Comparator.comparingInt(PodPort::ofport).thenComparingInt(PodPort::key));
         final Switch local = localNode == null ? null : switchOf.get(localNode);
         if (local != null && local.nodeIps().isEmpty())
         {
             notes.add("node " + localNode + " has no InternalIP: nothing can reach its tunnel");
         }
         return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes);
+    }
+
+    /** Numbers 1, 2, 3, ... handed out lowest free first. */
+    private static final class Numbers
+    {
+        private final java.util.BitSet used = new java.util.BitSet();
+
+        void take(final int n)
+        {
+            used.set(n);
+        }
+
+        int next()
+        {
+            final int n = used.nextClearBit(1);
+            used.set(n);
+            return n;
+        }
     }
 
     public List<Switch> switches()

@@ -2,7 +2,6 @@ package dev.junction.control.flows;
 
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.Ip;
-import dev.junction.control.k8s.Service;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -79,34 +78,6 @@ public final class FlowCompiler
 
     private static Compiled compile(final ClusterModel model, final BridgeLayout layout)
     {
-        final FlowSet f = new FlowSet();
-        SwitchFlows.fixed(f);
-        LoadBalancerFlows.fixed(f);
-        for (final BridgeLayout.Switch sw : layout.switches())
-        {
-            SwitchFlows.forSwitch(f, sw);
-        }
-        for (final BridgeLayout.PodPort p : layout.ports())
-        {
-            SwitchFlows.forPort(f, p);
-        }
-        for (final BridgeLayout.PodPort p : layout.remotePods())
-        {
-            SwitchFlows.forRemotePod(f, p);
-        }
-        layout.localSwitch().ifPresent(sw -> SwitchFlows.tunnelReceive(f, sw));
-        final AclFlows acls = new AclFlows(model, layout);
-        for (final BridgeLayout.PodPort p : layout.ports())
-        {
-            acls.forPort(f, p);
-        }
-        final LoadBalancerFlows lbs = new LoadBalancerFlows(model, layout);
-        for (final Service s : model.services())
-        {
-            lbs.forService(f, s);
-        }
-        final List<String> notes = new ArrayList<>(layout.notes());
-        notes.addAll(lbs.notes());
-        return new Compiled(layout, f, lbs.groups(), notes);
+        return new IncrementalCompiler(model, layout).current();
     }
 }

@@ -7,14 +7,27 @@ import java.util.Map;
 
 /**
  * Flows being compiled, each owned by the object it came from ({@code pod:ns/name},
- * {@code service:ns/name}, {@code policy:ns/name}, {@code switch:node}, {@code bridge}), so an
- * incremental update can replace exactly one owner's flows. A flow with the same table,
- * priority and match as an earlier one is the same OpenFlow rule (OVS keeps the last); the set
- * keeps one and refuses a second with other actions, which would be a compiler bug.
+ * {@code acl:ns/name}, {@code service:ns/name}, {@code switch:node}, {@code bridge}), so an
+ * incremental update replaces exactly one owner's flows ({@link #removeOwner}, then add
+ * again). A flow with the same table, priority and match as another is the same OpenFlow rule
+ * (OVS keeps the last); the set keeps one, counts its owners, and refuses a second with other
+ * actions, which would be a compiler bug.
  */
 public final class FlowSet
 {
-    private final Map<String, String> byRule = new LinkedHashMap<>();
+    /** One OpenFlow rule: its line and how many owners want it. */
+    private static final class Entry
+    {
+        final String line;
+        int owners;
+
+        Entry(final String line)
+        {
+            this.line = line;
+        }
+    }
+
+    private final Map<String, Entry> byRule = new LinkedHashMap<>();
     private final Map<String, List<String>> byOwner = new LinkedHashMap<>();
     private String owner = "bridge";
 
@@ -30,27 +43,71 @@ public final class FlowSet
     {
         final String rule = "table=" + stage.table + ",priority=" + priority + (match.isEmpty() ? "" : "," + match);
         final String line = rule + " actions=" + actions;
-        final String had = byRule.putIfAbsent(rule, line);
-        if (had != null)
+        final Entry had = byRule.get(rule);
+        if (had != null && !had.line.equals(line))
         {
-            if (!had.equals(line))
-            {
-                throw new IllegalStateException("two flows for one rule: " + had + " / " + line);
-            }
+            throw new IllegalStateException("two flows for one rule: " + had.line + " / " + line);
+        }
+        final List<String> mine = byOwner.computeIfAbsent(owner, k -> new ArrayList<>());
+        if (had != null && mine.contains(rule))
+        {
             return this;
         }
-        byOwner.computeIfAbsent(owner, k -> new ArrayList<>()).add(line);
+        (had != null ? had : byRule.computeIfAbsent(rule, k -> new Entry(line))).owners++;
+        mine.add(rule);
         return this;
     }
 
-    public Map<String, List<String>> byOwner()
+    /** Removes what {@code owner} added; a rule another owner also wants stays. */
+    public void removeOwner(final String owner)
     {
-        return byOwner;
+        final List<String> rules = byOwner.remove(owner);
+        if (rules == null)
+        {
+            return;
+        }
+        for (final String rule : rules)
+        {
+            final Entry e = byRule.get(rule);
+            if (--e.owners == 0)
+            {
+                byRule.remove(rule);
+            }
+        }
+    }
+
+    /** The lines {@code owner} added (shared ones included). */
+    public List<String> linesOf(final String owner)
+    {
+        final List<String> out = new ArrayList<>();
+        for (final String rule : byOwner.getOrDefault(owner, List.of()))
+        {
+            out.add(byRule.get(rule).line);
+        }
+        return out;
+    }
+
+    /** Is this exact flow line in the set (under any owner)? */
+    public boolean hasLine(final String line)
+    {
+        final int space = line.indexOf(" actions=");
+        final Entry e = space < 0 ? null : byRule.get(line.substring(0, space));
+        return e != null && e.line.equals(line);
+    }
+
+    public java.util.Set<String> owners()
+    {
+        return byOwner.keySet();
     }
 
     public List<String> lines()
     {
-        return new ArrayList<>(byRule.values());
+        final List<String> out = new ArrayList<>(byRule.size());
+        for (final Entry e : byRule.values())
+        {
+            out.add(e.line);
+        }
+        return out;
     }
 
     public int size()

@@ -41,16 +41,32 @@ final class LoadBalancerFlows
     private static final int MARK_AFFINITY = 0x4;
     private static final int FIRST_GROUP = 1;
 
-    private final ClusterModel model;
-    private final BridgeLayout layout;
+    private ClusterModel model;
+    private BridgeLayout layout;
+    /** Group ids by bucket text, never reused while this lives (an id keeps meaning one group). */
     private final Map<String, Integer> groupIds = new LinkedHashMap<>();
-    private final List<String> groups = new ArrayList<>();
+    /** The groups each service's flows name: a group goes when no service names it any more. */
+    private final Map<String, Set<String>> bodiesByService = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
+    private String service;
 
     LoadBalancerFlows(final ClusterModel model, final BridgeLayout layout)
     {
         this.model = model;
         this.layout = layout;
+    }
+
+    /** The next model and layout: services compiled from now on see them; group ids stay. */
+    void update(final ClusterModel model, final BridgeLayout layout)
+    {
+        this.model = model;
+        this.layout = layout;
+    }
+
+    /** A service is gone: its groups go unless another service names the same buckets. */
+    void remove(final String serviceKey)
+    {
+        bodiesByService.remove(serviceKey);
     }
 
     /** Flows every affinity service shares: established affine connections refresh their learned flow. */
@@ -66,9 +82,18 @@ final class LoadBalancerFlows
         f.add(LB_AFFINITY_LEARN, 0, "", "drop");
     }
 
+    /** The groups the current services name, by id. */
     List<String> groups()
     {
-        return groups;
+        final java.util.TreeMap<Integer, String> byId = new java.util.TreeMap<>();
+        for (final Set<String> bodies : bodiesByService.values())
+        {
+            for (final String b : bodies)
+            {
+                byId.put(groupIds.get(b), "group_id=" + groupIds.get(b) + "," + b);
+            }
+        }
+        return new ArrayList<>(byId.values());
     }
 
     List<String> notes()
@@ -79,6 +104,8 @@ final class LoadBalancerFlows
     void forService(final FlowSet f, final Service svc)
     {
         f.owner("service:" + svc.key());
+        service = svc.key();
+        bodiesByService.put(service, new LinkedHashSet<>());
         if (svc.headless())
         {
             return;
@@ -151,12 +178,8 @@ final class LoadBalancerFlows
         final String hashFields = (v6 ? "ipv6_src,ipv6_dst," : "ip_src,ip_dst,") + sp.protocol().name().toLowerCase() + "_src,"
             + sp.protocol().name().toLowerCase() + "_dst";
         final String groupBody = "type=select,selection_method=hash,fields(" + hashFields + ")" + buckets;
-        final int gid = groupIds.computeIfAbsent(groupBody, k ->
-        {
-            final int id = FIRST_GROUP + groups.size();
-            groups.add("group_id=" + id + "," + k);
-            return id;
-        });
+        final int gid = groupIds.computeIfAbsent(groupBody, k -> FIRST_GROUP + groupIds.size());
+        bodiesByService.get(service).add(groupBody);
         if (!affinity)
         {
             f.add(LB, priority, "ct_state=+new+trk," + scope + match, "load:0x1->NXM_NX_REG0[1],group:" + gid);

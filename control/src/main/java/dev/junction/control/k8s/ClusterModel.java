@@ -23,6 +23,8 @@ public final class ClusterModel
     private final List<NetworkPolicy> networkPolicies;
     private final List<EgressFirewall> egressFirewalls;
     private final List<EgressIp> egressIps;
+    /** Slices by their service's namespace/name: services look theirs up once per compile. */
+    private final Map<String, List<EndpointSlice>> slicesByService = new java.util.HashMap<>();
 
     public ClusterModel(final List<Namespace> namespaces, final List<Node> nodes, final List<Pod> pods,
         final List<Service> services, final List<EndpointSlice> endpointSlices, final List<NetworkPolicy> networkPolicies,
@@ -36,6 +38,13 @@ public final class ClusterModel
         this.networkPolicies = List.copyOf(networkPolicies);
         this.egressFirewalls = List.copyOf(egressFirewalls);
         this.egressIps = List.copyOf(egressIps);
+        for (final EndpointSlice s : this.endpointSlices)
+        {
+            if (s.serviceName() != null)
+            {
+                slicesByService.computeIfAbsent(s.namespace() + "/" + s.serviceName(), k -> new java.util.ArrayList<>()).add(s);
+            }
+        }
     }
 
     public static ClusterModel empty()
@@ -118,9 +127,7 @@ public final class ClusterModel
 
     public List<EndpointSlice> endpointSlicesOf(final Service service)
     {
-        return endpointSlices.stream()
-            .filter(s -> s.namespace().equals(service.namespace()) && service.name().equals(s.serviceName()))
-            .collect(Collectors.toUnmodifiableList());
+        return List.copyOf(slicesByService.getOrDefault(service.key(), List.of()));
     }
 
     public List<NetworkPolicy> networkPolicies()

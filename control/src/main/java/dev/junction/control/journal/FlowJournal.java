@@ -1,0 +1,468 @@
+package dev.junction.control.journal;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.core.time.SystemTimeProvider;
+import net.openhft.chronicle.core.time.TimeProvider;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.TailerDirection;
+import net.openhft.chronicle.queue.impl.RollingResourcesCache;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A Chronicle Queue journal of flow-table versions, in {@code stateDir/journal}, so a restarted
+ * node can put back the last flow table (forwarding resumes) before its source resyncs.
+ * <p>
+ * Each version is one Chronicle document, written whole or not at all (a writer killed mid-way
+ * leaves a document that was never marked complete, which no reader sees): either a
+ * <em>delta</em> (the flow lines removed and added since the version before, and the complete
+ * group lines) or a <em>snapshot</em> (every flow line and every group line). The first version,
+ * every {@code snapshotEvery}-th after a snapshot, and any whose delta is bigger than the table
+ * it leaves, are written as snapshots, so {@link #restore()} reads one snapshot and fewer than
+ * {@code snapshotEvery} deltas. Flows are keyed by their text line: a delta removes lines, then
+ * adds lines.
+ * <p>
+ * What is kept on disk: after each snapshot, every roll-cycle file older than the snapshot's own
+ * cycle is deleted; what remains is the snapshot's cycle (which may hold older versions too) and
+ * any later ones. With the default {@link RollCycles#FAST_HOURLY} that is at most the current
+ * hour's file and the one holding the last snapshot.
+ * <p>
+ * Not thread-safe: one thread appends and restores (Chronicle's appenders and tailers are
+ * confined to a thread anyway).
+ */
+public final class FlowJournal implements AutoCloseable
+{
+    /** Default number of versions from one snapshot to the next. */
+    public static final int DEFAULT_SNAPSHOT_EVERY = 100;
+
+    /** 'JFJ1': the first four bytes of every journal document. */
+    static final int MAGIC = 0x4A464A31;
+    static final byte KIND_DELTA = 1;
+    static final byte KIND_SNAPSHOT = 2;
+    private static final String SUFFIX = SingleChronicleQueue.SUFFIX;
+
+    /**
+     * One flow-table version: what changed since the version before and where it came from.
+     *
+     * @param version strictly greater than the version before it.
+     * @param source  what produced it, e.g. {@code manifests} or {@code apiserver}.
+     * @param removed flow lines (ovs-ofctl text) no longer in the table.
+     * @param added   flow lines new in the table.
+     * @param groups  every group line of the table (groups are few: stored whole).
+     */
+    public record Version(long version, String source, List<String> removed, List<String> added, List<String> groups)
+    {
+        public Version
+        {
+            Objects.requireNonNull(source, "source");
+            removed = List.copyOf(removed);
+            added = List.copyOf(added);
+            groups = List.copyOf(groups);
+        }
+    }
+
+    /** The table as of the journal's last version. */
+    public record Restored(long version, List<String> flows, List<String> groups)
+    {
+    }
+
+    private final Path dir;
+    private final int snapshotEvery;
+    private final SingleChronicleQueue queue;
+    private final RollingResourcesCache names;
+    private ExcerptAppender appender;
+
+    private boolean loaded;
+    private boolean hasVersion;
+    private long lastVersion;
+    private int deltasSinceSnapshot;
+    private final LinkedHashSet<String> flows = new LinkedHashSet<>();
+    private List<String> groups = List.of();
+
+    private FlowJournal(final Path dir, final int snapshotEvery, final SingleChronicleQueue queue)
+    {
+        this.dir = dir;
+        this.snapshotEvery = snapshotEvery;
+        this.queue = queue;
+        this.names = new RollingResourcesCache(
+            queue.rollCycle(), queue.epoch(), name -> new File(dir.toFile(), name + SUFFIX),
+            file -> file.getName().substring(0, file.getName().length() - SUFFIX.length()));
+    }
+
+    /** Opens (creating when missing) the journal in {@code stateDir/journal}, a snapshot every 100 versions. */
+    public static FlowJournal open(final Path stateDir) throws IOException
+    {
+        return open(stateDir, DEFAULT_SNAPSHOT_EVERY);
+    }
+
+    public static FlowJournal open(final Path stateDir, final int snapshotEvery) throws IOException
+    {
+        return open(stateDir, snapshotEvery, RollCycles.FAST_HOURLY, SystemTimeProvider.INSTANCE);
+    }
+
+    /** With a roll cycle and a clock of the caller's: tests move the clock to roll cycles. */
+    static FlowJournal open(
+        final Path stateDir, final int snapshotEvery, final RollCycle rollCycle, final TimeProvider clock)
+        throws IOException
+    {
+        if (snapshotEvery < 1)
+        {
+            throw new IllegalArgumentException("snapshotEvery must be >= 1: " + snapshotEvery);
+        }
+        final Path dir = stateDir.resolve("journal");
+        if (Files.exists(dir) && !Files.isDirectory(dir))
+        {
+            throw new IOException("flow journal " + dir + " is not a directory");
+        }
+        Files.createDirectories(dir);
+        final SingleChronicleQueue queue;
+        try
+        {
+            queue = SingleChronicleQueueBuilder.binary(dir)
+                .rollCycle(rollCycle)
+                .timeProvider(clock)
+                .build();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            throw new IOException("flow journal " + dir + " cannot be opened as a Chronicle queue: " + ex, ex);
+        }
+        return new FlowJournal(dir, snapshotEvery, queue);
+    }
+
+    public Path directory()
+    {
+        return dir;
+    }
+
+    /**
+     * Writes {@code v} as one document: a delta, or a snapshot when one is due. The journal
+     * checks the delta against the table it holds (restored first when not yet read): a removed
+     * line must be in the table and an added one must not.
+     */
+    public void append(final Version v) throws IOException
+    {
+        load();
+        if (hasVersion && v.version() <= lastVersion)
+        {
+            throw new IllegalArgumentException("version " + v.version() + " after " + lastVersion);
+        }
+        final HashSet<String> removed = new HashSet<>(v.removed());
+        for (final String line : v.removed())
+        {
+            if (!flows.contains(line) || removed.size() != v.removed().size())
+            {
+                throw new IllegalArgumentException("version " + v.version() + " removes a flow not in the table: " + line);
+            }
+        }
+        final HashSet<String> added = new HashSet<>(v.added());
+        for (final String line : v.added())
+        {
+            if ((flows.contains(line) && !removed.contains(line)) || added.size() != v.added().size())
+            {
+                throw new IllegalArgumentException("version " + v.version() + " adds a flow already in the table: " + line);
+            }
+        }
+        final int nextSize = flows.size() - v.removed().size() + v.added().size();
+        final boolean snapshot = !hasVersion ||
+            deltasSinceSnapshot + 1 >= snapshotEvery ||
+            v.removed().size() + v.added().size() > nextSize;
+
+        // The table moves first (a snapshot writes it); should the write fail, it is read back from disk.
+        flows.removeAll(removed);
+        flows.addAll(v.added());
+        loaded = false;
+        if (appender == null)
+        {
+            appender = queue.createAppender();
+        }
+        final long index;
+        try (DocumentContext dc = appender.writingDocument())
+        {
+            try
+            {
+                final Bytes<?> bytes = dc.wire().bytes();
+                bytes.writeInt(MAGIC);
+                bytes.writeByte(snapshot ? KIND_SNAPSHOT : KIND_DELTA);
+                bytes.writeLong(v.version());
+                bytes.writeUtf8(v.source());
+                if (snapshot)
+                {
+                    writeLines(bytes, flows);
+                }
+                else
+                {
+                    writeLines(bytes, v.removed());
+                    writeLines(bytes, v.added());
+                }
+                writeLines(bytes, v.groups());
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                dc.rollbackOnClose();
+                throw ex;
+            }
+            index = dc.index();
+        }
+
+        loaded = true;
+        groups = v.groups();
+        hasVersion = true;
+        lastVersion = v.version();
+        deltasSinceSnapshot = snapshot ? 0 : deltasSinceSnapshot + 1;
+        if (snapshot)
+        {
+            deleteCyclesBefore(queue.rollCycle().toCycle(index));
+        }
+    }
+
+    /**
+     * The table as of the last version whole in the journal, or empty when it has none. Reads the
+     * last snapshot and the deltas after it.
+     *
+     * @throws IOException when the directory holds documents that are not this journal's, or
+     *                     deltas that do not fit the table before them.
+     */
+    public Optional<Restored> restore() throws IOException
+    {
+        loaded = false;
+        load();
+        return hasVersion ?
+            Optional.of(new Restored(lastVersion, List.copyOf(flows), groups)) :
+            Optional.empty();
+    }
+
+    /** The last version appended or restored, or -1 when there is none. */
+    public long lastVersion()
+    {
+        return hasVersion ? lastVersion : -1;
+    }
+
+    public void close()
+    {
+        queue.close();
+    }
+
+    private void load() throws IOException
+    {
+        if (loaded)
+        {
+            return;
+        }
+        flows.clear();
+        groups = List.of();
+        hasVersion = false;
+        lastVersion = 0;
+        deltasSinceSnapshot = 0;
+        try
+        {
+            final long snapshotIndex = findLastSnapshot();
+            if (snapshotIndex != Long.MIN_VALUE)
+            {
+                replayFrom(snapshotIndex);
+            }
+        }
+        catch (final IOException ex)
+        {
+            flows.clear();
+            hasVersion = false;
+            throw ex;
+        }
+        catch (final RuntimeException ex)
+        {
+            flows.clear();
+            hasVersion = false;
+            throw new IOException("flow journal " + dir + " cannot be read: " + ex, ex);
+        }
+        loaded = true;
+    }
+
+    /** Walks back from the end to the last snapshot: its index, or MIN_VALUE for an empty journal. */
+    private long findLastSnapshot() throws IOException
+    {
+        try (ExcerptTailer tailer = queue.createTailer())
+        {
+            tailer.direction(TailerDirection.BACKWARD).toEnd();
+            boolean any = false;
+            while (true)
+            {
+                try (DocumentContext dc = tailer.readingDocument())
+                {
+                    if (!dc.isPresent())
+                    {
+                        if (any)
+                        {
+                            throw new IOException("flow journal " + dir + " has versions but no snapshot before them");
+                        }
+                        return Long.MIN_VALUE;
+                    }
+                    any = true;
+                    final Bytes<?> bytes = dc.wire().bytes();
+                    if (readKind(bytes, dc.index()) == KIND_SNAPSHOT)
+                    {
+                        return dc.index();
+                    }
+                }
+            }
+        }
+    }
+
+    private void replayFrom(final long snapshotIndex) throws IOException
+    {
+        try (ExcerptTailer tailer = queue.createTailer())
+        {
+            if (!tailer.moveToIndex(snapshotIndex))
+            {
+                throw new IOException("flow journal " + dir + " lost its snapshot at index " + Long.toHexString(snapshotIndex));
+            }
+            boolean first = true;
+            while (true)
+            {
+                try (DocumentContext dc = tailer.readingDocument())
+                {
+                    if (!dc.isPresent())
+                    {
+                        return;
+                    }
+                    final Bytes<?> bytes = dc.wire().bytes();
+                    final byte kind = readKind(bytes, dc.index());
+                    final long version = bytes.readLong();
+                    bytes.readUtf8();
+                    if (!first && version <= lastVersion)
+                    {
+                        throw new IOException("flow journal " + dir + ": version " + version + " after " + lastVersion);
+                    }
+                    if (kind == KIND_SNAPSHOT)
+                    {
+                        flows.clear();
+                        readLinesInto(bytes, flows);
+                        deltasSinceSnapshot = 0;
+                    }
+                    else if (first)
+                    {
+                        throw new IOException("flow journal " + dir + ": replay does not start at a snapshot");
+                    }
+                    else
+                    {
+                        applyDelta(bytes, version);
+                        deltasSinceSnapshot++;
+                    }
+                    final ArrayList<String> g = new ArrayList<>();
+                    readLinesInto(bytes, g);
+                    groups = List.copyOf(g);
+                    lastVersion = version;
+                    hasVersion = true;
+                    first = false;
+                }
+            }
+        }
+    }
+
+    private void applyDelta(final Bytes<?> bytes, final long version) throws IOException
+    {
+        for (int i = 0, n = bytes.readInt(); i < n; i++)
+        {
+            final String line = bytes.readUtf8();
+            if (!flows.remove(line))
+            {
+                throw new IOException("flow journal " + dir + ": version " + version + " removes a flow not in the table: " + line);
+            }
+        }
+        for (int i = 0, n = bytes.readInt(); i < n; i++)
+        {
+            final String line = bytes.readUtf8();
+            if (!flows.add(line))
+            {
+                throw new IOException("flow journal " + dir + ": version " + version + " adds a flow already in the table: " + line);
+            }
+        }
+    }
+
+    private byte readKind(final Bytes<?> bytes, final long index) throws IOException
+    {
+        if (bytes.readRemaining() < 13 || bytes.readInt() != MAGIC)
+        {
+            throw new IOException("flow journal " + dir + ": document " + Long.toHexString(index) + " is not a flow journal version");
+        }
+        final byte kind = bytes.readByte();
+        if (kind != KIND_DELTA && kind != KIND_SNAPSHOT)
+        {
+            throw new IOException("flow journal " + dir + ": document " + Long.toHexString(index) + " has unknown kind " + kind);
+        }
+        return kind;
+    }
+
+    private static void writeLines(final Bytes<?> bytes, final Collection<String> lines)
+    {
+        bytes.writeInt(lines.size());
+        for (final String line : lines)
+        {
+            bytes.writeUtf8(line);
+        }
+    }
+
+    private static void readLinesInto(final Bytes<?> bytes, final Collection<String> into)
+    {
+        for (int i = 0, n = bytes.readInt(); i < n; i++)
+        {
+            into.add(bytes.readUtf8());
+        }
+    }
+
+    /** Deletes the roll-cycle files older than {@code cycle}: nothing before the last snapshot is read again. */
+    private void deleteCyclesBefore(final int cycle)
+    {
+        final File[] files = dir.toFile().listFiles((d, name) -> name.endsWith(SUFFIX));
+        if (files == null)
+        {
+            return;
+        }
+        boolean deleted = false;
+        for (final File file : files)
+        {
+            final String name = file.getName();
+            final int fileCycle;
+            try
+            {
+                fileCycle = names.parseCount(name.substring(0, name.length() - SUFFIX.length()));
+            }
+            catch (final RuntimeException ex)
+            {
+                continue; // not one of the queue's cycle files: left alone
+            }
+            if (fileCycle < cycle)
+            {
+                try
+                {
+                    Files.deleteIfExists(file.toPath());
+                    deleted = true;
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException("flow journal: cannot delete old cycle " + file, ex);
+                }
+            }
+        }
+        if (deleted)
+        {
+            queue.refreshDirectoryListing();
+        }
+    }
+}

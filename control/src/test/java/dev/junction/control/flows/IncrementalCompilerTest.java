@@ -1,0 +1,163 @@
+package dev.junction.control.flows;
+
+import dev.junction.control.k8s.ClusterModel;
+import dev.junction.control.k8s.EndpointSlice;
+import dev.junction.control.k8s.Ip;
+import dev.junction.control.k8s.ManifestLoader;
+import dev.junction.control.k8s.NetworkPolicy;
+import dev.junction.control.k8s.Pod;
+import dev.junction.control.policy.NetpolTruthTableTest;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Incremental recompilation against full recompilation: a seeded sequence of changes (pods
+ * added, removed, relabelled, moved; policies added and removed; endpoints changed) is applied
+ * one model at a time, and after each the incrementally kept flows must equal a full compile of
+ * the same model on the same layout, and the delta must turn the previous flows into the new ones.
+ */
+class IncrementalCompilerTest
+{
+    private static final Pattern GROUP = Pattern.compile("group:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cluster:1", "cluster:2", "node:3", "node:4"})
+    void incrementalEqualsFull(final String run) throws Exception
+    {
+        final boolean perNode = run.startsWith("node");
+        final long seed = Long.parseLong(run.substring(run.indexOf(':') + 1));
+        Files.writeString(dir.resolve("model.yaml"), NetpolTruthTableTest.model());
+        final StringBuilder policies = new StringBuilder();
+        final Set<String> seen = new HashSet<>();
+        for (final NetpolTruthTableTest.Scenario s : NetpolTruthTableTest.scenarios())
+        {
+            if (seen.add(s.policies()))
+            {
+                policies.append(s.policies());
+            }
+        }
+        Files.writeString(dir.resolve("policies.yaml"), policies.toString());
+        Files.copy(Path.of("src/test/resources/manifests/services/services.yaml"), dir.resolve("services.yaml"));
+        ClusterModel model = ManifestLoader.load(dir).model();
+        final String node = perNode ? "node-1" : null;
+        final IncrementalCompiler inc = new IncrementalCompiler(model, node);
+        final Random random = new Random(seed);
+        int steps = 0;
+        for (int i = 0; i < 60; i++)
+        {
+            final ClusterModel next = mutate(model, random, i);
+            final Set<String> before = normalized(inc.current());
+            final Set<String> beforeRaw = new HashSet<>(inc.current().flows().lines());
+            final IncrementalCompiler.Delta d = inc.update(next);
+            final FlowCompiler.Compiled full = new IncrementalCompiler(next, inc.current().layout()).current();
+            final Set<String> want = normalized(full);
+            final Set<String> got = normalized(inc.current());
+            if (!want.equals(got))
+            {
+                final Set<String> missing = new TreeSet<>(want);
+                missing.removeAll(got);
+                final Set<String> extra = new TreeSet<>(got);
+                extra.removeAll(want);
+                org.junit.jupiter.api.Assertions.fail("step " + i + " owners " + d.owners() + "\nmissing " + missing + "\nextra " + extra);
+            }
+            final Set<String> applied = new HashSet<>(beforeRaw);
+            applied.removeAll(d.removed());
+            applied.addAll(d.added());
+            assertEquals(new HashSet<>(inc.current().flows().lines()), applied, "step " + i + ": the delta");
+            steps++;
+            model = next;
+            assertTrue(before != null);
+        }
+        assertEquals(60, steps);
+    }
+
+    /** Flow lines with group ids replaced by the group's buckets (ids are allocation history). */
+    private static Set<String> normalized(final FlowCompiler.Compiled c)
+    {
+        final Map<String, String> body = new HashMap<>();
+        for (final String g : c.groups())
+        {
+            final int comma = g.indexOf(',');
+            body.put(g.substring("group_id=".length(), comma), g.substring(comma + 1));
+        }
+        final Set<String> out = new TreeSet<>();
+        for (final String l : c.flows().lines())
+        {
+            final Matcher m = GROUP.matcher(l);
+            final StringBuilder sb = new StringBuilder();
+            while (m.find())
+            {
+                m.appendReplacement(sb, Matcher.quoteReplacement("group:{" + body.get(m.group(1)) + "}"));
+            }
+            m.appendTail(sb);
+            out.add(sb.toString());
+        }
+        return out;
+    }
+
+    private static ClusterModel mutate(final ClusterModel m, final Random r, final int step)
+    {
+        final List<Pod> pods = new ArrayList<>(m.pods());
+        final List<NetworkPolicy> policies = new ArrayList<>(m.networkPolicies());
+        final List<EndpointSlice> slices = new ArrayList<>(m.endpointSlices());
+        final Pod p = pods.get(r.nextInt(pods.size()));
+        switch (r.nextInt(6))
+        {
+            case 0 -> pods.remove(p);
+            case 1 -> pods.add(new Pod(p.namespace(), "new-" + step, p.labels(), p.nodeName(),
+                List.of(Ip.parse("10.250." + (step / 200) + "." + (step % 200 + 1))), false, "Running", p.ports()));
+            case 2 ->
+            {
+                final Map<String, String> labels = new HashMap<>(p.labels());
+                labels.put("pod", labels.getOrDefault("pod", "a").equals("a") ? "b" : "a");
+                pods.set(pods.indexOf(p), new Pod(p.namespace(), p.name(), labels, p.nodeName(), p.ips(), false, p.phase(),
+                    p.ports()));
+            }
+            case 3 -> pods.set(pods.indexOf(p), new Pod(p.namespace(), p.name(), p.labels(),
+                "node-" + (1 + r.nextInt(3)), p.ips(), false, p.phase(), p.ports()));
+            case 4 ->
+            {
+                if (!policies.isEmpty())
+                {
+                    policies.remove(r.nextInt(policies.size()));
+                }
+            }
+            default ->
+            {
+                if (!slices.isEmpty())
+                {
+                    final int i = r.nextInt(slices.size());
+                    final EndpointSlice s = slices.get(i);
+                    final List<EndpointSlice.Endpoint> eps = new ArrayList<>(s.endpoints());
+                    if (!eps.isEmpty())
+                    {
+                        eps.remove(r.nextInt(eps.size()));
+                    }
+                    slices.set(i, new EndpointSlice(s.namespace(), s.name(), s.serviceName(), s.addressType(), eps, s.ports()));
+                }
+            }
+        }
+        return new ClusterModel(m.namespaces(), m.nodes(), pods, m.services(), slices, policies, m.egressFirewalls(),
+            m.egressIps());
+    }
+}
