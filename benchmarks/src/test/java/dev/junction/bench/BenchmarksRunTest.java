@@ -50,6 +50,11 @@ final class BenchmarksRunTest
             .measurementIterations(1)
             .measurementTime(TimeValue.milliseconds(300))
             .addProfiler(GCProfiler.class)
+            // ControlScaleBenchmark on a small cluster (its defaults are the full 1,000-node scale).
+            .param("nodes", "10")
+            .param("pods", "300")
+            .param("services", "50")
+            .param("policies", "50")
             .shouldFailOnError(true)
             .verbosity(VerboseMode.NORMAL)
             .build();
