@@ -9,6 +9,7 @@ import dev.junction.control.topology.OvnNames;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -170,7 +171,7 @@ public final class BridgeLayout
             }
             pods.add(p);
         }
-        pods.sort(Comparator.comparing(Pod::key));
+        sortByKey(pods);
         if (pods.size() > (localNode == null ? MAX_PORTS : MAX_KEYS))
         {
             throw new IllegalArgumentException(pods.size() + " pods: at most " + (localNode == null ? MAX_PORTS : MAX_KEYS)
@@ -188,6 +189,7 @@ public final class BridgeLayout
         }
         final Map<String, Switch> switchOf = new LinkedHashMap<>();
         final Numbers switchKeys = new Numbers();
+        final Map<String, Switch> previousSwitches = new java.util.HashMap<>();
         if (previous != null)
         {
             for (final Switch sw : previous.switches)
@@ -195,6 +197,7 @@ public final class BridgeLayout
                 if (byNode.containsKey(sw.node()))
                 {
                     switchKeys.take(sw.key());
+                    previousSwitches.put(sw.node(), sw);
                 }
             }
         }
@@ -221,8 +224,7 @@ public final class BridgeLayout
             {
                 notes.add("node " + e.getKey() + " has no subnet and no pod: its switch is empty");
             }
-            final Switch before = previous == null ? null
-                : previous.switches.stream().filter(x -> x.node().equals(e.getKey())).findFirst().orElse(null);
+            final Switch before = previousSwitches.get(e.getKey());
             switchOf.put(e.getKey(), new Switch(before != null ? before.key() : switchKeys.next(), e.getKey(), subnets, gateways,
                 gateways.isEmpty() ? "0a:58:00:00:00:00" : OvnNames.mac(gateways.get(0)),
                 model.node(e.getKey()).map(Node::internalIps).orElse(List.of())));
@@ -265,7 +267,9 @@ public final class BridgeLayout
             {
                 throw new IllegalArgumentException("more than " + MAX_PORTS + " pods on node " + sw.node());
             }
-            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, OvnNames.mac(p.ips().get(0)), p.ips(), sw));
+            // The MAC is a SHA-256 for IPv6: reuse the old one while the addresses stay.
+            final String mac = old != null && old.ips().equals(p.ips()) ? old.mac() : OvnNames.mac(p.ips().get(0));
+            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, mac, p.ips(), sw));
         }
         ports.sort(Comparator.comparingInt(PodPort::ofport).thenComparingInt(PodPort::key));
         final Switch local = localNode == null ? null : switchOf.get(localNode);
@@ -274,6 +278,21 @@ public final class BridgeLayout
             notes.add("node " + localNode + " has no InternalIP: nothing can reach its tunnel");
         }
         return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes);
+    }
+
+    /** Sorts by namespace/name, each key built once (a comparator building them would allocate per comparison). */
+    private static void sortByKey(final List<Pod> pods)
+    {
+        final Object[][] keyed = new Object[pods.size()][];
+        for (int i = 0; i < keyed.length; i++)
+        {
+            keyed[i] = new Object[] {pods.get(i).key(), pods.get(i)};
+        }
+        Arrays.sort(keyed, (a, b) -> ((String)a[0]).compareTo((String)b[0]));
+        for (int i = 0; i < keyed.length; i++)
+        {
+            pods.set(i, (Pod)keyed[i][1]);
+        }
     }
 
     /** Numbers 1, 2, 3, ... handed out lowest free first. */
