@@ -148,7 +148,7 @@ final class AclFlows
                 // Any destination, but a named port has a number only at a pod: every pod, one by one.
                 for (final BridgeLayout.PodPort q : layout.allPods())
                 {
-                    hosts(q.pod(), out);
+                    hosts(q, out);
                 }
                 out.add(new Target(null, null));
             }
@@ -192,18 +192,19 @@ final class AclFlows
                     : peer.namespaceSelector().matches(model.namespaceLabels(pod.namespace()));
                 if (nsMatches && (peer.podSelector() == null || peer.podSelector().matches(pod.labels())))
                 {
-                    hosts(pod, out);
+                    hosts(q, out);
                 }
             }
         }
         return out;
     }
 
-    private static void hosts(final Pod pod, final List<Target> out)
+    /** The port's addresses (a pod without status IPs has the one the layout gave it). */
+    private static void hosts(final BridgeLayout.PodPort port, final List<Target> out)
     {
-        for (final InetAddress ip : pod.ips())
+        for (final InetAddress ip : port.ips())
         {
-            out.add(new Target(host(ip), pod));
+            out.add(new Target(host(ip), port.pod()));
         }
     }
 

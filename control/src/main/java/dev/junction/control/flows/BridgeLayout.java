@@ -164,11 +164,6 @@ public final class BridgeLayout
             {
                 continue;
             }
-            if (p.ips().isEmpty())
-            {
-                notes.add("pod " + p.key() + " has no address yet: no port");
-                continue;
-            }
             pods.add(p);
         }
         sortByKey(pods);
@@ -201,6 +196,7 @@ public final class BridgeLayout
                 }
             }
         }
+        final List<Cidr> usedSubnets = new ArrayList<>();
         for (final Map.Entry<String, List<Pod>> e : byNode.entrySet())
         {
             final List<Cidr> subnets = new ArrayList<>(model.node(e.getKey()).map(Node::subnets).orElse(List.of()));
@@ -214,6 +210,11 @@ public final class BridgeLayout
                     }
                 }
             }
+            if (subnets.stream().noneMatch(c -> !c.isIpv6()) && e.getValue().stream().anyMatch(p -> p.ips().isEmpty()))
+            {
+                subnets.add(freeSubnet(model, usedSubnets));
+            }
+            usedSubnets.addAll(subnets);
             subnets.sort(Comparator.comparing(Cidr::isIpv6));
             final List<InetAddress> gateways = new ArrayList<>();
             for (final Cidr s : subnets)
@@ -230,6 +231,21 @@ public final class BridgeLayout
                 model.node(e.getKey()).map(Node::internalIps).orElse(List.of())));
         }
         final List<PodPort> ports = new ArrayList<>();
+        final java.util.Set<InetAddress> usedIps = new java.util.HashSet<>();
+        for (final Pod p : pods)
+        {
+            usedIps.addAll(p.ips());
+        }
+        if (previous != null)
+        {
+            for (final PodPort kept0 : previous.allPods())
+            {
+                if (kept0.pod().ips().isEmpty())
+                {
+                    usedIps.addAll(kept0.ips());
+                }
+            }
+        }
         final Numbers ofports = new Numbers();
         final Numbers keys = new Numbers();
         final Map<String, PodPort> kept = new java.util.HashMap<>();
@@ -254,22 +270,39 @@ public final class BridgeLayout
         {
             final Switch sw = switchOf.get(p.nodeName() == null ? "" : p.nodeName());
             final boolean isLocal = localNode == null || localNode.equals(sw.node());
-            for (final InetAddress ip : p.ips())
+            final PodPort old = kept.get(p.key());
+            final List<InetAddress> ips;
+            if (!p.ips().isEmpty())
+            {
+                ips = p.ips();
+            }
+            else if (old != null && old.pod().ips().isEmpty())
+            {
+                ips = old.ips();
+            }
+            else
+            {
+                // No status IPs (manifests written by hand, a pod not started yet): an address of
+                // the node's subnet, as the cluster's IPAM would give it, so the pod still gets a port.
+                ips = List.of(freeHost(sw, usedIps));
+                notes.add("pod " + p.key() + " has no address: given " + Ip.text(ips.get(0)));
+            }
+            usedIps.addAll(ips);
+            for (final InetAddress ip : ips)
             {
                 if (sw.gatewayIps().contains(ip))
                 {
                     notes.add("pod " + p.key() + " holds its switch's gateway address " + Ip.text(ip));
                 }
             }
-            final PodPort old = kept.get(p.key());
             final int ofport = !isLocal ? 0 : old != null ? old.ofport() : ofports.next();
             if (ofport > MAX_PORTS)
             {
                 throw new IllegalArgumentException("more than " + MAX_PORTS + " pods on node " + sw.node());
             }
             // The MAC is a SHA-256 for IPv6: reuse the old one while the addresses stay.
-            final String mac = old != null && old.ips().equals(p.ips()) ? old.mac() : OvnNames.mac(p.ips().get(0));
-            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, mac, p.ips(), sw));
+            final String mac = old != null && old.ips().equals(ips) ? old.mac() : OvnNames.mac(ips.get(0));
+            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, mac, ips, sw));
         }
         ports.sort(Comparator.comparingInt(PodPort::ofport).thenComparingInt(PodPort::key));
         final Switch local = localNode == null ? null : switchOf.get(localNode);
@@ -278,6 +311,44 @@ public final class BridgeLayout
             notes.add("node " + localNode + " has no InternalIP: nothing can reach its tunnel");
         }
         return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes);
+    }
+
+    /** The first 10.244.N.0/24 that no node annotation and no switch so far uses. */
+    private static Cidr freeSubnet(final ClusterModel model, final List<Cidr> used)
+    {
+        final List<Cidr> taken = new ArrayList<>(used);
+        model.nodes().forEach(n -> taken.addAll(n.subnets()));
+        for (int n = 0; n < 256; n++)
+        {
+            final Cidr c = Cidr.parse("10.244." + n + ".0/24");
+            if (taken.stream().noneMatch(t -> t.contains(c) || c.contains(t)))
+            {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("no free /24 in 10.244.0.0/16 for pods without addresses");
+    }
+
+    /** The lowest host of the switch's IPv4 subnet after the gateway (.1) and management port (.2) that nobody holds. */
+    private static InetAddress freeHost(final Switch sw, final java.util.Set<InetAddress> used)
+    {
+        for (final Cidr c : sw.subnets())
+        {
+            if (c.isIpv6())
+            {
+                continue;
+            }
+            final long size = 1L << (32 - c.prefix());
+            for (long h = 3; h < size - 1; h++)
+            {
+                final InetAddress ip = c.host(h);
+                if (!used.contains(ip))
+                {
+                    return ip;
+                }
+            }
+        }
+        throw new IllegalArgumentException("switch " + sw.node() + ": no free address for a pod without one");
     }
 
     /** Sorts by namespace/name, each key built once (a comparator building them would allocate per comparison). */
