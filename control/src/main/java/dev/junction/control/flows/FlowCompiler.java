@@ -6,6 +6,7 @@ import dev.junction.control.k8s.Service;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -16,8 +17,12 @@ import java.util.stream.Collectors;
  */
 public final class FlowCompiler
 {
-    /** What a compilation gives: flows and groups in ovs-ofctl syntax, and the port layout they assume. */
-    public record Compiled(BridgeLayout layout, FlowSet flows, List<String> groups, List<String> notes)
+    /**
+     * What a compilation gives: flows and groups in ovs-ofctl syntax, the port layout they assume,
+     * and what each ACL flow's cookie stands for (a policy's rule, or a default deny).
+     */
+    public record Compiled(BridgeLayout layout, FlowSet flows, List<String> groups, List<String> notes,
+        Map<Long, String> aclCookies)
     {
         /** The flows as an add-flows file, its header naming each port's pod, MAC and addresses. */
         public String flowsText()
@@ -87,6 +92,6 @@ public final class FlowCompiler
         }
         final List<String> notes = new ArrayList<>(layout.notes());
         notes.addAll(lbs.notes());
-        return new Compiled(layout, f, lbs.groups(), notes);
+        return new Compiled(layout, f, lbs.groups(), notes, Map.copyOf(acls.cookies()));
     }
 }
