@@ -1,6 +1,7 @@
 package dev.junction.control.cli;
 
 import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.LoadReport;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.flowtable.ofp.FlowParseException;
@@ -19,7 +20,7 @@ import java.util.List;
  */
 final class ManifestFlows
 {
-    record Loaded(FlowCompiler.Compiled compiled, FlowTables tables)
+    record Loaded(FlowCompiler.Compiled compiled, FlowTables tables, ClusterModel model)
     {
     }
 
@@ -56,7 +57,7 @@ final class ManifestFlows
             final GroupTable groups = new GroupParser("groups").parseAll(c.groups());
             final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups)
                 .tunMetadata(dev.junction.flowtable.TunMetadataSlots.of(0)).parseAll(c.flows().lines()), groups);
-            return new Loaded(c, tables);
+            return new Loaded(c, tables, r.model());
         }
         catch (final FlowParseException ex)
         {

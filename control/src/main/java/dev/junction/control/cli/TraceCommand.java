@@ -20,18 +20,43 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
 
-/** {@code junction trace}: one packet's way through the tables, as {@code ofproto/trace} explains it. */
+/**
+ * {@code junction trace}: one packet's way through the tables, as {@code ofproto/trace} explains it;
+ * with {@code --manifests}, a pod's first packet to a pod or service through the compiled flows,
+ * each table named by its logical stage ({@link ManifestTrace}).
+ */
 @Command(name = "trace", description = "Explain one packet: tables and rules met, datapath actions, outputs.")
 final class TraceCommand implements Callable<Integer>
 {
-    @Option(names = "--flows", required = true)
+    @Option(names = "--flows", description = "Flows in ovs-ofctl add-flows syntax (or --manifests).")
     Path flows;
+
+    @Option(names = "--manifests", paramLabel = "DIR", description = "Kubernetes manifests, compiled; with --from and --to or --to-service.")
+    Path manifests;
+
+    @Option(names = "--from", paramLabel = "NS/POD", description = "With --manifests: the client pod.")
+    String from;
+
+    @Option(names = "--to", paramLabel = "NS/POD", description = "With --manifests: the server pod.")
+    String to;
+
+    @Option(names = "--to-service", paramLabel = "NS/NAME", description = "With --manifests: the service (its first cluster IP).")
+    String toService;
+
+    @Option(names = "--port", description = "With --manifests: the destination port (the service port for --to-service).")
+    Integer port;
+
+    @Option(names = "--protocol", defaultValue = "TCP", description = "With --manifests: TCP or UDP (default ${DEFAULT-VALUE}).")
+    String protocol;
+
+    @Option(names = "--ipv6", description = "With --manifests: IPv6 addresses (default IPv4).")
+    boolean ipv6;
 
     @Option(names = "--groups", description = "Groups in ovs-ofctl add-groups syntax, loaded before the flows.")
     Path groups;
 
-    @Option(names = "--in-port", required = true)
-    int inPort;
+    @Option(names = "--in-port", description = "The input port (with --flows).")
+    Integer inPort;
 
     @Option(names = "--packet", description = "The packet as hex bytes (Ethernet frame).")
     String packetHex;
@@ -53,6 +78,25 @@ final class TraceCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        if ((flows == null) == (manifests == null))
+        {
+            System.err.println("junction trace: give exactly one of --flows FILE, --manifests DIR");
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (manifests != null)
+        {
+            if (port == null)
+            {
+                System.err.println("junction trace: --manifests needs --port P");
+                return JunctionCli.EXIT_BAD_INPUT;
+            }
+            return ManifestTrace.run(manifests, from, to, toService, port, protocol, ipv6);
+        }
+        if (inPort == null)
+        {
+            System.err.println("junction trace: --flows needs --in-port N");
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
         final dev.junction.flowtable.ofp.GroupTable groupTable = groups == null
             ? dev.junction.flowtable.ofp.GroupTable.EMPTY : FlowsFile.loadGroupsOrReport(groups, "junction trace");
         final dev.junction.geneve.Tunnels tunnels;

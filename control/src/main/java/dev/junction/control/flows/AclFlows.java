@@ -30,11 +30,17 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * that another rule may still allow an excepted address; a named port is the destination pod's
  * container port of that name and protocol (in egress that is the peer pod's, so an egress
  * named port matches only pods, each by its own number).
+ *
+ * <p>Each flow's cookie names where it came from ({@link AclCookies}): an allow flow the policy
+ * rule it expands ({@code 0xa...}, one per policy, direction and rule), a default drop the
+ * policies isolating the pod ({@code 0xd...}), so a trace can say which policy decided.
  */
 final class AclFlows
 {
     static final int ALLOW = 1000;
     static final int DEFAULT_DENY = 900;
+    static final long ALLOW_COOKIE = 0xa0000000L;
+    static final long DENY_COOKIE = 0xd0000000L;
 
     private final ClusterModel model;
     private final BridgeLayout layout;
@@ -43,10 +49,13 @@ final class AclFlows
     /** Policies by namespace: a pod is selected only by its namespace's. */
     private final java.util.Map<String, List<NetworkPolicy>> policiesByNamespace = new java.util.HashMap<>();
 
-    AclFlows(final ClusterModel model, final BridgeLayout layout)
+    private final AclCookies cookies;
+
+    AclFlows(final ClusterModel model, final BridgeLayout layout, final AclCookies cookies)
     {
         this.model = model;
         this.layout = layout;
+        this.cookies = cookies;
         for (final BridgeLayout.PodPort p : layout.allPods())
         {
             byNamespace.computeIfAbsent(p.pod().namespace(), k -> new ArrayList<>()).add(p);
@@ -74,25 +83,29 @@ final class AclFlows
         // as OVS's translation does; every other packet arrives here tracked and not established.
         final String self = (egress ? "ct_state=+new+trk,reg14=" : "reg15=") + hex(port.key());
         final String next = (egress ? Stage.STATEFUL_EGRESS : Stage.STATEFUL_INGRESS).gotoHere();
-        boolean isolated = false;
+        final List<String> isolatedBy = new ArrayList<>();
+        final String dir = egress ? "egress" : "ingress";
         for (final NetworkPolicy p : policiesByNamespace.getOrDefault(port.pod().namespace(), List.of()))
         {
             if (!p.affects(type) || !p.podSelector().matches(port.pod().labels()))
             {
                 continue;
             }
-            isolated = true;
-            for (final NetworkPolicy.Rule rule : egress ? p.egress() : p.ingress())
+            isolatedBy.add(p.key());
+            final List<NetworkPolicy.Rule> rules = egress ? p.egress() : p.ingress();
+            for (int i = 0; i < rules.size(); i++)
             {
-                for (final String m : ruleMatches(p, rule, port, egress))
+                final long cookie = cookies.of(ALLOW_COOKIE, "policy " + p.key() + " " + dir + " rule " + (i + 1));
+                for (final String m : ruleMatches(p, rules.get(i), port, egress))
                 {
-                    f.add(stage, ALLOW, self + "," + m, next);
+                    f.add(stage, ALLOW, cookie, self + "," + m, next);
                 }
             }
         }
-        if (isolated)
+        if (!isolatedBy.isEmpty())
         {
-            f.add(stage, DEFAULT_DENY, self, "drop");
+            f.add(stage, DEFAULT_DENY, cookies.of(DENY_COOKIE, "default deny " + dir + ": isolated by " + String.join(", ", isolatedBy)),
+                self, "drop");
         }
     }
 

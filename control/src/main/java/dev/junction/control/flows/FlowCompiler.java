@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 public final class FlowCompiler
 {
     /** What a compilation gives: flows and groups in ovs-ofctl syntax, and the port layout they assume. */
-    public record Compiled(BridgeLayout layout, FlowSet flows, List<String> groups, List<String> notes)
+    public record Compiled(BridgeLayout layout, FlowSet flows, List<String> groups, List<String> notes,
+        java.util.Map<Long, String> aclCookies)
     {
         /** The flows as an add-flows file, its header naming each port's pod, MAC and addresses. */
         public String flowsText()

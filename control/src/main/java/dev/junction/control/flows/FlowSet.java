@@ -11,7 +11,8 @@ import java.util.Map;
  * incremental update replaces exactly one owner's flows ({@link #removeOwner}, then add
  * again). A flow with the same table, priority and match as another is the same OpenFlow rule
  * (OVS keeps the last); the set keeps one, counts its owners, and refuses a second with other
- * actions, which would be a compiler bug.
+ * actions, which would be a compiler bug. A cookie is no part of the rule: the first flow's
+ * cookie stays.
  */
 public final class FlowSet
 {
@@ -19,11 +20,13 @@ public final class FlowSet
     private static final class Entry
     {
         final String line;
+        final String actions;
         int owners;
 
-        Entry(final String line)
+        Entry(final String line, final String actions)
         {
             this.line = line;
+            this.actions = actions;
         }
     }
 
@@ -41,10 +44,18 @@ public final class FlowSet
     /** Adds {@code table=T,priority=P,MATCH actions=ACTIONS}; {@code match} may be empty. */
     public FlowSet add(final Stage stage, final int priority, final String match, final String actions)
     {
+        return add(stage, priority, 0, match, actions);
+    }
+
+    /** As {@link #add(Stage, int, String, String)}, with {@code cookie=} (0: none) naming where the flow came from. */
+    public FlowSet add(final Stage stage, final int priority, final long cookie, final String match, final String actions)
+    {
         final String rule = "table=" + stage.table + ",priority=" + priority + (match.isEmpty() ? "" : "," + match);
-        final String line = rule + " actions=" + actions;
+        final String line = "table=" + stage.table + ",priority=" + priority
+            + (cookie == 0 ? "" : ",cookie=0x" + Long.toHexString(cookie)) + (match.isEmpty() ? "" : "," + match)
+            + " actions=" + actions;
         final Entry had = byRule.get(rule);
-        if (had != null && !had.line.equals(line))
+        if (had != null && !had.actions.equals(actions))
         {
             throw new IllegalStateException("two flows for one rule: " + had.line + " / " + line);
         }
@@ -53,7 +64,7 @@ public final class FlowSet
         {
             return this;
         }
-        (had != null ? had : byRule.computeIfAbsent(rule, k -> new Entry(line))).owners++;
+        (had != null ? had : byRule.computeIfAbsent(rule, k -> new Entry(line, actions))).owners++;
         mine.add(rule);
         return this;
     }
@@ -91,7 +102,7 @@ public final class FlowSet
     public boolean hasLine(final String line)
     {
         final int space = line.indexOf(" actions=");
-        final Entry e = space < 0 ? null : byRule.get(line.substring(0, space));
+        final Entry e = space < 0 ? null : byRule.get(line.substring(0, space).replaceFirst(",cookie=0x[0-9a-f]+", ""));
         return e != null && e.line.equals(line);
     }
 

@@ -45,6 +45,7 @@ public final class IncrementalCompiler
     private BridgeLayout layout;
     private final FlowSet flows = new FlowSet();
     private final LoadBalancerFlows lbs;
+    private final AclCookies cookies = new AclCookies();
     private long version;
 
     /** A full compile of the cluster on one bridge ({@code node} null) or of one node's bridge. */
@@ -68,7 +69,7 @@ public final class IncrementalCompiler
         {
             podFlows(p);
         }
-        final AclFlows acls = new AclFlows(model, layout);
+        final AclFlows acls = new AclFlows(model, layout, cookies);
         for (final BridgeLayout.PodPort p : layout.ports())
         {
             acls.forPort(flows, p);
@@ -83,7 +84,7 @@ public final class IncrementalCompiler
     {
         final List<String> notes = new ArrayList<>(layout.notes());
         notes.addAll(lbs.notes());
-        return new FlowCompiler.Compiled(layout, flows, lbs.groups(), notes);
+        return new FlowCompiler.Compiled(layout, flows, lbs.groups(), notes, cookies.meanings());
     }
 
     public long version()
@@ -217,7 +218,7 @@ public final class IncrementalCompiler
         layout = now;
         lbs.update(next, now);
         goneServices.forEach(lbs::remove);
-        final AclFlows acls = new AclFlows(next, now);
+        final AclFlows acls = new AclFlows(next, now, cookies);
         for (final BridgeLayout.Switch s : now.switches())
         {
             if (owners.contains("switch:" + s.node()))

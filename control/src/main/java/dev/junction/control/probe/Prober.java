@@ -52,6 +52,18 @@ public final class Prober
         }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true);
     }
 
+    /**
+     * A client's first packet, as a probe sends it: a TCP SYN (sequence 1000) or a UDP datagram
+     * from {@code from}'s MAC to {@code dstMac}; what {@code junction trace --manifests} injects.
+     */
+    public static byte[] firstPacket(final BridgeLayout.PodPort from, final String dstMac, final InetAddress src,
+        final InetAddress dst, final Protocol protocol, final int sport, final int dport)
+    {
+        final boolean tcp = protocol == Protocol.TCP;
+        return ProbeFrames.frame(from.mac(), dstMac, src, dst, tcp ? ProbeFrames.PROTO_TCP : ProbeFrames.PROTO_UDP, sport, dport,
+            tcp ? ProbeFrames.TCP_SYN : -1, 1000, 0);
+    }
+
     /** Lets virtual time pass without packets: learned flows and connections may time out. */
     public void advance(final java.time.Duration d)
     {
