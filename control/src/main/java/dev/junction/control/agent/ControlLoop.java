@@ -4,12 +4,8 @@ import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.IncrementalCompiler;
 import dev.junction.control.journal.FlowJournal;
 import dev.junction.control.k8s.ManifestLoader;
-import dev.junction.flowtable.TunMetadataSlots;
 import dev.junction.flowtable.ofp.FlowParseException;
-import dev.junction.flowtable.ofp.FlowParser;
 import dev.junction.flowtable.ofp.FlowTables;
-import dev.junction.flowtable.ofp.GroupParser;
-import dev.junction.flowtable.ofp.GroupTable;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -126,8 +122,7 @@ public final class ControlLoop implements AutoCloseable
 
     private static FlowTables tables(final List<String> flows, final List<String> groups) throws FlowParseException
     {
-        final GroupTable g = new GroupParser("groups").parseAll(groups);
-        return new FlowTables(new FlowParser("flows").groups(g).tunMetadata(TunMetadataSlots.of(0)).parseAll(flows), g);
+        return FlowCompiler.tables(flows, groups);
     }
 
     public long version()

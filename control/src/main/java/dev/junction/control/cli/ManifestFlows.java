@@ -5,10 +5,7 @@ import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.LoadReport;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.flowtable.ofp.FlowParseException;
-import dev.junction.flowtable.ofp.FlowParser;
 import dev.junction.flowtable.ofp.FlowTables;
-import dev.junction.flowtable.ofp.GroupParser;
-import dev.junction.flowtable.ofp.GroupTable;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -54,9 +51,7 @@ final class ManifestFlows
         }
         try
         {
-            final GroupTable groups = new GroupParser("groups").parseAll(c.groups());
-            final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups)
-                .tunMetadata(dev.junction.flowtable.TunMetadataSlots.of(0)).parseAll(c.flows().lines()), groups);
+            final FlowTables tables = c.tables();
             return new Loaded(c, tables, r.model());
         }
         catch (final FlowParseException ex)

@@ -47,6 +47,12 @@ public final class FlowCompiler
             return sb.toString();
         }
 
+        /** The flows and groups as tables a datapath runs (a parse failure is a compiler bug). */
+        public dev.junction.flowtable.ofp.FlowTables tables() throws dev.junction.flowtable.ofp.FlowParseException
+        {
+            return FlowCompiler.tables(flows.lines(), groups);
+        }
+
         public String groupsText()
         {
             final StringBuilder sb = new StringBuilder();
@@ -60,6 +66,18 @@ public final class FlowCompiler
 
     private FlowCompiler()
     {
+    }
+
+    /**
+     * Parses derived flow and group lines (as compiled, or as a journal restores them) into tables,
+     * with the TLV map a node bridge's tunnel flows need (tun_metadata0: OVN's option).
+     */
+    public static dev.junction.flowtable.ofp.FlowTables tables(final List<String> flows, final List<String> groups)
+        throws dev.junction.flowtable.ofp.FlowParseException
+    {
+        final dev.junction.flowtable.ofp.GroupTable g = new dev.junction.flowtable.ofp.GroupParser("groups").parseAll(groups);
+        return new dev.junction.flowtable.ofp.FlowTables(new dev.junction.flowtable.ofp.FlowParser("flows").groups(g)
+            .tunMetadata(dev.junction.flowtable.TunMetadataSlots.of(0)).parseAll(flows), g);
     }
 
     /** Every pod of the cluster on one bridge: what {@code probe} and {@code replay --manifests} run. */

@@ -5,10 +5,7 @@ import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.k8s.Protocol;
 import dev.junction.control.probe.Prober;
-import dev.junction.flowtable.ofp.FlowParser;
 import dev.junction.flowtable.ofp.FlowTables;
-import dev.junction.flowtable.ofp.GroupParser;
-import dev.junction.flowtable.ofp.GroupTable;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -66,8 +63,7 @@ class ProbeTruthTableTest
         final ManifestLoader.Result loaded = ManifestLoader.load(dir);
         assertEquals(List.of(), loaded.report().problems());
         final FlowCompiler.Compiled compiled = FlowCompiler.cluster(loaded.model());
-        final GroupTable groups = new GroupParser("groups").parseAll(compiled.groups());
-        final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups).parseAll(compiled.flows().lines()), groups);
+        final FlowTables tables = compiled.tables();
         final StringBuilder failures = new StringBuilder();
         int probed = 0;
         for (final NetpolTruthTableTest.Case c : scenario.cases())

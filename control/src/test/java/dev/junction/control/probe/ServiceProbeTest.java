@@ -5,10 +5,7 @@ import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.k8s.Protocol;
-import dev.junction.flowtable.ofp.FlowParser;
 import dev.junction.flowtable.ofp.FlowTables;
-import dev.junction.flowtable.ofp.GroupParser;
-import dev.junction.flowtable.ofp.GroupTable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,8 +43,7 @@ class ServiceProbeTest
         final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
         assertEquals(List.of(), r.report().problems());
         compiled = FlowCompiler.cluster(r.model());
-        final GroupTable groups = new GroupParser("groups").parseAll(compiled.groups());
-        tables = new FlowTables(new FlowParser("flows").groups(groups).parseAll(compiled.flows().lines()), groups);
+        tables = compiled.tables();
         prober = new Prober(compiled.layout(), tables);
     }
 
