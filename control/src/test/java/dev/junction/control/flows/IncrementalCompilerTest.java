@@ -62,11 +62,9 @@ class IncrementalCompilerTest
         final String node = perNode ? "node-1" : null;
         final IncrementalCompiler inc = new IncrementalCompiler(model, node);
         final Random random = new Random(seed);
-        int steps = 0;
         for (int i = 0; i < 60; i++)
         {
             final ClusterModel next = mutate(model, random, i);
-            final Set<String> before = normalized(inc.current());
             final Set<String> beforeRaw = new HashSet<>(inc.current().flows().lines());
             final IncrementalCompiler.Delta d = inc.update(next);
             final FlowCompiler.Compiled full = new IncrementalCompiler(next, inc.current().layout()).current();
@@ -84,11 +82,8 @@ class IncrementalCompilerTest
             applied.removeAll(d.removed());
             applied.addAll(d.added());
             assertEquals(new HashSet<>(inc.current().flows().lines()), applied, "step " + i + ": the delta");
-            steps++;
             model = next;
-            assertTrue(before != null);
         }
-        assertEquals(60, steps);
     }
 
     /** Flow lines with group ids replaced by the group's buckets (ids are allocation history). */
