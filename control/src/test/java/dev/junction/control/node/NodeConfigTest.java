@@ -30,7 +30,18 @@ class NodeConfigTest
     {
         return java.util.stream.Stream.of(
             org.junit.jupiter.params.provider.Arguments.of("flows: flows.txt\nports: [{port: 1, type: tap, name: a}]", "state_dir is required"),
-            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nports: [{port: 1, type: tap, name: a}]", "flows is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nports: [{port: 1, type: tap, name: a}]", "flows (or control) is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{pod: ns/a, type: tap, name: a}]", "needs control"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: m}\nports: [{pod: ns/a, type: tap, name: a}]", "is not a directory"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {manifests: .}\nports: [{pod: ns/a, type: tap, name: a}]", "node is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., kubeconfig: in-cluster}\nports: [{pod: ns/a, type: tap, name: a}]", "one of them"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., colour: red}\nports: [{pod: ns/a, type: tap, name: a}]", "unknown key colour"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nflows: flows.txt\nports: [{pod: ns/a, type: tap, name: a}]", "not both"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{port: 5, type: tap, name: a}]", "belong to the layout"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, port: 1, type: tap, name: a}]", "leave port out"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: tap, name: a}, {pod: ns/a, type: tap, name: b}]", "two ports"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: a, type: tap, name: a}]", "NAMESPACE/NAME"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: pcap, in: x.pcap}]", "takes in and out"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: nope.txt\nports: [{port: 1, type: tap, name: a}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: []", "non-empty list"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 1, type: tap, name: b}]", "used twice"),
@@ -121,5 +132,22 @@ class NodeConfigTest
         assertThrows(dev.junction.flowtable.ofp.FlowParseException.class, () -> NodeDaemon.start(c, new JsonLog(System.err)));
         assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
         assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-never")), "no device created");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aPodThatIsNotOnTheNodeRefusesTheStartAndLeavesNothingBehind() throws Exception
+    {
+        Files.createDirectories(dir.resolve("m"));
+        Files.writeString(dir.resolve("m/cluster.yaml"), "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n"
+            + "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+        final NodeConfig c = load("state_dir: state\ncontrol: {node: n1, manifests: m}\nports: [{pod: shop/ghost, type: tap, name: jcfg-ghost}]\n");
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> NodeDaemon.start(c, new JsonLog(System.err)));
+        assertTrue(ex.getMessage().contains("pod shop/ghost has no logical port on node n1"), ex.getMessage());
+        assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
+        assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-ghost")), "no device created");
+        Thread.sleep(100);
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("junction-manifests")),
+            "the directory watcher was stopped");
     }
 }
