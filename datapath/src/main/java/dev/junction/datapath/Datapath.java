@@ -99,6 +99,7 @@ public final class Datapath
     private long emcHits;
     private long megaflowHits;
     private long upcalls;
+    private UpcallLimiter upcallLimiter = UpcallLimiter.UNLIMITED;
     private long slowPathPackets;
     private long expired;
     private long revalidatedAway;
@@ -441,7 +442,7 @@ public final class Datapath
     private long conntrackDrops()
     {
         return drops[DropReason.CONNTRACK.ordinal()] + drops[DropReason.RECIRC_DEPTH.ordinal()]
-            + drops[DropReason.XLATE_ERROR.ordinal()];
+            + drops[DropReason.XLATE_ERROR.ordinal()] + drops[DropReason.UPCALL_LIMIT.ordinal()];
     }
 
     /** One datapath pass: cache lookup or upcall, then execution; recirculations come back here. */
@@ -513,6 +514,13 @@ public final class Datapath
             {
                 mf.hit(p.length, tcpFlags(key), now);
                 slowPathPackets++;
+            }
+            else if (cached && depth == 0 && !upcallLimiter.tryAcquire(key.inPort(), now))
+            {
+                // The port spent its upcall budget: a counted drop, and no megaflow, so that its
+                // next packet is weighed again.
+                drops[DropReason.UPCALL_LIMIT.ordinal()]++;
+                return;
             }
             else
             {
@@ -967,6 +975,21 @@ public final class Datapath
     public long megaflowHits()
     {
         return megaflowHits;
+    }
+
+    /**
+     * Limits this worker's upcalls per input port (see {@link UpcallLimiter}; give each worker its
+     * own, e.g. {@code limiter.copy()}). Unlimited by default, as OVS.
+     */
+    public Datapath upcallLimiter(final UpcallLimiter limiter)
+    {
+        this.upcallLimiter = limiter;
+        return this;
+    }
+
+    public UpcallLimiter upcallLimiter()
+    {
+        return upcallLimiter;
     }
 
     public long upcalls()

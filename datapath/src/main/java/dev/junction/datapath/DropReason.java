@@ -24,5 +24,7 @@ public enum DropReason
     /** A Geneve packet with a critical option the TLV map does not know (RFC 8926: drop). */
     TUNNEL_CRITICAL_OPTION,
     /** Arrived on the underlay port but is not a tunnel packet for a local endpoint. */
-    UNDERLAY_OTHER
+    UNDERLAY_OTHER,
+    /** A miss on a port that spent its upcall budget ({@link UpcallLimiter}): not translated. */
+    UPCALL_LIMIT
 }

@@ -24,6 +24,7 @@ import java.util.Set;
  * workers: 2                      # default: the number of cores
  * metrics: 127.0.0.1:9100         # optional Prometheus endpoint (HOST:PORT; loopback unless you say otherwise)
  * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
+ * upcall_limit: 10000             # upcalls per second per port and worker (burst a tenth of it); 0: unlimited
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
  * groups: groups.txt              # optional, ovs-ofctl add-groups syntax
  * control:                        # instead of flows/groups: the control module derives them
@@ -47,7 +48,9 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics",
-        "control");
+        "control", "upcall_limit");
+    /** Upcalls per second a port may make on each worker, unless configured: at ~10 us each, a tenth of a core. */
+    public static final int DEFAULT_UPCALL_LIMIT = 10_000;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
         "in", "out", "pod");
     private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
@@ -82,6 +85,8 @@ public final class NodeConfig
     public final int workers;
     /** How idle workers wait: blocking, yielding or busy-spin. */
     public final String wait;
+    /** Upcalls per second per port and worker (0: unlimited). */
+    public final int upcallLimit;
     /** Prometheus endpoint HOST:PORT, or null for none. */
     public final String metrics;
     /** The flows file, or null when {@link #control} derives the flows. */
@@ -91,9 +96,10 @@ public final class NodeConfig
     public final Tunnels tunnels;
     public final List<Port> ports;
 
-    private NodeConfig(final Path stateDir, final int workers, final String wait, final String metrics, final Path flows,
-        final Path groups, final Control control, final Tunnels tunnels, final List<Port> ports)
+    private NodeConfig(final Path stateDir, final int workers, final String wait, final int upcallLimit, final String metrics,
+        final Path flows, final Path groups, final Control control, final Tunnels tunnels, final List<Port> ports)
     {
+        this.upcallLimit = upcallLimit;
         this.control = control;
         this.metrics = metrics;
         this.stateDir = stateDir;
@@ -151,6 +157,12 @@ public final class NodeConfig
         if (!Set.of("blocking", "yielding", "busy-spin").contains(wait))
         {
             throw new IllegalArgumentException("wait must be blocking, yielding or busy-spin, not " + wait);
+        }
+        final int upcallLimit = top.containsKey("upcall_limit") ? integer(top.get("upcall_limit"), "upcall_limit")
+            : DEFAULT_UPCALL_LIMIT;
+        if (upcallLimit < 0 || upcallLimit > 10_000_000)
+        {
+            throw new IllegalArgumentException("upcall_limit must be 0 (unlimited) to 10000000 per second, not " + upcallLimit);
         }
         final String metrics = top.get("metrics") == null ? null : String.valueOf(top.get("metrics"));
         if (metrics != null && !metrics.matches("[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}"))
@@ -320,7 +332,7 @@ public final class NodeConfig
                 }
             }
         }
-        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, metrics, flows, groups, control,
+        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, metrics, flows, groups, control,
             tunnels, ports);
     }
 

@@ -18,6 +18,7 @@ import dev.junction.control.k8s.live.ApiServerSource;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
+import dev.junction.datapath.UpcallLimiter;
 import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.cache.MegaflowPrinter;
 import dev.junction.datapath.pipeline.Pipeline;
@@ -247,7 +248,8 @@ public final class NodeDaemon implements AutoCloseable
         }
         final int[] numbers = ports.stream().mapToInt(NodeConfig.Port::number).toArray();
         pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
-            CacheConfig.DEFAULTS, System::nanoTime));
+            CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
+                Math.max(1, config.upcallLimit / 10))));
         pipeline.start();
         if (!taps.isEmpty())
         {
@@ -502,7 +504,7 @@ public final class NodeDaemon implements AutoCloseable
     {
         final StringBuilder sb = new StringBuilder();
         final List<long[]> perWorker = forEachWorker(dp -> new long[] {dp.packetsIn(), dp.emcHits(), dp.megaflowHits(),
-            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size()});
+            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size(), dp.drops(DropReason.UPCALL_LIMIT)});
         for (int i = 0; i < perWorker.size(); i++)
         {
             final long[] s = perWorker.get(i);
@@ -513,6 +515,7 @@ public final class NodeDaemon implements AutoCloseable
                 .append("  megaflow hits: ").append(s[2]).append('\n')
                 .append("  miss with success upcall: ").append(s[3] - s[4]).append('\n')
                 .append("  miss with failed upcall: ").append(s[4]).append('\n')
+                .append("  miss refused by upcall limit: ").append(s[6]).append('\n')
                 .append("  megaflows: ").append(s[5]).append('\n')
                 .append(String.format(Locale.ROOT, "  processing ns/packet: %.1f%n", s[0] == 0 ? 0.0 : (double)busy / s[0]));
         }
