@@ -89,6 +89,18 @@ final class ReplayCommand implements Callable<Integer>
             + "output in receive order); 0, the default, is one datapath on one thread (DESIGN.md's contract).")
     int workers;
 
+    @Option(names = "--pinctrl", description = "Answer packet-ins as ovn-controller's pinctrl: a new connection to a VIP "
+        + "without endpoints gets a TCP RST or ICMP unreachable (in the output captures), ACL logging writes to --acl-log. "
+        + "Off by default: OVS without a controller (the oracle) drops packet-ins.")
+    boolean pinctrl;
+
+    @Option(names = "--acl-log", paramLabel = "FILE", description = "With --pinctrl: ACL log lines to FILE (default: stderr).")
+    Path aclLog;
+
+    @Option(names = "--acl-log-rate", paramLabel = "N", defaultValue = "20",
+        description = "With --pinctrl: most ACL log lines a second of packet time; the rest are counted (default ${DEFAULT-VALUE}).")
+    int aclLogRate;
+
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
 
@@ -225,8 +237,22 @@ final class ReplayCommand implements Callable<Integer>
             }
             replay.swapAt(index, next);
         }
-        final boolean tty = System.console() != null;
+        final PinctrlOutput handler;
         try
+        {
+            handler = pinctrl ? PinctrlOutput.open(aclLog, aclLogRate) : null;
+        }
+        catch (final IllegalArgumentException | IOException ex)
+        {
+            System.err.println("junction replay: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (handler != null)
+        {
+            replay.packetInHandler(handler.pinctrl());
+        }
+        final boolean tty = System.console() != null;
+        try (handler)
         {
             replay.run(tty ? n -> System.err.print("\rjunction replay: " + n + " packets") : null);
         }
@@ -248,6 +274,10 @@ final class ReplayCommand implements Callable<Integer>
         {
             System.err.println("junction replay: " + sum(dps, Datapath::packetsIn) + " packets in, " + total(replay.sent())
                 + " out " + replay.sent() + " -> " + out);
+        }
+        if (handler != null)
+        {
+            System.err.println("junction replay: " + handler.pinctrl().summary());
         }
         if (expect != null)
         {
