@@ -128,6 +128,38 @@ class PinctrlReplayTest
     }
 
     @Test
+    void probeKeepsItsMatrixAndWritesTheAclLog() throws Exception
+    {
+        final Path log = dir.resolve("probe-acl.log");
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream original = System.out;
+        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+        final int exit;
+        try
+        {
+            exit = dev.junction.control.cli.JunctionCli.execute("probe", "--manifests", MANIFESTS.toString(), "--port", "80",
+                "--json", "--acl-log", log.toString());
+        }
+        finally
+        {
+            System.setOut(original);
+        }
+        assertEquals(0, exit);
+        final String json = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"clients/client\": {\"clients/client\": \"allowed\", \"logged/server\": \"allowed\", "
+            + "\"quiet/server\": \"allowed\"}"), json);
+        assertTrue(json.contains("\"quiet/server\": {\"clients/client\": \"allowed\", \"logged/server\": \"denied\""), json);
+        final List<String> lines = Files.readAllLines(log);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("verdict=allow") && l.contains("nw_src=10.244.1.10,nw_dst=10.244.1.20")
+            && l.endsWith("tp_dst=80")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("verdict=drop") && l.contains("nw_src=10.244.1.30,nw_dst=10.244.1.20")),
+            String.join("\n", lines));
+        assertTrue(lines.stream().allMatch(l -> l.contains("policy=logged/web-from-clients") && !l.contains("nw_dst=10.244.1.30")),
+            "only the annotated namespace logs: " + String.join("\n", lines));
+        DifferentialOracleTest.deleteRecursively(dir);
+    }
+
+    @Test
     void aclLogNamesPolicyRuleDirectionVerdictAndFiveTupleInTheAnnotatedNamespaceOnly() throws Exception
     {
         final BridgeLayout.PodPort logged = pod("logged/server");
