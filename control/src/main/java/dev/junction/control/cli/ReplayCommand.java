@@ -268,7 +268,7 @@ final class ReplayCommand implements Callable<Integer>
         }
         if (json)
         {
-            System.out.println(summary(dps, replay));
+            System.out.println(summary(dps, replay, handler == null ? null : handler.pinctrl()));
         }
         else
         {
@@ -297,7 +297,7 @@ final class ReplayCommand implements Callable<Integer>
         return dps.stream().mapToLong(counter).sum();
     }
 
-    private static String summary(final List<Datapath> dps, final Replay replay)
+    private static String summary(final List<Datapath> dps, final Replay replay, final dev.junction.control.pinctrl.Pinctrl pinctrl)
     {
         final StringBuilder sb = new StringBuilder("{\"packets_in\": ").append(sum(dps, Datapath::packetsIn))
             .append(", \"bytes_in\": ").append(sum(dps, Datapath::bytesIn))
@@ -309,7 +309,14 @@ final class ReplayCommand implements Callable<Integer>
             .append(", \"megaflows_refused\": ").append(sum(dps, dp -> dp.megaflows().refused()))
             .append(", \"learned_flows\": ").append(sum(dps, Datapath::learnedRules))
             .append(", \"expired_flows\": ").append(sum(dps, Datapath::expiredRules))
-            .append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
+            .append(", \"packet_ins\": ").append(sum(dps, Datapath::packetIns));
+        if (pinctrl != null)
+        {
+            sb.append(", \"pinctrl\": {\"rejected\": ").append(pinctrl.rejected()).append(", \"unanswered\": ")
+                .append(pinctrl.unanswered()).append(", \"acl_log_lines\": ").append(pinctrl.logged())
+                .append(", \"acl_log_suppressed\": ").append(pinctrl.suppressed()).append('}');
+        }
+        sb.append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
             .append(", \"output_per_port\": {");
         String sep = "";
         for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())

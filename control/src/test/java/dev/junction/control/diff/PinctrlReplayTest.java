@@ -72,14 +72,14 @@ class PinctrlReplayTest
         return p;
     }
 
-    private List<String> replay(final Path in, final String out, final int[] workers, final String... extra)
+    private String replay(final Path in, final String out, final int[] workers, final String... extra)
     {
         final List<String> args = new ArrayList<>(List.of("replay", "--manifests", MANIFESTS.toString(),
             "--in", pod("clients/client").ofport() + "=" + in, "--out", dir.resolve(out).toString()));
         args.addAll(List.of(extra));
         final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(args.subList(1, args.size()), workers);
         assertEquals(0, run.exitCode(), run.output());
-        return args;
+        return run.output();
     }
 
     @Test
@@ -94,7 +94,10 @@ class PinctrlReplayTest
             first(gw, VIP6, Protocol.TCP, 40003, 80),
             first(gw, VIP6, Protocol.UDP, 40004, 53)));
         // Through the pipeline too (runJunction compares its outputs with the single thread's).
-        replay(in, "out", DifferentialOracleTest.PIPELINE_WORKERS, "--pinctrl");
+        final String output = replay(in, "out", DifferentialOracleTest.PIPELINE_WORKERS, "--pinctrl", "--json");
+        assertTrue(output.contains("\"packet_ins\": 4, \"pinctrl\": {\"rejected\": 4, \"unanswered\": 0, "
+            + "\"acl_log_lines\": 0, \"acl_log_suppressed\": 0}"), output);
+        assertTrue(output.contains("\"controller\": 0"), "packet-ins a handler took are no drops: " + output);
         final Path answers = dir.resolve("out/" + client.ofport() + ".pcap");
         final List<String> rows = TunnelTsharkTest.tshark(answers, "eth.src", "eth.dst", "ip.src", "ip.dst", "ipv6.src",
             "ipv6.dst", "ip.checksum.status", "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags.reset",
@@ -122,7 +125,9 @@ class PinctrlReplayTest
             List.of(icmp6[4], icmp6[5], icmp6[17], icmp6[18], icmp6[19], icmp6[20], icmp6[21], icmp6[23]));
 
         // Without --pinctrl (OVS without a controller): the same packets get no answer at all.
-        replay(in, "plain", new int[0]);
+        final String plain = replay(in, "plain", new int[0], "--json");
+        assertTrue(plain.contains("\"packet_ins\": 0, \"conntrack\"") && plain.contains("\"controller\": 4"),
+            "without a handler each packet-in is a controller drop: " + plain);
         assertFalse(Files.exists(dir.resolve("plain/" + client.ofport() + ".pcap")), "no answer without pinctrl");
         DifferentialOracleTest.deleteRecursively(dir);
     }
