@@ -155,8 +155,9 @@ class PinctrlReplayTest
             + "\"quiet/server\": \"allowed\"}"), json);
         assertTrue(json.contains("\"quiet/server\": {\"clients/client\": \"allowed\", \"logged/server\": \"denied\""), json);
         final List<String> lines = Files.readAllLines(log);
-        assertTrue(lines.stream().anyMatch(l -> l.contains("verdict=allow") && l.contains("nw_src=10.244.1.10,nw_dst=10.244.1.20")
-            && l.endsWith("tp_dst=80")), String.join("\n", lines));
+        // The probe's connection is a whole handshake: allow logs its first packet only, once per connection.
+        assertEquals(1, lines.stream().filter(l -> l.contains("verdict=allow") && l.contains("nw_src=10.244.1.10,nw_dst=10.244.1.20")
+            && l.endsWith("tp_dst=80")).count(), String.join("\n", lines));
         assertTrue(lines.stream().anyMatch(l -> l.contains("verdict=drop") && l.contains("nw_src=10.244.1.30,nw_dst=10.244.1.20")),
             String.join("\n", lines));
         assertTrue(lines.stream().allMatch(l -> l.contains("policy=logged/web-from-clients") && !l.contains("nw_dst=10.244.1.30")),
@@ -174,6 +175,7 @@ class PinctrlReplayTest
         final Path in = pcap("in.pcap", List.of(
             first(logged.mac(), loggedIp, Protocol.TCP, 41000, 80),
             first(logged.mac(), loggedIp, Protocol.TCP, 41001, 81),
+            first(logged.mac(), loggedIp, Protocol.TCP, 41001, 81),
             first(quiet.mac(), quietIp, Protocol.TCP, 41002, 80),
             first(quiet.mac(), quietIp, Protocol.TCP, 41003, 81)));
         final Path log = dir.resolve("acl.log");
@@ -185,6 +187,10 @@ class PinctrlReplayTest
             "acl_log: name=\"logged/web-from-clients:1\", policy=logged/web-from-clients, rule=1, verdict=allow, "
                 + "severity=notice, direction=Ingress: tcp,in_port=" + port + ",dl_src=" + client + ",dl_dst=" + logged.mac()
                 + ",nw_src=10.244.1.10,nw_dst=10.244.1.20,tp_src=41000,tp_dst=80",
+            "acl_log: name=\"logged/web-from-clients:default-deny\", policy=logged/web-from-clients, rule=default-deny, "
+                + "verdict=drop, severity=alert, direction=Ingress: tcp,in_port=" + port + ",dl_src=" + client + ",dl_dst="
+                + logged.mac() + ",nw_src=10.244.1.10,nw_dst=10.244.1.20,tp_src=41001,tp_dst=81",
+            // Deny logs every denied packet: the retransmitted SYN again.
             "acl_log: name=\"logged/web-from-clients:default-deny\", policy=logged/web-from-clients, rule=default-deny, "
                 + "verdict=drop, severity=alert, direction=Ingress: tcp,in_port=" + port + ",dl_src=" + client + ",dl_dst="
                 + logged.mac() + ",nw_src=10.244.1.10,nw_dst=10.244.1.20,tp_src=41001,tp_dst=81"), lines);
