@@ -15,6 +15,7 @@ import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.journal.FlowJournal;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.k8s.live.ApiServerSource;
+import dev.junction.control.pinctrl.Pinctrl;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
@@ -57,6 +58,8 @@ public final class NodeDaemon implements AutoCloseable
     /** The configured ports, pod ports numbered by the control module's layout. */
     private List<NodeConfig.Port> ports;
     private ControlLoop controlLoop;
+    /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
+    private final Pinctrl pinctrl;
     private AutoCloseable controlSource;
     private final List<DevicePort> taps = new ArrayList<>();
     private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
@@ -75,6 +78,7 @@ public final class NodeDaemon implements AutoCloseable
         this.log = log;
         // With control the pods' ports are numbered by the first compiled layout (startControl).
         this.ports = config.control == null ? config.ports : null;
+        this.pinctrl = new Pinctrl(line -> log.info("acl_log", "line", line), config.aclLogRate);
         this.bridge = new Bridge(tables).tunnels(config.tunnels);
     }
 
@@ -249,7 +253,7 @@ public final class NodeDaemon implements AutoCloseable
         final int[] numbers = ports.stream().mapToInt(NodeConfig.Port::number).toArray();
         pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
             CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
-                Math.max(1, config.upcallLimit / 10))));
+                Math.max(1, config.upcallLimit / 10))).packetInHandler(pinctrl));
         pipeline.start();
         if (!taps.isEmpty())
         {
@@ -535,6 +539,7 @@ public final class NodeDaemon implements AutoCloseable
                 appendQueues(sb, x);
             }
         }
+        sb.append(pinctrl.summary()).append('\n');
         if (controlLoop != null)
         {
             sb.append("control (node ").append(config.control.node()).append("): version ").append(controlLoop.version())

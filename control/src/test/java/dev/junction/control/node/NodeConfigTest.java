@@ -63,6 +63,7 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nwait: spin\nports: [{port: 1, type: tap, name: a}]", "wait must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: -1\nports: [{port: 1, type: tap, name: a}]", "upcall_limit must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: lots\nports: [{port: 1, type: tap, name: a}]", "upcall_limit: lots is not a number"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nacl_log_rate: 0\nports: [{port: 1, type: tap, name: a}]", "acl_log_rate must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap}]", "needs in, out or both"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, in: none.pcap}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, out: o.pcap, name: x}]", "takes in and out"),
