@@ -1051,7 +1051,7 @@ public final class Datapath
 
     /**
      * Limits this worker's upcalls per input port (see {@link UpcallLimiter}; give each worker its
-     * own, e.g. {@code limiter.copy()}). Unlimited by default, as OVS.
+     * own). Unlimited by default, as OVS.
      */
     public Datapath upcallLimiter(final UpcallLimiter limiter)
     {

@@ -19,18 +19,19 @@ public final class UpcallLimiter
     /** No limit: every miss is translated (OVS's userspace datapath; what replays and the oracle tests run). */
     public static final UpcallLimiter UNLIMITED = new UpcallLimiter(0, 0);
 
-    private static final long NANOS_PER_SECOND = 1_000_000_000L;
-
     private final long ratePerSecond;
     private final long burst;
     private final Int2ObjectHashMap<Bucket> buckets = new Int2ObjectHashMap<>();
 
     private static final class Bucket
     {
-        /** Tokens scaled by a second of nanoseconds, so that refills stay exact in integers. */
-        long scaledTokens;
-        long lastNanos;
+        final TokenBucket tokens;
         long refused;
+
+        Bucket(final long rate, final long burst)
+        {
+            tokens = new TokenBucket(rate, burst);
+        }
     }
 
     /**
@@ -44,23 +45,8 @@ public final class UpcallLimiter
             throw new IllegalArgumentException("upcall limit: rate >= 0 and, when limited, burst >= 1 (rate "
                 + ratePerSecond + ", burst " + burst + ")");
         }
-        if (burst > Long.MAX_VALUE / NANOS_PER_SECOND)
-        {
-            throw new IllegalArgumentException("upcall burst too large: " + burst);
-        }
         this.ratePerSecond = ratePerSecond;
         this.burst = burst;
-    }
-
-    /** A fresh limiter with the same rate and burst (each worker needs its own). */
-    public UpcallLimiter copy()
-    {
-        return ratePerSecond == 0 ? UNLIMITED : new UpcallLimiter(ratePerSecond, burst);
-    }
-
-    public boolean limited()
-    {
-        return ratePerSecond > 0;
     }
 
     /** Takes one upcall from {@code port}'s budget at {@code nowNanos}; false when it is spent. */
@@ -73,23 +59,11 @@ public final class UpcallLimiter
         Bucket b = buckets.get(port);
         if (b == null)
         {
-            b = new Bucket();
-            b.scaledTokens = burst * NANOS_PER_SECOND;
-            b.lastNanos = nowNanos;
+            b = new Bucket(ratePerSecond, burst);
             buckets.put(port, b);
         }
-        final long elapsed = nowNanos - b.lastNanos;
-        if (elapsed > 0)
+        if (b.tokens.take(nowNanos))
         {
-            // Capped before multiplying: a port idle for hours must not overflow the product.
-            final long cap = burst * NANOS_PER_SECOND;
-            final long refill = elapsed >= cap / ratePerSecond ? cap : elapsed * ratePerSecond;
-            b.scaledTokens = Math.min(cap, b.scaledTokens + refill);
-            b.lastNanos = nowNanos;
-        }
-        if (b.scaledTokens >= NANOS_PER_SECOND)
-        {
-            b.scaledTokens -= NANOS_PER_SECOND;
             return true;
         }
         b.refused++;
@@ -101,15 +75,5 @@ public final class UpcallLimiter
     {
         final Bucket b = buckets.get(port);
         return b == null ? 0 : b.refused;
-    }
-
-    public long ratePerSecond()
-    {
-        return ratePerSecond;
-    }
-
-    public long burst()
-    {
-        return burst;
     }
 }

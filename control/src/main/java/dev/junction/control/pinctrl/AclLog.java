@@ -2,6 +2,7 @@ package dev.junction.control.pinctrl;
 
 import dev.junction.control.flows.Stage;
 import dev.junction.datapath.PacketIn;
+import dev.junction.datapath.TokenBucket;
 
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
@@ -33,7 +34,7 @@ final class AclLog
     AclLog(final Consumer<String> out, final int ratePerSecond)
     {
         this.out = out;
-        this.bucket = new TokenBucket(ratePerSecond);
+        this.bucket = new TokenBucket(ratePerSecond, ratePerSecond);
     }
 
     /** Logs the packet-in whose userdata past the op header is {@code verdict, severity, name}. */
