@@ -5,6 +5,7 @@ import dev.junction.control.k8s.EgressFirewall;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -75,30 +76,44 @@ final class EgressFlows
         {
             owners.add(GatewayFlows.CLUSTER_ADDRESSES);
         }
+        // Firewalls: the pods of namespaces whose firewall changed. EgressIPs: the pods an old or
+        // new EgressIP selects, when any EgressIP or router changed. Changed pods: both, below.
         final Map<String, EgressFirewall> oldFirewalls = firewalls(before);
         final Map<String, EgressFirewall> newFirewalls = firewalls(next);
-        final boolean egressIpsChanged = everything || gatewaysChanged || !before.egressIps().equals(next.egressIps());
-        final List<BridgeLayout.PodPort> wasAll = egressIpsChanged ? old.allPods() : List.of();
-        for (final BridgeLayout.PodPort p : wasAll)
+        final Set<String> firewallNamespaces = new HashSet<>();
+        for (final String ns : union(oldFirewalls.keySet(), newFirewalls.keySet()))
         {
-            if (EgressIpFlows.matching(before, p.pod()) != null)
+            if (!Objects.equals(oldFirewalls.get(ns), newFirewalls.get(ns)))
             {
-                owners.add(EgressIpFlows.owner(p));
+                firewallNamespaces.add(ns);
             }
         }
-        for (final BridgeLayout.PodPort p : now.allPods())
+        final boolean egressIpsChanged = gatewaysChanged || !before.egressIps().equals(next.egressIps());
+        if (everything || !firewallNamespaces.isEmpty() || egressIpsChanged)
         {
-            final boolean pod = everything || owners.contains("pod:" + p.name());
-            if (pod || !Objects.equals(oldFirewalls.get(p.pod().namespace()), newFirewalls.get(p.pod().namespace())))
+            for (final BridgeLayout.PodPort p : now.allPods())
             {
-                owners.add(EgressFirewallFlows.owner(p));
-            }
-            if (pod || egressIpsChanged && EgressIpFlows.matching(next, p.pod()) != null)
-            {
-                owners.add(EgressIpFlows.owner(p));
+                if (everything || firewallNamespaces.contains(p.pod().namespace()))
+                {
+                    owners.add(EgressFirewallFlows.owner(p));
+                }
+                if (everything || egressIpsChanged && EgressIpFlows.matching(next, p.pod()) != null)
+                {
+                    owners.add(EgressIpFlows.owner(p));
+                }
             }
         }
-        // Pods that went: their owners go with them.
+        if (egressIpsChanged)
+        {
+            for (final BridgeLayout.PodPort p : old.allPods())
+            {
+                if (EgressIpFlows.matching(before, p.pod()) != null)
+                {
+                    owners.add(EgressIpFlows.owner(p));
+                }
+            }
+        }
+        // Pods whose port changed or went: their owners are recomputed (or go with them).
         for (final String o : new ArrayList<>(owners))
         {
             if (o.startsWith("pod:"))
@@ -107,6 +122,13 @@ final class EgressFlows
                 owners.add("egressip:" + o.substring(4));
             }
         }
+    }
+
+    private static Set<String> union(final Set<String> a, final Set<String> b)
+    {
+        final Set<String> u = new HashSet<>(a);
+        u.addAll(b);
+        return u;
     }
 
     /** Recomputes the egress owners among {@code owners} (their old flows already removed). */
