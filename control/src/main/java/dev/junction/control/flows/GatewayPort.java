@@ -73,7 +73,8 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
         }
         try
         {
-            final InetAddress ip = first(config, "ip-addresses", "ip-address").map(a -> Cidr.parse(a.contains("/") ? a : a + "/32").address())
+            final InetAddress ip = first(config, "ip-addresses", "ip-address")
+                .map(a -> Cidr.parse(a.contains("/") ? a : a + "/32").address())
                 .filter(a -> !Ip.isIpv6(a))
                 .or(() -> node.internalIps().stream().filter(a -> !Ip.isIpv6(a)).findFirst())
                 .orElse(null);
@@ -85,7 +86,8 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
             final InetAddress nextHop = first(config, "next-hops", "next-hop").map(Ip::parse)
                 .orElseGet(() -> Cidr.of(ip, 24).host(1));
             final String mac = config.get("mac-address") instanceof String m ? m.toLowerCase(java.util.Locale.ROOT) : OvnNames.mac(ip);
-            final String nextHopMac = node.annotations().getOrDefault(NEXT_HOP_MAC, OvnNames.mac(nextHop)).toLowerCase(java.util.Locale.ROOT);
+            final String nextHopMac = node.annotations().getOrDefault(NEXT_HOP_MAC, OvnNames.mac(nextHop))
+                .toLowerCase(java.util.Locale.ROOT);
             return Optional.of(new GatewayPort(node.name(), key, ofport, ip, mac, nextHop, nextHopMac));
         }
         catch (final RuntimeException e)
