@@ -61,6 +61,7 @@ public final class IncrementalCompiler
         this.lbs = new LoadBalancerFlows(model, layout);
         SwitchFlows.fixed(flows);
         LoadBalancerFlows.fixed(flows);
+        HairpinFlows.fixed(flows);
         for (final BridgeLayout.Switch sw : layout.switches())
         {
             switchFlows(sw);
@@ -106,6 +107,7 @@ public final class IncrementalCompiler
         if (p.local())
         {
             SwitchFlows.forPort(flows, p);
+            HairpinFlows.forPort(flows, p);
         }
         else
         {
