@@ -62,6 +62,7 @@ public final class IncrementalCompiler
         SwitchFlows.fixed(flows);
         LoadBalancerFlows.fixed(flows);
         HairpinFlows.fixed(flows);
+        NdResponderFlows.fixed(flows);
         for (final BridgeLayout.Switch sw : layout.switches())
         {
             switchFlows(sw);
@@ -96,6 +97,7 @@ public final class IncrementalCompiler
     private void switchFlows(final BridgeLayout.Switch sw)
     {
         SwitchFlows.forSwitch(flows, sw);
+        NdResponderFlows.forSwitch(flows, sw);
         if (layout.localSwitch().map(l -> l.key() == sw.key()).orElse(false))
         {
             SwitchFlows.tunnelReceive(flows, sw);
@@ -108,6 +110,7 @@ public final class IncrementalCompiler
         {
             SwitchFlows.forPort(flows, p);
             HairpinFlows.forPort(flows, p);
+            NdResponderFlows.forPort(flows, p);
         }
         else
         {
