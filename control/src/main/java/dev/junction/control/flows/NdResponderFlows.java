@@ -36,6 +36,7 @@ final class NdResponderFlows
         f.owner("bridge");
         f.add(ND_ADVERT, 100, "icmp6,icmpv6_type=136,icmpv6_code=0", "move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],in_port");
         f.add(ND_ADVERT, 0, "", "drop");
+        f.add(ND_PORT_SECURITY, 0, "", "drop");
     }
 
     /** The gateway's IPv6 addresses answer as a router. */
@@ -54,23 +55,28 @@ final class NdResponderFlows
     /**
      * A pod's solicitations (from its own MAC and address, the source link-layer option absent or
      * its MAC, as OVN's port_sec_nd) go to the responder; its addresses answer for it, except to itself.
+     * The option is checked in a table of its own that only solicitations reach: a match on
+     * nd_sll where every ICMPv6 packet of the port is looked up makes OVS un-wildcard it for all
+     * of them, which their datapath keys cannot hold, and its revalidator deletes those megaflows.
      */
     static void forPort(final FlowSet f, final BridgeLayout.PodPort p)
     {
         f.owner("pod:" + p.name());
         final String classify = "load:" + SwitchFlows.hex(p.key()) + "->NXM_NX_REG14[],load:" + SwitchFlows.hex(p.lbZone())
-            + "->NXM_NX_REG12[],set_field:" + p.sw().key() + "->metadata," + ARP_RESPONDER.gotoHere();
+            + "->NXM_NX_REG12[],set_field:" + p.sw().key() + "->metadata," + ND_PORT_SECURITY.gotoHere();
+        for (final String sll : p.ips().stream().anyMatch(Ip::isIpv6) ? new String[] {"00:00:00:00:00:00", p.mac()} : new String[0])
+        {
+            f.add(ND_PORT_SECURITY, 100, "reg14=" + SwitchFlows.hex(p.key()) + "," + SOLICITATION + ",nd_sll=" + sll,
+                ARP_RESPONDER.gotoHere());
+        }
         for (final InetAddress ip : p.ips())
         {
             if (!Ip.isIpv6(ip))
             {
                 continue;
             }
-            for (final String sll : new String[] {"00:00:00:00:00:00", p.mac()})
-            {
-                f.add(PORT_SECURITY, 110, "in_port=" + p.ofport() + ",dl_src=" + p.mac() + "," + SOLICITATION + ","
-                    + Matches.address(true, ip) + ",nd_sll=" + sll, classify);
-            }
+            f.add(PORT_SECURITY, 110, "in_port=" + p.ofport() + ",dl_src=" + p.mac() + "," + SOLICITATION + ","
+                + Matches.address(true, ip), classify);
             advertise(f, p.sw(), ip, p.mac(), SOLICITED | OVERRIDE);
             // A pod asking for its own address (duplicate address detection) hears nothing.
             f.add(ARP_RESPONDER, 110, "reg14=" + SwitchFlows.hex(p.key()) + "," + SOLICITATION + ",nd_target=" + Ip.text(ip),

@@ -19,6 +19,7 @@ package dev.junction.control.flows;
 public enum Stage
 {
     PORT_SECURITY(0, "ls_in_port_sec_l2/ip: a pod sends only from its own MAC and addresses"),
+    ND_PORT_SECURITY(1, "ls_in_port_sec_nd: a pod's solicitations name its MAC, or none, as source link-layer address"),
     ARP_RESPONDER(5, "ls_in_arp_rsp: ARP replies and neighbour advertisements for the gateway and the switch's pods"),
     ND_ADVERT(6, "ls_in_arp_rsp (nd_na): the advertisement gets its target link-layer address, back to the inport"),
     PRE_LB(10, "ls_in_pre_lb: traffic to a service VIP goes through the port's LB zone (DNAT)"),
