@@ -40,11 +40,17 @@ class ServiceProbeTest
     @BeforeEach
     void compile() throws Exception
     {
-        final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
-        assertEquals(List.of(), r.report().problems());
-        compiled = FlowCompiler.cluster(r.model());
+        compiled = compileCluster(MANIFESTS);
         tables = compiled.tables();
         prober = new Prober(compiled.layout(), tables);
+    }
+
+    /** The manifests, loaded without a problem, on one bridge. */
+    static FlowCompiler.Compiled compileCluster(final Path manifests) throws Exception
+    {
+        final ManifestLoader.Result r = ManifestLoader.load(manifests);
+        assertEquals(List.of(), r.report().problems());
+        return FlowCompiler.cluster(r.model());
     }
 
     private BridgeLayout.PodPort pod(final String name)

@@ -4,7 +4,6 @@ import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.Stage;
 import dev.junction.control.k8s.Ip;
-import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.k8s.Protocol;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +13,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -38,9 +36,7 @@ class ServiceProbeV6Test
     @BeforeEach
     void compile() throws Exception
     {
-        final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
-        assertEquals(List.of(), r.report().problems());
-        compiled = FlowCompiler.cluster(r.model());
+        compiled = ServiceProbeTest.compileCluster(MANIFESTS);
         prober = new Prober(compiled.layout(), compiled.tables());
     }
 
