@@ -125,6 +125,12 @@ public final class ControlLoop implements AutoCloseable
         return FlowCompiler.tables(flows, groups);
     }
 
+    /** The layout of the last compiled snapshot (ports, keys), empty before the first one. */
+    public synchronized Optional<dev.junction.control.flows.BridgeLayout> layout()
+    {
+        return compiler == null ? Optional.empty() : Optional.of(compiler.current().layout());
+    }
+
     public long version()
     {
         return version;

@@ -44,8 +44,10 @@ import java.util.Optional;
  * any later ones. With the default {@link RollCycles#FAST_HOURLY} that is at most the current
  * hour's file and the one holding the last snapshot.
  * <p>
- * Not thread-safe: one thread appends and restores (Chronicle's appenders and tailers are
- * confined to a thread anyway).
+ * Not thread-safe: one thread at a time appends and restores. Callers may hand the journal from
+ * one thread to another (a node compiles its first snapshot on the main thread and the next ones
+ * on the source's thread) provided they synchronize the hand-over; Chronicle's appender, which
+ * checks that one thread uses it, is then told of the new owner.
  */
 public final class FlowJournal implements AutoCloseable
 {
@@ -88,6 +90,7 @@ public final class FlowJournal implements AutoCloseable
     private final SingleChronicleQueue queue;
     private final RollingResourcesCache names;
     private ExcerptAppender appender;
+    private Thread appenderThread;
 
     private boolean loaded;
     private boolean hasVersion;
@@ -192,6 +195,12 @@ public final class FlowJournal implements AutoCloseable
         if (appender == null)
         {
             appender = queue.createAppender();
+            appenderThread = Thread.currentThread();
+        }
+        else if (appenderThread != Thread.currentThread())
+        {
+            appender.singleThreadedCheckReset();
+            appenderThread = Thread.currentThread();
         }
         final long index;
         try (DocumentContext dc = appender.writingDocument())

@@ -2,6 +2,7 @@ package dev.junction.control.node;
 
 import dev.junction.afxdp.xdp.XdpConfig;
 import dev.junction.control.cli.TunnelsFile;
+import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.yaml.SafeYaml;
 import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.Tunnels;
@@ -23,11 +24,18 @@ import java.util.Set;
  * workers: 2                      # default: the number of cores
  * metrics: 127.0.0.1:9100         # optional Prometheus endpoint (HOST:PORT; loopback unless you say otherwise)
  * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
+ * upcall_limit: 10000             # upcalls per second per port and worker (burst a tenth of it); 0: unlimited
+ * acl_log_rate: 20                # NetworkPolicy log lines per second (OVN-K's acl-logging rate limit)
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
  * groups: groups.txt              # optional, ovs-ofctl add-groups syntax
+ * control:                        # instead of flows/groups: the control module derives them
+ *   node: worker-1                #   the node this bridge is (its pods are ports, the rest is behind the tunnel)
+ *   manifests: cluster/           #   a watched directory of Kubernetes manifests, or
+ *   kubeconfig: ~/.kube/config    #   an API server ("in-cluster" for the pod's service account)
  * tunnels: tunnels.yaml           # optional: underlay, tunnel ports, neighbours, routes, TLV map
  * ports:
  *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
+ *   - {pod: shop/web-1, type: tap, name: jt-web-1}              # with control: the pod's port, numbered by the layout
  *   - {port: 9, type: tap, name: jt-underlay}
  *   - {port: 3, type: afxdp, interface: veth-pod-c, mode: native, queue: 0}
  *   - {port: 4, type: afxdp, interface: eth1, queues: 4}        # queues 0 to 3, one AF_XDP socket each
@@ -40,9 +48,23 @@ import java.util.Set;
  */
 public final class NodeConfig
 {
-    private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics");
+    private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics",
+        "control", "upcall_limit", "acl_log_rate");
+    /** Upcalls per second a port may make on each worker, unless configured: at ~10 us each, a tenth of a core. */
+    public static final int DEFAULT_UPCALL_LIMIT = 10_000;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
-        "in", "out");
+        "in", "out", "pod");
+    private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
+    /** A port whose number the control module's layout gives (a pod's port) has this number until then. */
+    public static final int LAYOUT_NUMBERED = 0;
+
+    /**
+     * Where the flows come from when the control module derives them: the node's name and either a
+     * watched manifests directory or an API server ({@code kubeconfig} a file, or "in-cluster").
+     */
+    public record Control(String node, Path manifests, String kubeconfig)
+    {
+    }
 
     /**
      * One device port: a TAP the daemon creates ({@code name}), or AF_XDP sockets on an existing
@@ -50,24 +72,40 @@ public final class NodeConfig
      * {@code queue} (default 0), or one on each of queues 0 to {@code queues - 1}; here
      * {@code queue} is the first queue and {@code queues} how many.
      */
-    public record Port(int number, String type, String name, int mtu, String mode, int queue, int queues, Path in, Path out)
+    public record Port(int number, String type, String name, int mtu, String mode, int queue, int queues, Path in, Path out,
+        String pod)
     {
+        /** This port with the number the layout gave its pod. */
+        public Port numbered(final int ofport)
+        {
+            return new Port(ofport, type, name, mtu, mode, queue, queues, in, out, pod);
+        }
     }
 
     public final Path stateDir;
     public final int workers;
     /** How idle workers wait: blocking, yielding or busy-spin. */
     public final String wait;
+    /** Upcalls per second per port and worker (0: unlimited). */
+    public final int upcallLimit;
+    /** ACL log lines per second, at most. */
+    public final int aclLogRate;
     /** Prometheus endpoint HOST:PORT, or null for none. */
     public final String metrics;
+    /** The flows file, or null when {@link #control} derives the flows. */
     public final Path flows;
     public final Path groups;
+    public final Control control;
     public final Tunnels tunnels;
     public final List<Port> ports;
 
-    private NodeConfig(final Path stateDir, final int workers, final String wait, final String metrics, final Path flows,
-        final Path groups, final Tunnels tunnels, final List<Port> ports)
+    private NodeConfig(final Path stateDir, final int workers, final String wait, final int upcallLimit, final int aclLogRate,
+        final String metrics, final Path flows, final Path groups, final Control control, final Tunnels tunnels,
+        final List<Port> ports)
     {
+        this.aclLogRate = aclLogRate;
+        this.upcallLimit = upcallLimit;
+        this.control = control;
         this.metrics = metrics;
         this.stateDir = stateDir;
         this.workers = workers;
@@ -125,12 +163,28 @@ public final class NodeConfig
         {
             throw new IllegalArgumentException("wait must be blocking, yielding or busy-spin, not " + wait);
         }
+        final int upcallLimit = top.containsKey("upcall_limit") ? integer(top.get("upcall_limit"), "upcall_limit")
+            : DEFAULT_UPCALL_LIMIT;
+        if (upcallLimit < 0 || upcallLimit > 10_000_000)
+        {
+            throw new IllegalArgumentException("upcall_limit must be 0 (unlimited) to 10000000 per second, not " + upcallLimit);
+        }
+        final int aclLogRate = top.containsKey("acl_log_rate") ? integer(top.get("acl_log_rate"), "acl_log_rate") : 20;
+        if (aclLogRate < 1 || aclLogRate > 1_000_000)
+        {
+            throw new IllegalArgumentException("acl_log_rate must be 1 to 1000000 lines per second, not " + aclLogRate);
+        }
         final String metrics = top.get("metrics") == null ? null : String.valueOf(top.get("metrics"));
         if (metrics != null && !metrics.matches("[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}"))
         {
             throw new IllegalArgumentException("metrics must be HOST:PORT, e.g. 127.0.0.1:9100, not " + metrics);
         }
-        final Path flows = file(base, top.get("flows"), "flows", true);
+        final Control control = control(top.get("control"), base);
+        if (control != null && (top.containsKey("flows") || top.containsKey("groups")))
+        {
+            throw new IllegalArgumentException("control derives the flows and groups: give control or flows, not both");
+        }
+        final Path flows = control != null ? null : file(base, top.get("flows"), "flows (or control)", true);
         final Path groups = file(base, top.get("groups"), "groups", false);
         final Object t = top.get("tunnels");
         final Tunnels tunnels = t == null ? null : t instanceof Map ? TunnelsFile.parse(t)
@@ -143,6 +197,7 @@ public final class NodeConfig
         final List<Port> ports = new ArrayList<>();
         final Set<Integer> numbers = new HashSet<>();
         final Set<String> names = new HashSet<>();
+        final Set<String> pods = new HashSet<>();
         for (final Object o : (List<Object>)ps)
         {
             if (!(o instanceof Map))
@@ -157,22 +212,54 @@ public final class NodeConfig
                     throw new IllegalArgumentException("ports: unknown key " + k + " (expected " + PORT_KEYS + ")");
                 }
             }
-            final int n = integer(e.get("port"), "ports.port");
-            final String where = "port " + n + ": ";
-            if (n <= 0 || n >= 0xff00)
+            final String pod = e.containsKey("pod") ? String.valueOf(e.get("pod")) : null;
+            final int n;
+            final String where;
+            if (pod != null)
             {
-                throw new IllegalArgumentException(where + "port numbers are 1 to 65279");
+                where = "pod " + pod + ": ";
+                if (control == null)
+                {
+                    throw new IllegalArgumentException(where + "a pod port needs control (its number comes from the layout)");
+                }
+                if (!pod.matches("[a-z0-9.-]{1,253}/[a-z0-9.-]{1,253}"))
+                {
+                    throw new IllegalArgumentException(where + "pod must be NAMESPACE/NAME");
+                }
+                if (e.containsKey("port"))
+                {
+                    throw new IllegalArgumentException(where + "a pod port is numbered by the layout: leave port out");
+                }
+                if (!pods.add(pod))
+                {
+                    throw new IllegalArgumentException(where + "pod given two ports");
+                }
+                n = LAYOUT_NUMBERED;
             }
-            if (!numbers.add(n))
+            else
             {
-                throw new IllegalArgumentException(where + "port number used twice");
+                n = integer(e.get("port"), "ports.port");
+                where = "port " + n + ": ";
+                if (n <= 0 || n >= 0xff00)
+                {
+                    throw new IllegalArgumentException(where + "port numbers are 1 to 65279");
+                }
+                if (control != null && n <= BridgeLayout.TUNNEL_OFPORT)
+                {
+                    throw new IllegalArgumentException(where + "with control, ports 1 to " + BridgeLayout.TUNNEL_OFPORT
+                        + " belong to the layout (pods, tunnel): number other ports above it");
+                }
+                if (!numbers.add(n))
+                {
+                    throw new IllegalArgumentException(where + "port number used twice");
+                }
             }
             final String type = String.valueOf(e.get("type"));
             if (type.equals("pcap"))
             {
                 for (final Object k : e.keySet())
                 {
-                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out")))
+                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out")) || pod != null)
                     {
                         throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
                     }
@@ -183,7 +270,7 @@ public final class NodeConfig
                 }
                 final Path in = file(base, e.get("in"), where + "in", false);
                 final Path out = e.containsKey("out") ? base.resolve(String.valueOf(e.get("out"))).normalize() : null;
-                ports.add(new Port(n, type, "pcap" + n, 1500, "", 0, 1, in, out));
+                ports.add(new Port(n, type, "pcap" + n, 1500, "", 0, 1, in, out, null));
                 continue;
             }
             if (!type.equals("tap") && !type.equals("afxdp"))
@@ -238,7 +325,7 @@ public final class NodeConfig
                 throw new IllegalArgumentException(where + "queues must be 1 to " + XdpConfig.MAX_QUEUES
                     + " (an AF_XDP socket and an 8 MiB UMEM each), not " + queues);
             }
-            ports.add(new Port(n, type, name, mtu, mode, queue, queues, null, null));
+            ports.add(new Port(n, type, name, mtu, mode, queue, queues, null, null, pod));
         }
         if (tunnels != null)
         {
@@ -255,8 +342,57 @@ public final class NodeConfig
                 }
             }
         }
-        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, metrics, flows, groups, tunnels,
-            ports);
+        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, aclLogRate, metrics, flows, groups, control,
+            tunnels, ports);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Control control(final Object o, final Path base)
+    {
+        if (o == null)
+        {
+            return null;
+        }
+        if (!(o instanceof Map))
+        {
+            throw new IllegalArgumentException("control: expected a mapping with " + CONTROL_KEYS);
+        }
+        final Map<String, Object> c = (Map<String, Object>)o;
+        for (final Object k : c.keySet())
+        {
+            if (!SafeYaml.isKeyIn(k, CONTROL_KEYS))
+            {
+                throw new IllegalArgumentException("control: unknown key " + k + " (expected one of " + CONTROL_KEYS + ")");
+            }
+        }
+        final Object node = c.get("node");
+        if (node == null || String.valueOf(node).isBlank())
+        {
+            throw new IllegalArgumentException("control: node is required (the node whose bridge this is)");
+        }
+        if (c.containsKey("manifests") == c.containsKey("kubeconfig"))
+        {
+            throw new IllegalArgumentException("control: give manifests (a directory) or kubeconfig (a file or in-cluster), one of them");
+        }
+        Path manifests = null;
+        String kubeconfig = null;
+        if (c.containsKey("manifests"))
+        {
+            manifests = base.resolve(String.valueOf(c.get("manifests"))).normalize();
+            if (!Files.isDirectory(manifests))
+            {
+                throw new IllegalArgumentException("control: manifests " + manifests + " is not a directory");
+            }
+        }
+        else
+        {
+            kubeconfig = String.valueOf(c.get("kubeconfig"));
+            if (!kubeconfig.equals("in-cluster"))
+            {
+                kubeconfig = file(base, kubeconfig, "control: kubeconfig", true).toString();
+            }
+        }
+        return new Control(String.valueOf(node), manifests, kubeconfig);
     }
 
     private static Path file(final Path base, final Object o, final String what, final boolean required)

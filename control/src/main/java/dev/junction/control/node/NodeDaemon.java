@@ -8,10 +8,18 @@ import dev.junction.afxdp.xdp.AfXdpPort;
 import dev.junction.afxdp.xdp.XdpConfig;
 import dev.junction.afxdp.xdp.XdpCounters;
 import dev.junction.afxdp.xdp.XdpQueue;
+import dev.junction.control.agent.ControlLoop;
+import dev.junction.control.agent.ManifestDirectoryWatcher;
 import dev.junction.control.cli.FlowsFile;
+import dev.junction.control.flows.BridgeLayout;
+import dev.junction.control.journal.FlowJournal;
+import dev.junction.control.k8s.ManifestLoader;
+import dev.junction.control.k8s.live.ApiServerSource;
+import dev.junction.control.pinctrl.Pinctrl;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
+import dev.junction.datapath.UpcallLimiter;
 import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.cache.MegaflowPrinter;
 import dev.junction.datapath.pipeline.Pipeline;
@@ -46,8 +54,13 @@ public final class NodeDaemon implements AutoCloseable
 {
     private final NodeConfig config;
     private final JsonLog log;
-    private final GroupTable groups;
     private final Bridge bridge;
+    /** The configured ports, pod ports numbered by the control module's layout. */
+    private List<NodeConfig.Port> ports;
+    private ControlLoop controlLoop;
+    /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
+    private final Pinctrl pinctrl;
+    private AutoCloseable controlSource;
     private final List<DevicePort> taps = new ArrayList<>();
     private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
     private final List<Thread> feeders = new ArrayList<>();
@@ -59,11 +72,13 @@ public final class NodeDaemon implements AutoCloseable
     private Thread controlThread;
     private volatile boolean closed;
 
-    private NodeDaemon(final NodeConfig config, final JsonLog log, final FlowTables tables, final GroupTable groups)
+    private NodeDaemon(final NodeConfig config, final JsonLog log, final FlowTables tables)
     {
         this.config = config;
         this.log = log;
-        this.groups = groups;
+        // With control the pods' ports are numbered by the first compiled layout (startControl).
+        this.ports = config.control == null ? config.ports : null;
+        this.pinctrl = new Pinctrl(line -> log.info("acl_log", "line", line), config.aclLogRate);
         this.bridge = new Bridge(tables).tunnels(config.tunnels);
     }
 
@@ -76,17 +91,30 @@ public final class NodeDaemon implements AutoCloseable
     /** Starts a daemon, or throws with the reason and leaves nothing behind. */
     public static NodeDaemon start(final NodeConfig config, final JsonLog log) throws IOException, FlowParseException
     {
-        final GroupTable groups = config.groups == null ? GroupTable.EMPTY
-            : new GroupParser(config.groups.toString()).parseAll(Files.readAllLines(config.groups));
-        final FlowTables tables = FlowsFile.load(config.flows, groups, tunMetadata(config));
+        final FlowTables tables;
+        if (config.control == null)
+        {
+            final GroupTable groups = config.groups == null ? GroupTable.EMPTY
+                : new GroupParser(config.groups.toString()).parseAll(Files.readAllLines(config.groups));
+            tables = FlowsFile.load(config.flows, groups, tunMetadata(config));
+        }
+        else
+        {
+            // Nothing forwards until the journal or the first snapshot gives flows (fail closed).
+            tables = new FlowTables(List.of());
+        }
         prepareStateDir(config.stateDir);
-        final NodeDaemon d = new NodeDaemon(config, log, tables, groups);
+        final NodeDaemon d = new NodeDaemon(config, log, tables);
         try
         {
+            if (config.control != null)
+            {
+                d.startControl();
+            }
             d.open();
             return d;
         }
-        catch (final RuntimeException | IOException ex)
+        catch (final RuntimeException | IOException | FlowParseException ex)
         {
             d.close();
             throw ex;
@@ -112,9 +140,83 @@ public final class NodeDaemon implements AutoCloseable
         }
     }
 
+    /**
+     * A Kubernetes change's way on a node: the journal's last version is published first (what the
+     * node forwarded with before a restart), then the source's first snapshot is compiled on this
+     * thread, which numbers the pods' ports before any device is opened; later snapshots (file
+     * changes, API server events) become new table versions while traffic flows.
+     */
+    private void startControl() throws IOException, FlowParseException
+    {
+        final NodeConfig.Control c = config.control;
+        final String source = c.manifests() != null ? "manifests:" + c.manifests() : ApiServerSource.SOURCE_NAME;
+        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, bridge::publish);
+        controlLoop.restore().ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size()));
+        final java.util.function.Consumer<ManifestLoader.Result> onSnapshot = this::compileSnapshot;
+        if (c.manifests() != null)
+        {
+            controlSource = ManifestDirectoryWatcher.start(c.manifests(), ManifestDirectoryWatcher.DEFAULT_DEBOUNCE,
+                ManifestDirectoryWatcher.DEFAULT_POLL, onSnapshot);
+        }
+        else
+        {
+            controlSource = ApiServerSource.connect(c.kubeconfig().equals("in-cluster") ? null : Path.of(c.kubeconfig()),
+                ApiServerSource.DEFAULT_DEBOUNCE, onSnapshot);
+        }
+        final BridgeLayout layout = controlLoop.layout().orElseThrow(() -> new IllegalStateException(
+            "control: the first snapshot could not be compiled: " + controlLoop.lastFailure()));
+        final List<NodeConfig.Port> numbered = new ArrayList<>();
+        for (final NodeConfig.Port p : config.ports)
+        {
+            if (p.pod() == null)
+            {
+                numbered.add(p);
+                continue;
+            }
+            final BridgeLayout.PodPort pp = layout.port(p.pod()).filter(BridgeLayout.PodPort::local).orElseThrow(
+                () -> new IllegalArgumentException("pod " + p.pod() + " has no logical port on node " + c.node()
+                    + " (not in the source, not on this node, host-network or without an address)"));
+            numbered.add(p.numbered(pp.ofport()));
+            log.info("pod port", "pod", p.pod(), "port", pp.ofport(), "mac", pp.mac());
+        }
+        ports = List.copyOf(numbered);
+    }
+
+    /** One snapshot of the source: problems logged by object, compiled, journaled and published. */
+    private void compileSnapshot(final ManifestLoader.Result snapshot)
+    {
+        for (final dev.junction.control.k8s.LoadReport.Problem p : snapshot.report().problems())
+        {
+            log.warn("object skipped", "problem", p.toString());
+        }
+        final long failures = controlLoop.failures();
+        controlLoop.accept(snapshot);
+        if (controlLoop.failures() != failures)
+        {
+            log.error("snapshot not compiled: the last good flows stay", "reason", controlLoop.lastFailure());
+            return;
+        }
+        log.info("flows compiled", "version", controlLoop.version(), "objects", snapshot.report().objects());
+        final List<NodeConfig.Port> current = ports;
+        if (current != null)
+        {
+            controlLoop.layout().ifPresent(layout ->
+            {
+                for (final NodeConfig.Port p : current)
+                {
+                    if (p.pod() != null && layout.port(p.pod()).map(BridgeLayout.PodPort::ofport).orElse(-1) != p.number())
+                    {
+                        log.warn("pod port moved: its device keeps its number until a restart", "pod", p.pod(), "port",
+                            p.number());
+                    }
+                }
+            });
+        }
+    }
+
     private void open() throws IOException
     {
-        for (final NodeConfig.Port p : config.ports)
+        for (final NodeConfig.Port p : ports)
         {
             if (p.type().equals("pcap"))
             {
@@ -148,9 +250,10 @@ public final class NodeDaemon implements AutoCloseable
         {
             pc.port(p.port(), p);
         }
-        final int[] numbers = config.ports.stream().mapToInt(NodeConfig.Port::number).toArray();
+        final int[] numbers = ports.stream().mapToInt(NodeConfig.Port::number).toArray();
         pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
-            CacheConfig.DEFAULTS, System::nanoTime));
+            CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
+                Math.max(1, config.upcallLimit / 10))).packetInHandler(pinctrl));
         pipeline.start();
         if (!taps.isEmpty())
         {
@@ -173,7 +276,7 @@ public final class NodeDaemon implements AutoCloseable
         }
         if (config.metrics != null)
         {
-            metrics = new NodeMetrics(config.metrics, pipeline, config.ports.stream().mapToInt(NodeConfig.Port::number).toArray(),
+            metrics = new NodeMetrics(config.metrics, pipeline, ports.stream().mapToInt(NodeConfig.Port::number).toArray(),
                 bridge.conntrack(), taps.stream().filter(XdpPort.class::isInstance).map(XdpPort.class::cast).toList());
             log.info("metrics", "address", config.metrics, "port", metrics.port());
         }
@@ -219,7 +322,7 @@ public final class NodeDaemon implements AutoCloseable
             case "add-flows":
                 return w.length == 2 ? addFlows(Path.of(w[1])) : ControlServer.Reply.error("usage: add-flows FILE");
             case "del-flows":
-                bridge.update(t -> new FlowTables(List.of(), groups));
+                bridge.update(t -> new FlowTables(List.of(), t.groups()));
                 log.info("flows deleted");
                 return ControlServer.Reply.ok("");
             case "dump-megaflows":
@@ -260,7 +363,7 @@ public final class NodeDaemon implements AutoCloseable
         final List<FlowRule> rules;
         try
         {
-            rules = new FlowParser(file.toString()).groups(groups).tunMetadata(tunMetadata(config))
+            rules = new FlowParser(file.toString()).groups(bridge.tables().groups()).tunMetadata(tunMetadata(config))
                 .parseAll(Files.readAllLines(file));
         }
         catch (final IOException ex)
@@ -344,7 +447,7 @@ public final class NodeDaemon implements AutoCloseable
         final dev.junction.flowtable.FlowKey key = new dev.junction.flowtable.FlowKey();
         key.copyFrom(probe.match.value);
         key.inPort(inPort);
-        final int[] ports = java.util.stream.IntStream.concat(config.ports.stream().mapToInt(NodeConfig.Port::number),
+        final int[] ports = java.util.stream.IntStream.concat(this.ports.stream().mapToInt(NodeConfig.Port::number),
             config.tunnels == null ? java.util.stream.IntStream.empty()
                 : config.tunnels.ports().stream().mapToInt(t -> t.port)).toArray();
         // A translator of its own (learned flows and MAC learning left untouched: a trace is no packet).
@@ -405,7 +508,7 @@ public final class NodeDaemon implements AutoCloseable
     {
         final StringBuilder sb = new StringBuilder();
         final List<long[]> perWorker = forEachWorker(dp -> new long[] {dp.packetsIn(), dp.emcHits(), dp.megaflowHits(),
-            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size()});
+            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size(), dp.drops(DropReason.UPCALL_LIMIT)});
         for (int i = 0; i < perWorker.size(); i++)
         {
             final long[] s = perWorker.get(i);
@@ -416,6 +519,7 @@ public final class NodeDaemon implements AutoCloseable
                 .append("  megaflow hits: ").append(s[2]).append('\n')
                 .append("  miss with success upcall: ").append(s[3] - s[4]).append('\n')
                 .append("  miss with failed upcall: ").append(s[4]).append('\n')
+                .append("  miss refused by upcall limit: ").append(s[6]).append('\n')
                 .append("  megaflows: ").append(s[5]).append('\n')
                 .append(String.format(Locale.ROOT, "  processing ns/packet: %.1f%n", s[0] == 0 ? 0.0 : (double)busy / s[0]));
         }
@@ -434,6 +538,13 @@ public final class NodeDaemon implements AutoCloseable
             {
                 appendQueues(sb, x);
             }
+        }
+        sb.append(pinctrl.summary()).append('\n');
+        if (controlLoop != null)
+        {
+            sb.append("control (node ").append(config.control.node()).append("): version ").append(controlLoop.version())
+                .append(", failed snapshots ").append(controlLoop.failures())
+                .append(controlLoop.failures() == 0 ? "" : " (last: " + controlLoop.lastFailure() + ")").append('\n');
         }
         return sb.toString();
     }
@@ -479,6 +590,21 @@ public final class NodeDaemon implements AutoCloseable
             return;
         }
         closed = true;
+        if (controlSource != null)
+        {
+            try
+            {
+                controlSource.close();
+            }
+            catch (final Exception ex)
+            {
+                log.warn("closing the control source", "error", String.valueOf(ex));
+            }
+        }
+        if (controlLoop != null)
+        {
+            controlLoop.close();
+        }
         if (metrics != null)
         {
             metrics.close();

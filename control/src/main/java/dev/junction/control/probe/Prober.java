@@ -2,6 +2,8 @@ package dev.junction.control.probe;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.k8s.Protocol;
+import dev.junction.control.pinctrl.Pinctrl;
+import dev.junction.datapath.PacketInHandler;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.flowtable.Packet;
@@ -39,22 +41,36 @@ public final class Prober
     /**
      * A connection a probe opened to a service: who answered, what the client used, and whom the
      * backend saw as its peer ({@code peerIp:peerPort}: the client, or the hairpin address when
-     * the client reached itself).
+     * the client reached itself); {@code rejected} when the client got a TCP RST or ICMP
+     * unreachable back instead (a VIP without endpoints, answered by pinctrl).
      */
     public record ServiceConnection(boolean established, BridgeLayout.PodPort client, InetAddress clientIp, int clientPort,
         InetAddress vip, int port, Protocol protocol, BridgeLayout.PodPort backend, InetAddress peerIp, int peerPort,
-        String detail)
+        String detail, boolean rejected)
     {
+        ServiceConnection(final boolean established, final BridgeLayout.PodPort client, final InetAddress clientIp,
+            final int clientPort, final InetAddress vip, final int port, final Protocol protocol,
+            final BridgeLayout.PodPort backend, final InetAddress peerIp, final int peerPort, final String detail)
+        {
+            this(established, client, clientIp, clientPort, vip, port, protocol, backend, peerIp, peerPort, detail, false);
+        }
     }
 
+    /** A prober whose packet-ins go to a {@link Pinctrl} that answers rejects and discards ACL log lines. */
     public Prober(final BridgeLayout layout, final FlowTables tables)
+    {
+        this(layout, tables, new Pinctrl(line -> { }));
+    }
+
+    /** A prober whose datapath gives packet-ins to {@code handler} (null: none, they are dropped). */
+    public Prober(final BridgeLayout layout, final FlowTables tables, final PacketInHandler handler)
     {
         this.layout = layout;
         this.datapath = new Datapath(new dev.junction.datapath.Bridge(tables), layout.ofports(), (port, p) ->
         {
             sentPorts.add(port);
             sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true);
+        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true).packetInHandler(handler);
     }
 
     /**
@@ -110,8 +126,9 @@ public final class Prober
         }
         if (backend == null)
         {
+            final String refusal = refusal(from, src, sport, vip, port);
             return new ServiceConnection(false, from, src, sport, vip, port, protocol, null, null, 0,
-                "no backend received the first packet");
+                refusal == null ? "no backend received the first packet" : "rejected: " + refusal, refusal != null);
         }
         // A peer on the backend's own link gets frames to its MAC; any other address goes through the gateway.
         final String towardsPeer = seen.src.equals(src) && from.sw().key() == backend.sw().key()
@@ -147,6 +164,49 @@ public final class Prober
             }
         }
         return false;
+    }
+
+    /**
+     * What the client got back instead of a connection: "TCP RST" (from {@code vip:port}) or
+     * "ICMP unreachable" (quoting its packet to {@code vip:port}); null when nothing came back.
+     */
+    private String refusal(final BridgeLayout.PodPort client, final InetAddress src, final int sport, final InetAddress vip,
+        final int port)
+    {
+        for (int i = 0; i < sent.size(); i++)
+        {
+            if (sentPorts.get(i) != client.ofport())
+            {
+                continue;
+            }
+            final byte[] f = sent.get(i);
+            final Addresses a = Addresses.of(f);
+            final int alen = vip.getAddress().length;
+            final int l4 = alen == 4 ? 14 + (f[14] & 0x0f) * 4 : 14 + 40;
+            final int proto = f[alen == 4 ? 14 + 9 : 14 + 6] & 0xff;
+            if (a != null && proto == ProbeFrames.PROTO_TCP && matches(f, vip, src, port, sport)
+                && f.length >= l4 + 14 && (f[l4 + 13] & 0x04) != 0)
+            {
+                return "TCP RST";
+            }
+            final boolean icmp = alen == 4 ? proto == 1 && (f[l4] & 0xff) == 3 : proto == 58 && (f[l4] & 0xff) == 1;
+            // The quoted packet starts 8 bytes into the ICMP message: it was ours, to the VIP.
+            if (icmp && f.length >= l4 + 8 && matches(quoted(f, l4 + 8, alen), src, vip, sport, port))
+            {
+                return "ICMP unreachable (code " + (f[l4 + 1] & 0xff) + ")";
+            }
+        }
+        return null;
+    }
+
+    /** The IP packet an ICMP error quotes (from {@code at}), as a frame {@link Addresses} can read. */
+    private static byte[] quoted(final byte[] f, final int at, final int alen)
+    {
+        final byte[] q = new byte[14 + f.length - at];
+        q[12] = (byte)(alen == 4 ? 0x08 : 0x86);
+        q[13] = (byte)(alen == 4 ? 0x00 : 0xdd);
+        System.arraycopy(f, at, q, 14, f.length - at);
+        return q;
     }
 
     private BridgeLayout.PodPort portNumbered(final int ofport)

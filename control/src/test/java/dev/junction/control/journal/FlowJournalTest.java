@@ -124,6 +124,42 @@ class FlowJournalTest
         }
     }
 
+    /** A node appends its first version on the main thread and the next ones on its source's thread. */
+    @Test
+    void appendsHandedFromThreadToThread() throws Exception
+    {
+        final Model model = new Model(20, 2);
+        try (FlowJournal j = FlowJournal.open(stateDir))
+        {
+            j.append(model.initial());
+            for (int round = 0; round < 3; round++)
+            {
+                final Version v = model.next();
+                final Thread t = new Thread(() ->
+                {
+                    try
+                    {
+                        j.append(v);
+                    }
+                    catch (final IOException ex)
+                    {
+                        throw new java.io.UncheckedIOException(ex);
+                    }
+                });
+                final List<Throwable> failed = new ArrayList<>();
+                t.setUncaughtExceptionHandler((th, ex) -> failed.add(ex));
+                t.start();
+                t.join();
+                assertEquals(List.of(), failed, "an append on another thread after a hand-over");
+                j.append(model.next());
+            }
+        }
+        try (FlowJournal j = FlowJournal.open(stateDir))
+        {
+            assertTable(model, j.restore().orElseThrow());
+        }
+    }
+
     @Test
     void roundTrip() throws IOException
     {

@@ -30,7 +30,18 @@ class NodeConfigTest
     {
         return java.util.stream.Stream.of(
             org.junit.jupiter.params.provider.Arguments.of("flows: flows.txt\nports: [{port: 1, type: tap, name: a}]", "state_dir is required"),
-            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nports: [{port: 1, type: tap, name: a}]", "flows is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nports: [{port: 1, type: tap, name: a}]", "flows (or control) is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{pod: ns/a, type: tap, name: a}]", "needs control"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: m}\nports: [{pod: ns/a, type: tap, name: a}]", "is not a directory"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {manifests: .}\nports: [{pod: ns/a, type: tap, name: a}]", "node is required"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., kubeconfig: in-cluster}\nports: [{pod: ns/a, type: tap, name: a}]", "one of them"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., colour: red}\nports: [{pod: ns/a, type: tap, name: a}]", "unknown key colour"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nflows: flows.txt\nports: [{pod: ns/a, type: tap, name: a}]", "not both"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{port: 5, type: tap, name: a}]", "belong to the layout"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, port: 1, type: tap, name: a}]", "leave port out"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: tap, name: a}, {pod: ns/a, type: tap, name: b}]", "two ports"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: a, type: tap, name: a}]", "NAMESPACE/NAME"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: pcap, in: x.pcap}]", "takes in and out"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: nope.txt\nports: [{port: 1, type: tap, name: a}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: []", "non-empty list"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 1, type: tap, name: b}]", "used twice"),
@@ -50,6 +61,9 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: gre, remote_ip: 1.2.3.5}]}", "type must be geneve or vxlan"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: geneve, remote_ip: example.com}]}", "not an IPv4 or IPv6 address"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nwait: spin\nports: [{port: 1, type: tap, name: a}]", "wait must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: -1\nports: [{port: 1, type: tap, name: a}]", "upcall_limit must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: lots\nports: [{port: 1, type: tap, name: a}]", "upcall_limit: lots is not a number"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nacl_log_rate: 0\nports: [{port: 1, type: tap, name: a}]", "acl_log_rate must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap}]", "needs in, out or both"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, in: none.pcap}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, out: o.pcap, name: x}]", "takes in and out"),
@@ -83,6 +97,7 @@ class NodeConfigTest
             + " {port: 1, type: tap, name: pod, mtu: 1400}]\n" + GOOD_TUNNELS);
         assertEquals(dir.resolve("state"), c.stateDir);
         assertEquals(2, c.workers);
+        assertEquals(NodeConfig.DEFAULT_UPCALL_LIMIT, c.upcallLimit);
         assertEquals(2, c.ports.size());
         assertEquals(1400, c.ports.get(1).mtu());
         assertEquals(10, c.tunnels.ports().get(0).port);
@@ -121,5 +136,22 @@ class NodeConfigTest
         assertThrows(dev.junction.flowtable.ofp.FlowParseException.class, () -> NodeDaemon.start(c, new JsonLog(System.err)));
         assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
         assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-never")), "no device created");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aPodThatIsNotOnTheNodeRefusesTheStartAndLeavesNothingBehind() throws Exception
+    {
+        Files.createDirectories(dir.resolve("m"));
+        Files.writeString(dir.resolve("m/cluster.yaml"), "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n"
+            + "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+        final NodeConfig c = load("state_dir: state\ncontrol: {node: n1, manifests: m}\nports: [{pod: shop/ghost, type: tap, name: jcfg-ghost}]\n");
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> NodeDaemon.start(c, new JsonLog(System.err)));
+        assertTrue(ex.getMessage().contains("pod shop/ghost has no logical port on node n1"), ex.getMessage());
+        assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
+        assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-ghost")), "no device created");
+        Thread.sleep(100);
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("junction-manifests")),
+            "the directory watcher was stopped");
     }
 }
