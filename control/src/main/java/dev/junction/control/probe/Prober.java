@@ -117,8 +117,10 @@ public final class Prober
         {
             final BridgeLayout.PodPort out = portNumbered(sentPorts.get(i));
             final Addresses a = Addresses.of(sent.get(i));
-            // The backend sees the client, or (a pod reaching itself) a hairpin SNAT address.
-            if (out != null && a != null && out.ips().contains(a.dst) && (a.src.equals(src) && a.sport == sport || out == from))
+            // The backend sees the client, or (a pod reaching itself) a hairpin SNAT address; what
+            // comes back to the client from the VIP itself is a reject, not a backend.
+            if (out != null && a != null && out.ips().contains(a.dst)
+                && (a.src.equals(src) && a.sport == sport || out == from && !a.src.equals(vip)))
             {
                 backend = out;
                 seen = a;
