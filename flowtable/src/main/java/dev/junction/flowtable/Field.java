@@ -88,6 +88,14 @@ public enum Field
     ND_SLL(FlowKey.W_ARP_SHA, 16, 48, Prereq.ND_SOLICIT, true, Format.MAC, "nd_sll", "NXM_NX_ND_SLL", "OXM_OF_IPV6_ND_SLL"),
     ND_TLL(FlowKey.W_ARP_THA, 16, 48, Prereq.ND_ADVERT, true, Format.MAC, "nd_tll", "NXM_NX_ND_TLL", "OXM_OF_IPV6_ND_TLL"),
     ND_TARGET(FlowKey.W_ND_TARGET, 0, 128, Prereq.ND, true, Format.IPV6, "nd_target", "NXM_NX_ND_TARGET", "OXM_OF_IPV6_ND_TARGET"),
+    /**
+     * ND extensions (OVS 2.11+): the 32-bit word after the ICMPv6 header (an NA's router, solicited
+     * and override flags) and the type of the first link-layer address option. OVS keeps the type
+     * in tcp_flags, as here; the word goes in the free half of the ct tuple's transport word.
+     * Writable, so flows can turn a solicitation into an advertisement.
+     */
+    ND_RESERVED(FlowKey.W_CT_TP, 0, 32, Prereq.ND, true, Format.DEC, "nd_reserved", "ERICOXM_OF_ICMPV6_ND_RESERVED"),
+    ND_OPTIONS_TYPE(FlowKey.W_TP, 16, 8, Prereq.ND, true, Format.DEC, "nd_options_type", "ERICOXM_OF_ICMPV6_ND_OPTIONS_TYPE"),
     REG0(1, 32), REG1(1, 0), REG2(2, 32), REG3(2, 0), REG4(3, 32), REG5(3, 0), REG6(4, 32), REG7(4, 0),
     REG8(5, 32), REG9(5, 0), REG10(6, 32), REG11(6, 0), REG12(7, 32), REG13(7, 0), REG14(8, 32), REG15(8, 0),
     XREG0(1), XREG1(2), XREG2(3), XREG3(4), XREG4(5), XREG5(6), XREG6(7), XREG7(8);

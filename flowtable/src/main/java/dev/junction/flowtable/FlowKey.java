@@ -36,8 +36,9 @@ import java.util.Arrays;
  *  35-36 ipv6_src    37-38 ipv6_dst
  *  39-40 ct_ipv6_src 41-42 ct_ipv6_dst
  *  43    nw_proto(8) nw_tos(8) nw_ttl(8) nw_frag(8) | ipv6_label(32, low 20 bits used)
- *  44    tp_src(16) tp_dst(16) tcp_flags(16) | 0            L4 (ICMP type/code in tp_src/tp_dst)
- *  45    ct_tp_src(16) ct_tp_dst(16) | 0
+ *  44    tp_src(16) tp_dst(16) tcp_flags(16) | 0            L4 (ICMP type/code in tp_src/tp_dst;
+ *        ND: nd_options_type in tcp_flags' low byte)
+ *  45    ct_tp_src(16) ct_tp_dst(16) | nd_reserved(32)      (conntrack's half only is metadata)
  *  46    arp_sha / nd_sll (48) | 0
  *  47    arp_tha / nd_tll (48) | 0
  *  48-49 nd_target
@@ -81,6 +82,8 @@ public final class FlowKey
     public static final int W_ARP_SHA = 46;
     public static final int W_ARP_THA = 47;
     public static final int W_ND_TARGET = 48;
+    /** The packet's own half of {@link #W_CT_TP}: nd_reserved, a header field, not conntrack metadata. */
+    public static final long ND_RESERVED_BITS = 0xffff_ffffL;
 
     public static final int FRAG_ANY = 1;
     public static final int FRAG_LATER = 2;
@@ -156,7 +159,7 @@ public final class FlowKey
         words[W_CT_LABEL] = 0;
         words[W_CT_LABEL + 1] = 0;
         words[W_CT_NW] = 0;
-        words[W_CT_TP] = 0;
+        words[W_CT_TP] &= ND_RESERVED_BITS;
         for (int w = W_CT_IPV6_SRC; w < W_CT_IPV6_DST + 2; w++)
         {
             words[w] = 0;
@@ -168,7 +171,7 @@ public final class FlowKey
     {
         System.arraycopy(from.words, 0, words, 0, W_DL_DST_TYPE);
         words[W_CT_NW] = from.words[W_CT_NW];
-        words[W_CT_TP] = from.words[W_CT_TP];
+        words[W_CT_TP] = from.words[W_CT_TP] & ~ND_RESERVED_BITS | words[W_CT_TP] & ND_RESERVED_BITS;
         System.arraycopy(from.words, W_CT_IPV6_SRC, words, W_CT_IPV6_SRC, 4);
     }
 

@@ -247,6 +247,8 @@ public final class PacketParser
         {
             return;
         }
+        // The reserved word (an NA's R/S/O flags), as OVS's nd_reserved.
+        Field.ND_RESERVED.set(w, p.u32(at0 + 4));
         int at = at0 + 8;
         int size = size0 - 8;
         if (size < 16)
@@ -267,6 +269,12 @@ public final class PacketParser
                 break;
             }
             final int optType = p.u8(at);
+            if ((optType == 1 || optType == 2) && optLen == 8 && Field.ND_OPTIONS_TYPE.get(w) == 0)
+            {
+                // nd_options_type: the first link-layer address option's type, kept as OVS keeps
+                // it even when a duplicate option then invalidates the addresses.
+                Field.ND_OPTIONS_TYPE.set(w, optType);
+            }
             if (optType == 1 && optLen == 8)
             {
                 if (sll != 0)

@@ -74,6 +74,8 @@ public final class IncrementalCompiler
         this.lbs = new LoadBalancerFlows(model, layout);
         SwitchFlows.fixed(flows);
         LoadBalancerFlows.fixed(flows);
+        HairpinFlows.fixed(flows);
+        NdResponderFlows.fixed(flows);
         for (final BridgeLayout.Switch sw : layout.switches())
         {
             switchFlows(sw);
@@ -110,6 +112,7 @@ public final class IncrementalCompiler
     private void switchFlows(final BridgeLayout.Switch sw)
     {
         SwitchFlows.forSwitch(flows, sw);
+        NdResponderFlows.forSwitch(flows, sw);
         if (layout.localSwitch().map(l -> l.key() == sw.key()).orElse(false))
         {
             SwitchFlows.tunnelReceive(flows, sw);
@@ -121,6 +124,8 @@ public final class IncrementalCompiler
         if (p.local())
         {
             SwitchFlows.forPort(flows, p);
+            HairpinFlows.forPort(flows, p);
+            NdResponderFlows.forPort(flows, p);
         }
         else
         {

@@ -75,10 +75,12 @@ final class LoadBalancerFlows
     static void fixed(final FlowSet f)
     {
         f.owner("bridge");
-        f.add(LB, 60, "ct_state=-new+est+trk,ct_mark=0x4/0x4,ip",
-            "move:NXM_NX_CT_NW_DST[]->NXM_NX_REG5[],move:NXM_NX_CT_TP_DST[]->NXM_NX_REG6[0..15],"
-                + "move:NXM_NX_CT_NW_PROTO[]->NXM_NX_REG6[16..23]," + LB_AFFINITY_CHECK.resubmitHere()
-                + ",load:0x1->NXM_NX_REG0[1]," + PRE_STATEFUL.gotoHere());
+        for (final boolean v6 : new boolean[] {false, true})
+        {
+            f.add(LB, 60, "ct_state=-new+est+trk,ct_mark=0x4/0x4," + Matches.ipToken(v6),
+                AffinityRegisters.of(v6).moveVipFromConntrack() + LB_AFFINITY_CHECK.resubmitHere()
+                    + ",load:0x1->NXM_NX_REG0[1]," + PRE_STATEFUL.gotoHere());
+        }
         f.add(LB_AFFINITY_CHECK, 0, "", "drop");
         f.add(LB_AFFINITY, 0, "", "drop");
         f.add(LB_AFFINITY_LEARN, 0, "", "drop");
@@ -161,7 +163,8 @@ final class LoadBalancerFlows
             f.add(LB, priority, "ct_state=+new+trk," + scope + match, ControllerOps.rejectAction());
             return;
         }
-        final boolean affinity = svc.hasClientIpAffinity() && !v6;
+        final boolean affinity = svc.hasClientIpAffinity();
+        final AffinityRegisters regs = AffinityRegisters.of(v6);
         final long key = (long)ipProto(sp.protocol()) << 16 | port;
         final String bucketHead = affinity ? "" : "ct(commit," + ZONE_LB + ",nat(dst=";
         final StringBuilder buckets = new StringBuilder();
@@ -171,7 +174,7 @@ final class LoadBalancerFlows
             buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=");
             if (affinity)
             {
-                buckets.append("load:").append(hex(v4(b))).append("->NXM_NX_REG4[],").append(LB_AFFINITY_LEARN.resubmitHere());
+                buckets.append(regs.loadBackend(AffinityRegisters.backendAddress(b))).append(LB_AFFINITY_LEARN.resubmitHere());
             }
             else
             {
@@ -189,24 +192,23 @@ final class LoadBalancerFlows
             f.add(LB, priority, "ct_state=+new+trk," + scope + match, "load:0x1->NXM_NX_REG0[1],group:" + gid);
             return;
         }
-        // ClientIP affinity: reg5/reg6 name the VIP and port in every affinity table, so an
-        // established connection (whose packets carry the backend by now) finds its learned
+        // ClientIP affinity: the VIP and port registers are matched in every affinity table, so
+        // an established connection (whose packets carry the backend by now) finds its learned
         // flow by conntrack's original destination.
-        final String regs = "reg5=" + hex(v4(Ip.text(vip))) + ",reg6=" + hex(key);
+        final String vipRegs = regs.matchVip(vip, key);
         f.add(LB, priority, "ct_state=+new+trk," + scope + match,
-            "load:" + hex(v4(Ip.text(vip))) + "->NXM_NX_REG5[],load:" + hex(key) + "->NXM_NX_REG6[],load:0x1->NXM_NX_REG0[1],"
-                + LB_AFFINITY_CHECK.resubmitHere() + "," + LB_AFFINITY.resubmitHere());
+            regs.loadVip(vip, key) + "load:0x1->NXM_NX_REG0[1]," + LB_AFFINITY_CHECK.resubmitHere() + ","
+                + LB_AFFINITY.resubmitHere());
         for (final String b : backends)
         {
-            f.add(LB_AFFINITY, 110, "reg10=0x4000/0x4000," + regs + ",reg4=" + hex(v4(b)) + "," + Matches.ipToken(false),
+            f.add(LB_AFFINITY, 110, "reg10=0x4000/0x4000," + vipRegs + "," + regs.matchBackend(AffinityRegisters.backendAddress(b)),
                 "ct(commit," + ZONE_LB + ",nat(dst=" + b + "),exec(set_field:" + hex(MARK_LB | MARK_AFFINITY) + '/'
                     + hex(MARK_LB | MARK_AFFINITY) + "->ct_mark),table=" + PRE_STATEFUL.table + ")");
         }
-        f.add(LB_AFFINITY, 100, scope + regs + "," + Matches.ipToken(false), "group:" + gid);
-        f.add(LB_AFFINITY_LEARN, 100, regs + "," + Matches.ipToken(false),
+        f.add(LB_AFFINITY, 100, scope + vipRegs, "group:" + gid);
+        f.add(LB_AFFINITY_LEARN, 100, vipRegs,
             "learn(table=" + LB_AFFINITY_CHECK.table + ",idle_timeout=" + svc.affinityTimeoutSeconds() + ",priority=100,"
-                + "eth_type=0x800,NXM_OF_IP_SRC[],NXM_NX_REG5[],NXM_NX_REG6[],"
-                + "load:NXM_NX_REG4[]->NXM_NX_REG4[],load:0x1->NXM_NX_REG10[14]),"
+                + regs.learnSpecs() + ",load:0x1->NXM_NX_REG10[14]),"
                 + "load:0x1->NXM_NX_REG10[14]," + LB_AFFINITY.resubmitHere());
     }
 
@@ -218,18 +220,6 @@ final class LoadBalancerFlows
             case UDP -> 17;
             case SCTP -> 132;
         };
-    }
-
-    private static long v4(final String addressAndPort)
-    {
-        final String a = addressAndPort.contains(":") && !addressAndPort.startsWith("[")
-            ? addressAndPort.substring(0, addressAndPort.indexOf(':')) : addressAndPort;
-        long v = 0;
-        for (final byte b : Ip.parse(a).getAddress())
-        {
-            v = v << 8 | (b & 0xff);
-        }
-        return v;
     }
 
     /**

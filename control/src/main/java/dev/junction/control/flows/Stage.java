@@ -9,15 +9,22 @@ package dev.junction.control.flows;
  * <p>Registers, as ovn-controller keeps them: {@code reg14} logical inport key, {@code reg15}
  * logical outport key, {@code metadata} the source switch's key, {@code reg12} the inport's
  * load-balancer zone, {@code reg11} the outport's; {@code reg0} flags (bit 0: the packet goes
- * back to the port it came from; bit 1: load-balanced); {@code reg4} the chosen backend address
- * and {@code reg10} bit 14 "affinity hit", as OVN's {@code chk_lb_aff}. {@code ct_mark} bit 1
- * says a connection was load-balanced (OVN's {@code ct_mark.natted}). {@code reg9} names the
- * gateway router a packet leaving the cluster goes through (its node switch's key).
+ * back to the port it came from; bit 1: load-balanced; bit 2: hairpin SNAT done); ClientIP
+ * affinity's VIP, port and chosen backend ({@link AffinityRegisters}: reg4-reg6 for IPv4; for
+ * IPv6 reg2-reg9 and reg13) and {@code reg10} bit 14 "affinity hit", as OVN's {@code chk_lb_aff}.
+ * {@code ct_mark} bit 1 says a connection was load-balanced (OVN's {@code ct_mark.natted}).
+ * Conntrack zones: a port's key, its LB zone {@code 0x8000 | key}, and {@code 0x8000} (key 0's LB
+ * zone, which no port has) for the SNATs: hairpin ({@link HairpinFlows}) and the gateway routers'
+ * (their connections never meet: a hairpin one goes to a pod, a gateway one to outside the
+ * cluster). {@code reg9} names the gateway router a packet leaving the cluster goes through (its
+ * node switch's key).
  */
 public enum Stage
 {
     PORT_SECURITY(0, "ls_in_port_sec_l2/ip: a pod sends only from its own MAC and addresses"),
-    ARP_RESPONDER(5, "ls_in_arp_rsp: ARP replies for the gateway and the switch's pods"),
+    ND_PORT_SECURITY(1, "ls_in_port_sec_nd: a pod's solicitations name its MAC, or none, as source link-layer address"),
+    ARP_RESPONDER(5, "ls_in_arp_rsp: ARP replies and neighbour advertisements for the gateway and the switch's pods"),
+    ND_ADVERT(6, "ls_in_arp_rsp (nd_na): the advertisement gets its target link-layer address, back to the inport"),
     PRE_LB(10, "ls_in_pre_lb: traffic to a service VIP goes through the port's LB zone (DNAT)"),
     LB(11, "ls_in_lb: new connections to a VIP pick a backend (select group), DNAT committed"),
     LB_AFFINITY_CHECK(12, "ls_in_lb_aff_check: learned ClientIP affinity (client -> backend)"),

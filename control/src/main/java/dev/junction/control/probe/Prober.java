@@ -39,18 +39,20 @@ public final class Prober
     private long nowNanos = 1_000_000_000L;
 
     /**
-     * A connection a probe opened to a service: who answered, and what the client used;
-     * {@code rejected} when the client got a TCP RST or ICMP unreachable back instead (a VIP
-     * without endpoints, answered by pinctrl).
+     * A connection a probe opened to a service: who answered, what the client used, and whom the
+     * backend saw as its peer ({@code peerIp:peerPort}: the client, or the hairpin address when
+     * the client reached itself); {@code rejected} when the client got a TCP RST or ICMP
+     * unreachable back instead (a VIP without endpoints, answered by pinctrl).
      */
     public record ServiceConnection(boolean established, BridgeLayout.PodPort client, InetAddress clientIp, int clientPort,
-        InetAddress vip, int port, Protocol protocol, BridgeLayout.PodPort backend, String detail, boolean rejected)
+        InetAddress vip, int port, Protocol protocol, BridgeLayout.PodPort backend, InetAddress peerIp, int peerPort,
+        String detail, boolean rejected)
     {
         ServiceConnection(final boolean established, final BridgeLayout.PodPort client, final InetAddress clientIp,
             final int clientPort, final InetAddress vip, final int port, final Protocol protocol,
-            final BridgeLayout.PodPort backend, final String detail)
+            final BridgeLayout.PodPort backend, final InetAddress peerIp, final int peerPort, final String detail)
         {
-            this(established, client, clientIp, clientPort, vip, port, protocol, backend, detail, false);
+            this(established, client, clientIp, clientPort, vip, port, protocol, backend, peerIp, peerPort, detail, false);
         }
     }
 
@@ -101,7 +103,8 @@ public final class Prober
         final InetAddress src = from.ip(ipv6).orElse(null);
         if (src == null || protocol == Protocol.SCTP)
         {
-            return new ServiceConnection(false, from, src, 0, vip, port, protocol, null, "no address of the VIP's family, or SCTP");
+            return new ServiceConnection(false, from, src, 0, vip, port, protocol, null, null, 0,
+                "no address of the VIP's family, or SCTP");
         }
         final int proto = protocol == Protocol.TCP ? ProbeFrames.PROTO_TCP : ProbeFrames.PROTO_UDP;
         final boolean tcp = proto == ProbeFrames.PROTO_TCP;
@@ -109,38 +112,42 @@ public final class Prober
         inject(from, ProbeFrames.frame(from.mac(), from.sw().gatewayMac(), src, vip, proto, sport, port,
             tcp ? ProbeFrames.TCP_SYN : -1, 1000, 0));
         BridgeLayout.PodPort backend = null;
-        InetAddress backendIp = null;
-        int backendPort = 0;
+        Addresses seen = null;
         for (int i = 0; i < sent.size() && backend == null; i++)
         {
-            final byte[] f = sent.get(i);
             final BridgeLayout.PodPort out = portNumbered(sentPorts.get(i));
-            final Addresses a = Addresses.of(f);
-            if (out != null && a != null && a.src.equals(src) && a.sport == sport && out.ips().contains(a.dst))
+            final Addresses a = Addresses.of(sent.get(i));
+            // The backend sees the client, or (a pod reaching itself) a hairpin SNAT address; what
+            // comes back to the client from the VIP itself is a reject, not a backend.
+            if (out != null && a != null && out.ips().contains(a.dst)
+                && (a.src.equals(src) && a.sport == sport || out == from && !a.src.equals(vip)))
             {
                 backend = out;
-                backendIp = a.dst;
-                backendPort = a.dport;
+                seen = a;
             }
         }
         if (backend == null)
         {
             final String refusal = refusal(from, src, sport, vip, port);
-            return new ServiceConnection(false, from, src, sport, vip, port, protocol, null,
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, null, null, 0,
                 refusal == null ? "no backend received the first packet" : "rejected: " + refusal, refusal != null);
         }
-        final String towardsClient = from.sw().key() == backend.sw().key() ? from.mac() : backend.sw().gatewayMac();
-        if (!step(backend, ProbeFrames.frame(backend.mac(), towardsClient, backendIp, src, proto, backendPort, sport,
+        // A peer on the backend's own link gets frames to its MAC; any other address goes through the gateway.
+        final String towardsPeer = seen.src.equals(src) && from.sw().key() == backend.sw().key()
+            ? from.mac() : backend.sw().gatewayMac();
+        if (!step(backend, ProbeFrames.frame(backend.mac(), towardsPeer, seen.dst, seen.src, proto, seen.dport, seen.sport,
             tcp ? ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK : -1, 5000, 1001), from, vip, src, port, sport))
         {
-            return new ServiceConnection(false, from, src, sport, vip, port, protocol, backend, "reply not delivered from the VIP");
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, backend, seen.src, seen.sport,
+                "reply not delivered from the VIP");
         }
         if (tcp && !step(from, ProbeFrames.frame(from.mac(), from.sw().gatewayMac(), src, vip, proto, sport, port,
-            ProbeFrames.TCP_ACK, 1001, 5001), backend, src, backendIp, sport, backendPort))
+            ProbeFrames.TCP_ACK, 1001, 5001), backend, seen.src, seen.dst, seen.sport, seen.dport))
         {
-            return new ServiceConnection(false, from, src, sport, vip, port, protocol, backend, "ACK not delivered");
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, backend, seen.src, seen.sport,
+                "ACK not delivered");
         }
-        return new ServiceConnection(true, from, src, sport, vip, port, protocol, backend, "");
+        return new ServiceConnection(true, from, src, sport, vip, port, protocol, backend, seen.src, seen.sport, "");
     }
 
     /** One more client packet on an open service connection; true when the same backend got it. */
@@ -153,7 +160,7 @@ public final class Prober
         for (int i = 0; i < sent.size(); i++)
         {
             final Addresses a = Addresses.of(sent.get(i));
-            if (sentPorts.get(i) == c.backend().ofport() && a != null && a.src.equals(c.clientIp()) && a.sport == c.clientPort())
+            if (sentPorts.get(i) == c.backend().ofport() && a != null && a.src.equals(c.peerIp()) && a.sport == c.peerPort())
             {
                 return true;
             }

@@ -311,6 +311,9 @@ final class ManifestTrafficGenerator
         BridgeLayout.PodPort server;
         InetAddress serverAddress;
         int serverPort;
+        /** Whom the server sees and answers: the client, or the hairpin SNAT address when it reached itself. */
+        InetAddress peer;
+        int peerPort;
 
         Flow(final BridgeLayout.PodPort client, final InetAddress source, final InetAddress target, final int targetPort,
             final Protocol protocol, final Vip vip)
@@ -332,9 +335,17 @@ final class ManifestTrafficGenerator
 
         void answer(final BridgeLayout.PodPort server, final InetAddress address, final int port)
         {
+            answer(server, address, port, source, sourcePort);
+        }
+
+        void answer(final BridgeLayout.PodPort server, final InetAddress address, final int port, final InetAddress peer,
+            final int peerPort)
+        {
             this.server = server;
             this.serverAddress = address;
             this.serverPort = port;
+            this.peer = peer;
+            this.peerPort = peerPort;
         }
 
         /** The client's frame: to the peer's MAC on its own switch, else (and for any VIP) to the gateway. */
@@ -349,7 +360,8 @@ final class ManifestTrafficGenerator
 
         byte[] towardsClientMac()
         {
-            return PacketFactory.mac(server.sw().key() == client.sw().key() ? client.mac() : server.sw().gatewayMac());
+            final boolean onLink = server.sw().key() == client.sw().key() && peer.equals(source);
+            return PacketFactory.mac(onLink ? client.mac() : server.sw().gatewayMac());
         }
 
         String what()
@@ -368,12 +380,14 @@ final class ManifestTrafficGenerator
             for (final Sent s : out)
             {
                 final Headers h = Headers.of(s.frame());
-                if (h != null && h.src().equals(source) && h.sport() == sourcePort)
+                // A pod that reached itself through its service sees the hairpin SNAT address.
+                final boolean hairpin = h != null && s.port() == client.ofport() && h.dst().equals(source);
+                if (h != null && (h.src().equals(source) && h.sport() == sourcePort || hairpin))
                 {
                     final BridgeLayout.PodPort p = ports.stream().filter(x -> x.ofport() == s.port()).findFirst().orElse(null);
                     if (p != null)
                     {
-                        answer(p, h.dst(), h.dport());
+                        answer(p, h.dst(), h.dport(), h.src(), h.sport());
                         return;
                     }
                 }
@@ -484,8 +498,8 @@ final class ManifestTrafficGenerator
         private void server(final int flags, final long seq, final long ack, final byte[] opts, final byte[] data,
             final String what)
         {
-            final byte[] tcp = PacketFactory.tcp(f.serverPort, f.sourcePort, seq, ack, flags, opts, data);
-            emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.source, 64,
+            final byte[] tcp = PacketFactory.tcp(f.serverPort, f.peerPort, seq, ack, flags, opts, data);
+            emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.peer, 64,
                 PacketFactory.PROTO_TCP, tcp), "TCP " + what + " reply by " + f.server.name() + " to " + f.what());
         }
     }
@@ -519,7 +533,7 @@ final class ManifestTrafficGenerator
             }
             else if (fragmented)
             {
-                final byte[] udp = PacketFactory.udp(f.serverPort, f.sourcePort, payload(1600 + random.nextInt(400)));
+                final byte[] udp = PacketFactory.udp(f.serverPort, f.peerPort, payload(1600 + random.nextInt(400)));
                 final boolean v6 = Ip.isIpv6(f.source);
                 final int first = v6 ? 1448 : 1480;
                 final byte[] dst = f.towardsClientMac();
@@ -529,9 +543,9 @@ final class ManifestTrafficGenerator
                 {
                     final int offset = head ? 0 : first / 8;
                     final byte[] ip = v6
-                        ? new PacketFactory.Ip6().src(f.serverAddress.getAddress()).dst(f.source.getAddress())
+                        ? new PacketFactory.Ip6().src(f.serverAddress.getAddress()).dst(f.peer.getAddress())
                             .fragment(offset, head, head ? first : -1).build(PacketFactory.PROTO_UDP, udp, PacketFactory.Checksum.CORRECT)
-                        : new PacketFactory.Ip4().src(v4(f.serverAddress)).dst(v4(f.source)).id(id)
+                        : new PacketFactory.Ip4().src(v4(f.serverAddress)).dst(v4(f.peer)).id(id)
                             .fragment(offset, head, head ? first : -1).build(PacketFactory.PROTO_UDP, udp, PacketFactory.Checksum.CORRECT);
                     emit(f.server, PacketFactory.ethernet(dst, src, new int[0], v6 ? PacketFactory.ETH_IPV6 : PacketFactory.ETH_IPV4, ip),
                         "UDP reply fragment " + (head ? "1" : "2") + " by " + f.server.name() + " to " + f.what());
@@ -539,8 +553,8 @@ final class ManifestTrafficGenerator
             }
             else
             {
-                final byte[] udp = PacketFactory.udp(f.serverPort, f.sourcePort, payload(8 + random.nextInt(120)));
-                emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.source, 64,
+                final byte[] udp = PacketFactory.udp(f.serverPort, f.peerPort, payload(8 + random.nextInt(120)));
+                emit(f.server, ipFrame(f.towardsClientMac(), PacketFactory.mac(f.server.mac()), f.serverAddress, f.peer, 64,
                     PacketFactory.PROTO_UDP, udp), "UDP reply by " + f.server.name() + " to " + f.what());
             }
             return ++step < 2 * exchanges;

@@ -95,6 +95,7 @@ public final class ActionExecutor
                 case OdpActions.SET_ICMP: setIcmp(p, (int)acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.SET_ARP: setArp(p, acts, i + 1); break;
                 case OdpActions.SET_ND: setNd(p, acts, i + 1); break;
+                case OdpActions.SET_ND_EXT: setNdExt(p, acts.get(i + 1), (int)acts.get(i + 2)); break;
                 case OdpActions.CONTROLLER:
                     controllerPackets++;
                     if (controllerSink != null)
@@ -598,5 +599,41 @@ public final class ActionExecutor
             opt += len * 8;
             remain -= len * 8;
         }
+    }
+
+    /**
+     * OVS's packet_set_nd_ext: the reserved word and the first option's type, then the ICMPv6
+     * checksum from scratch over the pseudo-header (with the IPv6 header's payload length and
+     * next header, as OVS takes them) and the whole message.
+     */
+    private static void setNdExt(final Packet p, final long reserved, final int optionsType)
+    {
+        final int l4Size = p.l4Size();
+        if (l4Size < 24)
+        {
+            return;
+        }
+        final int l4 = p.l4;
+        p.put32(l4 + 4, reserved);
+        if (l4Size > 24)
+        {
+            p.put8(l4 + 24, optionsType);
+        }
+        long sum = 0;
+        for (int at = p.l3 + 8; at < p.l3 + 40; at += 2)
+        {
+            sum += p.u16(at);
+        }
+        sum += p.u8(p.l3 + 6) + p.u16(p.l3 + 4);
+        p.put16(l4 + 2, 0);
+        for (int k = 0; k + 1 < l4Size; k += 2)
+        {
+            sum += p.u16(l4 + k);
+        }
+        if ((l4Size & 1) != 0)
+        {
+            sum += p.u8(l4 + l4Size - 1) << 8;
+        }
+        p.put16(l4 + 2, Checksum.finish(sum));
     }
 }

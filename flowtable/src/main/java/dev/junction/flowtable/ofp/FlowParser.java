@@ -483,7 +483,8 @@ public final class FlowParser
             m.clear(Field.NW_SRC);
             m.clear(Field.NW_DST);
         }
-        if (!Prereq.ARP.holds(m))
+        // nd_sll and nd_tll share these bits: ND matches keep them (see below).
+        if (!Prereq.ARP.holds(m) && !Prereq.ND.holds(m))
         {
             m.clear(Field.ARP_SHA);
             m.clear(Field.ARP_THA);
@@ -1253,7 +1254,7 @@ public final class FlowParser
             throw error(col, "missing number");
         }
         final long v = parseUnsigned(s, col);
-        if (Long.compareUnsigned(v, max) > 0 || v < min)
+        if (Long.compareUnsigned(v, max) > 0 || Long.compareUnsigned(v, min) < 0)
         {
             throw error(col, s + ": value out of range " + min + ".." + max);
         }

@@ -199,8 +199,9 @@ public final class FlowPrinter
         }
         if ((dlType == 0x0800 && proto == 1) || (dlType == 0x86dd && proto == 58))
         {
-            be16(s, "icmp_type", v.get(Field.TP_SRC), m.get(Field.TP_SRC));
-            be16(s, "icmp_code", v.get(Field.TP_DST), m.get(Field.TP_DST));
+            // The type and code are 8-bit fields: a full 8-bit mask is an exact match, as OVS prints it.
+            be16(s, "icmp_type", v.get(Field.TP_SRC), m.get(Field.TP_SRC) == 0xff ? 0xffff : m.get(Field.TP_SRC));
+            be16(s, "icmp_code", v.get(Field.TP_DST), m.get(Field.TP_DST) == 0xff ? 0xffff : m.get(Field.TP_DST));
             if (dlType == 0x86dd)
             {
                 ipv6(s, "nd_target", v, m, FlowKey.W_ND_TARGET);

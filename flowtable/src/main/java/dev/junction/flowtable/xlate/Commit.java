@@ -153,6 +153,17 @@ final class Commit
                 commitIpv6(flow, base, out, wc);
                 if (base.nwProto() == 58)
                 {
+                    // The extensions first, as OVS commits them: they set the option type the
+                    // link-layer address rewrite then looks for.
+                    final long reserved = Field.ND_RESERVED.get(f);
+                    final long optionsType = Field.ND_OPTIONS_TYPE.get(f);
+                    if (reserved != Field.ND_RESERVED.get(b) || optionsType != Field.ND_OPTIONS_TYPE.get(b))
+                    {
+                        out.add0(OdpActions.SET_ND_EXT);
+                        out.operand(reserved);
+                        out.operand(optionsType);
+                        slow = true;
+                    }
                     final boolean target = f[FlowKey.W_ND_TARGET] != b[FlowKey.W_ND_TARGET]
                         || f[FlowKey.W_ND_TARGET + 1] != b[FlowKey.W_ND_TARGET + 1];
                     final boolean sll = f[FlowKey.W_ARP_SHA] != b[FlowKey.W_ARP_SHA];

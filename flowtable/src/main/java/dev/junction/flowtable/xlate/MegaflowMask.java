@@ -20,6 +20,8 @@ public final class MegaflowMask
     private static final long VID_CFI0 = 0x1fffL << 32;
     private static final long PORTS = 0xffff_ffffL << 32;
     private static final long ICMP_TYPE_CODE = 0x00ff_00ffL << 32;
+    /** nd_options_type (tcp_flags' low byte) of an ND packet; nd_reserved is in W_CT_TP's low half. */
+    private static final long ND_OPTIONS_TYPE = 0x00ffL << 16;
     private static final long TCP_PORTS_FLAGS = 0xffff_ffff_ffffL << 16;
     private static final long IPV4_NW = 0xffff_ffffL << 32;
     private static final long NW_PROTO = 0xffL << 56;
@@ -138,10 +140,13 @@ public final class MegaflowMask
         }
         else if (proto == 58 && packet.dlType() == 0x86dd)
         {
+            final long examined = tp;
             tp &= ICMP_TYPE_CODE;
             final long typeCode = packet.words[FlowKey.W_TP] >>> 32;
             // The ND attribute exists for solicitations and advertisements whose type and code are exact.
             nd = (typeCode == (135L << 16) || typeCode == (136L << 16)) && (tp & ICMP_TYPE_CODE) == ICMP_TYPE_CODE;
+            // So do the ND extensions (reserved word, option type), when examined or written.
+            tp |= nd ? examined & ND_OPTIONS_TYPE : 0;
         }
         else
         {
@@ -150,6 +155,7 @@ public final class MegaflowMask
         wc[FlowKey.W_TP] = tp;
         if (!nd)
         {
+            wc[FlowKey.W_CT_TP] &= ~FlowKey.ND_RESERVED_BITS;
             wc[FlowKey.W_ARP_SHA] = wc[FlowKey.W_ARP_THA] = 0;
             wc[FlowKey.W_ND_TARGET] = wc[FlowKey.W_ND_TARGET + 1] = 0;
         }
@@ -178,7 +184,7 @@ public final class MegaflowMask
         if (!has)
         {
             wc[FlowKey.W_CT] &= ~protoBits;
-            wc[FlowKey.W_CT_TP] = 0;
+            wc[FlowKey.W_CT_TP] &= FlowKey.ND_RESERVED_BITS;
         }
         if (!v4)
         {

@@ -70,6 +70,11 @@ public final class OdpActions
      */
     public static final int CHECK_PKT_LEN = 23;
     public static final int TNL_PUSH_OPERANDS = 3 + TNL_HEADER_MAX / 8;
+    /**
+     * OVS's set(nd_ext): the ND message's reserved word and its first option's type, then the
+     * ICMPv6 checksum computed again. Operands: reserved, options type.
+     */
+    public static final int SET_ND_EXT = 24;
 
     private long[] ops = new long[64];
     private int size;
@@ -187,6 +192,8 @@ public final class OdpActions
                 return 4;
             case SET_ND:
                 return 4;
+            case SET_ND_EXT:
+                return 2;
             default:
                 return 1;
         }
@@ -239,6 +246,8 @@ public final class OdpActions
                 case SET_ICMP: sb.append("set(icmp(type=").append(ops[i + 1]).append(",code=").append(ops[i + 2]).append("))"); break;
                 case SET_ARP: sb.append("set(arp(op=").append(ops[i + 1]).append("))"); break;
                 case SET_ND: sb.append("set(nd(target=").append(dev.junction.flowtable.ofp.Values.formatIpv6(ops[i + 1], ops[i + 2])).append("))"); break;
+                case SET_ND_EXT: sb.append("set(nd_ext(nd_reserved=0x").append(Long.toHexString(ops[i + 1]))
+                    .append(",nd_options_type=").append(ops[i + 2]).append("))"); break;
                 case CONTROLLER: describeController(sb, i); break;
                 case CT: describeCt(sb, i); break;
                 case CT_CLEAR: sb.append("ct_clear"); break;

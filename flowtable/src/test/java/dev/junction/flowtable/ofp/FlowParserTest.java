@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,6 +81,21 @@ class FlowParserTest
         assertTrue(r.match.isWildcarded(Field.TP_DST));
         assertTrue(r.match.isWildcarded(Field.NW_SRC));
         assertEquals("", FlowPrinter.match(r.match, r.priority));
+    }
+
+    @Test
+    void ndLinkLayerAddressesAndExtensionsKeepTheirPrerequisites() throws FlowParseException
+    {
+        // nd_sll / nd_tll share the ARP hardware address bits: an ND match keeps them.
+        final FlowRule ns = parse("icmp6,icmp_type=135,icmp_code=0,nd_sll=02:00:00:00:00:01,"
+            + "actions=set_field:136->icmpv6_type,set_field:3758096384->nd_reserved,set_field:2->nd_options_type");
+        assertFalse(ns.match.isWildcarded(Field.ND_SLL), FlowPrinter.flowLine(ns));
+        assertEquals(0x0200_0000_0001L, ns.match.value.get(Field.ND_SLL));
+        final FlowRule na = parse("icmp6,icmp_type=136,icmp_code=0,nd_tll=02:00:00:00:00:02,actions=move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[]");
+        assertFalse(na.match.isWildcarded(Field.ND_TLL), FlowPrinter.flowLine(na));
+        // An advertisement's address is no solicitation's: OVS refuses nd_tll under type 135.
+        assertThrows(FlowParseException.class, () -> parse("icmp6,icmp_type=135,icmp_code=0,actions=set_field:02:00:00:00:00:02->nd_tll"));
+        assertTrue(parse("ip,arp_sha=02:00:00:00:00:01,actions=drop").match.isWildcarded(Field.ARP_SHA));
     }
 
     @Test
