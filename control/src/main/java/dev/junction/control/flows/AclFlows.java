@@ -52,26 +52,34 @@ final class AclFlows
 
     private final ClusterModel model;
     private final BridgeLayout layout;
-    /** Pods by namespace: a peer without namespaceSelector looks only at the policy's namespace. */
-    private final java.util.Map<String, List<BridgeLayout.PodPort>> byNamespace = new java.util.HashMap<>();
     /** Policies by namespace: a pod is selected only by its namespace's. */
-    private final java.util.Map<String, List<NetworkPolicy>> policiesByNamespace = new java.util.HashMap<>();
+    private final java.util.Map<String, List<NetworkPolicy>> policiesByNamespace;
 
     private final AclCookies cookies;
 
     AclFlows(final ClusterModel model, final BridgeLayout layout, final AclCookies cookies)
     {
+        this(model, layout, cookies, byNamespace(model.networkPolicies()));
+    }
+
+    /** With the model's policies already by namespace (an incremental update keeps them while no policy changes). */
+    AclFlows(final ClusterModel model, final BridgeLayout layout, final AclCookies cookies,
+        final java.util.Map<String, List<NetworkPolicy>> policiesByNamespace)
+    {
         this.model = model;
         this.layout = layout;
         this.cookies = cookies;
-        for (final BridgeLayout.PodPort p : layout.allPods())
+        this.policiesByNamespace = policiesByNamespace;
+    }
+
+    static java.util.Map<String, List<NetworkPolicy>> byNamespace(final List<NetworkPolicy> policies)
+    {
+        final java.util.Map<String, List<NetworkPolicy>> m = new java.util.HashMap<>();
+        for (final NetworkPolicy p : policies)
         {
-            byNamespace.computeIfAbsent(p.pod().namespace(), k -> new ArrayList<>()).add(p);
+            m.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(p);
         }
-        for (final NetworkPolicy p : model.networkPolicies())
-        {
-            policiesByNamespace.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(p);
-        }
+        return m;
     }
 
     /** The ACLs of one pod's port, both directions. */
@@ -214,7 +222,7 @@ final class AclFlows
                 continue;
             }
             for (final BridgeLayout.PodPort q : peer.namespaceSelector() == null
-                ? byNamespace.getOrDefault(p.namespace(), List.of()) : layout.allPods())
+                ? layout.podsIn(p.namespace()) : layout.allPods())
             {
                 final Pod pod = q.pod();
                 final boolean nsMatches = peer.namespaceSelector() == null

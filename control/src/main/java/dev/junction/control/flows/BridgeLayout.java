@@ -10,13 +10,21 @@ import dev.junction.control.topology.OvnNames;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+
+import org.pcollections.HashTreePMap;
+import org.pcollections.PMap;
+import org.pcollections.PSortedMap;
+import org.pcollections.TreePMap;
 
 /**
  * What the compiled bridge is made of: one logical switch per node (its pod subnets, the cluster
@@ -44,6 +52,8 @@ public final class BridgeLayout
     public static final int MAX_PORTS = 0x3fff;
     /** Zones are 16 bits: a port's zone is its key (below 0x8000), its LB zone {@code 0x8000 | key}. */
     public static final int LB_ZONE_BIT = 0x8000;
+    /** Remote pods come after every local port in a namespace's order: above any port number. */
+    private static final int REMOTE_ORDER = 0x10000;
     /** The Geneve tunnel port of a node bridge (above every pod port). */
     public static final int TUNNEL_OFPORT = 0x4000;
     /** Logical port keys travel in 15 bits of OVN's Geneve option. */
@@ -114,26 +124,105 @@ public final class BridgeLayout
     }
 
     private final List<Switch> switches;
-    private final List<PodPort> ports;
-    private final List<PodPort> remote;
+    private final Map<String, Switch> switchOf;
     private final Switch local;
-    private final Map<String, PodPort> byPod = new LinkedHashMap<>();
+    /** Local ports by OpenFlow port number, pods of other nodes by key: the orders ports() and remotePods() give. */
+    private final PSortedMap<Integer, PodPort> localPorts;
+    private final PSortedMap<Integer, PodPort> remotePorts;
+    private final PMap<String, PodPort> byPod;
+    /** Each namespace's pods in allPods() order (local by port number, then remote by key). */
+    private final PMap<String, PSortedMap<Integer, PodPort>> byNamespace;
+    /** Each switch's pods by namespace/name: what its subnets are computed from. */
+    private final PMap<String, PSortedMap<String, PodPort>> byNode;
+    /** Keys and port numbers in use; never changed once the layout is built (the next one copies). */
+    private final BitSet keys;
+    private final BitSet ofports;
+    /** Notes of switches, of pods holding their gateway's address (by pod), and all of them in report order. */
+    private final List<String> switchNotes;
+    private final PSortedMap<String, List<String>> podNotes;
     private final List<String> notes;
+    /** The gateway routers; they depend on the nodes and switches only, so a pod-by-pod edit keeps them. */
     private final List<GatewayPort> gateways;
+    /** What making the gateway routers noted: after the other notes, in both kinds of build. */
+    private final List<String> gatewayNotes;
+    private List<PodPort> portList;
+    private List<PodPort> remoteList;
+    private List<PodPort> allList;
 
-    private BridgeLayout(final List<Switch> switches, final List<PodPort> all, final Switch local, final List<String> notes,
-        final List<GatewayPort> gateways)
+    private BridgeLayout(final List<Switch> switches, final Map<String, Switch> switchOf, final Switch local,
+        final PSortedMap<Integer, PodPort> localPorts, final PSortedMap<Integer, PodPort> remotePorts,
+        final PMap<String, PodPort> byPod, final PMap<String, PSortedMap<Integer, PodPort>> byNamespace,
+        final PMap<String, PSortedMap<String, PodPort>> byNode, final BitSet keys, final BitSet ofports,
+        final List<String> switchNotes, final PSortedMap<String, List<String>> podNotes, final List<String> notes,
+        final List<GatewayPort> gateways, final List<String> gatewayNotes)
     {
         this.gateways = List.copyOf(gateways);
-        this.switches = List.copyOf(switches);
-        this.ports = all.stream().filter(PodPort::local).toList();
-        this.remote = all.stream().filter(p -> !p.local()).toList();
+        this.gatewayNotes = List.copyOf(gatewayNotes);
+        this.switches = switches;
+        this.switchOf = switchOf;
         this.local = local;
-        this.notes = List.copyOf(notes);
+        this.localPorts = localPorts;
+        this.remotePorts = remotePorts;
+        this.byPod = byPod;
+        this.byNamespace = byNamespace;
+        this.byNode = byNode;
+        this.keys = keys;
+        this.ofports = ofports;
+        this.switchNotes = switchNotes;
+        this.podNotes = podNotes;
+        final List<String> all = new ArrayList<>(notes);
+        all.addAll(gatewayNotes);
+        this.notes = List.copyOf(all);
+    }
+
+    /** The layout of whole-build results: indexes made from the ports. */
+    private static BridgeLayout of(final List<Switch> switches, final List<PodPort> all, final Switch local,
+        final BitSet keys, final BitSet ofports, final List<String> switchNotes, final PSortedMap<String, List<String>> podNotes,
+        final List<String> notes, final List<GatewayPort> gateways, final List<String> gatewayNotes)
+    {
+        final Map<String, Switch> switchOf = new HashMap<>();
+        for (final Switch sw : switches)
+        {
+            switchOf.put(sw.node(), sw);
+        }
+        final Map<Integer, PodPort> localPorts = new HashMap<>();
+        final Map<Integer, PodPort> remotePorts = new HashMap<>();
+        final Map<String, PodPort> byPod = new HashMap<>();
+        final Map<String, Map<Integer, PodPort>> byNamespace = new HashMap<>();
+        final Map<String, Map<String, PodPort>> byNode = new HashMap<>();
         for (final PodPort p : all)
         {
-            byPod.put(p.pod().key(), p);
+            if (p.local())
+            {
+                localPorts.put(p.ofport(), p);
+            }
+            else
+            {
+                remotePorts.put(p.key(), p);
+            }
+            byPod.put(p.name(), p);
+            byNamespace.computeIfAbsent(p.pod().namespace(), k -> new HashMap<>()).put(order(p), p);
+            byNode.computeIfAbsent(p.sw().node(), k -> new HashMap<>()).put(p.name(), p);
         }
+        PMap<String, PSortedMap<Integer, PodPort>> namespaces = HashTreePMap.empty();
+        for (final Map.Entry<String, Map<Integer, PodPort>> e : byNamespace.entrySet())
+        {
+            namespaces = namespaces.plus(e.getKey(), TreePMap.from(e.getValue()));
+        }
+        PMap<String, PSortedMap<String, PodPort>> nodes = HashTreePMap.empty();
+        for (final Map.Entry<String, Map<String, PodPort>> e : byNode.entrySet())
+        {
+            nodes = nodes.plus(e.getKey(), TreePMap.from(e.getValue()));
+        }
+        return new BridgeLayout(List.copyOf(switches), switchOf, local, TreePMap.from(localPorts), TreePMap.from(remotePorts),
+            HashTreePMap.from(byPod), namespaces, nodes, keys, ofports, List.copyOf(switchNotes), podNotes, notes, gateways,
+            gatewayNotes);
+    }
+
+    /** A pod's place in allPods(): local ports by number first, then remote pods by key. */
+    private static int order(final PodPort p)
+    {
+        return p.local() ? p.ofport() : REMOTE_ORDER + p.key();
     }
 
     /** Every pod of the cluster on one bridge: each on its node's switch, the router between them. */
@@ -167,6 +256,242 @@ public final class BridgeLayout
     }
 
     /**
+     * {@link #next(ClusterModel, BridgeLayout)} when {@code change} is what makes {@code model} of
+     * the previous layout's model: the changed pods only are renumbered, in O(change), the rest
+     * shared with {@code previous}. The result is the same layout a whole build gives; when the
+     * change could move more than its pods (nodes changed, a switch appears, goes or changes its
+     * subnets, a pod needs an address made up) it is a whole build. A layout built by this path
+     * has the very same {@link #switches()} list as {@code previous}.
+     */
+    static BridgeLayout next(final ClusterModel model, final BridgeLayout previous, final ModelChange change)
+    {
+        if (change.nodes())
+        {
+            return next(model, previous);
+        }
+        final BridgeLayout incremental = withPods(model, previous, change.pods());
+        return incremental != null ? incremental : next(model, previous);
+    }
+
+    /** The previous layout with the changed pods laid out again, or null when only a whole build can say. */
+    private static BridgeLayout withPods(final ClusterModel model, final BridgeLayout previous,
+        final List<ModelChange.PodChange> changes)
+    {
+        final String localNode = previous.local == null ? null : previous.local.node();
+        final BitSet keys = (BitSet)previous.keys.clone();
+        final BitSet ofports = (BitSet)previous.ofports.clone();
+        final Edit edit = new Edit(previous);
+        final List<Pod> added = new ArrayList<>();
+        final java.util.Set<String> touched = new java.util.TreeSet<>();
+        for (final ModelChange.PodChange c : changes)
+        {
+            final Pod p = c.after();
+            final boolean present = p != null && !p.hostNetwork() && !p.isCompleted();
+            final String node = present ? nodeOf(p) : null;
+            final PodPort old = previous.byPod.get(c.key());
+            if (old != null && !old.sw().node().equals(node))
+            {
+                // Gone, or moved to another switch: its numbers are free for this very build.
+                keys.clear(old.key());
+                if (old.local())
+                {
+                    ofports.clear(old.ofport());
+                }
+                edit.remove(old);
+                touched.add(old.sw().node());
+            }
+            if (!present)
+            {
+                continue;
+            }
+            final Switch sw = previous.switchOf.get(node);
+            if (sw == null || (p.ips().isEmpty() && (old == null || !old.pod().ips().isEmpty() || !old.sw().node().equals(node))))
+            {
+                return null;
+            }
+            touched.add(node);
+            if (old != null && old.sw().node().equals(node))
+            {
+                final List<InetAddress> ips = p.ips().isEmpty() ? old.ips() : p.ips();
+                edit.put(new PodPort(old.ofport(), old.key(), p, macOf(old, ips), ips, sw));
+            }
+            else
+            {
+                added.add(p);
+            }
+        }
+        // New pods in namespace/name order take the lowest free numbers, as a whole build gives them.
+        for (final Pod p : added)
+        {
+            final Switch sw = previous.switchOf.get(nodeOf(p));
+            final boolean isLocal = localNode == null || localNode.equals(sw.node());
+            final int key = next(keys);
+            final int ofport = isLocal ? next(ofports) : 0;
+            if (ofport > MAX_PORTS || key > (localNode == null ? MAX_PORTS : MAX_KEYS))
+            {
+                return null;
+            }
+            edit.put(new PodPort(ofport, key, p, OvnNames.mac(p.ips().get(0)), p.ips(), sw));
+        }
+        for (final String node : touched)
+        {
+            final PSortedMap<String, PodPort> pods = edit.byNode.get(node);
+            if ((pods == null || pods.isEmpty()) && !node.equals(localNode))
+            {
+                return null;
+            }
+            final List<Pod> on = new ArrayList<>();
+            if (pods != null)
+            {
+                pods.values().forEach(q -> on.add(q.pod()));
+            }
+            final List<Cidr> subnets = subnets(model, node, on);
+            final Switch was = previous.switchOf.get(node);
+            if (needsFreeSubnet(subnets, on) || !was.subnets().equals(sorted(subnets)))
+            {
+                return null;
+            }
+        }
+        final List<String> notes = new ArrayList<>(previous.switchNotes);
+        edit.podNotes.values().forEach(notes::addAll);
+        localNote(previous.local, notes);
+        return new BridgeLayout(previous.switches, previous.switchOf, previous.local, edit.localPorts, edit.remotePorts,
+            edit.byPod, edit.byNamespace, edit.byNode, keys, ofports, previous.switchNotes, edit.podNotes, notes,
+            previous.gateways, previous.gatewayNotes);
+    }
+
+    /** The persistent indexes of a layout being edited pod by pod. */
+    private static final class Edit
+    {
+        PSortedMap<Integer, PodPort> localPorts;
+        PSortedMap<Integer, PodPort> remotePorts;
+        PMap<String, PodPort> byPod;
+        PMap<String, PSortedMap<Integer, PodPort>> byNamespace;
+        PMap<String, PSortedMap<String, PodPort>> byNode;
+        PSortedMap<String, List<String>> podNotes;
+
+        Edit(final BridgeLayout from)
+        {
+            localPorts = from.localPorts;
+            remotePorts = from.remotePorts;
+            byPod = from.byPod;
+            byNamespace = from.byNamespace;
+            byNode = from.byNode;
+            podNotes = from.podNotes;
+        }
+
+        void remove(final PodPort p)
+        {
+            if (p.local())
+            {
+                localPorts = localPorts.minus(p.ofport());
+            }
+            else
+            {
+                remotePorts = remotePorts.minus(p.key());
+            }
+            byPod = byPod.minus(p.name());
+            final PSortedMap<Integer, PodPort> ns = byNamespace.get(p.pod().namespace()).minus(order(p));
+            byNamespace = ns.isEmpty() ? byNamespace.minus(p.pod().namespace()) : byNamespace.plus(p.pod().namespace(), ns);
+            final PSortedMap<String, PodPort> node = byNode.get(p.sw().node()).minus(p.name());
+            byNode = node.isEmpty() ? byNode.minus(p.sw().node()) : byNode.plus(p.sw().node(), node);
+            podNotes = podNotes.minus(p.name());
+        }
+
+        /** Adds or replaces (same key, port number and switch) a pod's port. */
+        void put(final PodPort p)
+        {
+            if (p.local())
+            {
+                localPorts = localPorts.plus(p.ofport(), p);
+            }
+            else
+            {
+                remotePorts = remotePorts.plus(p.key(), p);
+            }
+            byPod = byPod.plus(p.name(), p);
+            byNamespace = byNamespace.plus(p.pod().namespace(),
+                byNamespace.getOrDefault(p.pod().namespace(), TreePMap.empty()).plus(order(p), p));
+            byNode = byNode.plus(p.sw().node(), byNode.getOrDefault(p.sw().node(), TreePMap.empty()).plus(p.name(), p));
+            final List<String> notes = gatewayNotes(p.pod(), p.ips(), p.sw());
+            podNotes = notes.isEmpty() ? podNotes.minus(p.name()) : podNotes.plus(p.name(), notes);
+        }
+    }
+
+    private static int next(final BitSet used)
+    {
+        final int n = used.nextClearBit(1);
+        used.set(n);
+        return n;
+    }
+
+    private static String nodeOf(final Pod p)
+    {
+        return p.nodeName() == null ? "" : p.nodeName();
+    }
+
+    /** The MAC is a SHA-256 for IPv6: reuse the old one while the addresses stay. */
+    private static String macOf(final PodPort old, final List<InetAddress> ips)
+    {
+        return old != null && old.ips().equals(ips) ? old.mac() : OvnNames.mac(ips.get(0));
+    }
+
+    /**
+     * A switch's subnets before ordering: its node's annotation, then the /24 or /64 around each
+     * of its pods' addresses that none holds yet (pods in namespace/name order).
+     */
+    private static List<Cidr> subnets(final ClusterModel model, final String node, final List<Pod> pods)
+    {
+        final List<Cidr> subnets = new ArrayList<>(model.node(node).map(Node::subnets).orElse(List.of()));
+        for (final Pod p : pods)
+        {
+            for (final InetAddress ip : p.ips())
+            {
+                if (subnets.stream().noneMatch(s -> s.contains(ip)))
+                {
+                    subnets.add(Cidr.of(ip, Ip.isIpv6(ip) ? 64 : 24));
+                }
+            }
+        }
+        return subnets;
+    }
+
+    /** No IPv4 subnet but a pod without an address: the switch needs a made-up one. */
+    private static boolean needsFreeSubnet(final List<Cidr> subnets, final List<Pod> pods)
+    {
+        return subnets.stream().noneMatch(c -> !c.isIpv6()) && pods.stream().anyMatch(p -> p.ips().isEmpty());
+    }
+
+    private static List<Cidr> sorted(final List<Cidr> subnets)
+    {
+        final List<Cidr> out = new ArrayList<>(subnets);
+        out.sort(Comparator.comparing(Cidr::isIpv6));
+        return out;
+    }
+
+    private static List<String> gatewayNotes(final Pod p, final List<InetAddress> ips, final Switch sw)
+    {
+        List<String> notes = List.of();
+        for (final InetAddress ip : ips)
+        {
+            if (sw.gatewayIps().contains(ip))
+            {
+                notes = new ArrayList<>(notes);
+                notes.add("pod " + p.key() + " holds its switch's gateway address " + Ip.text(ip));
+            }
+        }
+        return notes;
+    }
+
+    private static void localNote(final Switch local, final List<String> notes)
+    {
+        if (local != null && local.nodeIps().isEmpty())
+        {
+            notes.add("node " + local.node() + " has no InternalIP: nothing can reach its tunnel");
+        }
+    }
+
+    /**
      * Every pod of the model on one bridge. A node without OVN-K's subnets annotation (or a pod
      * outside its node's subnets, or on no node at all) gets the /24 (IPv4) or /64 (IPv6) around
      * each of its pods' addresses: enough for a manifests directory that lists only pods.
@@ -197,11 +522,11 @@ public final class BridgeLayout
         }
         for (final Pod p : pods)
         {
-            byNode.computeIfAbsent(p.nodeName() == null ? "" : p.nodeName(), k -> new ArrayList<>()).add(p);
+            byNode.computeIfAbsent(nodeOf(p), k -> new ArrayList<>()).add(p);
         }
         final Map<String, Switch> switchOf = new LinkedHashMap<>();
         final Numbers switchKeys = new Numbers();
-        final Map<String, Switch> previousSwitches = new java.util.HashMap<>();
+        final Map<String, Switch> previousSwitches = new HashMap<>();
         if (previous != null)
         {
             for (final Switch sw : previous.switches)
@@ -216,18 +541,8 @@ public final class BridgeLayout
         final List<Cidr> usedSubnets = new ArrayList<>();
         for (final Map.Entry<String, List<Pod>> e : byNode.entrySet())
         {
-            final List<Cidr> subnets = new ArrayList<>(model.node(e.getKey()).map(Node::subnets).orElse(List.of()));
-            for (final Pod p : e.getValue())
-            {
-                for (final InetAddress ip : p.ips())
-                {
-                    if (subnets.stream().noneMatch(s -> s.contains(ip)))
-                    {
-                        subnets.add(Cidr.of(ip, Ip.isIpv6(ip) ? 64 : 24));
-                    }
-                }
-            }
-            if (subnets.stream().noneMatch(c -> !c.isIpv6()) && e.getValue().stream().anyMatch(p -> p.ips().isEmpty()))
+            final List<Cidr> subnets = subnets(model, e.getKey(), e.getValue());
+            if (needsFreeSubnet(subnets, e.getValue()))
             {
                 subnets.add(freeSubnet(model, usedSubnets));
             }
@@ -247,6 +562,7 @@ public final class BridgeLayout
                 gateways.isEmpty() ? "0a:58:00:00:00:00" : OvnNames.mac(gateways.get(0)),
                 model.node(e.getKey()).map(Node::internalIps).orElse(List.of())));
         }
+        final List<String> switchNotes = List.copyOf(notes);
         final List<PodPort> ports = new ArrayList<>();
         final java.util.Set<InetAddress> usedIps = new java.util.HashSet<>();
         for (final Pod p : pods)
@@ -265,14 +581,13 @@ public final class BridgeLayout
         }
         final Numbers ofports = new Numbers();
         final Numbers keys = new Numbers();
-        final Map<String, PodPort> kept = new java.util.HashMap<>();
+        final Map<String, PodPort> kept = new HashMap<>();
         if (previous != null)
         {
             for (final Pod p : pods)
             {
                 final PodPort old = previous.byPod.get(p.key());
-                final String node = p.nodeName() == null ? "" : p.nodeName();
-                if (old != null && old.sw().node().equals(node))
+                if (old != null && old.sw().node().equals(nodeOf(p)))
                 {
                     kept.put(p.key(), old);
                     keys.take(old.key());
@@ -283,9 +598,10 @@ public final class BridgeLayout
                 }
             }
         }
+        final Map<String, List<String>> podNotes = new HashMap<>();
         for (final Pod p : pods)
         {
-            final Switch sw = switchOf.get(p.nodeName() == null ? "" : p.nodeName());
+            final Switch sw = switchOf.get(nodeOf(p));
             final boolean isLocal = localNode == null || localNode.equals(sw.node());
             final PodPort old = kept.get(p.key());
             final List<InetAddress> ips;
@@ -305,36 +621,32 @@ public final class BridgeLayout
                 notes.add("pod " + p.key() + " has no address: given " + Ip.text(ips.get(0)));
             }
             usedIps.addAll(ips);
-            for (final InetAddress ip : ips)
+            final List<String> gatewayNotes = gatewayNotes(p, ips, sw);
+            if (!gatewayNotes.isEmpty())
             {
-                if (sw.gatewayIps().contains(ip))
-                {
-                    notes.add("pod " + p.key() + " holds its switch's gateway address " + Ip.text(ip));
-                }
+                notes.addAll(gatewayNotes);
+                podNotes.put(p.key(), gatewayNotes);
             }
             final int ofport = !isLocal ? 0 : old != null ? old.ofport() : ofports.next();
             if (ofport > MAX_PORTS)
             {
                 throw new IllegalArgumentException("more than " + MAX_PORTS + " pods on node " + sw.node());
             }
-            // The MAC is a SHA-256 for IPv6: reuse the old one while the addresses stay.
-            final String mac = old != null && old.ips().equals(ips) ? old.mac() : OvnNames.mac(ips.get(0));
-            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, mac, ips, sw));
+            ports.add(new PodPort(ofport, old != null ? old.key() : keys.next(), p, macOf(old, ips), ips, sw));
         }
-        ports.sort(Comparator.comparingInt(PodPort::ofport).thenComparingInt(PodPort::key));
         final Switch local = localNode == null ? null : switchOf.get(localNode);
-        if (local != null && local.nodeIps().isEmpty())
-        {
-            notes.add("node " + localNode + " has no InternalIP: nothing can reach its tunnel");
-        }
+        localNote(local, notes);
         final List<GatewayPort> gateways = new ArrayList<>();
+        final List<String> gatewayNotes = new ArrayList<>();
         for (final Switch sw : switchOf.values())
         {
             final boolean here = localNode == null || localNode.equals(sw.node());
             model.node(sw.node()).flatMap(n -> GatewayPort.of(n, sw.key(),
-                !here ? 0 : localNode == null ? EXTERNAL_OFPORT + sw.key() : EXTERNAL_OFPORT, notes)).ifPresent(gateways::add);
+                !here ? 0 : localNode == null ? EXTERNAL_OFPORT + sw.key() : EXTERNAL_OFPORT, gatewayNotes))
+                .ifPresent(gateways::add);
         }
-        return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes, gateways);
+        return of(new ArrayList<>(switchOf.values()), ports, local, keys.used, ofports.used, switchNotes,
+            TreePMap.from(podNotes), notes, gateways, gatewayNotes);
     }
 
     /** The first 10.244.N.0/24 that no node annotation and no switch so far uses. */
@@ -393,7 +705,7 @@ public final class BridgeLayout
     /** Numbers 1, 2, 3, ... handed out lowest free first. */
     private static final class Numbers
     {
-        private final java.util.BitSet used = new java.util.BitSet();
+        private final BitSet used = new BitSet();
 
         void take(final int n)
         {
@@ -402,9 +714,7 @@ public final class BridgeLayout
 
         int next()
         {
-            final int n = used.nextClearBit(1);
-            used.set(n);
-            return n;
+            return BridgeLayout.next(used);
         }
     }
 
@@ -413,23 +723,56 @@ public final class BridgeLayout
         return switches;
     }
 
+    /** Local ports by port number. */
     public List<PodPort> ports()
     {
-        return ports;
+        // Lists made on first use: an incremental update reads the indexes, never a whole list.
+        if (portList == null)
+        {
+            portList = List.copyOf(localPorts.values());
+        }
+        return portList;
     }
 
-    /** Pods of other nodes (node layout only): reached through the tunnel. */
+    /** Pods of other nodes (node layout only), by key: reached through the tunnel. */
     public List<PodPort> remotePods()
     {
-        return remote;
+        if (remoteList == null)
+        {
+            remoteList = List.copyOf(remotePorts.values());
+        }
+        return remoteList;
     }
 
-    /** Every pod with a logical port, local or not. */
+    /** Every pod with a logical port, local or not: {@link #ports()}, then {@link #remotePods()}. */
     public List<PodPort> allPods()
     {
-        final List<PodPort> all = new ArrayList<>(ports);
-        all.addAll(remote);
-        return all;
+        if (allList == null)
+        {
+            final List<PodPort> all = new ArrayList<>(ports());
+            all.addAll(remotePods());
+            allList = Collections.unmodifiableList(all);
+        }
+        return allList;
+    }
+
+    /** A namespace's pods with a logical port, in {@link #allPods()} order. */
+    public Collection<PodPort> podsIn(final String namespace)
+    {
+        final PSortedMap<Integer, PodPort> pods = byNamespace.get(namespace);
+        return pods == null ? List.of() : pods.values();
+    }
+
+    /** The logical port of a pod (local or not), or null when it has none. */
+    PodPort pod(final String podKey)
+    {
+        return byPod.get(podKey);
+    }
+
+    /** Keys (namespace/name) of the pods with a logical port. */
+    java.util.Set<String> podKeys()
+    {
+        return byPod.keySet();
     }
 
     /** The node this bridge is, or empty for the cluster-in-one-bridge layout. */
@@ -448,7 +791,7 @@ public final class BridgeLayout
     /** The port holding {@code ip}, if a pod of this bridge has it. */
     public Optional<PodPort> portOf(final InetAddress ip)
     {
-        for (final PodPort p : ports)
+        for (final PodPort p : localPorts.values())
         {
             if (p.ips().contains(ip))
             {
@@ -461,7 +804,7 @@ public final class BridgeLayout
     /** Every port of the bridge: pods, then the gateway routers' external ports. */
     public int[] ofports()
     {
-        return java.util.stream.IntStream.concat(ports.stream().mapToInt(PodPort::ofport),
+        return java.util.stream.IntStream.concat(localPorts.values().stream().mapToInt(PodPort::ofport),
             gateways.stream().filter(GatewayPort::local).mapToInt(GatewayPort::ofport)).toArray();
     }
 
@@ -480,6 +823,6 @@ public final class BridgeLayout
     /** What the layout left out or made up, for the report. */
     public List<String> notes()
     {
-        return Collections.unmodifiableList(notes);
+        return notes;
     }
 }

@@ -2,7 +2,6 @@ package dev.junction.control.flows;
 
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.NetworkPolicy;
-import dev.junction.control.k8s.Pod;
 import dev.junction.control.k8s.Service;
 
 import java.util.ArrayList;
@@ -16,12 +15,15 @@ import java.util.Set;
 
 /**
  * Keeps one bridge's compiled flows and, for each new cluster model, recomputes only the owners
- * the change touches, as ovn-northd's and ovn-controller's incremental processing do:
+ * the change touches, as ovn-northd's and ovn-controller's incremental processing do. The change
+ * is found object by object ({@link ModelChange}); the layout is edited for the changed pods
+ * alone when nothing else moves ({@link BridgeLayout#next(ClusterModel, BridgeLayout, ModelChange)}).
  * <ul>
- * <li>a pod's port flows when its port changed (numbers stay: {@link BridgeLayout#next});</li>
- * <li>a local pod's ACLs when the pod changed, a policy of its namespace changed, or a changed
- *     pod may be a peer of one of those policies (its old or new labels match a peer selector,
- *     an ipBlock holds one of its addresses, or a rule has a named port);</li>
+ * <li>a pod's port flows when its port changed (numbers stay);</li>
+ * <li>a local pod's ACLs when the pod changed; the local pods of a namespace whose policies
+ *     changed; the local pods a policy selects when a changed pod, before or after the change,
+ *     may appear in that policy's flows ({@link PolicyPeers}: a peer selector selects it, or an
+ *     egress rule with a named port expands pod by pod and includes it);</li>
  * <li>a service's load balancer when the service or its EndpointSlices changed (all of them
  *     when nodes or switches changed: node ports and internalTrafficPolicy Local read those);</li>
  * <li>a switch's flows when the switch changed; everything when namespace labels changed
@@ -47,6 +49,8 @@ public final class IncrementalCompiler
     private final LoadBalancerFlows lbs;
     private final AclCookies cookies = new AclCookies();
     private final EgressFlows egress;
+    /** The model's policies by namespace, made again only when a policy changes. */
+    private Map<String, List<NetworkPolicy>> policies;
     private long version;
 
     /** A full compile of the cluster on one bridge ({@code node} null) or of one node's bridge. */
@@ -84,7 +88,8 @@ public final class IncrementalCompiler
         {
             podFlows(p);
         }
-        final AclFlows acls = new AclFlows(model, layout, cookies);
+        policies = AclFlows.byNamespace(model.networkPolicies());
+        final AclFlows acls = new AclFlows(model, layout, cookies, policies);
         for (final BridgeLayout.PodPort p : layout.ports())
         {
             acls.forPort(flows, p);
@@ -138,98 +143,110 @@ public final class IncrementalCompiler
     {
         final ClusterModel before = model;
         final BridgeLayout old = layout;
-        final BridgeLayout now = BridgeLayout.next(next, old);
-        final Set<String> owners = new LinkedHashSet<>();
-        final boolean everything = !before.namespaces().equals(next.namespaces());
+        final ModelChange change = ModelChange.between(before, next);
+        final BridgeLayout now = BridgeLayout.next(next, old, change);
+        final boolean everything = change.namespaces();
+        // The same switches list: the layout was edited pod by pod, so only the changed pods can differ.
+        final boolean podsOnly = now.switches() == old.switches() && !everything;
 
-        final Map<String, BridgeLayout.Switch> oldSwitches = new HashMap<>();
-        old.switches().forEach(s -> oldSwitches.put(s.node(), s));
-        boolean switchesChanged = old.switches().size() != now.switches().size();
-        for (final BridgeLayout.Switch s : now.switches())
+        final Set<String> switchOwners = new LinkedHashSet<>();
+        boolean switchesChanged = false;
+        if (!podsOnly)
         {
-            if (everything || !s.equals(oldSwitches.remove(s.node())))
+            final Map<String, BridgeLayout.Switch> oldSwitches = new HashMap<>();
+            old.switches().forEach(s -> oldSwitches.put(s.node(), s));
+            switchesChanged = old.switches().size() != now.switches().size();
+            for (final BridgeLayout.Switch s : now.switches())
             {
-                owners.add("switch:" + s.node());
-                switchesChanged = true;
+                if (everything || !s.equals(oldSwitches.remove(s.node())))
+                {
+                    switchOwners.add(s.node());
+                    switchesChanged = true;
+                }
             }
+            switchOwners.addAll(oldSwitches.keySet());
         }
-        oldSwitches.keySet().forEach(n -> owners.add("switch:" + n));
 
-        final Map<String, BridgeLayout.PodPort> oldPods = new HashMap<>();
-        old.allPods().forEach(p -> oldPods.put(p.name(), p));
-        final List<Pod> changedPods = new ArrayList<>();
-        for (final BridgeLayout.PodPort p : now.allPods())
+        // Pods whose port changed: their port flows and their ACLs (a pod that moved to another
+        // node leaves its ACLs behind it).
+        final Set<String> podOwners = new LinkedHashSet<>();
+        final Set<String> aclOwners = new LinkedHashSet<>();
+        final List<BridgeLayout.PodPort> changedPods = new ArrayList<>();
+        for (final String key : podsOnly ? podKeys(change) : union(old.podKeys(), now.podKeys()))
         {
-            final BridgeLayout.PodPort was = oldPods.remove(p.name());
-            if (everything || !p.equals(was))
+            final BridgeLayout.PodPort was = old.pod(key);
+            final BridgeLayout.PodPort p = now.pod(key);
+            if (everything || !Objects.equals(p, was))
             {
-                owners.add("pod:" + p.name());
-                changedPods.add(p.pod());
+                podOwners.add(key);
+                aclOwners.add(key);
+                if (p != null)
+                {
+                    changedPods.add(p);
+                }
                 if (was != null)
                 {
-                    changedPods.add(was.pod());
+                    changedPods.add(was);
                 }
-                // Its ACLs too (a pod that moved to another node leaves its ACLs behind it).
-                owners.add("acl:" + p.name());
             }
-        }
-        for (final BridgeLayout.PodPort gone : oldPods.values())
-        {
-            owners.add("pod:" + gone.name());
-            owners.add("acl:" + gone.name());
-            changedPods.add(gone.pod());
         }
 
-        // ACLs: namespaces whose policies changed, or may name a changed pod as a peer.
-        final Set<String> aclNamespaces = new HashSet<>();
-        final Map<String, List<NetworkPolicy>> oldPolicies = byNamespace(before.networkPolicies());
-        final Map<String, List<NetworkPolicy>> newPolicies = byNamespace(next.networkPolicies());
-        for (final String ns : union(oldPolicies.keySet(), newPolicies.keySet()))
+        // ACLs: the local pods of namespaces whose policies changed; the local pods a policy
+        // selects when a changed pod may be one of its peers.
+        final Set<String> aclNamespaces = change.policyNamespaces();
+        if (everything)
         {
-            if (!Objects.equals(oldPolicies.get(ns), newPolicies.get(ns)))
-            {
-                aclNamespaces.add(ns);
-            }
+            now.ports().forEach(p -> aclOwners.add(p.name()));
         }
-        if (!changedPods.isEmpty())
+        else
         {
-            for (final NetworkPolicy p : next.networkPolicies())
+            for (final String ns : aclNamespaces)
             {
-                if (!aclNamespaces.contains(p.namespace()) && mayName(next, p, changedPods))
+                localPods(now, ns, null, aclOwners);
+            }
+            if (!changedPods.isEmpty())
+            {
+                for (final NetworkPolicy p : next.networkPolicies())
                 {
-                    aclNamespaces.add(p.namespace());
+                    if (!aclNamespaces.contains(p.namespace()) && PolicyPeers.mayName(next, p, changedPods))
+                    {
+                        localPods(now, p.namespace(), p, aclOwners);
+                    }
                 }
-            }
-        }
-        for (final BridgeLayout.PodPort p : now.ports())
-        {
-            if (everything || aclNamespaces.contains(p.pod().namespace()))
-            {
-                owners.add("acl:" + p.name());
             }
         }
 
         // Services: changed ones, those whose slices changed; all when nodes or switches did.
-        final boolean allServices = everything || switchesChanged || !before.nodes().equals(next.nodes());
+        final boolean allServices = everything || switchesChanged || change.nodes();
         final Set<String> serviceKeys = new LinkedHashSet<>();
-        final Map<String, Service> oldServices = new HashMap<>();
-        before.services().forEach(s -> oldServices.put(s.key(), s));
-        for (final Service s : next.services())
+        final Set<String> goneServices = new LinkedHashSet<>();
+        for (final String k : allServices ? union(before.servicesByKey().keySet(), next.servicesByKey().keySet())
+            : change.services())
         {
-            final Service was = oldServices.remove(s.key());
-            if (allServices || !s.equals(was) || !before.endpointSlicesOf(s).equals(next.endpointSlicesOf(s)))
+            if (next.servicesByKey().containsKey(k))
             {
-                serviceKeys.add(s.key());
+                serviceKeys.add(k);
+            }
+            else if (before.servicesByKey().containsKey(k))
+            {
+                goneServices.add(k);
             }
         }
-        final Set<String> goneServices = oldServices.keySet();
-        egress.changed(before, next, old, now, everything, !serviceKeys.isEmpty() || !goneServices.isEmpty(), owners);
+        // Egress: gateways, cluster addresses, and the firewall and EgressIP owners of changed pods.
+        final Set<String> egressOwners = new LinkedHashSet<>();
+        podOwners.forEach(k -> egressOwners.add("pod:" + k));
+        egress.changed(before, next, old, now, everything, !serviceKeys.isEmpty() || !goneServices.isEmpty(), egressOwners);
+        podOwners.forEach(k -> egressOwners.remove("pod:" + k));
 
         // Replace the owners' flows.
-        final Set<String> oldLines = new HashSet<>();
-        final List<String> allOwners = new ArrayList<>(owners);
+        final List<String> allOwners = new ArrayList<>();
+        switchOwners.forEach(n -> allOwners.add("switch:" + n));
+        podOwners.forEach(k -> allOwners.add("pod:" + k));
+        aclOwners.forEach(k -> allOwners.add("acl:" + k));
         serviceKeys.forEach(k -> allOwners.add("service:" + k));
         goneServices.forEach(k -> allOwners.add("service:" + k));
+        allOwners.addAll(egressOwners);
+        final Set<String> oldLines = new HashSet<>();
         for (final String o : allOwners)
         {
             oldLines.addAll(flows.linesOf(o));
@@ -239,33 +256,42 @@ public final class IncrementalCompiler
         layout = now;
         lbs.update(next, now);
         goneServices.forEach(lbs::remove);
-        final AclFlows acls = new AclFlows(next, now, cookies);
-        for (final BridgeLayout.Switch s : now.switches())
+        if (!switchOwners.isEmpty())
         {
-            if (owners.contains("switch:" + s.node()))
+            for (final BridgeLayout.Switch s : now.switches())
             {
-                switchFlows(s);
+                if (switchOwners.contains(s.node()))
+                {
+                    switchFlows(s);
+                }
             }
         }
-        for (final BridgeLayout.PodPort p : now.allPods())
+        for (final String k : podOwners)
         {
-            if (owners.contains("pod:" + p.name()))
+            final BridgeLayout.PodPort p = now.pod(k);
+            if (p != null)
             {
                 podFlows(p);
             }
-            if (p.local() && owners.contains("acl:" + p.name()))
+        }
+        if (!change.policyNamespaces().isEmpty())
+        {
+            policies = AclFlows.byNamespace(next.networkPolicies());
+        }
+        final AclFlows acls = new AclFlows(next, now, cookies, policies);
+        for (final String k : aclOwners)
+        {
+            final BridgeLayout.PodPort p = now.pod(k);
+            if (p != null && p.local())
             {
                 acls.forPort(flows, p);
             }
         }
-        for (final Service s : next.services())
+        for (final String k : serviceKeys)
         {
-            if (serviceKeys.contains(s.key()))
-            {
-                lbs.forService(flows, s);
-            }
+            lbs.forService(flows, next.servicesByKey().get(k));
         }
-        egress.emit(flows, next, now, owners);
+        egress.emit(flows, next, now, egressOwners);
         final Set<String> newLines = new LinkedHashSet<>();
         for (final String o : allOwners)
         {
@@ -291,51 +317,24 @@ public final class IncrementalCompiler
         return new Delta(version, removed, added, lbs.groups(), new LinkedHashSet<>(allOwners));
     }
 
-    /** Could a rule of {@code p} match one of these pods as a peer (old or new version of it)? */
-    private static boolean mayName(final ClusterModel model, final NetworkPolicy p, final List<Pod> pods)
+    private static List<String> podKeys(final ModelChange change)
     {
-        for (final List<NetworkPolicy.Rule> rules : List.of(p.ingress(), p.egress()))
-        {
-            for (final NetworkPolicy.Rule r : rules)
-            {
-                if (r.peers().isEmpty() || r.ports().stream().anyMatch(x -> x.port() != null && x.port().isNamed()))
-                {
-                    // Any peer (or a named port, resolved per destination pod): every pod counts.
-                    return true;
-                }
-                for (final NetworkPolicy.Peer peer : r.peers())
-                {
-                    for (final Pod pod : pods)
-                    {
-                        if (peer.ipBlock() != null)
-                        {
-                            if (pod.ips().stream().anyMatch(ip -> peer.ipBlock().cidr().contains(ip)))
-                            {
-                                return true;
-                            }
-                            continue;
-                        }
-                        final boolean ns = peer.namespaceSelector() == null ? pod.namespace().equals(p.namespace())
-                            : peer.namespaceSelector().matches(model.namespaceLabels(pod.namespace()));
-                        if (ns && (peer.podSelector() == null || peer.podSelector().matches(pod.labels())))
-                        {
-                            return true;
-                        }
-                    }
-                }
-            }
-        }
-        return false;
+        final List<String> keys = new ArrayList<>(change.pods().size());
+        change.pods().forEach(c -> keys.add(c.key()));
+        return keys;
     }
 
-    private static Map<String, List<NetworkPolicy>> byNamespace(final List<NetworkPolicy> policies)
+    /** Adds the local pods of {@code namespace} ({@code selectedBy} null) or those {@code selectedBy} selects. */
+    private static void localPods(final BridgeLayout layout, final String namespace, final NetworkPolicy selectedBy,
+        final Set<String> out)
     {
-        final Map<String, List<NetworkPolicy>> m = new HashMap<>();
-        for (final NetworkPolicy p : policies)
+        for (final BridgeLayout.PodPort q : layout.podsIn(namespace))
         {
-            m.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(p);
+            if (q.local() && (selectedBy == null || selectedBy.podSelector().matches(q.pod().labels())))
+            {
+                out.add(q.name());
+            }
         }
-        return m;
     }
 
     private static Set<String> union(final Set<String> a, final Set<String> b)

@@ -45,10 +45,8 @@ final class LoadBalancerFlows
 
     private ClusterModel model;
     private BridgeLayout layout;
-    /** Group ids by bucket text, never reused while this lives (an id keeps meaning one group). */
-    private final Map<String, Integer> groupIds = new LinkedHashMap<>();
     /** The groups each service's flows name: a group goes when no service names it any more. */
-    private final Map<String, Set<String>> bodiesByService = new LinkedHashMap<>();
+    private final SelectGroups groups = new SelectGroups(FIRST_GROUP);
     private final List<String> notes = new ArrayList<>();
     private String service;
 
@@ -68,7 +66,7 @@ final class LoadBalancerFlows
     /** A service is gone: its groups go unless another service names the same buckets. */
     void remove(final String serviceKey)
     {
-        bodiesByService.remove(serviceKey);
+        groups.release(serviceKey);
     }
 
     /** Flows every affinity service shares: established affine connections refresh their learned flow. */
@@ -89,15 +87,7 @@ final class LoadBalancerFlows
     /** The groups the current services name, by id. */
     List<String> groups()
     {
-        final java.util.TreeMap<Integer, String> byId = new java.util.TreeMap<>();
-        for (final Set<String> bodies : bodiesByService.values())
-        {
-            for (final String b : bodies)
-            {
-                byId.put(groupIds.get(b), "group_id=" + groupIds.get(b) + "," + b);
-            }
-        }
-        return new ArrayList<>(byId.values());
+        return groups.lines();
     }
 
     List<String> notes()
@@ -109,7 +99,7 @@ final class LoadBalancerFlows
     {
         f.owner("service:" + svc.key());
         service = svc.key();
-        bodiesByService.put(service, new LinkedHashSet<>());
+        groups.restart(service);
         if (svc.headless())
         {
             return;
@@ -185,8 +175,7 @@ final class LoadBalancerFlows
         final String hashFields = (v6 ? "ipv6_src,ipv6_dst," : "ip_src,ip_dst,") + sp.protocol().name().toLowerCase() + "_src,"
             + sp.protocol().name().toLowerCase() + "_dst";
         final String groupBody = "type=select,selection_method=hash,fields(" + hashFields + ")" + buckets;
-        final int gid = groupIds.computeIfAbsent(groupBody, k -> FIRST_GROUP + groupIds.size());
-        bodiesByService.get(service).add(groupBody);
+        final int gid = groups.name(service, groupBody);
         if (!affinity)
         {
             f.add(LB, priority, "ct_state=+new+trk," + scope + match, "load:0x1->NXM_NX_REG0[1],group:" + gid);

@@ -100,6 +100,36 @@ public final class ClusterModel
         return List.copyOf(pods.values());
     }
 
+    /** Pods by namespace/name, without a copy: what a diff against the next model walks. */
+    public Map<String, Pod> podsByKey()
+    {
+        return pods;
+    }
+
+    /** Services by namespace/name, without a copy. */
+    public Map<String, Service> servicesByKey()
+    {
+        return services;
+    }
+
+    /** Nodes by name, without a copy. */
+    public Map<String, Node> nodesByName()
+    {
+        return nodes;
+    }
+
+    /** Namespaces by name, without a copy. */
+    public Map<String, Namespace> namespacesByName()
+    {
+        return namespaces;
+    }
+
+    /** EndpointSlices by their service's namespace/name, without a copy. */
+    public Map<String, List<EndpointSlice>> endpointSlicesByService()
+    {
+        return Collections.unmodifiableMap(slicesByService);
+    }
+
     public Optional<Pod> pod(final String namespace, final String name)
     {
         return Optional.ofNullable(pods.get(namespace + "/" + name));
