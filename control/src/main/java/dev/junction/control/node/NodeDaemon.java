@@ -56,6 +56,7 @@ public final class NodeDaemon implements AutoCloseable
     /** The configured ports, pod ports numbered by the control module's layout. */
     private List<NodeConfig.Port> ports;
     private ControlLoop controlLoop;
+    private ConntrackCheckpointer checkpointer;
     private AutoCloseable controlSource;
     private final List<DevicePort> taps = new ArrayList<>();
     private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
@@ -106,7 +107,17 @@ public final class NodeDaemon implements AutoCloseable
             {
                 d.startControl();
             }
+            if (config.conntrackCheckpointMs > 0)
+            {
+                // Before any port opens: the first packets of a restored connection must find it.
+                d.checkpointer = ConntrackCheckpointer.restore(config.stateDir, d.bridge.conntrack(),
+                    config.conntrackCheckpointMs, log);
+            }
             d.open();
+            if (d.checkpointer != null)
+            {
+                d.checkpointer.start();
+            }
             return d;
         }
         catch (final RuntimeException | IOException | FlowParseException ex)
@@ -628,6 +639,10 @@ public final class NodeDaemon implements AutoCloseable
         {
             pipeline.awaitIdle(Duration.ofSeconds(1));
             pipeline.close();
+        }
+        if (checkpointer != null)
+        {
+            checkpointer.close(); // after the workers: the last checkpoint holds every connection
         }
         for (final dev.junction.datapath.pipeline.PcapPort p : pcaps)
         {
