@@ -55,6 +55,8 @@ public final class Datapath
     public static final int MAX_RECIRC_DEPTH = 6;
     /** check_pkt_len branches inside branches that are not last (each needs its own packet copy). */
     public static final int MAX_CHECK_PKT_LEN_NESTING = 8;
+    /** Packet-outs a packet-in handler may queue while one packet is processed; more are counted drops. */
+    public static final int PACKET_OUT_QUEUE = 16;
 
     /** The packet's key per recirculation depth (index 0: as received). */
     private final FlowKey[] keys = new FlowKey[MAX_RECIRC_DEPTH + 1];
@@ -79,6 +81,11 @@ public final class Datapath
     private int outputsThisPacket;
     /** Bound once: a method reference per packet would be an allocation on the packet path. */
     private final ActionExecutor.OutputSink sink = this::send;
+    /** Null: controller actions are only counted, as OVS without a controller. */
+    private PacketInHandler packetInHandler;
+    private PacketOutQueue packetOuts;
+    private long packetIns;
+    private long packetInErrors;
     private final CacheConfig cacheConfig;
     private final ExactMatchCache emc;
     private final MegaflowCache megaflows;
@@ -99,6 +106,7 @@ public final class Datapath
     private long emcHits;
     private long megaflowHits;
     private long upcalls;
+    private UpcallLimiter upcallLimiter = UpcallLimiter.UNLIMITED;
     private long slowPathPackets;
     private long expired;
     private long revalidatedAway;
@@ -174,6 +182,61 @@ public final class Datapath
             t.tunnels(tunnels);
         }
         return t;
+    }
+
+    /**
+     * Gives controller actions' packets to {@code handler} (null: none, controller actions are
+     * only counted), which may answer with packet-outs; see {@link PacketInHandler} for the
+     * threading contract. Call before the first packet, on the thread that built the datapath.
+     */
+    public Datapath packetInHandler(final PacketInHandler handler)
+    {
+        packetInHandler = handler;
+        if (handler == null)
+        {
+            executor.controllerSink(null);
+            packetOuts = null;
+            return this;
+        }
+        packetOuts = new PacketOutQueue(PACKET_OUT_QUEUE, drops);
+        executor.controllerSink(this::packetIn);
+        return this;
+    }
+
+    /**
+     * A controller action ran: the handler gets a copy of the packet as it is now (truncated to
+     * the action's max_len) with the table and userdata frozen under the action's recirc id.
+     * This is the slow path; a handler that throws costs only its packet-in (counted).
+     */
+    private void packetIn(final Packet p, final OdpActions acts, final int at)
+    {
+        final int recircId = (int)acts.get(at + 2);
+        final dev.junction.flowtable.xlate.FrozenStates.State state = bridge.frozenStates().get(recircId);
+        final int len = Math.min(p.length, (int)acts.get(at + 5));
+        final PacketIn pin = new PacketIn(Arrays.copyOfRange(p.buf, p.start, p.start + len), p.length, p.inPort,
+            (int)acts.get(at + 1), acts.get(at + 3), state == null ? -1 : state.table, (int)acts.get(at + 4),
+            state == null ? new byte[0] : state.userdata(), p.timestampNanos);
+        packetIns++;
+        try
+        {
+            packetInHandler.packetIn(pin, packetOuts);
+        }
+        catch (final RuntimeException ex)
+        {
+            packetInErrors++;
+        }
+    }
+
+    /** Packets handed to the packet-in handler. */
+    public long packetIns()
+    {
+        return packetIns;
+    }
+
+    /** Packet-ins whose handler threw. */
+    public long packetInErrors()
+    {
+        return packetInErrors;
     }
 
     /**
@@ -367,11 +430,21 @@ public final class Datapath
         final long dropsBefore = conntrackDrops();
         process(p, 0, t, trace);
         resolveNeighbours();
+        final int outputs = outputsThisPacket;
+        if (packetOuts != null)
+        {
+            // Answers of the packet-in handler leave after the packet's own outputs, never inside its actions.
+            packetOuts.drain(p.timestampNanos, sink);
+        }
+        // Sent to the controller and output too is no drop; a packet a handler took was delivered.
         if (executor.controllerPackets() != controllerBefore)
         {
-            drops[DropReason.CONTROLLER.ordinal()]++;
+            if (outputs == 0 && packetInHandler == null)
+            {
+                drops[DropReason.CONTROLLER.ordinal()]++;
+            }
         }
-        else if (outputsThisPacket == 0 && conntrackDrops() == dropsBefore)
+        else if (outputs == 0 && conntrackDrops() == dropsBefore)
         {
             drops[DropReason.NO_OUTPUT.ordinal()]++;
         }
@@ -441,7 +514,7 @@ public final class Datapath
     private long conntrackDrops()
     {
         return drops[DropReason.CONNTRACK.ordinal()] + drops[DropReason.RECIRC_DEPTH.ordinal()]
-            + drops[DropReason.XLATE_ERROR.ordinal()];
+            + drops[DropReason.XLATE_ERROR.ordinal()] + drops[DropReason.UPCALL_LIMIT.ordinal()];
     }
 
     /** One datapath pass: cache lookup or upcall, then execution; recirculations come back here. */
@@ -513,6 +586,13 @@ public final class Datapath
             {
                 mf.hit(p.length, tcpFlags(key), now);
                 slowPathPackets++;
+            }
+            else if (cached && depth == 0 && !upcallLimiter.tryAcquire(key.inPort(), now))
+            {
+                // The port spent its upcall budget: a counted drop, and no megaflow, so that its
+                // next packet is weighed again.
+                drops[DropReason.UPCALL_LIMIT.ordinal()]++;
+                return;
             }
             else
             {
@@ -967,6 +1047,21 @@ public final class Datapath
     public long megaflowHits()
     {
         return megaflowHits;
+    }
+
+    /**
+     * Limits this worker's upcalls per input port (see {@link UpcallLimiter}; give each worker its
+     * own). Unlimited by default, as OVS.
+     */
+    public Datapath upcallLimiter(final UpcallLimiter limiter)
+    {
+        this.upcallLimiter = limiter;
+        return this;
+    }
+
+    public UpcallLimiter upcallLimiter()
+    {
+        return upcallLimiter;
     }
 
     public long upcalls()

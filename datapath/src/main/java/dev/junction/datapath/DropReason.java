@@ -9,7 +9,10 @@ public enum DropReason
     NO_OUTPUT,
     /** Translation failed (recursion or resubmit limit): the whole packet is dropped. */
     XLATE_ERROR,
-    /** Sent to the controller (controller action, dec_ttl at TTL 0/1): no controller exists yet. */
+    /**
+     * Sent to the controller (controller action, dec_ttl at TTL 0/1) with no packet-in handler
+     * set, and not output anywhere either.
+     */
     CONTROLLER,
     /** Larger than the output port's MTU. */
     MTU_EXCEEDED,
@@ -24,5 +27,9 @@ public enum DropReason
     /** A Geneve packet with a critical option the TLV map does not know (RFC 8926: drop). */
     TUNNEL_CRITICAL_OPTION,
     /** Arrived on the underlay port but is not a tunnel packet for a local endpoint. */
-    UNDERLAY_OTHER
+    UNDERLAY_OTHER,
+    /** A miss on a port that spent its upcall budget ({@link UpcallLimiter}): not translated. */
+    UPCALL_LIMIT,
+    /** A packet-out a packet-in handler sent while the packet's queue of them was full (one packet-out, not the packet). */
+    PACKET_OUT_OVERFLOW
 }

@@ -99,6 +99,19 @@ public final class Replay
         return datapaths;
     }
 
+    /**
+     * Gives controller actions' packets to {@code handler} (none by default: packet-ins are
+     * dropped, as by OVS without a controller, which the oracle is); its packet-outs go to the
+     * output captures like any output. Through the pipeline every worker calls it.
+     */
+    public Replay packetInHandler(final PacketInHandler handler)
+    {
+        this.packetInHandler = handler;
+        return this;
+    }
+
+    private PacketInHandler packetInHandler;
+
     /** Tunnel ports and their underlay (none by default); the underlay port should be among the ports. */
     public Replay tunnels(final dev.junction.geneve.Tunnels t)
     {
@@ -144,7 +157,7 @@ public final class Replay
         // Time in a replay is the pcap's: megaflow idle expiry, learned-flow timeouts and conntrack
         // all run on packet timestamps, so a trace decides them, not the machine's speed.
         final Datapath dp = new Datapath(new Bridge(tables).tunnels(tunnels), ports, this::write, Datapath.DEFAULT_MTU,
-            1, cacheConfig, () -> currentTs).packetTime(true);
+            1, cacheConfig, () -> currentTs).packetTime(true).packetInHandler(packetInHandler);
         conntrackSetup.accept(dp.conntrack());
         final Packet packet = new Packet(2048);
         final long[] count = {0};
@@ -212,7 +225,7 @@ public final class Replay
         final Datapath[] dps = new Datapath[workers];
         final dev.junction.datapath.pipeline.Pipeline pipeline = new dev.junction.datapath.pipeline.Pipeline(config,
             (w, tx) -> dps[w] = new Datapath(bridge, ports, tx, Datapath.DEFAULT_MTU, 1, cacheConfig, () -> 0L)
-                .packetTime(true));
+                .packetTime(true).packetInHandler(packetInHandler));
         conntrackSetup.accept(bridge.conntrack());
         final OrderedOutputs.Sink sink = this::write;
         final long[] count = {0};

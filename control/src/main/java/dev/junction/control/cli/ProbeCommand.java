@@ -43,6 +43,10 @@ final class ProbeCommand implements Callable<Integer>
     @Option(names = "--explain", description = "With each denied cell, say which packet did not arrive (text output).")
     boolean explain;
 
+    @Option(names = "--acl-log", paramLabel = "FILE", description = "ACL log lines of namespaces with "
+        + "k8s.ovn.org/acl-logging to FILE (20 a second of the probe's virtual time; default: not written).")
+    Path aclLog;
+
     @Override
     public Integer call()
     {
@@ -74,7 +78,22 @@ final class ProbeCommand implements Callable<Integer>
         {
             return JunctionCli.EXIT_BAD_INPUT;
         }
-        final Prober prober = new Prober(layout, loaded.tables());
+        // Packet-ins answered as ovn-controller's pinctrl would (rejects; ACL log lines to --acl-log).
+        try (PinctrlOutput pinctrl = aclLog == null ? null : PinctrlOutput.open(aclLog, 20))
+        {
+            return probe(sources, targets, proto, pinctrl == null
+                ? new Prober(layout, loaded.tables()) : new Prober(layout, loaded.tables(), pinctrl.pinctrl()));
+        }
+        catch (final java.io.IOException ex)
+        {
+            System.err.println("junction probe: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+    }
+
+    private int probe(final List<BridgeLayout.PodPort> sources, final List<BridgeLayout.PodPort> targets,
+        final Protocol proto, final Prober prober)
+    {
         final StringBuilder sb = new StringBuilder("{");
         String rowSep = "";
         for (final BridgeLayout.PodPort f : sources)

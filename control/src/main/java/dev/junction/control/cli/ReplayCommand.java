@@ -89,6 +89,18 @@ final class ReplayCommand implements Callable<Integer>
             + "output in receive order); 0, the default, is one datapath on one thread (DESIGN.md's contract).")
     int workers;
 
+    @Option(names = "--pinctrl", description = "Answer packet-ins as ovn-controller's pinctrl: a new connection to a VIP "
+        + "without endpoints gets a TCP RST or ICMP unreachable (in the output captures), ACL logging writes to --acl-log. "
+        + "Off by default: OVS without a controller (the oracle) drops packet-ins.")
+    boolean pinctrl;
+
+    @Option(names = "--acl-log", paramLabel = "FILE", description = "With --pinctrl: ACL log lines to FILE (default: stderr).")
+    Path aclLog;
+
+    @Option(names = "--acl-log-rate", paramLabel = "N", defaultValue = "20",
+        description = "With --pinctrl: most ACL log lines a second of packet time; the rest are counted (default ${DEFAULT-VALUE}).")
+    int aclLogRate;
+
     @Option(names = "--json", description = "Print a JSON summary on stdout.")
     boolean json;
 
@@ -225,8 +237,22 @@ final class ReplayCommand implements Callable<Integer>
             }
             replay.swapAt(index, next);
         }
-        final boolean tty = System.console() != null;
+        final PinctrlOutput handler;
         try
+        {
+            handler = pinctrl ? PinctrlOutput.open(aclLog, aclLogRate) : null;
+        }
+        catch (final IllegalArgumentException | IOException ex)
+        {
+            System.err.println("junction replay: " + ex.getMessage());
+            return JunctionCli.EXIT_BAD_INPUT;
+        }
+        if (handler != null)
+        {
+            replay.packetInHandler(handler.pinctrl());
+        }
+        final boolean tty = System.console() != null;
+        try (handler)
         {
             replay.run(tty ? n -> System.err.print("\rjunction replay: " + n + " packets") : null);
         }
@@ -242,12 +268,16 @@ final class ReplayCommand implements Callable<Integer>
         }
         if (json)
         {
-            System.out.println(summary(dps, replay));
+            System.out.println(summary(dps, replay, handler == null ? null : handler.pinctrl()));
         }
         else
         {
             System.err.println("junction replay: " + sum(dps, Datapath::packetsIn) + " packets in, " + total(replay.sent())
                 + " out " + replay.sent() + " -> " + out);
+        }
+        if (handler != null)
+        {
+            System.err.println("junction replay: " + handler.pinctrl().summary());
         }
         if (expect != null)
         {
@@ -267,7 +297,7 @@ final class ReplayCommand implements Callable<Integer>
         return dps.stream().mapToLong(counter).sum();
     }
 
-    private static String summary(final List<Datapath> dps, final Replay replay)
+    private static String summary(final List<Datapath> dps, final Replay replay, final dev.junction.control.pinctrl.Pinctrl pinctrl)
     {
         final StringBuilder sb = new StringBuilder("{\"packets_in\": ").append(sum(dps, Datapath::packetsIn))
             .append(", \"bytes_in\": ").append(sum(dps, Datapath::bytesIn))
@@ -279,7 +309,14 @@ final class ReplayCommand implements Callable<Integer>
             .append(", \"megaflows_refused\": ").append(sum(dps, dp -> dp.megaflows().refused()))
             .append(", \"learned_flows\": ").append(sum(dps, Datapath::learnedRules))
             .append(", \"expired_flows\": ").append(sum(dps, Datapath::expiredRules))
-            .append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
+            .append(", \"packet_ins\": ").append(sum(dps, Datapath::packetIns));
+        if (pinctrl != null)
+        {
+            sb.append(", \"pinctrl\": {\"rejected\": ").append(pinctrl.rejected()).append(", \"unanswered\": ")
+                .append(pinctrl.unanswered()).append(", \"acl_log_lines\": ").append(pinctrl.logged())
+                .append(", \"acl_log_suppressed\": ").append(pinctrl.suppressed()).append('}');
+        }
+        sb.append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
             .append(", \"output_per_port\": {");
         String sep = "";
         for (final Map.Entry<Integer, Long> e : replay.sent().entrySet())

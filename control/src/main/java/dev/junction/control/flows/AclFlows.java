@@ -7,6 +7,7 @@ import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.NetworkPolicy;
 import dev.junction.control.k8s.Pod;
 import dev.junction.control.k8s.Protocol;
+import dev.junction.control.pinctrl.ControllerOps;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -34,6 +35,13 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * <p>Each flow's cookie names where it came from ({@link AclCookies}): an allow flow the policy
  * rule it expands ({@code 0xa...}, one per policy, direction and rule), a default drop the
  * policies isolating the pod ({@code 0xd...}), so a trace can say which policy decided.
+ *
+ * <p>ACL logging, as OVN-K's {@code k8s.ovn.org/acl-logging} namespace annotation sets
+ * {@code log=true} on the namespace's ACLs: the allow flows also send the packet to the
+ * controller (only new connections reach them, so a connection is logged once, as OVN logs an
+ * allow-related ACL), the default drop sends it there instead of dropping it (every denied
+ * packet), each with the policy, rule, verdict and severity in the userdata
+ * ({@link ControllerOps#logAction}).
  */
 final class AclFlows
 {
@@ -85,6 +93,9 @@ final class AclFlows
         final String next = (egress ? Stage.STATEFUL_EGRESS : Stage.STATEFUL_INGRESS).gotoHere();
         final List<String> isolatedBy = new ArrayList<>();
         final String dir = egress ? "egress" : "ingress";
+        final AclLogging logging = AclLogging.of(model.namespace(port.pod().namespace()).orElse(null));
+        // One flow per match: the first rule that allows it names it (and logs it).
+        final Set<String> matched = new java.util.HashSet<>();
         for (final NetworkPolicy p : policiesByNamespace.getOrDefault(port.pod().namespace(), List.of()))
         {
             if (!p.affects(type) || !p.podSelector().matches(port.pod().labels()))
@@ -96,16 +107,22 @@ final class AclFlows
             for (int i = 0; i < rules.size(); i++)
             {
                 final long cookie = cookies.of(ALLOW_COOKIE, "policy " + p.key() + " " + dir + " rule " + (i + 1));
+                final String actions = logging.allow() == null ? next
+                    : ControllerOps.logAction(ControllerOps.VERDICT_ALLOW, logging.allow(), p.key() + ":" + (i + 1)) + "," + next;
                 for (final String m : ruleMatches(p, rules.get(i), port, egress))
                 {
-                    f.add(stage, ALLOW, cookie, self + "," + m, next);
+                    if (matched.add(m))
+                    {
+                        f.add(stage, ALLOW, cookie, self + "," + m, actions);
+                    }
                 }
             }
         }
         if (!isolatedBy.isEmpty())
         {
             f.add(stage, DEFAULT_DENY, cookies.of(DENY_COOKIE, "default deny " + dir + ": isolated by " + String.join(", ", isolatedBy)),
-                self, "drop");
+                self, logging.deny() == null ? "drop"
+                    : ControllerOps.logAction(ControllerOps.VERDICT_DROP, logging.deny(), String.join(",", isolatedBy) + ":default-deny"));
         }
     }
 

@@ -32,6 +32,11 @@ import java.util.TreeMap;
  * key (reg14 / reg15, as OVN keeps the logical inport and outport) numbers all pods of the
  * cluster in that order (in the cluster layout key and port number are the same); the port's
  * conntrack zone is its key and its load-balancer zone {@code key | 0x8000}.
+ *
+ * <p>Gateway routers ({@link GatewayPort}): every node with an IPv4 address has {@code GR_<node>}
+ * with an external port: {@link #EXTERNAL_OFPORT} on a node bridge; {@code EXTERNAL_OFPORT + switch
+ * key} in the cluster layout (one per node). Both lie above the tunnel port 0x4000 and below
+ * OpenFlow's reserved ports, so no pod port (at most {@link #MAX_PORTS}) and no tunnel can take them.
  */
 public final class BridgeLayout
 {
@@ -43,6 +48,15 @@ public final class BridgeLayout
     public static final int TUNNEL_OFPORT = 0x4000;
     /** Logical port keys travel in 15 bits of OVN's Geneve option. */
     public static final int MAX_KEYS = 0x7fff;
+    /** A node bridge's external port (its gateway router's side of br-ex); in the cluster layout plus the switch key. */
+    public static final int EXTERNAL_OFPORT = 0x5000;
+    /** The VNI that says "to the gateway router of the node whose switch key is in the low bits" (EgressIP reroute). */
+    public static final int GATEWAY_VNI = 0x100000;
+    /**
+     * The gateway routers' SNAT zone: key 0's LB zone, which no port has. One zone serves every
+     * router of a bridge: pod addresses are unique, and each router SNATs to its own addresses.
+     */
+    public static final int GATEWAY_ZONE = LB_ZONE_BIT;
 
     /** A node's logical switch: {@code key} goes in the metadata register of its packets. */
     public record Switch(int key, String node, List<Cidr> subnets, List<InetAddress> gatewayIps, String gatewayMac,
@@ -105,9 +119,12 @@ public final class BridgeLayout
     private final Switch local;
     private final Map<String, PodPort> byPod = new LinkedHashMap<>();
     private final List<String> notes;
+    private final List<GatewayPort> gateways;
 
-    private BridgeLayout(final List<Switch> switches, final List<PodPort> all, final Switch local, final List<String> notes)
+    private BridgeLayout(final List<Switch> switches, final List<PodPort> all, final Switch local, final List<String> notes,
+        final List<GatewayPort> gateways)
     {
+        this.gateways = List.copyOf(gateways);
         this.switches = List.copyOf(switches);
         this.ports = all.stream().filter(PodPort::local).toList();
         this.remote = all.stream().filter(p -> !p.local()).toList();
@@ -310,7 +327,14 @@ public final class BridgeLayout
         {
             notes.add("node " + localNode + " has no InternalIP: nothing can reach its tunnel");
         }
-        return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes);
+        final List<GatewayPort> gateways = new ArrayList<>();
+        for (final Switch sw : switchOf.values())
+        {
+            final boolean here = localNode == null || localNode.equals(sw.node());
+            model.node(sw.node()).flatMap(n -> GatewayPort.of(n, sw.key(),
+                !here ? 0 : localNode == null ? EXTERNAL_OFPORT + sw.key() : EXTERNAL_OFPORT, notes)).ifPresent(gateways::add);
+        }
+        return new BridgeLayout(new ArrayList<>(switchOf.values()), ports, local, notes, gateways);
     }
 
     /** The first 10.244.N.0/24 that no node annotation and no switch so far uses. */
@@ -434,9 +458,23 @@ public final class BridgeLayout
         return Optional.empty();
     }
 
+    /** Every port of the bridge: pods, then the gateway routers' external ports. */
     public int[] ofports()
     {
-        return ports.stream().mapToInt(PodPort::ofport).toArray();
+        return java.util.stream.IntStream.concat(ports.stream().mapToInt(PodPort::ofport),
+            gateways.stream().filter(GatewayPort::local).mapToInt(GatewayPort::ofport)).toArray();
+    }
+
+    /** The gateway routers: this bridge's (with their external port) and, in the node layout, the other nodes'. */
+    public List<GatewayPort> gateways()
+    {
+        return gateways;
+    }
+
+    /** The gateway router of {@code node}, if it has one. */
+    public Optional<GatewayPort> gateway(final String node)
+    {
+        return gateways.stream().filter(g -> g.node().equals(node)).findFirst();
     }
 
     /** What the layout left out or made up, for the report. */

@@ -34,6 +34,12 @@ public final class FlowCompiler
                     .append(sw.gatewayIps().stream().map(Ip::text).collect(Collectors.joining(" "))).append(' ')
                     .append(sw.gatewayMac()).append('\n');
             }
+            for (final GatewayPort g : layout.gateways())
+            {
+                sb.append("# gateway ").append(g.router()).append(g.local() ? ": port " + g.ofport() : ": through the tunnel, VNI "
+                    + SwitchFlows.hex(BridgeLayout.GATEWAY_VNI | g.key())).append(' ').append(Ip.text(g.ip())).append(' ')
+                    .append(g.mac()).append(", next hop ").append(Ip.text(g.nextHop())).append(' ').append(g.nextHopMac()).append('\n');
+            }
             for (final BridgeLayout.PodPort p : layout.ports())
             {
                 sb.append("# port ").append(p.ofport()).append(": ").append(p.name()).append(' ').append(p.mac()).append(' ')
@@ -83,7 +89,13 @@ public final class FlowCompiler
     /** Every pod of the cluster on one bridge: what {@code probe} and {@code replay --manifests} run. */
     public static Compiled cluster(final ClusterModel model)
     {
-        return compile(model, BridgeLayout.cluster(model));
+        return cluster(model, DnsResolver.NONE);
+    }
+
+    /** As {@link #cluster(ClusterModel)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
+    public static Compiled cluster(final ClusterModel model, final DnsResolver dns)
+    {
+        return new IncrementalCompiler(model, BridgeLayout.cluster(model), dns).current();
     }
 
     /**
@@ -92,11 +104,12 @@ public final class FlowCompiler
      */
     public static Compiled node(final ClusterModel model, final String node)
     {
-        return compile(model, BridgeLayout.node(model, node));
+        return node(model, node, DnsResolver.NONE);
     }
 
-    private static Compiled compile(final ClusterModel model, final BridgeLayout layout)
+    /** As {@link #node(ClusterModel, String)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
+    public static Compiled node(final ClusterModel model, final String node, final DnsResolver dns)
     {
-        return new IncrementalCompiler(model, layout).current();
+        return new IncrementalCompiler(model, BridgeLayout.node(model, node), dns).current();
     }
 }

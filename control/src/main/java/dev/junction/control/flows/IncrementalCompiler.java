@@ -46,18 +46,31 @@ public final class IncrementalCompiler
     private final FlowSet flows = new FlowSet();
     private final LoadBalancerFlows lbs;
     private final AclCookies cookies = new AclCookies();
+    private final EgressFlows egress;
     private long version;
 
     /** A full compile of the cluster on one bridge ({@code node} null) or of one node's bridge. */
     public IncrementalCompiler(final ClusterModel model, final String node)
     {
-        this(model, node == null ? BridgeLayout.cluster(model) : BridgeLayout.node(model, node));
+        this(model, node, DnsResolver.NONE);
+    }
+
+    /** As {@link #IncrementalCompiler(ClusterModel, String)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
+    public IncrementalCompiler(final ClusterModel model, final String node, final DnsResolver dns)
+    {
+        this(model, node == null ? BridgeLayout.cluster(model) : BridgeLayout.node(model, node), dns);
     }
 
     IncrementalCompiler(final ClusterModel model, final BridgeLayout layout)
     {
+        this(model, layout, DnsResolver.NONE);
+    }
+
+    IncrementalCompiler(final ClusterModel model, final BridgeLayout layout, final DnsResolver dns)
+    {
         this.model = model;
         this.layout = layout;
+        this.egress = new EgressFlows(dns);
         this.lbs = new LoadBalancerFlows(model, layout);
         SwitchFlows.fixed(flows);
         LoadBalancerFlows.fixed(flows);
@@ -78,12 +91,14 @@ public final class IncrementalCompiler
         {
             lbs.forService(flows, s);
         }
+        egress.all(flows, model, layout);
     }
 
     public FlowCompiler.Compiled current()
     {
         final List<String> notes = new ArrayList<>(layout.notes());
         notes.addAll(lbs.notes());
+        notes.addAll(egress.notes(model, layout));
         return new FlowCompiler.Compiled(layout, flows, lbs.groups(), notes, cookies.meanings());
     }
 
@@ -203,6 +218,7 @@ public final class IncrementalCompiler
             }
         }
         final Set<String> goneServices = oldServices.keySet();
+        egress.changed(before, next, old, now, everything, !serviceKeys.isEmpty() || !goneServices.isEmpty(), owners);
 
         // Replace the owners' flows.
         final Set<String> oldLines = new HashSet<>();
@@ -244,6 +260,7 @@ public final class IncrementalCompiler
                 lbs.forService(flows, s);
             }
         }
+        egress.emit(flows, next, now, owners);
         final Set<String> newLines = new LinkedHashSet<>();
         for (final String o : allOwners)
         {

@@ -7,6 +7,7 @@ import dev.junction.control.k8s.Node;
 import dev.junction.control.k8s.Protocol;
 import dev.junction.control.k8s.Service;
 import dev.junction.control.k8s.ServicePort;
+import dev.junction.control.pinctrl.ControllerOps;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -30,8 +31,9 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * remembers each client's backend in a learned flow that expires after {@code timeoutSeconds}
  * without a packet from the client to the service: every forward packet of an affine
  * connection looks the learned flow up again, so its idle timer counts from the client's last
- * packet. A VIP without endpoints drops new connections (OVN-K rejects them; the reject reply
- * needs a packet-in handler, which is still to come).
+ * packet. A VIP without endpoints rejects new connections, as OVN-K's load balancers with the
+ * {@code reject} option: the packet goes to the controller, whose packet-in handler
+ * ({@link dev.junction.control.pinctrl.Pinctrl}) answers with a TCP RST or ICMP unreachable.
  */
 final class LoadBalancerFlows
 {
@@ -154,7 +156,9 @@ final class LoadBalancerFlows
         final int priority = scope.isEmpty() ? 100 : 110;
         if (backends.isEmpty())
         {
-            f.add(LB, priority, "ct_state=+new+trk," + scope + match, "drop");
+            // OVN-K sets the LB's reject option: pinctrl answers a new connection with a RST or
+            // ICMP unreachable (without a packet-in handler the packet is dropped, as before).
+            f.add(LB, priority, "ct_state=+new+trk," + scope + match, ControllerOps.rejectAction());
             return;
         }
         final boolean affinity = svc.hasClientIpAffinity() && !v6;

@@ -11,7 +11,8 @@ package dev.junction.control.flows;
  * load-balancer zone, {@code reg11} the outport's; {@code reg0} flags (bit 0: the packet goes
  * back to the port it came from; bit 1: load-balanced); {@code reg4} the chosen backend address
  * and {@code reg10} bit 14 "affinity hit", as OVN's {@code chk_lb_aff}. {@code ct_mark} bit 1
- * says a connection was load-balanced (OVN's {@code ct_mark.natted}).
+ * says a connection was load-balanced (OVN's {@code ct_mark.natted}). {@code reg9} names the
+ * gateway router a packet leaving the cluster goes through (its node switch's key).
  */
 public enum Stage
 {
@@ -27,6 +28,13 @@ public enum Stage
     STATEFUL_EGRESS(21, "ls_in_stateful: commit allowed new connections"),
     L2_LOOKUP(30, "ls_in_l2_lkup: destination MAC -> logical outport, or the router"),
     ROUTING(31, "lr_in_ip_routing (ovn_cluster_router): destination address -> switch and pod"),
+    EGRESS_FIREWALL(32, "ls_in_acl (EgressFirewall): the namespace's ordered rules for destinations outside the cluster"),
+    EGRESS_REROUTE(33, "lr_in_policy (ovn_cluster_router): EgressIP pods rerouted to their egress node's gateway router"),
+    GATEWAY_DISPATCH(34, "lr_in_ip_routing -> join: to GR_<node> on this bridge, or through the tunnel to another node's"),
+    GATEWAY_SNAT(35, "lr_out_snat (GR_<node>): SNAT to the egress IP or the node IP, committed in the gateway zone"),
+    GATEWAY_OUTPUT(36, "lr_out_delivery (GR_<node>): next hop's MAC, out of the external port"),
+    GATEWAY_UNSNAT(37, "lr_in_unsnat (GR_<node>): what the external port receives is un-SNATed in the gateway zone"),
+    GATEWAY_REPLY(38, "lr_in_ip_routing (GR_<node>): replies of SNATed connections back to ovn_cluster_router; the rest dropped"),
     OUT_PRE_STATEFUL(40, "ls_out_pre_stateful: conntrack in the outport's zone"),
     ACL_INGRESS(41, "ls_out_acl: NetworkPolicy ingress of the destination pod"),
     STATEFUL_INGRESS(42, "ls_out_stateful: commit allowed new connections"),

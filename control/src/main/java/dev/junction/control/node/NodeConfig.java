@@ -25,6 +25,8 @@ import java.util.Set;
  * metrics: 127.0.0.1:9100         # optional Prometheus endpoint (HOST:PORT; loopback unless you say otherwise)
  * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
  * conntrack_checkpoint_ms: 200    # connections checkpointed to state_dir/conntrack and restored at start; 0 (default): off
+ * upcall_limit: 10000             # upcalls per second per port and worker (burst a tenth of it); 0: unlimited
+ * acl_log_rate: 20                # NetworkPolicy log lines per second (OVN-K's acl-logging rate limit)
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
  * groups: groups.txt              # optional, ovs-ofctl add-groups syntax
  * control:                        # instead of flows/groups: the control module derives them
@@ -48,7 +50,9 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics",
-        "control", "conntrack_checkpoint_ms");
+        "control", "upcall_limit", "acl_log_rate", "conntrack_checkpoint_ms");
+    /** Upcalls per second a port may make on each worker, unless configured: at ~10 us each, a tenth of a core. */
+    public static final int DEFAULT_UPCALL_LIMIT = 10_000;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
         "in", "out", "pod");
     private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
@@ -83,6 +87,10 @@ public final class NodeConfig
     public final int workers;
     /** How idle workers wait: blocking, yielding or busy-spin. */
     public final String wait;
+    /** Upcalls per second per port and worker (0: unlimited). */
+    public final int upcallLimit;
+    /** ACL log lines per second, at most. */
+    public final int aclLogRate;
     /** Prometheus endpoint HOST:PORT, or null for none. */
     public final String metrics;
     /** The flows file, or null when {@link #control} derives the flows. */
@@ -94,10 +102,13 @@ public final class NodeConfig
     public final Tunnels tunnels;
     public final List<Port> ports;
 
-    private NodeConfig(final Path stateDir, final int workers, final String wait, final String metrics, final Path flows,
-        final Path groups, final Control control, final int conntrackCheckpointMs, final Tunnels tunnels,
+    private NodeConfig(final Path stateDir, final int workers, final String wait, final int upcallLimit, final int aclLogRate,
+        final String metrics, final Path flows, final Path groups, final Control control, final int conntrackCheckpointMs,
+        final Tunnels tunnels,
         final List<Port> ports)
     {
+        this.aclLogRate = aclLogRate;
+        this.upcallLimit = upcallLimit;
         this.control = control;
         this.conntrackCheckpointMs = conntrackCheckpointMs;
         this.metrics = metrics;
@@ -156,6 +167,17 @@ public final class NodeConfig
         if (!Set.of("blocking", "yielding", "busy-spin").contains(wait))
         {
             throw new IllegalArgumentException("wait must be blocking, yielding or busy-spin, not " + wait);
+        }
+        final int upcallLimit = top.containsKey("upcall_limit") ? integer(top.get("upcall_limit"), "upcall_limit")
+            : DEFAULT_UPCALL_LIMIT;
+        if (upcallLimit < 0 || upcallLimit > 10_000_000)
+        {
+            throw new IllegalArgumentException("upcall_limit must be 0 (unlimited) to 10000000 per second, not " + upcallLimit);
+        }
+        final int aclLogRate = top.containsKey("acl_log_rate") ? integer(top.get("acl_log_rate"), "acl_log_rate") : 20;
+        if (aclLogRate < 1 || aclLogRate > 1_000_000)
+        {
+            throw new IllegalArgumentException("acl_log_rate must be 1 to 1000000 lines per second, not " + aclLogRate);
         }
         final String metrics = top.get("metrics") == null ? null : String.valueOf(top.get("metrics"));
         if (metrics != null && !metrics.matches("[A-Za-z0-9.:\\[\\]-]+:\\d{1,5}"))
@@ -331,7 +353,7 @@ public final class NodeConfig
                 }
             }
         }
-        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, metrics, flows, groups, control,
+        return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, aclLogRate, metrics, flows, groups, control,
             checkpointMs, tunnels, ports);
     }
 

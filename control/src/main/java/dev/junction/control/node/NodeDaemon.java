@@ -15,9 +15,11 @@ import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.journal.FlowJournal;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.k8s.live.ApiServerSource;
+import dev.junction.control.pinctrl.Pinctrl;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.DropReason;
+import dev.junction.datapath.UpcallLimiter;
 import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.cache.MegaflowPrinter;
 import dev.junction.datapath.pipeline.Pipeline;
@@ -58,6 +60,8 @@ public final class NodeDaemon implements AutoCloseable
     private ControlLoop controlLoop;
     private java.util.concurrent.CompletableFuture<ConntrackCheckpointer> checkpointerLoading;
     private ConntrackCheckpointer checkpointer;
+    /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
+    private final Pinctrl pinctrl;
     private AutoCloseable controlSource;
     private final List<DevicePort> taps = new ArrayList<>();
     private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
@@ -76,6 +80,7 @@ public final class NodeDaemon implements AutoCloseable
         this.log = log;
         // With control the pods' ports are numbered by the first compiled layout (startControl).
         this.ports = config.control == null ? config.ports : null;
+        this.pinctrl = new Pinctrl(line -> log.info("acl_log", "line", line), config.aclLogRate);
         this.bridge = new Bridge(tables).tunnels(config.tunnels);
     }
 
@@ -264,7 +269,8 @@ public final class NodeDaemon implements AutoCloseable
         }
         final int[] numbers = ports.stream().mapToInt(NodeConfig.Port::number).toArray();
         pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
-            CacheConfig.DEFAULTS, System::nanoTime));
+            CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
+                Math.max(1, config.upcallLimit / 10))).packetInHandler(pinctrl));
         pipeline.start();
         if (!taps.isEmpty())
         {
@@ -520,7 +526,7 @@ public final class NodeDaemon implements AutoCloseable
     {
         final StringBuilder sb = new StringBuilder();
         final List<long[]> perWorker = forEachWorker(dp -> new long[] {dp.packetsIn(), dp.emcHits(), dp.megaflowHits(),
-            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size()});
+            dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size(), dp.drops(DropReason.UPCALL_LIMIT)});
         for (int i = 0; i < perWorker.size(); i++)
         {
             final long[] s = perWorker.get(i);
@@ -531,6 +537,7 @@ public final class NodeDaemon implements AutoCloseable
                 .append("  megaflow hits: ").append(s[2]).append('\n')
                 .append("  miss with success upcall: ").append(s[3] - s[4]).append('\n')
                 .append("  miss with failed upcall: ").append(s[4]).append('\n')
+                .append("  miss refused by upcall limit: ").append(s[6]).append('\n')
                 .append("  megaflows: ").append(s[5]).append('\n')
                 .append(String.format(Locale.ROOT, "  processing ns/packet: %.1f%n", s[0] == 0 ? 0.0 : (double)busy / s[0]));
         }
@@ -550,6 +557,7 @@ public final class NodeDaemon implements AutoCloseable
                 appendQueues(sb, x);
             }
         }
+        sb.append(pinctrl.summary()).append('\n');
         if (controlLoop != null)
         {
             sb.append("control (node ").append(config.control.node()).append("): version ").append(controlLoop.version())

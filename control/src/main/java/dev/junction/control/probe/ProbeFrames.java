@@ -1,6 +1,12 @@
 package dev.junction.control.probe;
 
+import dev.junction.datapath.exec.Checksum;
+
 import java.net.InetAddress;
+
+import static dev.junction.control.pinctrl.BigEndian.put16;
+import static dev.junction.control.pinctrl.BigEndian.put32;
+import static dev.junction.control.pinctrl.InternetChecksum.sum;
 
 /**
  * The frames a probe sends: Ethernet, IPv4 or IPv6, TCP or UDP, with correct checksums
@@ -48,7 +54,7 @@ final class ProbeFrames
             f[l3 + 9] = (byte)proto;
             System.arraycopy(src.getAddress(), 0, f, l3 + 12, 4);
             System.arraycopy(dst.getAddress(), 0, f, l3 + 16, 4);
-            put16(f, l3 + 10, fold(sum(f, l3, 20, 0)));
+            put16(f, l3 + 10, Checksum.finish(sum(f, l3, 20, 0)));
         }
         final int l4 = l3 + l3Len;
         put16(f, l4, sport);
@@ -72,37 +78,13 @@ final class ProbeFrames
         long pseudo = sum(src.getAddress(), 0, src.getAddress().length, 0);
         pseudo = sum(dst.getAddress(), 0, dst.getAddress().length, pseudo);
         pseudo += proto + l4Len;
-        int c = fold(sum(f, l4, l4Len, pseudo));
+        int c = Checksum.finish(sum(f, l4, l4Len, pseudo));
         if (proto == PROTO_UDP && c == 0)
         {
             c = 0xffff;
         }
         put16(f, l4 + (proto == PROTO_TCP ? 16 : 6), c);
         return f;
-    }
-
-    private static long sum(final byte[] b, final int off, final int len, final long start)
-    {
-        long s = start;
-        for (int i = 0; i + 1 < len; i += 2)
-        {
-            s += (b[off + i] & 0xff) << 8 | (b[off + i + 1] & 0xff);
-        }
-        if ((len & 1) != 0)
-        {
-            s += (b[off + len - 1] & 0xff) << 8;
-        }
-        return s;
-    }
-
-    private static int fold(final long sum)
-    {
-        long s = sum;
-        while (s >>> 16 != 0)
-        {
-            s = (s & 0xffff) + (s >>> 16);
-        }
-        return (int)(~s & 0xffff);
     }
 
     private static void putMac(final byte[] f, final int at, final String mac)
@@ -112,17 +94,5 @@ final class ProbeFrames
         {
             f[at + i] = (byte)Integer.parseInt(parts[i], 16);
         }
-    }
-
-    private static void put16(final byte[] f, final int at, final int v)
-    {
-        f[at] = (byte)(v >>> 8);
-        f[at + 1] = (byte)v;
-    }
-
-    private static void put32(final byte[] f, final int at, final long v)
-    {
-        put16(f, at, (int)(v >>> 16));
-        put16(f, at + 2, (int)v);
     }
 }

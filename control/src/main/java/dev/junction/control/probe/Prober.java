@@ -2,6 +2,8 @@ package dev.junction.control.probe;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.k8s.Protocol;
+import dev.junction.control.pinctrl.Pinctrl;
+import dev.junction.datapath.PacketInHandler;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.flowtable.Packet;
@@ -36,20 +38,37 @@ public final class Prober
     /** Virtual time: each packet a microsecond later; {@link #advance} skips ahead (affinity and idle timeouts). */
     private long nowNanos = 1_000_000_000L;
 
-    /** A connection a probe opened to a service: who answered, and what the client used. */
+    /**
+     * A connection a probe opened to a service: who answered, and what the client used;
+     * {@code rejected} when the client got a TCP RST or ICMP unreachable back instead (a VIP
+     * without endpoints, answered by pinctrl).
+     */
     public record ServiceConnection(boolean established, BridgeLayout.PodPort client, InetAddress clientIp, int clientPort,
-        InetAddress vip, int port, Protocol protocol, BridgeLayout.PodPort backend, String detail)
+        InetAddress vip, int port, Protocol protocol, BridgeLayout.PodPort backend, String detail, boolean rejected)
     {
+        ServiceConnection(final boolean established, final BridgeLayout.PodPort client, final InetAddress clientIp,
+            final int clientPort, final InetAddress vip, final int port, final Protocol protocol,
+            final BridgeLayout.PodPort backend, final String detail)
+        {
+            this(established, client, clientIp, clientPort, vip, port, protocol, backend, detail, false);
+        }
     }
 
+    /** A prober whose packet-ins go to a {@link Pinctrl} that answers rejects and discards ACL log lines. */
     public Prober(final BridgeLayout layout, final FlowTables tables)
+    {
+        this(layout, tables, new Pinctrl(line -> { }));
+    }
+
+    /** A prober whose datapath gives packet-ins to {@code handler} (null: none, they are dropped). */
+    public Prober(final BridgeLayout layout, final FlowTables tables, final PacketInHandler handler)
     {
         this.layout = layout;
         this.datapath = new Datapath(new dev.junction.datapath.Bridge(tables), layout.ofports(), (port, p) ->
         {
             sentPorts.add(port);
             sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true);
+        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true).packetInHandler(handler);
     }
 
     /**
@@ -106,7 +125,9 @@ public final class Prober
         }
         if (backend == null)
         {
-            return new ServiceConnection(false, from, src, sport, vip, port, protocol, null, "no backend received the first packet");
+            final String refusal = refusal(from, src, sport, vip, port);
+            return new ServiceConnection(false, from, src, sport, vip, port, protocol, null,
+                refusal == null ? "no backend received the first packet" : "rejected: " + refusal, refusal != null);
         }
         final String towardsClient = from.sw().key() == backend.sw().key() ? from.mac() : backend.sw().gatewayMac();
         if (!step(backend, ProbeFrames.frame(backend.mac(), towardsClient, backendIp, src, proto, backendPort, sport,
@@ -138,6 +159,49 @@ public final class Prober
             }
         }
         return false;
+    }
+
+    /**
+     * What the client got back instead of a connection: "TCP RST" (from {@code vip:port}) or
+     * "ICMP unreachable" (quoting its packet to {@code vip:port}); null when nothing came back.
+     */
+    private String refusal(final BridgeLayout.PodPort client, final InetAddress src, final int sport, final InetAddress vip,
+        final int port)
+    {
+        for (int i = 0; i < sent.size(); i++)
+        {
+            if (sentPorts.get(i) != client.ofport())
+            {
+                continue;
+            }
+            final byte[] f = sent.get(i);
+            final Addresses a = Addresses.of(f);
+            final int alen = vip.getAddress().length;
+            final int l4 = alen == 4 ? 14 + (f[14] & 0x0f) * 4 : 14 + 40;
+            final int proto = f[alen == 4 ? 14 + 9 : 14 + 6] & 0xff;
+            if (a != null && proto == ProbeFrames.PROTO_TCP && matches(f, vip, src, port, sport)
+                && f.length >= l4 + 14 && (f[l4 + 13] & 0x04) != 0)
+            {
+                return "TCP RST";
+            }
+            final boolean icmp = alen == 4 ? proto == 1 && (f[l4] & 0xff) == 3 : proto == 58 && (f[l4] & 0xff) == 1;
+            // The quoted packet starts 8 bytes into the ICMP message: it was ours, to the VIP.
+            if (icmp && f.length >= l4 + 8 && matches(quoted(f, l4 + 8, alen), src, vip, sport, port))
+            {
+                return "ICMP unreachable (code " + (f[l4 + 1] & 0xff) + ")";
+            }
+        }
+        return null;
+    }
+
+    /** The IP packet an ICMP error quotes (from {@code at}), as a frame {@link Addresses} can read. */
+    private static byte[] quoted(final byte[] f, final int at, final int alen)
+    {
+        final byte[] q = new byte[14 + f.length - at];
+        q[12] = (byte)(alen == 4 ? 0x08 : 0x86);
+        q[13] = (byte)(alen == 4 ? 0x00 : 0xdd);
+        System.arraycopy(f, at, q, 14, f.length - at);
+        return q;
     }
 
     private BridgeLayout.PodPort portNumbered(final int ofport)

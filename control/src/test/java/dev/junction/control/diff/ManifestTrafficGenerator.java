@@ -2,6 +2,7 @@ package dev.junction.control.diff;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.EndpointSlice;
 import dev.junction.control.k8s.Ip;
@@ -37,6 +38,12 @@ import java.util.TreeMap;
  * that do not fit their connection, new connections on a finished one's source port, random
  * 5-tuples, several conversations interleaved; now and then a short frame padded to 60 bytes.
  * Every checksum is correct. IP fragments only when asked for (see {@link #fragments}).
+ *
+ * <p>With gateway routers (nodes with addresses): TCP and UDP exchanges with addresses outside
+ * the cluster, the replies injected on the external port the request left from, to the address
+ * and port it left with (what the next hop would send back); a request that did not leave (an
+ * EgressFirewall denied it) is answered as if it had, through the client's node; and now and
+ * then a packet from outside that answers nothing.
  *
  * <p>Frames are addressed as a pod's stack addresses them: to the peer's MAC on the same node
  * switch, to the gateway MAC otherwise and for every VIP (see {@code Prober}). Replies come back
@@ -86,6 +93,7 @@ final class ManifestTrafficGenerator
     private final List<BridgeLayout.PodPort> ports;
     private final List<Vip> vips = new ArrayList<>();
     private final List<InetAddress> nodeIps = new ArrayList<>();
+    private final List<GatewayPort> gateways;
     private final SplittableRandom random;
     /**
      * Whether big UDP replies go out as two IP fragments. Off by default: OVS's userspace
@@ -118,6 +126,7 @@ final class ManifestTrafficGenerator
             throw new IllegalArgumentException("no pod ports: nothing sends");
         }
         this.random = new SplittableRandom(seed);
+        this.gateways = layout.gateways().stream().filter(GatewayPort::local).toList();
         this.nextSourcePort = 32768 + random.nextInt(4096);
         this.ipId = random.nextInt(0x10000);
         for (final Node n : model.nodes())
@@ -164,6 +173,23 @@ final class ManifestTrafficGenerator
 
     private Conversation newConversation()
     {
+        if (!gateways.isEmpty())
+        {
+            final int outside = random.nextInt(100);
+            final BridgeLayout.PodPort client = pickWith(false);
+            if (outside < 20 && client != null)
+            {
+                return new Outside(client, random.nextBoolean() ? Protocol.TCP : Protocol.UDP);
+            }
+            if (outside < 23)
+            {
+                return () ->
+                {
+                    unasked();
+                    return false;
+                };
+            }
+        }
         final int dice = random.nextInt(100);
         if (dice < 30)
         {
@@ -880,18 +906,144 @@ final class ManifestTrafficGenerator
         return 1024 + random.nextInt(64512);
     }
 
+    /** Outside addresses: the EgressFirewall set's CIDRs and names (see manifests/egress), and some of the world. */
+    private static final List<InetAddress> OUTSIDE = List.of(Ip.parse("8.8.8.8"), Ip.parse("203.0.113.10"),
+        Ip.parse("203.0.113.11"), Ip.parse("198.51.100.5"), Ip.parse("192.0.2.1"), Ip.parse("172.18.0.77"));
+
+    /**
+     * A pod's TCP (handshake, data each way, a reset) or UDP (one or two request/reply pairs)
+     * exchange with an outside address; the answers come in on the external port.
+     */
+    private final class Outside implements Conversation
+    {
+        private final BridgeLayout.PodPort client;
+        private final InetAddress source;
+        private final InetAddress target = pick(OUTSIDE);
+        private final int targetPort = new int[] {53, 80, 81, 443}[random.nextInt(4)];
+        private final int sourcePort = sourcePort();
+        private final Protocol protocol;
+        private final long clientIsn = random.nextInt() & 0xffffffffL;
+        private final long serverIsn = random.nextInt() & 0xffffffffL;
+        private GatewayPort gateway;
+        private InetAddress translated;
+        private int translatedPort;
+        private int step;
+
+        Outside(final BridgeLayout.PodPort client, final Protocol protocol)
+        {
+            this.client = client;
+            this.source = client.ip(false).orElseThrow();
+            this.protocol = protocol;
+        }
+
+        @Override
+        public boolean step()
+        {
+            final boolean tcp = protocol == Protocol.TCP;
+            final long c = clientIsn + 1;
+            final long s = serverIsn + 1;
+            switch (step++)
+            {
+                case 0 ->
+                {
+                    final List<Sent> out = request(tcp ? PacketFactory.tcp(sourcePort, targetPort, clientIsn, 0, PacketFactory.TCP_SYN,
+                        new byte[0], new byte[0]) : PacketFactory.udp(sourcePort, targetPort, payload(8 + random.nextInt(40))), "SYN");
+                    if (!where(out))
+                    {
+                        return false;
+                    }
+                }
+                case 1 -> reply(tcp ? PacketFactory.tcp(targetPort, translatedPort, serverIsn, c,
+                    PacketFactory.TCP_SYN | PacketFactory.TCP_ACK, new byte[0], new byte[0])
+                    : PacketFactory.udp(targetPort, translatedPort, payload(8 + random.nextInt(80))), "SYN-ACK");
+                case 2 -> request(tcp ? PacketFactory.tcp(sourcePort, targetPort, c, s, PacketFactory.TCP_PSH | PacketFactory.TCP_ACK,
+                    new byte[0], payload(20)) : PacketFactory.udp(sourcePort, targetPort, payload(12)), "data");
+                case 3 -> reply(tcp ? PacketFactory.tcp(targetPort, translatedPort, s, c + 20, PacketFactory.TCP_PSH | PacketFactory.TCP_ACK,
+                    new byte[0], payload(30)) : PacketFactory.udp(targetPort, translatedPort, payload(16)), "data");
+                default ->
+                {
+                    if (tcp)
+                    {
+                        request(PacketFactory.tcp(sourcePort, targetPort, c + 20, s + 30, PacketFactory.TCP_RST | PacketFactory.TCP_ACK,
+                            new byte[0], new byte[0]), "RST");
+                    }
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private List<Sent> request(final byte[] l4, final String what)
+        {
+            return emit(client.ofport(), ipFrame(PacketFactory.mac(client.sw().gatewayMac()), PacketFactory.mac(client.mac()), source,
+                target, 64, protocol == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
+                protocol + " " + what + " " + client.name() + " " + Ip.text(source) + ":" + sourcePort + " -> outside "
+                    + Ip.text(target) + ":" + targetPort);
+        }
+
+        private void reply(final byte[] l4, final String what)
+        {
+            emit(gateway.ofport(), ipFrame(PacketFactory.mac(gateway.mac()), PacketFactory.mac(gateway.nextHopMac()), target,
+                translated, 64, protocol == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
+                protocol + " " + what + " from outside " + Ip.text(target) + ":" + targetPort + " to " + Ip.text(translated) + ":"
+                    + translatedPort + " on " + gateway.router() + " (for " + client.name() + ")");
+        }
+
+        /** Where the first packet left, with which address and port; else the client's node's router, untranslated port. */
+        private boolean where(final List<Sent> out)
+        {
+            for (final Sent x : out)
+            {
+                final GatewayPort g = gateways.stream().filter(gw -> gw.ofport() == x.port()).findFirst().orElse(null);
+                final Headers h = Headers.of(x.frame());
+                if (g != null && h != null)
+                {
+                    gateway = g;
+                    translated = h.src();
+                    translatedPort = h.sport();
+                    return true;
+                }
+            }
+            gateway = gateways.stream().filter(gw -> gw.node().equals(client.sw().node())).findFirst().orElse(null);
+            translated = gateway == null ? null : gateway.ip();
+            translatedPort = sourcePort;
+            return gateway != null;
+        }
+    }
+
+    /** A packet from outside to a router's address that answers nothing: conntrack finds no connection, nothing enters. */
+    private void unasked()
+    {
+        final GatewayPort g = pick(gateways);
+        final InetAddress from = pick(OUTSIDE);
+        final boolean tcp = random.nextBoolean();
+        final int sport = new int[] {53, 80, 443}[random.nextInt(3)];
+        final int dport = randomPort();
+        emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(g.nextHopMac()), from, g.ip(), 64,
+            tcp ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, tcp ? PacketFactory.tcp(sport, dport, random.nextInt() & 0xffffffffL,
+                0, PacketFactory.TCP_SYN, new byte[0], new byte[0]) : PacketFactory.udp(sport, dport, payload(10))),
+            "unasked " + (tcp ? "TCP SYN" : "UDP") + " from outside " + Ip.text(from) + ":" + sport + " to " + Ip.text(g.ip()) + ":"
+                + dport + " on " + g.router());
+    }
+
     // ---- Emitting ----
 
     /** Appends the frame to {@code from}'s pcap and runs it through the simulation; returns what came out. */
     private List<Sent> emit(final BridgeLayout.PodPort from, final byte[] frame, final String what)
     {
+        return emit(from.ofport(), frame, what);
+    }
+
+    /** As {@link #emit(BridgeLayout.PodPort, byte[], String)} on any port of the bridge. */
+    private List<Sent> emit(final int port, final byte[] frame, final String what)
+    {
         now += 200_000L + random.nextInt(800_000);
-        byPort.computeIfAbsent(from.ofport(), k -> new ArrayList<>()).add(new FlowCaseGenerator.Packet(now, frame, what));
-        log.add(String.format("#%-5d t=+%.4fs port %-3d %s", packets, (now - BASE_NANOS) / 1e9, from.ofport(), what));
+        byPort.computeIfAbsent(port, k -> new ArrayList<>()).add(new FlowCaseGenerator.Packet(now, frame, what));
+        log.add(String.format("#%-5d t=+%.4fs port %-3d %s", packets, (now - BASE_NANOS) / 1e9, port, what));
         packets++;
         sent.clear();
         packet.wrap(frame, 0, frame.length);
-        packet.inPort = from.ofport();
+        packet.inPort = port;
         packet.timestampNanos = now;
         sim.receive(packet, null);
         return List.copyOf(sent);

@@ -41,7 +41,9 @@ class ManifestTrafficGeneratorTest
         int ip = 0;
         for (final FlowCaseGenerator.Input in : a.inputs())
         {
-            assertTrue(compiled.layout().ports().stream().anyMatch(p -> p.ofport() == in.port()), "a pod port: " + in.port());
+            assertTrue(compiled.layout().ports().stream().anyMatch(p -> p.ofport() == in.port())
+                || compiled.layout().gateways().stream().anyMatch(g -> g.local() && g.ofport() == in.port()),
+                "a pod port or a gateway router's external port: " + in.port());
             long last = Long.MIN_VALUE;
             for (final FlowCaseGenerator.Packet p : in.packets())
             {
@@ -64,7 +66,7 @@ class ManifestTrafficGeneratorTest
         final String log = String.join("\n", a.log());
         for (final String kind : List.of("TCP SYN ", "TCP SYN-ACK", "TCP FIN", "UDP request", "UDP reply", "ICMP echo request",
             "ARP who-has", "neighbour solicitation", "spoofed source MAC", "spoofed address", "with TTL 1", "random ",
-            "shop/api", "shop/web (node port)", "shop/cache", "fd00:10:96::"))
+            "shop/api", "shop/web (node port)", "shop/cache", "fd00:10:96::", "-> outside ", "from outside ", "unasked "))
         {
             assertTrue(log.contains(kind), "the mix has " + kind);
         }

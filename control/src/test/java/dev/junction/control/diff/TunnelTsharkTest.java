@@ -95,10 +95,12 @@ class TunnelTsharkTest
         DifferentialOracleTest.deleteRecursively(dir);
     }
 
-    private static List<String> tshark(final Path pcap, final String... fields) throws Exception
+    /** Each frame's {@code fields}, {@code |}-separated (first occurrence), with IPv4, UDP and TCP checksums verified. */
+    static List<String> tshark(final Path pcap, final String... fields) throws Exception
     {
         final List<String> cmd = new ArrayList<>(List.of("tshark", "-r", pcap.toString(), "-o", "ip.check_checksum:TRUE",
-            "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-E", "occurrence=f"));
+            "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|",
+            "-E", "occurrence=f"));
         for (final String f : fields)
         {
             cmd.add("-e");

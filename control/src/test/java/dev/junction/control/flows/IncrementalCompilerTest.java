@@ -1,11 +1,18 @@
 package dev.junction.control.flows;
 
+import dev.junction.control.k8s.Cidr;
 import dev.junction.control.k8s.ClusterModel;
+import dev.junction.control.k8s.EgressFirewall;
+import dev.junction.control.k8s.EgressIp;
 import dev.junction.control.k8s.EndpointSlice;
 import dev.junction.control.k8s.Ip;
+import dev.junction.control.k8s.LabelSelector;
 import dev.junction.control.k8s.ManifestLoader;
+import dev.junction.control.k8s.Namespace;
 import dev.junction.control.k8s.NetworkPolicy;
+import dev.junction.control.k8s.Node;
 import dev.junction.control.k8s.Pod;
+import dev.junction.control.k8s.Protocol;
 import dev.junction.control.policy.NetpolTruthTableTest;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,13 +36,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Incremental recompilation against full recompilation: a seeded sequence of changes (pods
- * added, removed, relabelled, moved; policies added and removed; endpoints changed) is applied
+ * added, removed, relabelled, moved; policies added and removed; endpoints changed; a namespace's
+ * EgressFirewall set or dropped; the EgressIP's selectors and assignment changed; a node's
+ * gateway annotations changed) is applied
  * one model at a time, and after each the incrementally kept flows must equal a full compile of
  * the same model on the same layout, and the delta must turn the previous flows into the new ones.
  */
 class IncrementalCompilerTest
 {
     private static final Pattern GROUP = Pattern.compile("group:(\\d+)");
+    private static final DnsResolver DNS = DnsResolver.of(Map.of("api.example.com", List.of(Ip.parse("203.0.113.10"))));
+    private static final List<String> NODES = List.of("n1", "n2", "node-1", "node-2");
 
     @TempDir
     Path dir;
@@ -60,14 +71,14 @@ class IncrementalCompilerTest
         Files.copy(Path.of("src/test/resources/manifests/services/services.yaml"), dir.resolve("services.yaml"));
         ClusterModel model = ManifestLoader.load(dir).model();
         final String node = perNode ? "node-1" : null;
-        final IncrementalCompiler inc = new IncrementalCompiler(model, node);
+        final IncrementalCompiler inc = new IncrementalCompiler(model, node, DNS);
         final Random random = new Random(seed);
         for (int i = 0; i < 60; i++)
         {
             final ClusterModel next = mutate(model, random, i);
             final Set<String> beforeRaw = new HashSet<>(inc.current().flows().lines());
             final IncrementalCompiler.Delta d = inc.update(next);
-            final FlowCompiler.Compiled full = new IncrementalCompiler(next, inc.current().layout()).current();
+            final FlowCompiler.Compiled full = new IncrementalCompiler(next, inc.current().layout(), DNS).current();
             final Set<String> want = normalized(full);
             final Set<String> got = normalized(inc.current());
             if (!want.equals(got))
@@ -116,12 +127,44 @@ class IncrementalCompilerTest
         final List<Pod> pods = new ArrayList<>(m.pods());
         final List<NetworkPolicy> policies = new ArrayList<>(m.networkPolicies());
         final List<EndpointSlice> slices = new ArrayList<>(m.endpointSlices());
+        final List<EgressFirewall> firewalls = new ArrayList<>(m.egressFirewalls());
+        final List<EgressIp> egressIps = new ArrayList<>(m.egressIps());
+        final List<Node> nodes = new ArrayList<>(m.nodes());
         final Pod p = pods.get(r.nextInt(pods.size()));
-        switch (r.nextInt(6))
+        switch (r.nextInt(9))
         {
+            case 6 ->
+            {
+                firewalls.removeIf(f -> f.namespace().equals(p.namespace()));
+                if (r.nextInt(4) != 0)
+                {
+                    firewalls.add(firewall(p.namespace(), r));
+                }
+            }
+            case 7 ->
+            {
+                egressIps.clear();
+                if (r.nextInt(4) != 0)
+                {
+                    final LabelSelector pods0 = r.nextBoolean() ? LabelSelector.EVERYTHING
+                        : LabelSelector.of(Map.of("pod", r.nextBoolean() ? "a" : "b"));
+                    egressIps.add(new EgressIp("e1", List.of(Ip.parse("172.18.0.100")),
+                        LabelSelector.of(Map.of(Namespace.NAME_LABEL, p.namespace())), pods0,
+                        List.of(new EgressIp.Assignment(NODES.get(r.nextInt(NODES.size())), Ip.parse("172.18.0.100")))));
+                }
+            }
+            case 8 ->
+            {
+                final Node n = nodes.get(r.nextInt(nodes.size()));
+                final Map<String, String> annotations = new HashMap<>(n.annotations());
+                annotations.put(GatewayPort.NEXT_HOP_MAC, String.format("02:00:00:00:00:%02x", r.nextInt(256)));
+                nodes.set(nodes.indexOf(n), new Node(n.name(), n.internalIps(), n.labels(), annotations, n.subnets(),
+                    n.gatewayRouterJoinAddresses()));
+            }
             case 0 -> pods.remove(p);
+            // From .10 up: .1 of the new /24 is its switch's gateway (a pod holding it is a bad model).
             case 1 -> pods.add(new Pod(p.namespace(), "new-" + step, p.labels(), p.nodeName(),
-                List.of(Ip.parse("10.250." + (step / 200) + "." + (step % 200 + 1))), false, "Running", p.ports()));
+                List.of(Ip.parse("10.250." + (step / 200) + "." + (step % 200 + 10))), false, "Running", p.ports()));
             case 2 ->
             {
                 final Map<String, String> labels = new HashMap<>(p.labels());
@@ -153,7 +196,26 @@ class IncrementalCompilerTest
                 }
             }
         }
-        return new ClusterModel(m.namespaces(), m.nodes(), pods, m.services(), slices, policies, m.egressFirewalls(),
-            m.egressIps());
+        return new ClusterModel(m.namespaces(), nodes, pods, m.services(), slices, policies, firewalls, egressIps);
+    }
+
+    /** One to four rules of CIDRs, a dnsName (resolving or not), ports or none. */
+    private static EgressFirewall firewall(final String namespace, final Random r)
+    {
+        final List<EgressFirewall.Rule> rules = new ArrayList<>();
+        for (int i = 1 + r.nextInt(4); i > 0; i--)
+        {
+            final EgressFirewall.Action action = r.nextBoolean() ? EgressFirewall.Action.Allow : EgressFirewall.Action.Deny;
+            final List<EgressFirewall.Port> ports = r.nextBoolean() ? List.of()
+                : List.of(new EgressFirewall.Port(r.nextBoolean() ? Protocol.TCP : Protocol.UDP, r.nextInt(3) * 443));
+            switch (r.nextInt(3))
+            {
+                case 0 -> rules.add(new EgressFirewall.Rule(action, null, r.nextBoolean() ? "api.example.com" : "nowhere.example.com",
+                    null, ports));
+                default -> rules.add(new EgressFirewall.Rule(action,
+                    Cidr.parse(List.of("0.0.0.0/0", "203.0.113.0/24", "8.8.8.8/32", "fd00::/8").get(r.nextInt(4))), null, null, ports));
+            }
+        }
+        return new EgressFirewall(namespace, "default", rules);
     }
 }

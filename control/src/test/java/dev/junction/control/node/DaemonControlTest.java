@@ -45,7 +45,14 @@ class DaemonControlTest
         ---
         apiVersion: v1
         kind: Namespace
-        metadata: {name: shop}
+        metadata:
+          name: shop
+          annotations: {k8s.ovn.org/acl-logging: '{"deny":"alert","allow":"notice"}'}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: nobody-home, namespace: shop}
+        spec: {clusterIP: 10.96.0.50, selector: {app: none}, ports: [{port: 80, protocol: TCP}]}
         ---
         apiVersion: v1
         kind: Pod
@@ -76,6 +83,8 @@ class DaemonControlTest
     private String nsB;
     private String tapA;
     private String tapB;
+    /** What the daemon logged, as well as on stderr. */
+    private final java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
 
     @BeforeAll
     void start() throws Exception
@@ -91,12 +100,34 @@ class DaemonControlTest
             + "ports:\n  - {pod: shop/a, type: tap, name: " + tapA + "}\n  - {pod: shop/b, type: tap, name: " + tapB + "}\n");
         nsA = net.add("jc-a");
         nsB = net.add("jc-b");
+        for (final String ns : new String[] {nsA, nsB})
+        {
+            // IPv4 only: no link-local IPv6 chatter in the receive counters the port security test reads.
+            net.must("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
+            net.must("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+        }
         startDaemon();
     }
 
     private void startDaemon() throws Exception
     {
-        daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(System.err));
+        final java.io.OutputStream tee = new java.io.OutputStream()
+        {
+            @Override
+            public synchronized void write(final int b)
+            {
+                System.err.write(b);
+                logged.write(b);
+            }
+
+            @Override
+            public synchronized void write(final byte[] b, final int off, final int len)
+            {
+                System.err.write(b, off, len);
+                logged.write(b, off, len);
+            }
+        };
+        daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(new java.io.PrintStream(tee, true)));
         // The pods' interfaces as the compiled layout has them: MAC, address, the gateway as next hop.
         final BridgeLayout layout = FlowCompiler.node(ManifestLoader.load(manifests).model(), "n1").layout();
         attach(tapA, nsA, layout.port("shop/a").orElseThrow());
@@ -109,6 +140,7 @@ class DaemonControlTest
         net.must("ip", "-n", ns, "link", "set", tap, "address", port.mac());
         net.must("ip", "-n", ns, "addr", "add", port.ips().get(0).getHostAddress() + "/24", "dev", tap);
         net.must("ip", "-n", ns, "link", "set", tap, "up");
+        net.must("ip", "-n", ns, "route", "add", "default", "via", "10.244.1.1");
     }
 
     @AfterAll
@@ -167,13 +199,30 @@ class DaemonControlTest
         Files.writeString(manifests.resolve("deny.yaml"), DENY_TO_SERVER);
         within(CHANGE_WITHIN, () -> !pings(), "the deny policy stops the ping");
         assertTrue(stats().contains("version 2,"), stats());
+        // The namespace asks for ACL logs: the denied pings are logged, with their addresses.
+        within(CHANGE_WITHIN, () -> logged.toString().lines().anyMatch(l -> l.contains("acl_log") && l.contains("verdict=drop")
+            && l.contains("nw_src=10.244.1.10") && l.contains("nw_dst=10.244.1.11")), "a log line for a denied ping");
         Files.delete(manifests.resolve("deny.yaml"));
         within(CHANGE_WITHIN, this::pings, "removing the policy lets the ping through again");
         assertTrue(stats().contains("version 3,"), stats());
     }
 
+    /** A service without endpoints answers a connection with a RST from the VIP (pinctrl), not silence. */
     @Test
     @Order(3)
+    void aServiceWithoutEndpointsRefusesTheConnection() throws Exception
+    {
+        final long start = System.nanoTime();
+        final Netns.Result r = net.run("ip", "netns", "exec", nsA, "timeout", "5", "bash", "-c", "echo > /dev/tcp/10.96.0.50/80");
+        final long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(1, r.exit(), "refused (1), not timed out (124): " + r.out());
+        assertTrue(r.out().contains("Connection refused"), r.out());
+        assertTrue(millis < 4_000, "answered at once, not after retries: " + millis + " ms");
+        assertTrue(stats().contains("pinctrl: ") && !stats().contains("pinctrl: 0 rejected"), stats());
+    }
+
+    @Test
+    @Order(4)
     void badManifestKeepsTheLastGoodFlows() throws Exception
     {
         Files.writeString(manifests.resolve("broken.yaml"), "kind: Pod\nmetadata: {name: [not a name]}\n  : :\n");
@@ -182,8 +231,59 @@ class DaemonControlTest
         Files.delete(manifests.resolve("broken.yaml"));
     }
 
+    /**
+     * Port security with packets the pod's own kernel crafts: a source address that is not the
+     * pod's, then a source MAC that is not the pod's. Pod b's receive counter shows that none of
+     * them crossed the switch (a failed ping alone would prove nothing: b could not answer a
+     * foreign address or MAC anyway); the pod's real address and MAC pass again right after.
+     */
     @Test
-    @Order(4)
+    @Order(5)
+    void spoofedSourceAddressAndMacAreDroppedAtThePort() throws Exception
+    {
+        long before = rxPacketsOfB();
+        assertTrue(pings());
+        assertTrue(rxPacketsOfB() > before, "the counter sees the pod's own ping");
+
+        net.must("ip", "-n", nsA, "addr", "add", "10.244.1.99/24", "dev", tapA);
+        try
+        {
+            before = rxPacketsOfB();
+            net.run("ip", "netns", "exec", nsA, "ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", "10.244.1.99", "10.244.1.11");
+            assertEquals(before, rxPacketsOfB(), "packets from an address that is not the pod's never reach b");
+        }
+        finally
+        {
+            net.must("ip", "-n", nsA, "addr", "del", "10.244.1.99/24", "dev", tapA);
+        }
+        assertTrue(pings(), "the pod's own address still passes");
+
+        final String mac = net.must("ip", "-n", nsA, "-br", "link", "show", tapA).trim().split("\\s+")[2];
+        net.must("ip", "-n", nsA, "link", "set", tapA, "address", "0a:58:0a:f4:01:63");
+        try
+        {
+            before = rxPacketsOfB();
+            net.run("ip", "netns", "exec", nsA, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.244.1.11");
+            assertEquals(before, rxPacketsOfB(), "frames from a MAC that is not the pod's never reach b");
+        }
+        finally
+        {
+            net.must("ip", "-n", nsA, "link", "set", tapA, "address", mac);
+        }
+        within(CHANGE_WITHIN, this::pings, "the pod's own MAC passes again");
+    }
+
+    private long rxPacketsOfB()
+    {
+        final String stats = net.must("ip", "-n", nsB, "-s", "-j", "link", "show", tapB);
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"rx\":\\{\"bytes\":\\d+,\"packets\":(\\d+)")
+            .matcher(stats);
+        assertTrue(m.find(), stats);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    @Order(6)
     void restartRestoresTheJournaledVersion() throws Exception
     {
         final String before = stats();

@@ -63,6 +63,9 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nwait: spin\nports: [{port: 1, type: tap, name: a}]", "wait must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 5\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_ms must be 0 (off) or 10 to 3600000"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: often\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_ms: often is not a number"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: -1\nports: [{port: 1, type: tap, name: a}]", "upcall_limit must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: lots\nports: [{port: 1, type: tap, name: a}]", "upcall_limit: lots is not a number"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nacl_log_rate: 0\nports: [{port: 1, type: tap, name: a}]", "acl_log_rate must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap}]", "needs in, out or both"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, in: none.pcap}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: pcap, out: o.pcap, name: x}]", "takes in and out"),
@@ -96,6 +99,7 @@ class NodeConfigTest
             + " {port: 1, type: tap, name: pod, mtu: 1400}]\n" + GOOD_TUNNELS);
         assertEquals(dir.resolve("state"), c.stateDir);
         assertEquals(2, c.workers);
+        assertEquals(NodeConfig.DEFAULT_UPCALL_LIMIT, c.upcallLimit);
         assertEquals(2, c.ports.size());
         assertEquals(1400, c.ports.get(1).mtu());
         assertEquals(10, c.tunnels.ports().get(0).port);

@@ -80,6 +80,22 @@ class ServiceProbeTest
         assertEquals(null, c.backend(), "nothing received the SYN");
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Protocol.class, names = {"TCP", "UDP"})
+    void noEndpointsIsRejectedBackToTheClient(final Protocol protocol)
+    {
+        final int port = protocol == Protocol.TCP ? 80 : 53;
+        final Prober.ServiceConnection c = prober.connectService(pod("client-1"), Ip.parse("10.96.0.12"), port, protocol);
+        assertTrue(c.rejected(), c.detail());
+        assertEquals(protocol == Protocol.TCP ? "rejected: TCP RST" : "rejected: ICMP unreachable (code 3)", c.detail());
+        // A VIP with endpoints is not rejected, and without a packet-in handler nothing answers.
+        assertFalse(prober.connectService(pod("client-1"), Ip.parse("10.96.0.10"), port, protocol).rejected());
+        final Prober silent = new Prober(compiled.layout(), tables, null);
+        final Prober.ServiceConnection dropped = silent.connectService(pod("client-1"), Ip.parse("10.96.0.12"), port, protocol);
+        assertFalse(dropped.rejected(), dropped.detail());
+        assertFalse(dropped.established());
+    }
+
     @Test
     void terminatingServingEndpointWhenNoneReady()
     {

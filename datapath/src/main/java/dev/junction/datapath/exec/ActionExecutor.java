@@ -21,7 +21,15 @@ public final class ActionExecutor
         void output(int port, Packet packet);
     }
 
+    /** Where controller actions go: the packet as it is at that point, and the action's operands at {@code at}. */
+    public interface ControllerSink
+    {
+        void packetIn(Packet packet, OdpActions acts, int at);
+    }
+
     private final CRC32C crc = new CRC32C();
+    /** Null: a controller action is only counted (no controller), as before a handler existed. */
+    private ControllerSink controllerSink;
     private final PacketParser parser;
     private final FlowKey scratch = new FlowKey();
     private long controllerPackets;
@@ -89,6 +97,10 @@ public final class ActionExecutor
                 case OdpActions.SET_ND: setNd(p, acts, i + 1); break;
                 case OdpActions.CONTROLLER:
                     controllerPackets++;
+                    if (controllerSink != null)
+                    {
+                        controllerSink.packetIn(p, acts, i);
+                    }
                     // OVS's userspace action re-extracts the flow from the packet as it is now, which
                     // recomputes the layer offsets later set actions use (visible after VLAN pushes).
                     parser.parse(p, scratch);
@@ -98,6 +110,12 @@ public final class ActionExecutor
             i += 1 + OdpActions.operands(op);
         }
         return n;
+    }
+
+    /** Sends controller actions' packets to {@code sink} (null: only count them). */
+    public void controllerSink(final ControllerSink sink)
+    {
+        this.controllerSink = sink;
     }
 
     public long controllerPackets()

@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * it, so a flow always lands on the same worker and keeps its order. Each packet runs to completion
  * on this thread; outputs wait in per-port TX batches that are flushed at the end of each batch of
  * events (at most {@code batchSize} events, see {@code BatchEventProcessorBuilder.setMaxBatchSize}),
- * so a port is never left holding frames while the worker waits for more input.
+ * so a port is never left holding frames while the worker waits for more input. A datapath given
+ * a {@link dev.junction.datapath.PacketInHandler} calls it on this thread, mid-packet; its
+ * packet-outs join this worker's TX batches after the packet's own outputs.
  */
 final class Worker implements EventHandler<PacketEvent>, ExceptionHandler<PacketEvent>
 {

@@ -45,8 +45,97 @@ public abstract class Action
         }
     }
 
+    /**
+     * {@code controller(...)}: a packet-in, as OVS's ofpact_controller. The argument-less form
+     * (reason action, controller 0, no userdata, no meter) is what ovs-ofctl keeps as an output to
+     * CONTROLLER and prints {@code CONTROLLER:max_len}; anything else prints as {@code controller(...)}.
+     */
     public static final class Controller extends Action
     {
+        /** OVS's enum ofp_packet_in_reason values a flow may name. */
+        public static final int REASON_NO_MATCH = 0;
+        public static final int REASON_ACTION = 1;
+        public static final int REASON_INVALID_TTL = 2;
+        public static final int REASON_ACTION_SET = 3;
+        public static final int REASON_GROUP = 4;
+        public static final int REASON_PACKET_OUT = 5;
+        /** OFPR_EXPLICIT_MISS: OVS names it by the empty string ({@code reason=}). */
+        public static final int REASON_EXPLICIT_MISS = 6;
+        /** NX_CTLR_NO_METER: no meter named. */
+        public static final long NO_METER = 0xffff_ffffL;
+        private static final byte[] NO_USERDATA = new byte[0];
+
+        public final int reason;
+        public final int maxLen;
+        public final int controllerId;
+        private final byte[] userdata;
+        public final long meterId;
+
+        public Controller()
+        {
+            this(REASON_ACTION, 0xffff, 0, null, NO_METER);
+        }
+
+        public Controller(final int reason, final int maxLen, final int controllerId, final byte[] userdata,
+            final long meterId)
+        {
+            this.reason = reason;
+            this.maxLen = maxLen;
+            this.controllerId = controllerId;
+            this.userdata = userdata == null ? NO_USERDATA : userdata.clone();
+            this.meterId = meterId;
+        }
+
+        /** A copy of the bytes the packet-in carries to the controller (empty when none). */
+        public byte[] userdata()
+        {
+            return userdata.clone();
+        }
+
+        public int userdataLength()
+        {
+            return userdata.length;
+        }
+
+        /** True when ovs-ofctl would keep this as a plain output to CONTROLLER (format_CONTROLLER's short form). */
+        public boolean isPlainOutput()
+        {
+            return reason == REASON_ACTION && controllerId == 0 && userdata.length == 0 && meterId == NO_METER;
+        }
+
+        /** As ofputil_packet_in_reason_to_string. */
+        public static String reasonName(final int reason)
+        {
+            switch (reason)
+            {
+                case REASON_NO_MATCH: return "no_match";
+                case REASON_ACTION: return "action";
+                case REASON_INVALID_TTL: return "invalid_ttl";
+                case REASON_ACTION_SET: return "action_set";
+                case REASON_GROUP: return "group";
+                case REASON_PACKET_OUT: return "packet_out";
+                case REASON_EXPLICIT_MISS: return "";
+                default: return Integer.toString(reason);
+            }
+        }
+
+        @Override
+        public boolean equals(final Object o)
+        {
+            if (!(o instanceof Controller))
+            {
+                return false;
+            }
+            final Controller c = (Controller)o;
+            return reason == c.reason && maxLen == c.maxLen && controllerId == c.controllerId && meterId == c.meterId
+                && java.util.Arrays.equals(userdata, c.userdata);
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return ((reason * 31 + maxLen) * 31 + controllerId) * 31 + java.util.Arrays.hashCode(userdata);
+        }
     }
 
     public static final class PushVlan extends Action

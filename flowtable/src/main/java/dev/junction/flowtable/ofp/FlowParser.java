@@ -709,7 +709,9 @@ public final class FlowParser
                 {
                     throw error(col, "output needs a port");
                 }
-                return new Action.Output(port(arg, argCol));
+                final int outPort = port(arg, argCol);
+                // As ovs-ofctl: output:CONTROLLER is the controller action's short form (CONTROLLER:65535).
+                return outPort == Action.OFPP_CONTROLLER ? new Action.Controller() : new Action.Output(outPort);
             case "in_port":
                 if (arg == null)
                 {
@@ -722,7 +724,7 @@ public final class FlowParser
             case "local":
                 return new Action.Output(port(lname, col));
             case "controller":
-                return new Action.Controller();
+                return controller(arg, argCol);
             case "strip_vlan":
             case "pop_vlan":
                 return new Action.PopVlan();
@@ -1784,6 +1786,97 @@ public final class FlowParser
             end++;
         }
         return depth == 0 || spaceEnds ? end : -1;
+    }
+
+    /**
+     * {@code controller}, {@code controller:MAX_LEN} or {@code controller(key=value,...)} with
+     * OVS's keys (parse_CONTROLLER): reason, max_len, id, userdata (hex bytes, dots allowed),
+     * meter_id. {@code pause} needs continuations, which Junction does not resume: refused.
+     */
+    private Action controller(final String arg, final int argCol) throws FlowParseException
+    {
+        if (arg == null || arg.isEmpty())
+        {
+            return new Action.Controller();
+        }
+        if (arg.chars().allMatch(Character::isDigit))
+        {
+            return new Action.Controller(Action.Controller.REASON_ACTION, (int)number(arg, 0, 0xffff, argCol), 0, null,
+                Action.Controller.NO_METER);
+        }
+        int reason = Action.Controller.REASON_ACTION;
+        int maxLen = 0xffff;
+        int id = 0;
+        byte[] userdata = null;
+        long meter = Action.Controller.NO_METER;
+        // OVS's ofputil_parse_key_value ends a value at blanks as at commas: "userdata=01 02" is two keys.
+        for (final String[] kv : keyValues(arg.replaceAll("[ \t\r\n]", ","), argCol))
+        {
+            final int col = Integer.parseInt(kv[2]);
+            final String value = kv[1];
+            switch (kv[0])
+            {
+                case "reason":
+                    reason = packetInReason(value, col);
+                    break;
+                case "max_len":
+                    maxLen = (int)number(value, 0, 0xffff, col);
+                    break;
+                case "id":
+                    id = (int)number(value, 0, 0xffff, col);
+                    break;
+                case "userdata":
+                    userdata = hexBytes(value == null ? "" : value, col);
+                    break;
+                case "meter_id":
+                    meter = number(value, 0, 0xffff_ffffL, col);
+                    break;
+                case "pause":
+                    throw error(col, "controller: pause (a continuation) is not supported");
+                default:
+                    throw error(col, "unknown key \"" + kv[0] + "\" parsing controller action"
+                        + " (keys: reason, max_len, id, userdata, meter_id)");
+            }
+        }
+        return new Action.Controller(reason, maxLen, id, userdata == null || userdata.length == 0 ? null : userdata, meter);
+    }
+
+    /** As ofputil_packet_in_reason_from_string: the names OVS prints, any case. */
+    private int packetInReason(final String value, final int col) throws FlowParseException
+    {
+        for (int r = Action.Controller.REASON_NO_MATCH; r <= Action.Controller.REASON_EXPLICIT_MISS; r++)
+        {
+            if (Action.Controller.reasonName(r).equalsIgnoreCase(value == null ? "" : value))
+            {
+                return r;
+            }
+        }
+        throw error(col, "unknown reason \"" + value + "\" (no_match, action, invalid_ttl, action_set, group, packet_out)");
+    }
+
+    /** Hex bytes as OVS's ofpbuf_put_hex reads them: pairs of hex digits, dots and blanks between. */
+    private byte[] hexBytes(final String text, final int col) throws FlowParseException
+    {
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int i = 0;
+        while (true)
+        {
+            while (i < text.length() && " .\t\r\n".indexOf(text.charAt(i)) >= 0)
+            {
+                i++;
+            }
+            if (i + 1 >= text.length() || Character.digit(text.charAt(i), 16) < 0 || Character.digit(text.charAt(i + 1), 16) < 0)
+            {
+                break;
+            }
+            out.write(Character.digit(text.charAt(i), 16) << 4 | Character.digit(text.charAt(i + 1), 16));
+            i += 2;
+        }
+        if (i < text.length())
+        {
+            throw error(col + i, "bad hex digit in `controller' action `userdata'");
+        }
+        return out.toByteArray();
     }
 
     /**

@@ -525,7 +525,7 @@ public final class FlowPrinter
         }
         else if (a instanceof Action.Controller)
         {
-            sb.append("CONTROLLER:65535");
+            controller(sb, (Action.Controller)a);
         }
         else if (a instanceof Action.PopVlan)
         {
@@ -895,6 +895,50 @@ public final class FlowPrinter
                 break;
         }
         sb.append("->").append(f == Field.VLAN_TCI ? "vlan_tci" : setFieldName(f, t));
+    }
+
+    /** As OVS's format_CONTROLLER: the short form, or only the arguments that differ from their defaults. */
+    private static void controller(final StringBuilder sb, final Action.Controller c)
+    {
+        if (c.isPlainOutput())
+        {
+            sb.append("CONTROLLER:").append(c.maxLen);
+            return;
+        }
+        final int start = sb.length();
+        sb.append("controller(");
+        if (c.reason != Action.Controller.REASON_ACTION)
+        {
+            sb.append("reason=").append(Action.Controller.reasonName(c.reason)).append(',');
+        }
+        if (c.maxLen != 0xffff)
+        {
+            sb.append("max_len=").append(c.maxLen).append(',');
+        }
+        if (c.controllerId != 0)
+        {
+            sb.append("id=").append(c.controllerId).append(',');
+        }
+        final byte[] userdata = c.userdata();
+        if (userdata.length > 0)
+        {
+            sb.append("userdata=");
+            for (int i = 0; i < userdata.length; i++)
+            {
+                sb.append(i == 0 ? "" : ".").append(Character.forDigit((userdata[i] >> 4) & 0xf, 16))
+                    .append(Character.forDigit(userdata[i] & 0xf, 16));
+            }
+            sb.append(',');
+        }
+        if (c.meterId != Action.Controller.NO_METER)
+        {
+            sb.append("meter_id=").append(c.meterId).append(',');
+        }
+        if (sb.charAt(sb.length() - 1) == ',' && sb.length() > start + "controller(".length())
+        {
+            sb.setLength(sb.length() - 1);
+        }
+        sb.append(')');
     }
 
     public static String portName(final int port, final boolean output)

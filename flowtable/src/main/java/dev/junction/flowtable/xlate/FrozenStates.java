@@ -44,19 +44,28 @@ public final class FrozenStates
          * freezes it without the input port's identity, so it never equals a recirculation's.
          */
         public final boolean controller;
+        /** The controller action's userdata (empty otherwise), handed to the packet-in handler. */
+        private final byte[] userdata;
         private final long[] metadata;
         private final int hash;
 
         State(final int table, final boolean conntracked, final long[] metadata, final List<Segment> actions,
-            final boolean controller)
+            final boolean controller, final byte[] userdata)
         {
             this.table = table;
             this.conntracked = conntracked;
             this.metadata = metadata;
             this.actions = actions;
             this.controller = controller;
+            this.userdata = userdata;
             this.hash = 31 * (31 * (31 * table + (conntracked ? 1 : 0)) + Arrays.hashCode(metadata))
-                + (actions == null ? 0 : actions.hashCode()) + (controller ? 7 : 0);
+                + (actions == null ? 0 : actions.hashCode()) + (controller ? 7 : 0) + 13 * Arrays.hashCode(userdata);
+        }
+
+        /** A copy of the userdata a controller action froze (empty for recirculations). */
+        public byte[] userdata()
+        {
+            return userdata.clone();
         }
 
         public int inPort()
@@ -79,7 +88,8 @@ public final class FrozenStates
             }
             final State s = (State)o;
             return table == s.table && conntracked == s.conntracked && controller == s.controller
-                && Arrays.equals(metadata, s.metadata) && java.util.Objects.equals(actions, s.actions);
+                && Arrays.equals(metadata, s.metadata) && java.util.Objects.equals(actions, s.actions)
+                && Arrays.equals(userdata, s.userdata);
         }
 
         @Override
@@ -92,6 +102,7 @@ public final class FrozenStates
     /** Default bound on distinct frozen states (OVS's ids are 32-bit but freed; these are not yet). */
     public static final int DEFAULT_LIMIT = 1 << 20;
 
+    private static final byte[] NO_USERDATA = new byte[0];
     private final Map<State, Integer> ids = new HashMap<>();
     private volatile State[] byId = new State[16];
     private int next = 1;
@@ -141,15 +152,29 @@ public final class FrozenStates
      */
     public synchronized int controllerIdFor(final int table, final boolean conntracked, final FlowKey flow)
     {
-        return idFor(table, conntracked, flow, null, true);
+        return controllerIdFor(table, conntracked, flow, null);
+    }
+
+    /** As {@link #controllerIdFor(int, boolean, FlowKey)}, freezing the action's {@code userdata} (null: none). */
+    public synchronized int controllerIdFor(final int table, final boolean conntracked, final FlowKey flow,
+        final byte[] userdata)
+    {
+        return idFor(table, conntracked, flow, null, true, userdata);
     }
 
     private int idFor(final int table, final boolean conntracked, final FlowKey flow, final List<Segment> actions,
         final boolean controller)
     {
+        return idFor(table, conntracked, flow, actions, controller, null);
+    }
+
+    private int idFor(final int table, final boolean conntracked, final FlowKey flow, final List<Segment> actions,
+        final boolean controller, final byte[] userdata)
+    {
         final long[] meta = Arrays.copyOf(flow.words, FlowKey.W_METADATA + 1);
         meta[FlowKey.W_IN_PORT] &= 0xffff_ffff_0000_0000L; // the recirc_id is not part of the state
-        final State s = new State(table, conntracked, meta, actions == null ? null : List.copyOf(actions), controller);
+        final State s = new State(table, conntracked, meta, actions == null ? null : List.copyOf(actions), controller,
+            userdata == null ? NO_USERDATA : userdata.clone());
         final Integer id = ids.get(s);
         if (id != null)
         {

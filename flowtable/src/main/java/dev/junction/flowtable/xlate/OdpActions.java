@@ -42,8 +42,9 @@ public final class OdpActions
     /** Operands: target hi, target lo, sll, tll. */
     public static final int SET_ND = 16;
     /**
-     * Packet to the controller: counted, then dropped (no controller yet). Operands: reason,
-     * recirc_id, rule cookie, controller id, max_len, what OVS's controller cookie carries.
+     * Packet to the controller: handed to the datapath's packet-in handler, or counted and dropped
+     * when it has none. Operands: reason, recirc_id (its frozen state holds the table and the
+     * userdata), rule cookie, controller id, max_len, what OVS's controller cookie carries.
      */
     public static final int CONTROLLER = 17;
     /** Connection tracking; operands read through {@link dev.junction.flowtable.ct.CtAction}. */

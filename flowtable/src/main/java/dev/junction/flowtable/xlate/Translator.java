@@ -451,7 +451,7 @@ public final class Translator
             }
             else if (a instanceof Action.Controller)
             {
-                controller();
+                controller((Action.Controller)a);
             }
             else if (a instanceof Action.Ct)
             {
@@ -743,7 +743,7 @@ public final class Translator
                 }
                 break;
             case Action.OFPP_CONTROLLER:
-                controller();
+                controller(0xffff);
                 break;
             case Action.OFPP_NONE:
                 break;
@@ -819,16 +819,33 @@ public final class Translator
     private static final int REASON_GROUP = 4;
     private static final int REASON_EXPLICIT_MISS = 6;
 
-    /** Output to the controller (the {@code controller} action or {@code output:controller}). */
-    private void controller()
+    /**
+     * The controller action: its short form is an output to CONTROLLER (reason from where it
+     * runs), anything else names its reason, controller id and userdata, as OVS's
+     * OFPACT_CONTROLLER. The meter id has no effect: Junction has no meters, and OVS with an
+     * unknown meter id emits the same action.
+     */
+    private void controller(final Action.Controller c)
     {
-        int reason = inBucket > 0 ? REASON_GROUP : REASON_ACTION;
-        if (reason == REASON_ACTION && currentRule != null && currentRule.priority == 0 && isCatchAll(currentRule))
+        if (c.isPlainOutput())
         {
-            // As OVS: a packet-in from a table-miss rule's actions is an explicit miss.
-            reason = REASON_EXPLICIT_MISS;
+            controller(c.maxLen);
+            return;
         }
-        controller(reason);
+        controller(explicitMiss(c.reason), c.maxLen, c.controllerId, c.userdata());
+    }
+
+    /** Output to the controller (the plain {@code controller} action or {@code output:controller}). */
+    private void controller(final int maxLen)
+    {
+        controller(explicitMiss(inBucket > 0 ? REASON_GROUP : REASON_ACTION), maxLen, 0, null);
+    }
+
+    /** As OVS: a packet-in with reason action from a table-miss rule's actions is an explicit miss. */
+    private int explicitMiss(final int reason)
+    {
+        return reason == REASON_ACTION && currentRule != null && currentRule.priority == 0 && isCatchAll(currentRule)
+            ? REASON_EXPLICIT_MISS : reason;
     }
 
     private static boolean isCatchAll(final FlowRule r)
@@ -847,22 +864,24 @@ public final class Translator
      * As OVS's xlate_controller_action: pending rewrites are committed (the packet-in carries the
      * packet as rewritten so far), and the state a continuation would resume from gets an id from
      * the recirculation pool, which the datapath action carries with the reason, the rule's
-     * cookie, controller id 0 and max_len 65535 (the controller action takes no arguments yet).
+     * cookie, the controller id and max_len. The userdata is frozen with the state, as OVS keeps
+     * it in the frozen state (so equal states with other userdata get other ids): the packet-in
+     * handler finds it, and the table, under the id.
      */
-    private void controller(final int reason)
+    private void controller(final int reason, final int maxLen, final int controllerId, final byte[] userdata)
     {
         controllerCount++;
         slow |= Commit.commit(flow, base, out, wc.words);
         // OVS fails the translation when no id is left, but frees ids with their megaflows; Junction
         // keeps every state, so a full pool must not cost the packet its other actions: the id,
         // only a label of the packet-in here, is then 0 (the refusal is counted).
-        final int id = frozen.controllerIdFor(tableId, conntracked, flow);
+        final int id = frozen.controllerIdFor(tableId, conntracked, flow, userdata);
         out.add0(OdpActions.CONTROLLER);
         out.operand(reason);
         out.operand(id);
         out.operand(ruleCookie);
-        out.operand(0);
-        out.operand(0xffff);
+        out.operand(controllerId);
+        out.operand(maxLen);
     }
 
     private void emitOutput(final int port)
@@ -910,7 +929,7 @@ public final class Translator
             return false;
         }
         // OVS sends to controller id 0 with reason invalid_ttl; without a controller it is a drop.
-        controller(REASON_INVALID_TTL);
+        controller(REASON_INVALID_TTL, 0xffff, 0, null);
         if (trace != null)
         {
             trace.note(depth, "IPv" + (flow.isIpv4() ? 4 : 6) + " decrement TTL exception");

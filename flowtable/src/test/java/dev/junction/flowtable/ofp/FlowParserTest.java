@@ -49,6 +49,23 @@ class FlowParserTest
     }
 
     @Test
+    void controllerArgumentsRoundTripAndUnknownKeysAreNamed() throws FlowParseException
+    {
+        final FlowRule r = parse("actions=controller(reason=no_match,id=7,userdata=de.ad.be.ef,max_len=128),output:2");
+        final Action.Controller c = (Action.Controller)r.actions.get(0);
+        assertEquals(Action.Controller.REASON_NO_MATCH, c.reason);
+        assertEquals(7, c.controllerId);
+        assertEquals(128, c.maxLen);
+        assertEquals("[-34, -83, -66, -17]", java.util.Arrays.toString(c.userdata()));
+        assertEquals("controller(reason=no_match,max_len=128,id=7,userdata=de.ad.be.ef),output:2",
+            FlowPrinter.actions(parse("actions=" + FlowPrinter.actions(r.actions)).actions));
+        final FlowParseException unknown = assertThrows(FlowParseException.class, () -> parse("actions=controller(colour=red)"));
+        assertTrue(unknown.getMessage().contains("unknown key \"colour\" parsing controller action"), unknown.getMessage());
+        final FlowParseException pause = assertThrows(FlowParseException.class, () -> parse("actions=controller(pause)"));
+        assertTrue(pause.getMessage().contains("pause"), pause.getMessage());
+    }
+
+    @Test
     void legacyActionsBecomeOpenFlow15SetField() throws FlowParseException
     {
         final FlowRule r = parse("ip,actions=mod_nw_dst:10.0.0.9,mod_dl_src:02:00:00:00:00:01,mod_vlan_vid:5,strip_vlan");

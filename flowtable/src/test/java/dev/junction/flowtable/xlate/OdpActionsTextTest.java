@@ -70,6 +70,33 @@ class OdpActionsTextTest
     }
 
     @Test
+    void controllerArgumentsReachTheUserspaceAction() throws Exception
+    {
+        // As OVS 3.1 installed it (ovs-oracle, megaflows.txt) for the same flow and a UDP packet.
+        assertEquals("userspace(pid=0,controller(reason=0,dont_send=0,continuation=0,recirc_id=1,rule_cookie=0x77,"
+            + "controller_id=3,max_len=10)),2", actions(udp(1),
+            "table=0,priority=10,cookie=0x77,udp,actions=controller(reason=no_match,max_len=10,id=3,userdata=01.02),output:2"));
+    }
+
+    @Test
+    void controllerUserdataIsFrozenUnderTheRecircId() throws Exception
+    {
+        final FlowTables tables = new FlowTables(new FlowParser("t").parseAll(List.of(
+            "table=0,udp,actions=controller(userdata=01.02),resubmit(,3)",
+            "table=3,udp,actions=controller(userdata=03),output:2")));
+        final Translator t = new Translator(new BridgePorts(new int[] {1, 2, 3}));
+        final OdpActions out = new OdpActions();
+        assertTrue(t.translate(tables, udp(1), 64, out, null));
+        // Two packet-ins with their own states: the table they ran in and their userdata.
+        final FrozenStates.State first = t.frozenStates().get((int)out.get(2));
+        final FrozenStates.State second = t.frozenStates().get((int)out.get(2 + 6));
+        assertEquals(0, first.table);
+        assertEquals("[1, 2]", java.util.Arrays.toString(first.userdata()));
+        assertEquals(3, second.table);
+        assertEquals("[3]", java.util.Arrays.toString(second.userdata()));
+    }
+
+    @Test
     void ipv4RewritesOfOneCommitAreOneMaskedSet() throws Exception
     {
         assertEquals("set(ipv4(src=10.0.0.2,ttl=63)),3", actions(udp(1),

@@ -1,0 +1,134 @@
+package dev.junction.control.flows;
+
+import dev.junction.control.k8s.EgressFirewall;
+import dev.junction.control.k8s.Ip;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.junction.control.flows.SwitchFlows.hex;
+import static dev.junction.control.flows.Stage.EGRESS_FIREWALL;
+import static dev.junction.control.flows.Stage.EGRESS_REROUTE;
+
+/**
+ * A namespace's EgressFirewall on each of its pods' traffic to outside the cluster (it only sees
+ * what the cluster router's default route sent towards a gateway router). Rule {@code i} gets
+ * priority {@link #START_PRIORITY} {@code - i}, as OVN-K numbers its ACLs, so the first rule that
+ * matches decides; no match lets the packet through. Every packet is judged, not only a
+ * connection's first: a rule change takes effect on open connections too, as OVN-K's ACLs do.
+ *
+ * <p>Destinations: {@code cidrSelector} (IPv4; IPv6 ones are skipped: egress is IPv4 here),
+ * {@code dnsName} through the {@link DnsResolver} (a name that does not resolve matches nothing),
+ * {@code nodeSelector}: nothing (node addresses never take the gateway route, see
+ * {@link GatewayFlows#clusterAddresses}).
+ */
+final class EgressFirewallFlows
+{
+    /** OVN-K's {@code types.EgressFirewallStartPriority}. */
+    static final int START_PRIORITY = 10000;
+    /** OVN-K refuses rules past this many ({@code MinimumReservedEgressFirewallPriority} is 2000). */
+    static final int MAX_RULES = 8000;
+
+    private EgressFirewallFlows()
+    {
+    }
+
+    static String owner(final BridgeLayout.PodPort p)
+    {
+        return "egressfw:" + p.name();
+    }
+
+    /** The rules of {@code firewall} (null: none) for one local pod. */
+    static void forPort(final FlowSet f, final BridgeLayout.PodPort p, final EgressFirewall firewall, final DnsResolver dns)
+    {
+        f.owner(owner(p));
+        if (firewall == null || p.ip(false).isEmpty())
+        {
+            return;
+        }
+        final String pod = "reg14=" + hex(p.key()) + ",";
+        final List<EgressFirewall.Rule> rules = firewall.rules();
+        for (int i = 0; i < Math.min(rules.size(), MAX_RULES); i++)
+        {
+            final EgressFirewall.Rule r = rules.get(i);
+            final String action = r.action() == EgressFirewall.Action.Allow ? EGRESS_REROUTE.gotoHere() : "drop";
+            for (final String to : destinations(r, dns))
+            {
+                for (final String proto : protocols(r))
+                {
+                    f.add(EGRESS_FIREWALL, START_PRIORITY - i, pod + proto + (to.isEmpty() ? "" : "," + to), action);
+                }
+            }
+        }
+    }
+
+    /** The destination matches of a rule ({@code ""}: anywhere), none when it names nothing reachable. */
+    static List<String> destinations(final EgressFirewall.Rule r, final DnsResolver dns)
+    {
+        final Set<String> out = new LinkedHashSet<>();
+        if (r.cidrSelector() != null)
+        {
+            if (!r.cidrSelector().isIpv6())
+            {
+                out.add(Matches.network(false, r.cidrSelector()));
+            }
+        }
+        else if (r.dnsName() != null)
+        {
+            for (final InetAddress ip : dns.resolve(r.dnsName()))
+            {
+                if (!Ip.isIpv6(ip))
+                {
+                    out.add(Matches.address(false, ip));
+                }
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    private static List<String> protocols(final EgressFirewall.Rule r)
+    {
+        if (r.ports().isEmpty())
+        {
+            return List.of("ip");
+        }
+        final Set<String> out = new LinkedHashSet<>();
+        for (final EgressFirewall.Port port : r.ports())
+        {
+            out.add(Matches.protoToken(port.protocol(), false) + (port.port() == 0 ? "" : ",tp_dst=" + port.port()));
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** What the firewalls could not express: unresolved names, IPv6 CIDRs, node selectors. */
+    static void notes(final List<EgressFirewall> firewalls, final DnsResolver dns, final List<String> notes)
+    {
+        for (final EgressFirewall fw : firewalls)
+        {
+            for (int i = 0; i < fw.rules().size(); i++)
+            {
+                final EgressFirewall.Rule r = fw.rules().get(i);
+                final String where = "EgressFirewall " + fw.namespace() + "/" + fw.name() + " rule " + i + ": ";
+                if (i >= MAX_RULES)
+                {
+                    notes.add(where + "past OVN-K's " + MAX_RULES + " rules, ignored");
+                }
+                else if (r.dnsName() != null && destinations(r, dns).isEmpty())
+                {
+                    notes.add(where + "dnsName " + r.dnsName() + " resolves to no IPv4 address: it matches nothing");
+                }
+                else if (r.cidrSelector() != null && r.cidrSelector().isIpv6())
+                {
+                    notes.add(where + "IPv6 cidrSelector " + r.cidrSelector() + ": egress is IPv4 only, ignored");
+                }
+                else if (r.nodeSelector() != null)
+                {
+                    notes.add(where + "nodeSelector: node addresses never leave through a gateway router here, it matches nothing");
+                }
+            }
+        }
+    }
+}

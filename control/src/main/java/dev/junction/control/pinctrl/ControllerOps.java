@@ -1,0 +1,102 @@
+package dev.junction.control.pinctrl;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * What a derived flow asks of pinctrl, carried in its controller action's userdata the way
+ * ovn-controller encodes its controller ops: a 32-bit OVN action opcode and 4 bytes of padding
+ * (struct action_header), then the op's data. {@code log} carries OVN's struct log_pin_header
+ * (verdict, severity) and the ACL's name; {@code reject} carries nothing more (OVN nests the
+ * actions that send the answer; here pinctrl sends it out of the client's port itself).
+ */
+public final class ControllerOps
+{
+    /** OVN's ACTION_OPCODE_LOG. */
+    public static final int OPCODE_LOG = 7;
+    /** OVN's ACTION_OPCODE_REJECT. */
+    public static final int OPCODE_REJECT = 22;
+    /** OVN's log_verdict values. */
+    public static final int VERDICT_ALLOW = 0;
+    public static final int VERDICT_DROP = 1;
+    static final int HEADER = 8;
+
+    /** RFC 5424 levels, as OVN's LOG_SEVERITY_*, indexed by name. */
+    private static final String[] SEVERITY_NAMES = {null, "alert", null, null, "warning", "notice", "info", "debug"};
+
+    private ControllerOps()
+    {
+    }
+
+    /** The action that rejects the packet: {@code controller(userdata=...)}. */
+    public static String rejectAction()
+    {
+        return action(header(OPCODE_REJECT, 0));
+    }
+
+    /** The action that logs the packet under {@code name} with {@code verdict} and {@code severity} (a name, e.g. "alert"). */
+    public static String logAction(final int verdict, final String severity, final String name)
+    {
+        final byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        final byte[] u = header(OPCODE_LOG, 2 + n.length);
+        u[HEADER] = (byte)verdict;
+        u[HEADER + 1] = (byte)severity(severity);
+        System.arraycopy(n, 0, u, HEADER + 2, n.length);
+        return action(u);
+    }
+
+    /** OVN's log_severity_from_string: -1 when {@code name} is no severity. */
+    public static int severity(final String name)
+    {
+        for (int i = 0; i < SEVERITY_NAMES.length; i++)
+        {
+            if (SEVERITY_NAMES[i] != null && SEVERITY_NAMES[i].equals(name == null ? null : name.toLowerCase(Locale.ROOT)))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    static String severityName(final int severity)
+    {
+        return severity >= 0 && severity < SEVERITY_NAMES.length && SEVERITY_NAMES[severity] != null
+            ? SEVERITY_NAMES[severity] : "<unknown>";
+    }
+
+    static String verdictName(final int verdict)
+    {
+        return switch (verdict)
+        {
+            case VERDICT_ALLOW -> "allow";
+            case VERDICT_DROP -> "drop";
+            default -> "<unknown>";
+        };
+    }
+
+    /** The opcode of {@code userdata}, or -1 when it is too short to carry one. */
+    static int opcode(final byte[] userdata)
+    {
+        return userdata.length < HEADER ? -1 : (int)FrameHeaders.u32(userdata, 0);
+    }
+
+    private static byte[] header(final int opcode, final int extra)
+    {
+        final byte[] u = new byte[HEADER + extra];
+        u[0] = (byte)(opcode >>> 24);
+        u[1] = (byte)(opcode >>> 16);
+        u[2] = (byte)(opcode >>> 8);
+        u[3] = (byte)opcode;
+        return u;
+    }
+
+    private static String action(final byte[] userdata)
+    {
+        final StringBuilder sb = new StringBuilder("controller(userdata=");
+        for (int i = 0; i < userdata.length; i++)
+        {
+            sb.append(i == 0 ? "" : ".").append(String.format("%02x", userdata[i] & 0xff));
+        }
+        return sb.append(')').toString();
+    }
+}

@@ -1,0 +1,98 @@
+package dev.junction.control.pinctrl;
+
+import dev.junction.datapath.PacketIn;
+import dev.junction.datapath.PacketInHandler;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The packet-in handler of derived flows, in the role of ovn-controller's pinctrl: it reads the
+ * op from the controller action's userdata ({@link ControllerOps}) and rejects (a TCP RST or ICMP
+ * unreachable out of the client's port, {@link RejectReplies}) or logs ({@link AclLog}).
+ * Packet-ins of other ops, or of flows that carry none, are counted and left alone.
+ *
+ * <p>Thread-safe, as {@link PacketInHandler} requires of a handler shared by pipeline workers:
+ * answers are built from the packet-in alone, and the log serialises its lines.
+ */
+public final class Pinctrl implements PacketInHandler
+{
+    private final AclLog aclLog;
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong unanswered = new AtomicLong();
+    private final AtomicLong unknown = new AtomicLong();
+
+    /** Log lines go to {@code logLines}, at most {@code logRatePerSecond} a second of packet time. */
+    public Pinctrl(final Consumer<String> logLines, final int logRatePerSecond)
+    {
+        this.aclLog = new AclLog(logLines, logRatePerSecond);
+    }
+
+    /** Log lines to {@code logLines} at OVN-K's default rate, 20 a second. */
+    public Pinctrl(final Consumer<String> logLines)
+    {
+        this(logLines, AclLog.DEFAULT_RATE);
+    }
+
+    @Override
+    public void packetIn(final PacketIn pin, final PacketOuts out)
+    {
+        final FrameHeaders h = FrameHeaders.parse(pin.frame());
+        switch (ControllerOps.opcode(pin.userdata()))
+        {
+            case ControllerOps.OPCODE_REJECT:
+                final byte[] reply = h == null ? null : RejectReplies.reply(h);
+                if (reply != null && out.send(pin.inPort(), reply))
+                {
+                    rejected.incrementAndGet();
+                }
+                else
+                {
+                    unanswered.incrementAndGet();
+                }
+                break;
+            case ControllerOps.OPCODE_LOG:
+                aclLog.log(pin, h);
+                break;
+            default:
+                unknown.incrementAndGet();
+                break;
+        }
+    }
+
+    /** Packets answered with a RST or an ICMP unreachable. */
+    public long rejected()
+    {
+        return rejected.get();
+    }
+
+    /** Rejected packets that got no answer (an error, SCTP, not IP, or the packet-out queue full). */
+    public long unanswered()
+    {
+        return unanswered.get();
+    }
+
+    /** Packet-ins without an op this handler knows. */
+    public long unknown()
+    {
+        return unknown.get();
+    }
+
+    public long logged()
+    {
+        return aclLog.logged();
+    }
+
+    /** ACL log events the rate limit suppressed. */
+    public long suppressed()
+    {
+        return aclLog.suppressed();
+    }
+
+    /** One line of counters, for a command's summary. */
+    public String summary()
+    {
+        return "pinctrl: " + rejected() + " rejected with an answer, " + unanswered() + " without, " + logged()
+            + " ACL log lines, " + suppressed() + " suppressed by the rate limit";
+    }
+}
