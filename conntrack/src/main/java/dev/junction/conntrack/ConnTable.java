@@ -230,7 +230,7 @@ final class ConnTable
         r[at + 1] = (int)v;
     }
 
-    private static long getLong(final int[] r, final int at)
+    static long getLong(final int[] r, final int at)
     {
         return (long)r[at] << 32 | (r[at + 1] & 0xffffffffL);
     }
@@ -632,6 +632,88 @@ final class ConnTable
         label[s * 2] = hi;
         label[s * 2 + 1] = lo;
         rec[base(s) + META] |= M_LABEL;
+    }
+
+    /**
+     * Copies live slot {@code s} (under its lock) into {@code out} at {@code at} as a
+     * {@link Checkpoint} entry; false, nothing written, when it has expired at {@code nowMs}.
+     */
+    boolean export(final int s, final long nowMs, final int[] out, final int at)
+    {
+        final int[] r = rec;
+        final int b = base(s);
+        final long expires = getLong(r, b + EXP);
+        if (nowMs >= expires)
+        {
+            return false;
+        }
+        final int m = r[b + META];
+        out[at + Checkpoint.META] = m;
+        out[at + Checkpoint.MARK] = r[b + MARK];
+        putLong(out, at + Checkpoint.LEFT, expires - nowMs);
+        System.arraycopy(r, b + KEY0, out, at + Checkpoint.KEY0, 8);
+        out[at + Checkpoint.TP0] = r[b + TP0];
+        out[at + Checkpoint.TP0 + 1] = r[b + TP0 + 1];
+        System.arraycopy(r, b + KEY1, out, at + Checkpoint.KEY1, 8);
+        out[at + Checkpoint.TP1] = r[b + TP1];
+        out[at + Checkpoint.TP1 + 1] = r[b + TP1 + 1];
+        System.arraycopy(r, b + L4, out, at + Checkpoint.L4, L4_INTS);
+        putLong(out, at + Checkpoint.LABEL, labelHi(s));
+        putLong(out, at + Checkpoint.LABEL + 2, labelLo(s));
+        return true;
+    }
+
+    /**
+     * The keys of the {@link Checkpoint} entry at {@code at} in {@code e}: false when the entry
+     * is no live connection this table could hold (not in use, NAT without its reply key).
+     */
+    static boolean keysOf(final int[] e, final int at, final ConnKey fwd, final ConnKey rev)
+    {
+        final int m = e[at + Checkpoint.META];
+        if ((m & M_USED) == 0 || (((m >>> M_NAT_SHIFT) & 0xf) != 0 && (m & M_REV) == 0))
+        {
+            return false;
+        }
+        fwd.v6 = (m & M_V6) != 0;
+        fwd.proto = m & 0xff;
+        fwd.zone = (m >>> 8) & 0xffff;
+        rev.copyFrom(fwd);
+        readKey(e, at + Checkpoint.KEY0, e[at + Checkpoint.TP0], e[at + Checkpoint.TP0 + 1], fwd);
+        readKey(e, at + Checkpoint.KEY1, e[at + Checkpoint.TP1], e[at + Checkpoint.TP1 + 1], rev);
+        return true;
+    }
+
+    /** The endpoints of a key: four addresses as hi lo int pairs at {@code a}, then the two transport parts. */
+    private static void readKey(final int[] e, final int a, final int srcTp, final int dstTp, final ConnKey k)
+    {
+        k.srcHi = getLong(e, a);
+        k.srcLo = getLong(e, a + 2);
+        k.dstHi = getLong(e, a + 4);
+        k.dstLo = getLong(e, a + 6);
+        k.srcTp = srcTp;
+        k.dstTp = dstTp;
+    }
+
+    /**
+     * Fills acquired slot {@code s} from the {@link Checkpoint} entry at {@code at} (keys from
+     * {@link #keysOf}), expiring at {@code expiresMs}; {@link #link} then makes it findable.
+     */
+    void importRecord(final int s, final int[] e, final int at, final ConnKey fwd, final ConnKey rev, final long expiresMs)
+    {
+        final int m = e[at + Checkpoint.META];
+        setMeta(s, m & ~M_LABEL);
+        setKeys(s, fwd, rev);
+        setMark(s, e[at + Checkpoint.MARK]);
+        System.arraycopy(e, at + Checkpoint.L4, rec, l4(s), L4_INTS);
+        if ((m & 0xff) == KeyExtractor.IPPROTO_TCP)
+        {
+            TcpTracker.restored(rec, l4(s));
+        }
+        if ((m & M_LABEL) != 0)
+        {
+            setLabel(s, getLong(e, at + Checkpoint.LABEL), getLong(e, at + Checkpoint.LABEL + 2));
+        }
+        initExpires(s, expiresMs);
     }
 
     /** Slots ever used: every live connection is below this. */

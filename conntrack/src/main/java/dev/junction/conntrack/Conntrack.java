@@ -921,6 +921,149 @@ public final class Conntrack
         return lines;
     }
 
+    /** Slots walked per hold of the lock by {@link #checkpoint}: commits wait at most this long. */
+    private static final int CHECKPOINT_CHUNK = 4096;
+
+    /**
+     * Every live connection at {@code nowNanos} (the packet clock), with the time each has left,
+     * stamped with {@code wallMillis} (the wall clock, for the downtime at restore).
+     *
+     * <p>Packets of established connections keep flowing meanwhile: each connection is copied
+     * under its own lock, and the table's lock (which commits and the sweep take) is held for
+     * {@value #CHECKPOINT_CHUNK} slots at a time. Each connection is thus copied whole, but the
+     * whole is no single instant: a connection committed during the walk into a slot already
+     * passed is left for the next checkpoint, as one ended meanwhile may still be in this one.
+     */
+    public Checkpoint checkpoint(final long nowNanos, final long wallMillis)
+    {
+        final long nowMs = Math.floorDiv(nowNanos, 1_000_000L);
+        int[] out = new int[Checkpoint.ENTRY * 64];
+        int n = 0;
+        for (int start = 0; ; start += CHECKPOINT_CHUNK)
+        {
+            synchronized (lock)
+            {
+                final int hw = table.highWater();
+                if (start >= hw)
+                {
+                    break;
+                }
+                for (int s = start, end = Math.min(hw, start + CHECKPOINT_CHUNK); s < end; s++)
+                {
+                    if (!table.inUse(s))
+                    {
+                        continue;
+                    }
+                    if ((n + 1) * Checkpoint.ENTRY > out.length)
+                    {
+                        out = java.util.Arrays.copyOf(out, out.length * 2);
+                    }
+                    table.lockRec(s);
+                    try
+                    {
+                        if (table.export(s, nowMs, out, n * Checkpoint.ENTRY))
+                        {
+                            n++;
+                        }
+                    }
+                    finally
+                    {
+                        table.unlockRec(s);
+                    }
+                }
+            }
+        }
+        return new Checkpoint(wallMillis, n, out);
+    }
+
+    /**
+     * Puts a checkpoint's connections into this table at {@code nowNanos} (this process's packet
+     * clock), {@code wallMillis} being the wall clock now: each gets the time it had left less
+     * the downtime, and one with none left is not restored. Connections are counted against
+     * the global and zone limits as commits are; a NATed one takes its translated tuple again.
+     * One that cannot be put back (a limit full, a tuple already in the table, an entry that
+     * makes no sense) is counted in {@link Checkpoint.Restored#refused()}, never an error.
+     *
+     * <p>TCP sequence windows are not trusted: traffic moved on between the checkpoint and the
+     * restart, so a restored TCP connection learns each direction's window again from the next
+     * packet sent that way ({@link TcpTracker#restored}), as Linux's loose pickup does for a
+     * connection conntrackd put back, instead of taking those packets for +inv.
+     */
+    public Checkpoint.Restored restore(final Checkpoint cp, final long nowNanos, final long wallMillis)
+    {
+        final long started = System.nanoTime();
+        final long nowMs = Math.floorDiv(nowNanos, 1_000_000L);
+        final long downtime = Math.max(0, wallMillis - cp.wallMillis());
+        final int[] e = cp.entries();
+        final ConnKey fwd = new ConnKey();
+        final ConnKey rev = new ConnKey();
+        int restored = 0;
+        int expiredNow = 0;
+        int refused = 0;
+        synchronized (lock)
+        {
+            advanceNow(nowMs);
+            final long ws = structure.writeLock();
+            try
+            {
+                for (int i = 0; i < cp.connections(); i++)
+                {
+                    final int at = i * Checkpoint.ENTRY;
+                    final long left = ConnTable.getLong(e, at + Checkpoint.LEFT) - downtime;
+                    if (left <= 0)
+                    {
+                        expiredNow++;
+                    }
+                    else if (restoreOne(e, at, nowMs + left, fwd, rev))
+                    {
+                        restored++;
+                    }
+                    else
+                    {
+                        refused++;
+                    }
+                }
+            }
+            finally
+            {
+                structure.unlockWrite(ws);
+            }
+        }
+        return new Checkpoint.Restored(restored, expiredNow, refused, System.nanoTime() - started);
+    }
+
+    /** One entry as a committed connection expiring at {@code expiresMs}; false when refused. */
+    private boolean restoreOne(final int[] e, final int at, final long expiresMs, final ConnKey fwd, final ConnKey rev)
+    {
+        final int meta = e[at + Checkpoint.META];
+        if (!ConnTable.keysOf(e, at, fwd, rev))
+        {
+            return false;
+        }
+        // A tuple already here (unswept ones too, as the NAT allocator counts them) would be found twice.
+        if (table.lookupUnswept(fwd, fwd.hash()) >= 0
+            || ((meta & ConnTable.M_REV) != 0 && table.lookupUnswept(rev, rev.hash()) >= 0))
+        {
+            return false;
+        }
+        final int zone = fwd.zone;
+        final int kind = limits.governing(zone);
+        if ((kind != ZoneLimits.NONE && limits.full(zone, kind)) || table.used >= maxConnections)
+        {
+            return false;
+        }
+        final int slot = table.acquire(maxConnections);
+        if (slot < 0)
+        {
+            return false;
+        }
+        table.importRecord(slot, e, at, fwd, rev, expiresMs);
+        table.link(slot);
+        table.setLimitTag(slot, limits.admit(zone, kind));
+        zoneConns[zone]++;
+        return true;
+    }
+
     /** Removes all connections of {@code zone}, or all when -1. */
     public void flush(final int zone)
     {

@@ -14,6 +14,17 @@ import dev.junction.flowtable.Packet;
  *  +6 peer0 state(8) | peer0 wscale(8) | peer1 state(8) | peer1 wscale(8)   (low byte first)
  * </pre>
  *
+ * <p>A connection put back from a checkpoint after a restart ({@link #restored}) keeps its peer
+ * states but not its sequence windows: traffic went on between the checkpoint and the kill,
+ * and while the daemon was down, so the stored windows are behind. Each peer that has sent
+ * is marked to learn its window again from its next packet, as Linux conntrack's loose pickup
+ * of a mid-stream connection (what conntrackd relies on) does: that packet sets the peer's
+ * sequence edge and the window it may send into from the other peer's largest window, and
+ * the ACK skew is not checked while either peer is still stale. After one packet each way the
+ * usual checks apply. Without this the next packets fall outside the stale windows and come
+ * out +inv, which a policy drops: the restored connection would be lost after all.
+ * OVS has no such state (its userspace conntrack is not restored at all).
+ *
  * Peer 0 is the originator. Sequence arithmetic is 32-bit and wraps, as OVS's {@code SEQ_*}.
  */
 final class TcpTracker
@@ -39,6 +50,12 @@ final class TcpTracker
     private static final int WSCALE_FLAG = 0x80;
     private static final int WSCALE_UNKNOWN = 0x40;
     private static final int WSCALE_MASK = 0xf;
+    /**
+     * Beside a peer's window scale (a bit OVS does not have): this peer's sequence window is
+     * stale, the connection having been restored from a checkpoint, and is learnt again from
+     * its next packet.
+     */
+    private static final int WSCALE_RELEARN = 0x20;
     private static final int MAXACKWINDOW = 0xffff + 1500;
 
     // Results, as OVS's enum ct_update_res.
@@ -269,7 +286,7 @@ final class TcpTracker
                     {
                         // Fix up the other window; in case of a retransmitted SYN|ACK.
                         l4[d + 2] = (l4[d + 2] << (ws(l4, b, di) & WSCALE_MASK)) & 0xffff;
-                        setWs(l4, b, di, 0);
+                        setWs(l4, b, di, ws(l4, b, di) & WSCALE_RELEARN);
                     }
                 }
             }
@@ -300,6 +317,18 @@ final class TcpTracker
             if ((flags & FIN) != 0)
             {
                 end++;
+            }
+            if ((srcWs & WSCALE_RELEARN) != 0)
+            {
+                // Restored: this packet, whatever its sequence, is where this peer now is.
+                l4[s] = seq;
+                l4[s + 1] = end + Math.max(1, l4[d + 2] << dws);
+                setWs(l4, b, si, srcWs & ~WSCALE_RELEARN);
+                checkAckskew = false;
+            }
+            if ((dstWs & WSCALE_RELEARN) != 0)
+            {
+                checkAckskew = false; // what the other peer sent last is not known yet
             }
         }
 
@@ -438,6 +467,18 @@ final class TcpTracker
             st = ESTABLISHED;
         }
         return st < STATE_NAMES.length ? STATE_NAMES[st] : "[" + st + "]";
+    }
+
+    /** Marks the peers that have sent to learn their windows again (a connection restored from a checkpoint). */
+    static void restored(final int[] l4, final int b)
+    {
+        for (int peer = 0; peer < 2; peer++)
+        {
+            if (state(l4, b, peer) >= SYN_SENT)
+            {
+                setWs(l4, b, peer, ws(l4, b, peer) | WSCALE_RELEARN);
+            }
+        }
     }
 
     static int peerState(final int[] l4, final int b, final int peer)

@@ -8,14 +8,11 @@ import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.TailerDirection;
-import net.openhft.chronicle.queue.impl.RollingResourcesCache;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +55,6 @@ public final class FlowJournal implements AutoCloseable
     static final int MAGIC = 0x4A464A31;
     static final byte KIND_DELTA = 1;
     static final byte KIND_SNAPSHOT = 2;
-    private static final String SUFFIX = SingleChronicleQueue.SUFFIX;
 
     /**
      * One flow-table version: what changed since the version before and where it came from.
@@ -88,7 +84,7 @@ public final class FlowJournal implements AutoCloseable
     private final Path dir;
     private final int snapshotEvery;
     private final SingleChronicleQueue queue;
-    private final RollingResourcesCache names;
+    private final RollCycleFiles cycles;
     private ExcerptAppender appender;
     private Thread appenderThread;
 
@@ -104,9 +100,7 @@ public final class FlowJournal implements AutoCloseable
         this.dir = dir;
         this.snapshotEvery = snapshotEvery;
         this.queue = queue;
-        this.names = new RollingResourcesCache(
-            queue.rollCycle(), queue.epoch(), name -> new File(dir.toFile(), name + SUFFIX),
-            file -> file.getName().substring(0, file.getName().length() - SUFFIX.length()));
+        this.cycles = new RollCycleFiles(dir, queue);
     }
 
     /** Opens (creating when missing) the journal in {@code stateDir/journal}, a snapshot every 100 versions. */
@@ -238,7 +232,7 @@ public final class FlowJournal implements AutoCloseable
         deltasSinceSnapshot = snapshot ? 0 : deltasSinceSnapshot + 1;
         if (snapshot)
         {
-            deleteCyclesBefore(queue.rollCycle().toCycle(index));
+            cycles.deleteBefore(index);
         }
     }
 
@@ -432,46 +426,6 @@ public final class FlowJournal implements AutoCloseable
         for (int i = 0, n = bytes.readInt(); i < n; i++)
         {
             into.add(bytes.readUtf8());
-        }
-    }
-
-    /** Deletes the roll-cycle files older than {@code cycle}: nothing before the last snapshot is read again. */
-    private void deleteCyclesBefore(final int cycle)
-    {
-        final File[] files = dir.toFile().listFiles((d, name) -> name.endsWith(SUFFIX));
-        if (files == null)
-        {
-            return;
-        }
-        boolean deleted = false;
-        for (final File file : files)
-        {
-            final String name = file.getName();
-            final int fileCycle;
-            try
-            {
-                fileCycle = names.parseCount(name.substring(0, name.length() - SUFFIX.length()));
-            }
-            catch (final RuntimeException ex)
-            {
-                continue; // not one of the queue's cycle files: left alone
-            }
-            if (fileCycle < cycle)
-            {
-                try
-                {
-                    Files.deleteIfExists(file.toPath());
-                    deleted = true;
-                }
-                catch (final IOException ex)
-                {
-                    throw new UncheckedIOException("flow journal: cannot delete old cycle " + file, ex);
-                }
-            }
-        }
-        if (deleted)
-        {
-            queue.refreshDirectoryListing();
         }
     }
 }

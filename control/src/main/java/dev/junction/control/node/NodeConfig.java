@@ -24,6 +24,7 @@ import java.util.Set;
  * workers: 2                      # default: the number of cores
  * metrics: 127.0.0.1:9100         # optional Prometheus endpoint (HOST:PORT; loopback unless you say otherwise)
  * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
+ * conntrack_checkpoint_ms: 200    # connections checkpointed to state_dir/conntrack and restored at start; 0 (default): off
  * upcall_limit: 10000             # upcalls per second per port and worker (burst a tenth of it); 0: unlimited
  * acl_log_rate: 20                # NetworkPolicy log lines per second (OVN-K's acl-logging rate limit)
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
@@ -49,7 +50,7 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics",
-        "control", "upcall_limit", "acl_log_rate");
+        "control", "upcall_limit", "acl_log_rate", "conntrack_checkpoint_ms");
     /** Upcalls per second a port may make on each worker, unless configured: at ~10 us each, a tenth of a core. */
     public static final int DEFAULT_UPCALL_LIMIT = 10_000;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
@@ -96,16 +97,20 @@ public final class NodeConfig
     public final Path flows;
     public final Path groups;
     public final Control control;
+    /** How often conntrack is checkpointed (and whether it is restored at start): 0 for never. */
+    public final int conntrackCheckpointMs;
     public final Tunnels tunnels;
     public final List<Port> ports;
 
     private NodeConfig(final Path stateDir, final int workers, final String wait, final int upcallLimit, final int aclLogRate,
-        final String metrics, final Path flows, final Path groups, final Control control, final Tunnels tunnels,
+        final String metrics, final Path flows, final Path groups, final Control control, final int conntrackCheckpointMs,
+        final Tunnels tunnels,
         final List<Port> ports)
     {
         this.aclLogRate = aclLogRate;
         this.upcallLimit = upcallLimit;
         this.control = control;
+        this.conntrackCheckpointMs = conntrackCheckpointMs;
         this.metrics = metrics;
         this.stateDir = stateDir;
         this.workers = workers;
@@ -180,6 +185,12 @@ public final class NodeConfig
             throw new IllegalArgumentException("metrics must be HOST:PORT, e.g. 127.0.0.1:9100, not " + metrics);
         }
         final Control control = control(top.get("control"), base);
+        final int checkpointMs = top.containsKey("conntrack_checkpoint_ms")
+            ? integer(top.get("conntrack_checkpoint_ms"), "conntrack_checkpoint_ms") : 0;
+        if (checkpointMs != 0 && (checkpointMs < 10 || checkpointMs > 3_600_000))
+        {
+            throw new IllegalArgumentException("conntrack_checkpoint_ms must be 0 (off) or 10 to 3600000, not " + checkpointMs);
+        }
         if (control != null && (top.containsKey("flows") || top.containsKey("groups")))
         {
             throw new IllegalArgumentException("control derives the flows and groups: give control or flows, not both");
@@ -343,7 +354,7 @@ public final class NodeConfig
             }
         }
         return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, aclLogRate, metrics, flows, groups, control,
-            tunnels, ports);
+            checkpointMs, tunnels, ports);
     }
 
     @SuppressWarnings("unchecked")

@@ -58,6 +58,8 @@ public final class NodeDaemon implements AutoCloseable
     /** The configured ports, pod ports numbered by the control module's layout. */
     private List<NodeConfig.Port> ports;
     private ControlLoop controlLoop;
+    private java.util.concurrent.CompletableFuture<ConntrackCheckpointer> checkpointerLoading;
+    private ConntrackCheckpointer checkpointer;
     /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
     private final Pinctrl pinctrl;
     private AutoCloseable controlSource;
@@ -107,11 +109,19 @@ public final class NodeDaemon implements AutoCloseable
         final NodeDaemon d = new NodeDaemon(config, log, tables);
         try
         {
+            if (config.conntrackCheckpointMs > 0)
+            {
+                d.checkpointerLoading = ConntrackCheckpointer.load(config.stateDir, config.conntrackCheckpointMs, log);
+            }
             if (config.control != null)
             {
                 d.startControl();
             }
             d.open();
+            if (d.checkpointer != null)
+            {
+                d.checkpointer.start();
+            }
             return d;
         }
         catch (final RuntimeException | IOException | FlowParseException ex)
@@ -250,6 +260,13 @@ public final class NodeDaemon implements AutoCloseable
         {
             pc.port(p.port(), p);
         }
+        if (checkpointerLoading != null)
+        {
+            // The devices are open but nothing reads them yet: the first packet of a restored
+            // connection must find it.
+            checkpointer = ConntrackCheckpointer.await(checkpointerLoading);
+            checkpointer.restoreInto(bridge.conntrack());
+        }
         final int[] numbers = ports.stream().mapToInt(NodeConfig.Port::number).toArray();
         pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
             CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
@@ -285,7 +302,8 @@ public final class NodeDaemon implements AutoCloseable
         controlThread.setDaemon(true);
         controlThread.start();
         Files.writeString(config.stateDir.resolve("junction.pid"), ProcessHandle.current().pid() + "\n");
-        log.info("started", "workers", config.workers, "ports", taps.size(), "rules", bridge.tables().rules().size(),
+        log.info("started", "since_jvm_start_ms", System.currentTimeMillis()
+            - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime(), "workers", config.workers, "ports", taps.size(), "rules", bridge.tables().rules().size(),
             "tunnels", config.tunnels == null ? 0 : config.tunnels.ports().size(), "socket", control.socket());
     }
 
@@ -636,6 +654,15 @@ public final class NodeDaemon implements AutoCloseable
         {
             pipeline.awaitIdle(Duration.ofSeconds(1));
             pipeline.close();
+        }
+        if (checkpointer != null)
+        {
+            checkpointer.close(); // after the workers: the last checkpoint holds every connection
+        }
+        else if (checkpointerLoading != null)
+        {
+            // A start that failed before the restore: the journal is closed, not written.
+            checkpointerLoading.thenAccept(ConntrackCheckpointer::closeJournal);
         }
         for (final dev.junction.datapath.pipeline.PcapPort p : pcaps)
         {

@@ -8,10 +8,8 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -91,19 +89,7 @@ class FlowJournalCrashTest
 
     private Process start() throws IOException
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
-        {
-            if (arg.startsWith("--add-") || arg.startsWith("-Dchronicle."))
-            {
-                command.add(arg);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(FlowJournalCrashChild.class.getName());
-        command.add(stateDir.toString());
+        final List<String> command = dev.junction.control.ChildJvm.command(FlowJournalCrashChild.class.getName(), stateDir.toString());
         return new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.to(new File(stateDir.toFile(), "child.err")))
             .start();

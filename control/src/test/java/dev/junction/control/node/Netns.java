@@ -122,10 +122,23 @@ final class Netns implements AutoCloseable
     /** Starts {@code junction run --config CONFIG} as its own JVM and waits for its control socket. */
     Process daemon(final Path config, final Path stateDir, final Path log) throws Exception
     {
-        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        final Process p = spawn(List.of(java, "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp",
-            System.getProperty("java.class.path"), "dev.junction.control.cli.JunctionCli", "run", "--config",
-            config.toString()), log);
+        return awaitControlSocket(startDaemon(config, log), stateDir, log);
+    }
+
+    /**
+     * Starts {@code junction run --config CONFIG} as its own JVM, with this JVM's module flags
+     * and Chronicle properties (the journals need them), without waiting for it.
+     */
+    Process startDaemon(final Path config, final Path log) throws IOException
+    {
+        final List<String> cmd = dev.junction.control.ChildJvm.command("dev.junction.control.cli.JunctionCli", "run",
+            "--config", config.toString());
+        return spawn(cmd, log);
+    }
+
+    /** Waits (30 s at most) until daemon {@code p} answers on its control socket. */
+    Process awaitControlSocket(final Process p, final Path stateDir, final Path log) throws Exception
+    {
         final long deadline = System.nanoTime() + 30_000_000_000L;
         while (System.nanoTime() < deadline)
         {
@@ -142,7 +155,7 @@ final class Netns implements AutoCloseable
             }
             catch (final IOException notYet)
             {
-                Thread.sleep(200);
+                Thread.sleep(20);
             }
         }
         Assertions.fail("daemon did not open its control socket within 30 s:\n" + Files.readString(log));

@@ -61,6 +61,8 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: gre, remote_ip: 1.2.3.5}]}", "type must be geneve or vxlan"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: geneve, remote_ip: example.com}]}", "not an IPv4 or IPv6 address"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nwait: spin\nports: [{port: 1, type: tap, name: a}]", "wait must be"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 5\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_ms must be 0 (off) or 10 to 3600000"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: often\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_ms: often is not a number"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: -1\nports: [{port: 1, type: tap, name: a}]", "upcall_limit must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: lots\nports: [{port: 1, type: tap, name: a}]", "upcall_limit: lots is not a number"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nacl_log_rate: 0\nports: [{port: 1, type: tap, name: a}]", "acl_log_rate must be"),
@@ -101,6 +103,14 @@ class NodeConfigTest
         assertEquals(2, c.ports.size());
         assertEquals(1400, c.ports.get(1).mtu());
         assertEquals(10, c.tunnels.ports().get(0).port);
+    }
+
+    @org.junit.jupiter.api.Test
+    void conntrackCheckpointsAreOffUnlessAsked() throws Exception
+    {
+        assertEquals(0, load("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}]\n").conntrackCheckpointMs);
+        assertEquals(200, load("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 200\nports: [{port: 1, type: tap, name: a}]\n")
+            .conntrackCheckpointMs);
     }
 
     @org.junit.jupiter.api.Test
