@@ -38,7 +38,7 @@ final class EgressFirewallFlows
 
     static String owner(final BridgeLayout.PodPort p)
     {
-        return "egressfw:" + p.name();
+        return EgressFlows.FIREWALL_OWNER + p.name();
     }
 
     /** The rules of {@code firewall} (null: none) for one local pod. */

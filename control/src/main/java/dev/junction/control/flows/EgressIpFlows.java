@@ -43,7 +43,7 @@ final class EgressIpFlows
 
     static String owner(final BridgeLayout.PodPort p)
     {
-        return "egressip:" + p.name();
+        return EgressFlows.EGRESS_IP_OWNER + p.name();
     }
 
     /** The pod's reroute (when it sends on this bridge) and its SNAT (when its egress router is on this bridge). */

@@ -235,7 +235,13 @@ public final class IncrementalCompiler
         // Egress: gateways, cluster addresses, and the firewall and EgressIP owners of changed pods.
         final Set<String> egressOwners = new LinkedHashSet<>();
         podOwners.forEach(k -> egressOwners.add("pod:" + k));
-        egress.changed(before, next, old, now, everything, !serviceKeys.isEmpty() || !goneServices.isEmpty(), egressOwners);
+        // The cluster's addresses list service VIPs: a change of endpoints (slices) leaves them be.
+        boolean serviceObjects = !goneServices.isEmpty();
+        for (final String k : serviceKeys)
+        {
+            serviceObjects = serviceObjects || !Objects.equals(before.servicesByKey().get(k), next.servicesByKey().get(k));
+        }
+        egress.changed(before, next, old, now, everything, serviceObjects, egressOwners);
         podOwners.forEach(k -> egressOwners.remove("pod:" + k));
 
         // Replace the owners' flows.
