@@ -55,7 +55,8 @@ public final class KeyHash
         switch ((int)key[FlowKey.W_DL_DST_TYPE] & 0xffff)
         {
             case 0x0800: base = IPV4; break;
-            case 0x86dd: base = IPV6; break;
+            // nd_reserved shares the ct tuple's word: a neighbour advertisement's flags live there.
+            case 0x86dd: base = IPV6 | nonZero(key, FlowKey.W_CT_TP, FlowKey.W_CT_TP + 1); break;
             case 0x0806:
             case 0x8035: base = ARP; break;
             default: base = L2; break;
