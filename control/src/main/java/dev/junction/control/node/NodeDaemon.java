@@ -58,6 +58,7 @@ public final class NodeDaemon implements AutoCloseable
     /** The configured ports, pod ports numbered by the control module's layout. */
     private List<NodeConfig.Port> ports;
     private ControlLoop controlLoop;
+    private java.util.concurrent.ScheduledExecutorService conntrackSweeper;
     private java.util.concurrent.CompletableFuture<ConntrackCheckpointer> checkpointerLoading;
     private ConntrackCheckpointer checkpointer;
     /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
@@ -272,6 +273,15 @@ public final class NodeDaemon implements AutoCloseable
             CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
                 Math.max(1, config.upcallLimit / 10))).packetInHandler(pinctrl));
         pipeline.start();
+        // As OVS's ct_clean thread: expired connections are reclaimed on the clock, also when no
+        // packet comes (workers sweep only as packet time passes).
+        conntrackSweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "junction-ct-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        conntrackSweeper.scheduleWithFixedDelay(() -> bridge.conntrack().sweep(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
         if (!taps.isEmpty())
         {
             poller = new PortPoller(taps, pipeline, PipelineConfig.DEFAULT_MAX_FRAME);
@@ -431,7 +441,8 @@ public final class NodeDaemon implements AutoCloseable
         {
             zone = Integer.parseInt(w[3]);
         }
-        final List<String> lines = new ArrayList<>(bridge.conntrack().dump(zone));
+        // As OVS's conntrack_dump: connections expired but not yet swept are not listed.
+        final List<String> lines = new ArrayList<>(bridge.conntrack().dump(zone, System.nanoTime()));
         Collections.sort(lines);
         return ControlServer.Reply.ok(lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
     }
@@ -649,6 +660,10 @@ public final class NodeDaemon implements AutoCloseable
             {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (conntrackSweeper != null)
+        {
+            conntrackSweeper.shutdownNow();
         }
         if (pipeline != null)
         {
