@@ -427,7 +427,7 @@ public final class Datapath
         }
         outputsThisPacket = 0;
         final long controllerBefore = executor.controllerPackets();
-        final long dropsBefore = conntrackDrops();
+        final long dropsBefore = dropsCountedElsewhere();
         process(p, 0, t, trace);
         resolveNeighbours();
         final int outputs = outputsThisPacket;
@@ -444,7 +444,7 @@ public final class Datapath
                 drops[DropReason.CONTROLLER.ordinal()]++;
             }
         }
-        else if (outputs == 0 && conntrackDrops() == dropsBefore)
+        else if (outputs == 0 && dropsCountedElsewhere() == dropsBefore)
         {
             drops[DropReason.NO_OUTPUT.ordinal()]++;
         }
@@ -511,7 +511,8 @@ public final class Datapath
         }
     }
 
-    private long conntrackDrops()
+    /** Drops counted under their own reason while a packet ran, so a packet without outputs is not a NO_OUTPUT too. */
+    private long dropsCountedElsewhere()
     {
         return drops[DropReason.CONNTRACK.ordinal()] + drops[DropReason.RECIRC_DEPTH.ordinal()]
             + drops[DropReason.XLATE_ERROR.ordinal()] + drops[DropReason.UPCALL_LIMIT.ordinal()];
