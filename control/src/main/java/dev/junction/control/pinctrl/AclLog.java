@@ -25,6 +25,8 @@ final class AclLog
 {
     public static final int DEFAULT_RATE = 20;
 
+    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("\\p{Cntrl}");
+
     private final Consumer<String> out;
     private final TokenBucket bucket;
     private long logged;
@@ -37,26 +39,31 @@ final class AclLog
         this.bucket = new TokenBucket(ratePerSecond, ratePerSecond);
     }
 
-    /** Logs the packet-in whose userdata past the op header is {@code verdict, severity, name}. */
-    synchronized void log(final PacketIn pin, final FrameHeaders h)
+    /**
+     * Logs the packet-in whose userdata past the op header is {@code verdict, severity, name};
+     * false when the userdata is too short to hold them (nothing logged or counted here).
+     */
+    synchronized boolean log(final PacketIn pin, final FrameHeaders h)
     {
         final byte[] u = pin.userdata();
         if (u.length < ControllerOps.HEADER + 2)
         {
-            return;
+            return false;
         }
         if (!bucket.take(pin.timestampNanos()))
         {
             suppressed++;
             unreported++;
-            return;
+            return true;
         }
         if (unreported > 0)
         {
             out.accept("acl_log: " + unreported + " events suppressed by the rate limit");
             unreported = 0;
         }
-        final String name = new String(u, ControllerOps.HEADER + 2, u.length - ControllerOps.HEADER - 2, StandardCharsets.UTF_8);
+        // The name is the flows' (ours), but a log record is one line whatever it holds.
+        final String name = CONTROL.matcher(new String(u, ControllerOps.HEADER + 2, u.length - ControllerOps.HEADER - 2,
+            StandardCharsets.UTF_8)).replaceAll("?");
         final int colon = name.lastIndexOf(':');
         final StringBuilder sb = new StringBuilder("acl_log: name=\"").append(name).append("\", policy=")
             .append(colon < 0 ? name : name.substring(0, colon)).append(", rule=").append(colon < 0 ? "" : name.substring(colon + 1))
@@ -66,6 +73,7 @@ final class AclLog
         headers(sb, pin, h);
         logged++;
         out.accept(sb.toString());
+        return true;
     }
 
     private static String direction(final int table)
@@ -106,8 +114,13 @@ final class AclLog
         }
     }
 
+    /** A MAC of the frame, or "?" when {@code max_len} cut the frame before it. */
     private static String mac(final byte[] f, final int at)
     {
+        if (f.length < at + 6)
+        {
+            return "?";
+        }
         return String.format("%02x:%02x:%02x:%02x:%02x:%02x", f[at] & 0xff, f[at + 1] & 0xff, f[at + 2] & 0xff,
             f[at + 3] & 0xff, f[at + 4] & 0xff, f[at + 5] & 0xff);
     }

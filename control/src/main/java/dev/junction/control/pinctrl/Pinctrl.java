@@ -52,7 +52,10 @@ public final class Pinctrl implements PacketInHandler
                 }
                 break;
             case ControllerOps.OPCODE_LOG:
-                aclLog.log(pin, h);
+                if (!aclLog.log(pin, h))
+                {
+                    unknown.incrementAndGet();
+                }
                 break;
             default:
                 unknown.incrementAndGet();
@@ -72,7 +75,7 @@ public final class Pinctrl implements PacketInHandler
         return unanswered.get();
     }
 
-    /** Packet-ins without an op this handler knows. */
+    /** Packet-ins without an op this handler knows, or whose op data is too short to read. */
     public long unknown()
     {
         return unknown.get();

@@ -1,0 +1,120 @@
+package dev.junction.control.pinctrl;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.junction.datapath.PacketIn;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link Pinctrl#packetIn} on arbitrary packet-ins: any frame (truncated by a controller
+ * action's {@code max_len} to a few bytes, or not Ethernet/IP at all) with any userdata (an op
+ * header of a known or unknown opcode, a log op with any verdict, severity and name). It runs on
+ * a datapath worker, so it must never throw: every packet-in is answered, logged, or counted.
+ * A reply it sends must parse and carry valid IPv4 header and transport checksums; a log line is
+ * one line (a name with a newline must not forge a second log record).
+ *
+ * <p>Seeds: {@code src/test/resources/dev/junction/control/pinctrl/PinctrlFuzzTestInputs/packetIn/}:
+ * a selector byte (0: reject, 1: log, else the userdata as given), a length-prefixed userdata
+ * tail, then the frame.
+ */
+class PinctrlFuzzTest
+{
+    @FuzzTest(maxDuration = "15s")
+    void packetIn(final FuzzedDataProvider data)
+    {
+        final int selector = data.consumeByte() & 0xff;
+        final byte[] tail = data.consumeBytes(data.consumeInt(0, 64));
+        final byte[] userdata = switch (selector)
+        {
+            case 0 -> concat(header(ControllerOps.OPCODE_REJECT), tail);
+            case 1 -> concat(header(ControllerOps.OPCODE_LOG), tail);
+            default -> tail;
+        };
+        final int table = data.consumeInt(-1, 255);
+        final long time = data.consumeLong();
+        final byte[] frame = data.consumeRemainingAsBytes();
+        final List<String> lines = new ArrayList<>();
+        final Pinctrl pinctrl = new Pinctrl(lines::add, 1000);
+        final List<byte[]> sent = new ArrayList<>();
+        final PacketIn pin = new PacketIn(frame, frame.length, 3, 1, 0, table, 0, userdata, time);
+
+        pinctrl.packetIn(pin, (port, f) ->
+        {
+            assertEquals(3, port, "answers leave on the client's port");
+            sent.add(f.clone());
+            return true;
+        });
+
+        final long counted = pinctrl.rejected() + pinctrl.unanswered() + pinctrl.unknown() + pinctrl.logged()
+            + pinctrl.suppressed();
+        assertEquals(1, counted, "one packet-in, one count: " + pinctrl.summary());
+        assertEquals(pinctrl.rejected(), sent.size(), "a rejected packet-in is answered once");
+        for (final byte[] reply : sent)
+        {
+            assertValid(reply);
+        }
+        for (final String line : lines)
+        {
+            assertNotNull(line);
+            assertFalse(line.contains("\n") || line.contains("\r"), "one log record per line: " + line);
+        }
+    }
+
+    private static void assertValid(final byte[] reply)
+    {
+        final FrameHeaders h = FrameHeaders.parse(reply);
+        assertNotNull(h, "a reply parses");
+        if (!h.ipv6())
+        {
+            assertEquals(0xffff, fold(InternetChecksum.sum(reply, 14, (reply[14] & 0xf) * 4, 0)), "IPv4 header checksum");
+        }
+        final int l4Length = reply.length - h.l4();
+        final int addressLength = h.ipv6() ? 16 : 4;
+        final int srcAt = h.ipv6() ? 22 : 26;
+        long s = InternetChecksum.sum(reply, srcAt, addressLength, 0);
+        s = InternetChecksum.sum(reply, srcAt + addressLength, addressLength, s);
+        if (h.proto() != FrameHeaders.ICMP)
+        {
+            s += h.proto() + l4Length; // ICMPv4 has no pseudo-header
+        }
+        else
+        {
+            s = 0;
+        }
+        assertEquals(0xffff, fold(InternetChecksum.sum(reply, h.l4(), l4Length, s)), "transport checksum, proto " + h.proto());
+        assertTrue(reply.length >= 14 + 20, "a reply holds an IP header");
+    }
+
+    private static int fold(final long sum)
+    {
+        long s = sum;
+        while ((s >>> 16) != 0)
+        {
+            s = (s & 0xffff) + (s >>> 16);
+        }
+        return (int)s;
+    }
+
+    private static byte[] header(final int opcode)
+    {
+        final byte[] h = new byte[ControllerOps.HEADER];
+        h[2] = (byte)(opcode >>> 8);
+        h[3] = (byte)opcode;
+        return h;
+    }
+
+    private static byte[] concat(final byte[] a, final byte[] b)
+    {
+        final byte[] c = new byte[a.length + b.length];
+        System.arraycopy(a, 0, c, 0, a.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}
