@@ -87,8 +87,14 @@ public final class ConntrackJournal implements AutoCloseable
         return dir;
     }
 
-    /** Writes {@code cp} as one document, then deletes the cycles before it. */
-    public void append(final Checkpoint cp)
+    /** The length of one roll cycle: a checkpointer spaces checkpoints so that two cycles fit its disk bound. */
+    public long cycleMillis()
+    {
+        return queue.rollCycle().lengthInMillis();
+    }
+
+    /** Writes {@code cp} as one document, then deletes the cycles before it; returns the bytes written. */
+    public int append(final Checkpoint cp)
     {
         final byte[] bytes = cp.encode();
         if (appender == null)
@@ -119,6 +125,7 @@ public final class ConntrackJournal implements AutoCloseable
             index = dc.index();
         }
         cycles.deleteBefore(index);
+        return 8 + bytes.length;
     }
 
     /**

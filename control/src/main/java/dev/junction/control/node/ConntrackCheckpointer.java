@@ -20,11 +20,20 @@ import java.util.concurrent.locks.LockSupport;
  * at a clean stop. The packet path is not stopped for it ({@link Conntrack#checkpoint}).
  * Conntrack's clock is the packets' (System.nanoTime at RX); the downtime comes from the wall
  * clock stamped into each checkpoint.
+ *
+ * <p>A checkpoint is the whole table (about 140 bytes a connection), so a big table is written
+ * less often than the interval asks: the next one waits at least ten times as long as the last
+ * took (at most a tenth of a core), and long enough that the journal's two roll cycles stay
+ * within {@code conntrack_checkpoint_disk_mb}. At 100,000 connections (14 MB, ~66 ms) and the
+ * default 128 MB, that is one checkpoint every ~66 s: connections newer than that are the ones
+ * a kill -9 loses. Each change of spacing is logged.
  */
 final class ConntrackCheckpointer implements AutoCloseable
 {
     private final ConntrackJournal journal;
     private final long intervalNanos;
+    private final long diskBytes;
+    private long spacingNanos;
     private final JsonLog log;
     /** The journal's last whole checkpoint, read by {@link #load}. */
     private final Optional<Checkpoint> last;
@@ -34,11 +43,13 @@ final class ConntrackCheckpointer implements AutoCloseable
     private volatile boolean running = true;
     private long written;
 
-    private ConntrackCheckpointer(final ConntrackJournal journal, final long intervalMs, final JsonLog log,
-        final Optional<Checkpoint> last, final long readNanos)
+    private ConntrackCheckpointer(final ConntrackJournal journal, final long intervalMs, final long diskMb,
+        final JsonLog log, final Optional<Checkpoint> last, final long readNanos)
     {
         this.journal = journal;
         this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMs);
+        this.spacingNanos = intervalNanos;
+        this.diskBytes = diskMb << 20;
         this.log = log;
         this.last = last;
         this.readNanos = readNanos;
@@ -49,7 +60,8 @@ final class ConntrackCheckpointer implements AutoCloseable
      * first use in a JVM costs a second or more of class loading and set-up, which a restart
      * then spends beside the flows' loading and the devices' opening instead of after them.
      */
-    static CompletableFuture<ConntrackCheckpointer> load(final Path stateDir, final long intervalMs, final JsonLog log)
+    static CompletableFuture<ConntrackCheckpointer> load(final Path stateDir, final long intervalMs, final long diskMb,
+        final JsonLog log)
     {
         final CompletableFuture<ConntrackCheckpointer> f = new CompletableFuture<>();
         final Thread t = new Thread(() ->
@@ -61,7 +73,7 @@ final class ConntrackCheckpointer implements AutoCloseable
                 try
                 {
                     final Optional<Checkpoint> last = journal.last();
-                    f.complete(new ConntrackCheckpointer(journal, intervalMs, log, last, System.nanoTime() - started));
+                    f.complete(new ConntrackCheckpointer(journal, intervalMs, diskMb, log, last, System.nanoTime() - started));
                 }
                 catch (final RuntimeException | Error ex)
                 {
@@ -143,7 +155,7 @@ final class ConntrackCheckpointer implements AutoCloseable
         long next = System.nanoTime();
         while (running)
         {
-            next += intervalNanos;
+            next += spacingNanos;
             final long wait = next - System.nanoTime();
             if (wait > 0)
             {
@@ -165,17 +177,41 @@ final class ConntrackCheckpointer implements AutoCloseable
     {
         try
         {
-            journal.append(conntrack.checkpoint(System.nanoTime(), System.currentTimeMillis()));
+            final long started = System.nanoTime();
+            final int bytes = journal.append(conntrack.checkpoint(started, System.currentTimeMillis()));
+            final long took = System.nanoTime() - started;
             if (written++ == 0)
             {
                 log.info("conntrack checkpoints", "interval_ms", TimeUnit.NANOSECONDS.toMillis(intervalNanos),
-                    "journal", journal.directory());
+                    "disk_mb", diskBytes >> 20, "journal", journal.directory());
+            }
+            final long spacing = spacing(intervalNanos, took, bytes, diskBytes, journal.cycleMillis());
+            if (spacing != spacingNanos)
+            {
+                spacingNanos = spacing;
+                log.info("conntrack checkpoint spacing", "spacing_ms", TimeUnit.NANOSECONDS.toMillis(spacing), "bytes", bytes,
+                    "took_ms", millis(took));
             }
         }
         catch (final RuntimeException ex)
         {
             log.warn("conntrack checkpoint not written", "error", String.valueOf(ex));
         }
+    }
+
+    /**
+     * How long to wait after a checkpoint of {@code bytes} that took {@code tookNanos}: the
+     * interval, or ten times the time taken, or what keeps two roll cycles of {@code cycleMillis}
+     * within {@code diskBytes}, whichever is longest; rounded up to the interval's multiple so a
+     * table that barely changes size does not change the spacing at every checkpoint.
+     */
+    static long spacing(final long intervalNanos, final long tookNanos, final long bytes, final long diskBytes,
+        final long cycleMillis)
+    {
+        final long perCycle = Math.max(1, diskBytes / 2);
+        final long forDisk = (long)((double)bytes * TimeUnit.MILLISECONDS.toNanos(cycleMillis) / perCycle);
+        final long wanted = Math.max(intervalNanos, Math.max(10 * tookNanos, forDisk));
+        return (wanted + intervalNanos - 1) / intervalNanos * intervalNanos;
     }
 
     /** Closes the journal of a checkpointer never started (a start that failed): nothing is written. */

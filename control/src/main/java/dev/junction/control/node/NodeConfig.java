@@ -24,7 +24,8 @@ import java.util.Set;
  * workers: 2                      # default: the number of cores
  * metrics: 127.0.0.1:9100         # optional Prometheus endpoint (HOST:PORT; loopback unless you say otherwise)
  * wait: blocking                  # idle workers: blocking (sleep, default), yielding or busy-spin (dedicated cores)
- * conntrack_checkpoint_ms: 200    # connections checkpointed to state_dir/conntrack and restored at start; 0 (default): off
+ * conntrack_checkpoint_ms: 1000   # connections checkpointed to state_dir/conntrack and restored at start (default 1000); 0: off
+ * conntrack_checkpoint_disk_mb: 128 # bound of that journal on disk: big tables are checkpointed less often (default 128)
  * upcall_limit: 10000             # upcalls per second per port and worker (burst a tenth of it); 0: unlimited
  * acl_log_rate: 20                # NetworkPolicy log lines per second (OVN-K's acl-logging rate limit)
  * flows: flows.txt                # ovs-ofctl add-flows syntax; paths are relative to this file
@@ -50,9 +51,16 @@ import java.util.Set;
 public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics",
-        "control", "upcall_limit", "acl_log_rate", "conntrack_checkpoint_ms");
+        "control", "upcall_limit", "acl_log_rate", "conntrack_checkpoint_ms",
+        "conntrack_checkpoint_disk_mb");
     /** Upcalls per second a port may make on each worker, unless configured: at ~10 us each, a tenth of a core. */
     public static final int DEFAULT_UPCALL_LIMIT = 10_000;
+    /**
+     * On by default: a restart (an upgrade, a crash) keeps the node's connections, as no restart
+     * of OVS's userspace datapath does. A second of connections can be lost with a kill -9.
+     */
+    public static final int DEFAULT_CHECKPOINT_MS = 1000;
+    public static final int DEFAULT_CHECKPOINT_DISK_MB = 128;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
         "in", "out", "pod");
     private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
@@ -99,11 +107,14 @@ public final class NodeConfig
     public final Control control;
     /** How often conntrack is checkpointed (and whether it is restored at start): 0 for never. */
     public final int conntrackCheckpointMs;
+    /** The conntrack journal's bound on disk, in MiB: checkpoints are spaced so that it holds. */
+    public final int conntrackCheckpointDiskMb;
     public final Tunnels tunnels;
     public final List<Port> ports;
 
     private NodeConfig(final Path stateDir, final int workers, final String wait, final int upcallLimit, final int aclLogRate,
         final String metrics, final Path flows, final Path groups, final Control control, final int conntrackCheckpointMs,
+        final int conntrackCheckpointDiskMb,
         final Tunnels tunnels,
         final List<Port> ports)
     {
@@ -111,6 +122,7 @@ public final class NodeConfig
         this.upcallLimit = upcallLimit;
         this.control = control;
         this.conntrackCheckpointMs = conntrackCheckpointMs;
+        this.conntrackCheckpointDiskMb = conntrackCheckpointDiskMb;
         this.metrics = metrics;
         this.stateDir = stateDir;
         this.workers = workers;
@@ -186,10 +198,16 @@ public final class NodeConfig
         }
         final Control control = control(top.get("control"), base);
         final int checkpointMs = top.containsKey("conntrack_checkpoint_ms")
-            ? integer(top.get("conntrack_checkpoint_ms"), "conntrack_checkpoint_ms") : 0;
+            ? integer(top.get("conntrack_checkpoint_ms"), "conntrack_checkpoint_ms") : DEFAULT_CHECKPOINT_MS;
         if (checkpointMs != 0 && (checkpointMs < 10 || checkpointMs > 3_600_000))
         {
             throw new IllegalArgumentException("conntrack_checkpoint_ms must be 0 (off) or 10 to 3600000, not " + checkpointMs);
+        }
+        final int checkpointDiskMb = top.containsKey("conntrack_checkpoint_disk_mb")
+            ? integer(top.get("conntrack_checkpoint_disk_mb"), "conntrack_checkpoint_disk_mb") : DEFAULT_CHECKPOINT_DISK_MB;
+        if (checkpointDiskMb < 1 || checkpointDiskMb > 1_048_576)
+        {
+            throw new IllegalArgumentException("conntrack_checkpoint_disk_mb must be 1 to 1048576, not " + checkpointDiskMb);
         }
         if (control != null && (top.containsKey("flows") || top.containsKey("groups")))
         {
@@ -354,7 +372,7 @@ public final class NodeConfig
             }
         }
         return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, aclLogRate, metrics, flows, groups, control,
-            checkpointMs, tunnels, ports);
+            checkpointMs, checkpointDiskMb, tunnels, ports);
     }
 
     @SuppressWarnings("unchecked")

@@ -112,7 +112,8 @@ public final class NodeDaemon implements AutoCloseable
         {
             if (config.conntrackCheckpointMs > 0)
             {
-                d.checkpointerLoading = ConntrackCheckpointer.load(config.stateDir, config.conntrackCheckpointMs, log);
+                d.checkpointerLoading = ConntrackCheckpointer.load(config.stateDir, config.conntrackCheckpointMs,
+                    config.conntrackCheckpointDiskMb, log);
             }
             if (config.control != null)
             {

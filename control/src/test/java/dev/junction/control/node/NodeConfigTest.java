@@ -62,6 +62,7 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24}, tunnels: [{port: 10, type: geneve, remote_ip: example.com}]}", "not an IPv4 or IPv6 address"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nwait: spin\nports: [{port: 1, type: tap, name: a}]", "wait must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 5\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_ms must be 0 (off) or 10 to 3600000"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_disk_mb: 0\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_disk_mb must be 1 to 1048576"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: often\nports: [{port: 1, type: tap, name: a}]", "conntrack_checkpoint_ms: often is not a number"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: -1\nports: [{port: 1, type: tap, name: a}]", "upcall_limit must be"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nupcall_limit: lots\nports: [{port: 1, type: tap, name: a}]", "upcall_limit: lots is not a number"),
@@ -106,11 +107,17 @@ class NodeConfigTest
     }
 
     @org.junit.jupiter.api.Test
-    void conntrackCheckpointsAreOffUnlessAsked() throws Exception
+    void conntrackCheckpointsAreOnUnlessTurnedOff() throws Exception
     {
-        assertEquals(0, load("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}]\n").conntrackCheckpointMs);
-        assertEquals(200, load("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 200\nports: [{port: 1, type: tap, name: a}]\n")
+        final NodeConfig defaults = load("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}]\n");
+        assertEquals(1000, defaults.conntrackCheckpointMs);
+        assertEquals(128, defaults.conntrackCheckpointDiskMb);
+        assertEquals(0, load("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 0\nports: [{port: 1, type: tap, name: a}]\n")
             .conntrackCheckpointMs);
+        final NodeConfig asked = load("state_dir: s\nflows: flows.txt\nconntrack_checkpoint_ms: 200\nconntrack_checkpoint_disk_mb: 16\n"
+            + "ports: [{port: 1, type: tap, name: a}]\n");
+        assertEquals(200, asked.conntrackCheckpointMs);
+        assertEquals(16, asked.conntrackCheckpointDiskMb);
     }
 
     @org.junit.jupiter.api.Test
