@@ -288,7 +288,8 @@ public final class NodeConfig
             {
                 for (final Object k : e.keySet())
                 {
-                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out")) || pod != null)
+                    // A pod's port may be a trace too: CI replays a pod's traffic through the derived flows.
+                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out", "pod")))
                     {
                         throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
                     }
@@ -299,7 +300,7 @@ public final class NodeConfig
                 }
                 final Path in = file(base, e.get("in"), where + "in", false);
                 final Path out = e.containsKey("out") ? base.resolve(String.valueOf(e.get("out"))).normalize() : null;
-                ports.add(new Port(n, type, "pcap" + n, 1500, "", 0, 1, in, out, null));
+                ports.add(new Port(n, type, pod == null ? "pcap" + n : "pcap-" + pod, 1500, "", 0, 1, in, out, pod));
                 continue;
             }
             if (!type.equals("tap") && !type.equals("afxdp"))

@@ -163,7 +163,10 @@ public final class NodeDaemon implements AutoCloseable
         final NodeConfig.Control c = config.control;
         final String source = c.manifests() != null ? "manifests:" + c.manifests() : ApiServerSource.SOURCE_NAME;
         controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, bridge::publish);
-        controlLoop.restore().ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size()));
+        final long restoring = System.nanoTime();
+        controlLoop.restore().ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size(),
+            "restore_ms", String.format(java.util.Locale.ROOT, "%.3f", (System.nanoTime() - restoring) / 1e6),
+            "since_jvm_start_ms", System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()));
         final java.util.function.Consumer<ManifestLoader.Result> onSnapshot = this::compileSnapshot;
         if (c.manifests() != null)
         {

@@ -2,16 +2,9 @@ package dev.junction.control.node;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -39,16 +32,6 @@ class ConntrackRestartTest
     private static final String B = "10.80.0.2";
     private static final String MAC_A = "02:80:00:00:00:01";
     private static final String MAC_B = "02:80:00:00:00:02";
-    private static final Pattern INTERVAL = Pattern.compile(
-        "\"sum\":\\s*\\{\\s*\"start\":\\s*([0-9.e+-]+),\\s*\"end\":\\s*([0-9.e+-]+),\\s*\"seconds\":\\s*[0-9.e+-]+,\\s*"
-            + "\"bytes\":\\s*(\\d+)");
-
-    /** What one kill -9 run measured. */
-    record Run(int iperfExit, boolean iperfFinished, String iperfOut, double zeroSeconds, double longestGap, boolean resumed,
-        long killToSocketMs, long killToForwardMs, String restoredLog)
-    {
-    }
-
     @Test
     void tcpStreamSurvivesKillNineWithCheckpointsAndIsLostWithout() throws Exception
     {
@@ -82,18 +65,17 @@ class ConntrackRestartTest
                     "state_dir: state-without\nworkers: 1\nflows: flows.txt\nconntrack_checkpoint_ms: 0\n" + ports);
                 net.spawn(List.of("ip", "netns", "exec", nsB, "iperf3", "-s", "-p", "5201"), dir.resolve("iperf3-server.log"));
 
-                final Run with = killNineUnderIperf(net, dir, "with", nsA);
+                final KillNineRun with = KillNineRun.run(net, dir, "with", dir.resolve("state-with"), nsA, B, 2);
                 System.out.printf("ConntrackRestart with checkpoints: iperf3 exit %d, intervals without data %.1f s"
                         + " (longest gap %.1f s), kill -9 to control socket %d ms, kill -9 to first forwarded packet <= %d ms,"
                         + " %s%n", with.iperfExit(), with.zeroSeconds(), with.longestGap(), with.killToSocketMs(),
-                    with.killToForwardMs(), with.restoredLog());
+                    with.killToForwardMs(), with.logLine("conntrack restored"));
                 assertEquals(0, with.iperfExit(), "iperf3 must finish through the restart:\n" + with.iperfOut());
-                final Matcher restored = Pattern.compile("\"connections\":(\\d+)").matcher(with.restoredLog());
-                assertTrue(restored.find() && Integer.parseInt(restored.group(1)) >= 2,
-                    "the control and data connections are restored: " + with.restoredLog());
+                assertTrue(with.logged("conntrack restored", "connections") >= 2,
+                    "the control and data connections are restored: " + with.logLine("conntrack restored"));
                 assertTrue(with.resumed(), "data flowed again after the gap: " + with.iperfOut());
 
-                final Run without = killNineUnderIperf(net, dir, "without", nsA);
+                final KillNineRun without = KillNineRun.run(net, dir, "without", dir.resolve("state-without"), nsA, B, 2);
                 System.out.printf("ConntrackRestart without checkpoints: iperf3 exit %d, finished %b, intervals without"
                         + " data %.1f s, kill -9 to control socket %d ms%n", without.iperfExit(), without.iperfFinished(),
                     without.zeroSeconds(), without.killToSocketMs());
@@ -102,7 +84,7 @@ class ConntrackRestartTest
             }
             finally
             {
-                deleteTree(dir);
+                KillNineRun.deleteTree(dir);
             }
         }
     }
@@ -118,109 +100,5 @@ class ConntrackRestartTest
         net.must("ip", "-n", ns, "link", "set", dev, "up");
         // ARP would wait for the daemon too; the pods' neighbours are not what this test is about.
         net.must("ip", "-n", ns, "neigh", "replace", otherIp, "lladdr", otherMac, "dev", dev, "nud", "permanent");
-    }
-
-    private static Run killNineUnderIperf(final Netns net, final Path dir, final String name, final String nsA)
-        throws Exception
-    {
-        final Path config = dir.resolve(name + ".yaml");
-        final Path state = dir.resolve("state-" + name);
-        final Process first = net.awaitControlSocket(net.startDaemon(config, dir.resolve(name + "-1.log")), state,
-            dir.resolve(name + "-1.log"));
-        final Netns.Result ping = net.run("ip", "netns", "exec", nsA, "ping", "-c", "2", "-W", "2", B);
-        assertEquals(0, ping.exit(), "the pods reach each other through the daemon: " + ping.out());
-
-        final Path iperfOut = dir.resolve(name + "-iperf3.json");
-        final Process client = new ProcessBuilder("ip", "netns", "exec", nsA, "iperf3", "-c", B, "-p", "5201", "-t", "10",
-            "-i", "0.5", "-J").redirectErrorStream(true).redirectOutput(iperfOut.toFile()).start();
-        final Process second;
-        final long killed;
-        try
-        {
-            Thread.sleep(3000);
-            assertTrue(client.isAlive(), "iperf3 ended before the kill: " + Files.readString(iperfOut));
-            first.destroyForcibly(); // SIGKILL: no shutdown hook, no last checkpoint
-            first.waitFor(10, TimeUnit.SECONDS);
-            killed = System.nanoTime();
-            second = net.startDaemon(config, dir.resolve(name + "-2.log"));
-        }
-        catch (final Exception | AssertionError ex)
-        {
-            client.destroyForcibly();
-            throw ex;
-        }
-        // Until the control socket answers, then until port 2 has sent something (the first forwarded packet).
-        long socketMs = -1;
-        long forwardMs = -1;
-        final long deadline = killed + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && second.isAlive() && forwardMs < 0)
-        {
-            try
-            {
-                final ControlServer.Reply r = ControlServer.request(state, "stats");
-                final long now = System.nanoTime();
-                if (socketMs < 0)
-                {
-                    socketMs = TimeUnit.NANOSECONDS.toMillis(now - killed);
-                }
-                final Matcher tx = Pattern.compile("port 2 \\([^)]*\\): rx \\d+, rx ring-full drops \\d+, tx (\\d+)")
-                    .matcher(r.text());
-                if (tx.find() && Long.parseLong(tx.group(1)) > 0)
-                {
-                    forwardMs = TimeUnit.NANOSECONDS.toMillis(now - killed);
-                }
-            }
-            catch (final IOException notYet)
-            {
-                // the socket is not there yet
-            }
-            Thread.sleep(5);
-        }
-        final boolean finished = client.waitFor(40, TimeUnit.SECONDS);
-        if (!finished)
-        {
-            client.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-        final String out = Files.readString(iperfOut);
-        final List<double[]> intervals = new ArrayList<>();
-        final Matcher m = INTERVAL.matcher(out);
-        while (m.find())
-        {
-            intervals.add(new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)),
-                Double.parseDouble(m.group(3))});
-        }
-        double zero = 0;
-        double gap = 0;
-        double run = 0;
-        boolean resumed = false; // an interval with data after one without
-        for (final double[] i : intervals)
-        {
-            if (i[2] == 0)
-            {
-                zero += i[1] - i[0];
-                run += i[1] - i[0];
-                gap = Math.max(gap, run);
-            }
-            else
-            {
-                resumed |= zero > 0;
-                run = 0;
-            }
-        }
-        second.destroy(); // SIGTERM: a clean stop
-        second.waitFor(15, TimeUnit.SECONDS);
-        final List<String> log = Files.readAllLines(dir.resolve(name + "-2.log"));
-        final String restoredLog = log.stream().filter(l -> l.contains("conntrack restored")).findFirst()
-            .orElse("(no conntrack restore logged)") + " " + log.stream().filter(l -> l.contains("\"msg\":\"started\""))
-            .findFirst().orElse("(not started)");
-        return new Run(finished ? client.exitValue() : -1, finished, out, zero, gap, resumed, socketMs, forwardMs, restoredLog);
-    }
-
-    private static void deleteTree(final Path dir) throws IOException
-    {
-        try (Stream<Path> files = Files.walk(dir))
-        {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
     }
 }

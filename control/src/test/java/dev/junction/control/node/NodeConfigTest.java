@@ -41,7 +41,7 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, port: 1, type: tap, name: a}]", "leave port out"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: tap, name: a}, {pod: ns/a, type: tap, name: b}]", "two ports"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: a, type: tap, name: a}]", "NAMESPACE/NAME"),
-            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: pcap, in: x.pcap}]", "takes in and out"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: pcap, in: x.pcap, name: a}]", "takes in and out, not name"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: nope.txt\nports: [{port: 1, type: tap, name: a}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: []", "non-empty list"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 1, type: tap, name: b}]", "used twice"),
@@ -118,6 +118,16 @@ class NodeConfigTest
             + "ports: [{port: 1, type: tap, name: a}]\n");
         assertEquals(200, asked.conntrackCheckpointMs);
         assertEquals(16, asked.conntrackCheckpointDiskMb);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aPodsPortMayBeATrace() throws Exception
+    {
+        Files.createDirectories(dir.resolve("m"));
+        final NodeConfig c = load("state_dir: s\ncontrol: {node: n1, manifests: m}\nports: [{pod: ns/a, type: pcap, out: a.pcap}]\n");
+        assertEquals("ns/a", c.ports.get(0).pod());
+        assertEquals(dir.resolve("a.pcap"), c.ports.get(0).out());
+        assertEquals(NodeConfig.LAYOUT_NUMBERED, c.ports.get(0).number(), "numbered by the layout, as other pod ports");
     }
 
     @org.junit.jupiter.api.Test
