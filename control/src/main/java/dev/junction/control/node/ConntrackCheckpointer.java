@@ -33,7 +33,7 @@ final class ConntrackCheckpointer implements AutoCloseable
     private final ConntrackJournal journal;
     private final long intervalNanos;
     private final long diskBytes;
-    private long spacingNanos;
+    private volatile long spacingNanos;
     private final JsonLog log;
     /** The journal's last whole checkpoint, read by {@link #load}. */
     private final Optional<Checkpoint> last;
@@ -41,7 +41,9 @@ final class ConntrackCheckpointer implements AutoCloseable
     private Conntrack conntrack;
     private Thread thread;
     private volatile boolean running = true;
-    private long written;
+    private volatile long written;
+    private volatile long lastBytes;
+    private volatile long lastWallMillis;
 
     private ConntrackCheckpointer(final ConntrackJournal journal, final long intervalMs, final long diskMb,
         final JsonLog log, final Optional<Checkpoint> last, final long readNanos)
@@ -180,6 +182,8 @@ final class ConntrackCheckpointer implements AutoCloseable
             final long started = System.nanoTime();
             final int bytes = journal.append(conntrack.checkpoint(started, System.currentTimeMillis()));
             final long took = System.nanoTime() - started;
+            lastBytes = bytes;
+            lastWallMillis = System.currentTimeMillis();
             if (written++ == 0)
             {
                 log.info("conntrack checkpoints", "interval_ms", TimeUnit.NANOSECONDS.toMillis(intervalNanos),
@@ -212,6 +216,31 @@ final class ConntrackCheckpointer implements AutoCloseable
         final long forDisk = (long)((double)bytes * TimeUnit.MILLISECONDS.toNanos(cycleMillis) / perCycle);
         final long wanted = Math.max(intervalNanos, Math.max(10 * tookNanos, forDisk));
         return (wanted + intervalNanos - 1) / intervalNanos * intervalNanos;
+    }
+
+    /** Checkpoints written since start. */
+    long written()
+    {
+        return written;
+    }
+
+    /** The last checkpoint's size in bytes (0 before the first). */
+    long lastBytes()
+    {
+        return lastBytes;
+    }
+
+    /** Seconds since the last checkpoint was written (-1 before the first): what a kill -9 now would lose. */
+    double ageSeconds()
+    {
+        final long last = lastWallMillis;
+        return last == 0 ? -1 : (System.currentTimeMillis() - last) / 1e3;
+    }
+
+    /** The spacing checkpoints are written at now, in seconds (the interval, or longer for a big table). */
+    double spacingSeconds()
+    {
+        return spacingNanos / 1e9;
     }
 
     /** Closes the journal of a checkpointer never started (a start that failed): nothing is written. */

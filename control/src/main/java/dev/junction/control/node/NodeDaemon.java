@@ -309,6 +309,7 @@ public final class NodeDaemon implements AutoCloseable
         {
             metrics = new NodeMetrics(config.metrics, pipeline, ports.stream().mapToInt(NodeConfig.Port::number).toArray(),
                 bridge.conntrack(), taps.stream().filter(XdpPort.class::isInstance).map(XdpPort.class::cast).toList());
+            controlMetrics(metrics);
             log.info("metrics", "address", config.metrics, "port", metrics.port());
         }
         control = new ControlServer(config.stateDir, this::handle, log);
@@ -319,6 +320,31 @@ public final class NodeDaemon implements AutoCloseable
         log.info("started", "since_jvm_start_ms", System.currentTimeMillis()
             - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime(), "workers", config.workers, "ports", taps.size(), "rules", bridge.tables().rules().size(),
             "tunnels", config.tunnels == null ? 0 : config.tunnels.ports().size(), "socket", control.socket());
+    }
+
+    /** What the control plane's threads count, beside the packet path's metrics: pinctrl, the control loop, checkpoints. */
+    private void controlMetrics(final NodeMetrics m)
+    {
+        m.counter("junction_pinctrl_rejected", "Packets answered with a TCP RST or ICMP unreachable (LB reject)", pinctrl::rejected);
+        m.counter("junction_pinctrl_unanswered", "Rejected packets that got no answer", pinctrl::unanswered);
+        m.counter("junction_pinctrl_unknown", "Packet-ins without a known or readable controller op", pinctrl::unknown);
+        m.counter("junction_acl_log_lines", "ACL log lines written (k8s.ovn.org/acl-logging)", pinctrl::logged);
+        m.counter("junction_acl_log_suppressed", "ACL log events the rate limit suppressed", pinctrl::suppressed);
+        if (controlLoop != null)
+        {
+            m.gauge("junction_control_version", "The flow table version the control module last published", controlLoop::version);
+            m.counter("junction_control_failed_snapshots", "Source snapshots not compiled (the last good version stayed)",
+                controlLoop::failures);
+        }
+        if (checkpointer != null)
+        {
+            final ConntrackCheckpointer c = checkpointer;
+            m.counter("junction_conntrack_checkpoints", "Conntrack checkpoints written", c::written);
+            m.gauge("junction_conntrack_checkpoint_bytes", "The last conntrack checkpoint's size", c::lastBytes);
+            m.gauge("junction_conntrack_checkpoint_age_seconds", "Since the last checkpoint (-1: none yet)", c::ageSeconds);
+            m.gauge("junction_conntrack_checkpoint_spacing_seconds", "The spacing checkpoints are written at now",
+                c::spacingSeconds);
+        }
     }
 
     public Path stateDir()

@@ -28,6 +28,7 @@ import java.util.function.ToLongFunction;
 public final class NodeMetrics implements AutoCloseable
 {
     private final HTTPServer server;
+    private final PrometheusRegistry registry = new PrometheusRegistry();
 
     public NodeMetrics(final String hostPort, final Pipeline pipeline, final int[] ports, final Conntrack conntrack,
         final List<XdpPort> xdpPorts) throws IOException
@@ -35,7 +36,6 @@ public final class NodeMetrics implements AutoCloseable
         final int colon = hostPort.lastIndexOf(':');
         final String host = hostPort.substring(0, colon);
         final int port = Integer.parseInt(hostPort.substring(colon + 1));
-        final PrometheusRegistry registry = new PrometheusRegistry();
         final int workers = pipeline.workers();
 
         CounterWithCallback.builder().name("junction_port_rx_packets").help("Frames received by a port and accepted into the ring")
@@ -166,6 +166,18 @@ public final class NodeMetrics implements AutoCloseable
                 }
             }
         }).register(registry);
+    }
+
+    /** A counter of the daemon's other threads (control loop, pinctrl, checkpoints), read at scrape time. */
+    public void counter(final String name, final String help, final java.util.function.DoubleSupplier value)
+    {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
+    }
+
+    /** A gauge of the daemon's other threads, read at scrape time. */
+    public void gauge(final String name, final String help, final java.util.function.DoubleSupplier value)
+    {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
     }
 
     /** The port the endpoint listens on (useful when configured with port 0). */
