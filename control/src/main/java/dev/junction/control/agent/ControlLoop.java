@@ -107,7 +107,7 @@ public final class ControlLoop implements AutoCloseable
             final FlowTables next = tables(lines, c.groups());
             if (journal != null)
             {
-                journal.append(new FlowJournal.Version(version + 1, source, removed, added, c.groups()));
+                journal.append(new FlowJournal.Version(version + 1, source, removed, added, c.groups(), podPorts(c.layout())));
             }
             publisher.accept(next);
             published = now;
@@ -118,6 +118,17 @@ public final class ControlLoop implements AutoCloseable
             failures++;
             lastFailure = ex.getClass().getSimpleName() + ": " + ex.getMessage();
         }
+    }
+
+    /** The layout's local pods and their OpenFlow ports, as the journal keeps them. */
+    private static java.util.Map<String, Integer> podPorts(final dev.junction.control.flows.BridgeLayout layout)
+    {
+        final java.util.Map<String, Integer> ports = new java.util.HashMap<>();
+        for (final dev.junction.control.flows.BridgeLayout.PodPort p : layout.ports())
+        {
+            ports.put(p.pod().key(), p.ofport());
+        }
+        return ports;
     }
 
     private static FlowTables tables(final List<String> flows, final List<String> groups) throws FlowParseException

@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -64,8 +65,11 @@ public final class FlowJournal implements AutoCloseable
      * @param removed flow lines (ovs-ofctl text) no longer in the table.
      * @param added   flow lines new in the table.
      * @param groups  every group line of the table (groups are few: stored whole).
+     * @param ports   the OpenFlow port number of each local pod (pod key to ofport), stored whole:
+     *                what a restarted node opens its pods' devices under before its source speaks.
      */
-    public record Version(long version, String source, List<String> removed, List<String> added, List<String> groups)
+    public record Version(long version, String source, List<String> removed, List<String> added, List<String> groups,
+        Map<String, Integer> ports)
     {
         public Version
         {
@@ -73,11 +77,22 @@ public final class FlowJournal implements AutoCloseable
             removed = List.copyOf(removed);
             added = List.copyOf(added);
             groups = List.copyOf(groups);
+            ports = Map.copyOf(ports);
+        }
+
+        /** A version of a bridge without pods' ports to remember. */
+        public Version(final long version, final String source, final List<String> removed, final List<String> added,
+            final List<String> groups)
+        {
+            this(version, source, removed, added, groups, Map.of());
         }
     }
 
-    /** The table as of the journal's last version. */
-    public record Restored(long version, List<String> flows, List<String> groups)
+    /**
+     * The table as of the journal's last version, and that version's pod ports (empty in
+     * documents written before ports were journaled).
+     */
+    public record Restored(long version, List<String> flows, List<String> groups, Map<String, Integer> ports)
     {
     }
 
@@ -94,6 +109,7 @@ public final class FlowJournal implements AutoCloseable
     private int deltasSinceSnapshot;
     private final LinkedHashSet<String> flows = new LinkedHashSet<>();
     private List<String> groups = List.of();
+    private Map<String, Integer> ports = Map.of();
 
     private FlowJournal(final Path dir, final int snapshotEvery, final SingleChronicleQueue queue)
     {
@@ -216,6 +232,12 @@ public final class FlowJournal implements AutoCloseable
                     writeLines(bytes, v.added());
                 }
                 writeLines(bytes, v.groups());
+                bytes.writeInt(v.ports().size());
+                for (final Map.Entry<String, Integer> e : v.ports().entrySet())
+                {
+                    bytes.writeUtf8(e.getKey());
+                    bytes.writeInt(e.getValue());
+                }
             }
             catch (final RuntimeException | Error ex)
             {
@@ -227,6 +249,7 @@ public final class FlowJournal implements AutoCloseable
 
         loaded = true;
         groups = v.groups();
+        ports = v.ports();
         hasVersion = true;
         lastVersion = v.version();
         deltasSinceSnapshot = snapshot ? 0 : deltasSinceSnapshot + 1;
@@ -248,7 +271,7 @@ public final class FlowJournal implements AutoCloseable
         loaded = false;
         load();
         return hasVersion ?
-            Optional.of(new Restored(lastVersion, List.copyOf(flows), groups)) :
+            Optional.of(new Restored(lastVersion, List.copyOf(flows), groups, ports)) :
             Optional.empty();
     }
 
@@ -271,6 +294,7 @@ public final class FlowJournal implements AutoCloseable
         }
         flows.clear();
         groups = List.of();
+        ports = Map.of();
         hasVersion = false;
         lastVersion = 0;
         deltasSinceSnapshot = 0;
@@ -370,12 +394,28 @@ public final class FlowJournal implements AutoCloseable
                     final ArrayList<String> g = new ArrayList<>();
                     readLinesInto(bytes, g);
                     groups = List.copyOf(g);
+                    ports = readPorts(bytes);
                     lastVersion = version;
                     hasVersion = true;
                     first = false;
                 }
             }
         }
+    }
+
+    /** The pod ports after the groups; none in a document written before they were journaled. */
+    private static Map<String, Integer> readPorts(final Bytes<?> bytes)
+    {
+        if (bytes.readRemaining() == 0)
+        {
+            return Map.of();
+        }
+        final java.util.HashMap<String, Integer> p = new java.util.HashMap<>();
+        for (int i = 0, n = bytes.readInt(); i < n; i++)
+        {
+            p.put(bytes.readUtf8(), bytes.readInt());
+        }
+        return Map.copyOf(p);
     }
 
     private void applyDelta(final Bytes<?> bytes, final long version) throws IOException

@@ -58,7 +58,7 @@ class FlowJournalTest
                 versionOf[i] = 1;
                 added.add(flow(i, 1));
             }
-            return new Version(1, "manifests", List.of(), added, groups(1));
+            return new Version(1, "manifests", List.of(), added, groups(1), ports(1));
         }
 
         Version next()
@@ -74,7 +74,7 @@ class FlowJournalTest
                 versionOf[i] = v;
                 added.add(flow(i, v));
             }
-            return new Version(v, "apiserver", removed, added, groups(v));
+            return new Version(v, "apiserver", removed, added, groups(v), ports(v));
         }
 
         LinkedHashSet<String> table()
@@ -85,6 +85,17 @@ class FlowJournalTest
                 t.add(flow(i, versionOf[i]));
             }
             return t;
+        }
+
+        /** Pods come and go and get renumbered from version to version. */
+        static java.util.Map<String, Integer> ports(final long v)
+        {
+            final java.util.Map<String, Integer> p = new java.util.HashMap<>();
+            for (int i = 0; i < v % 5; i++)
+            {
+                p.put("ns-" + i + "/pod-" + (v % 3), (int)(i + v % 11 + 1));
+            }
+            return p;
         }
 
         static List<String> groups(final long v)
@@ -99,6 +110,7 @@ class FlowJournalTest
         assertEquals(model.table(), new LinkedHashSet<>(restored.flows()));
         assertEquals(model.table().size(), restored.flows().size());
         assertEquals(Model.groups(model.version), restored.groups());
+        assertEquals(Model.ports(model.version), restored.ports(), "the last version's pod ports");
     }
 
     /** The kinds of the documents in the queue, in order. */
