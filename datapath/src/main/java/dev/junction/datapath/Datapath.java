@@ -274,7 +274,7 @@ public final class Datapath
      * The OpenFlow bridge's ports: the datapath's ports and the tunnel ports, without the underlay
      * port, which belongs to the tunnels (as OVS's br-phy is another bridge).
      */
-    private static int[] bridgePorts(final int[] ports, final dev.junction.geneve.Tunnels tunnels)
+    public static int[] bridgePorts(final int[] ports, final dev.junction.geneve.Tunnels tunnels)
     {
         if (tunnels == null)
         {
