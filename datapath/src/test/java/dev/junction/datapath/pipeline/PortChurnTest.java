@@ -71,7 +71,7 @@ class PortChurnTest
             .port(1, TestFrames.discard()).port(2, out);
         final AtomicLong sentAfterClose = new AtomicLong();
         final int flowCount = 64;
-        final int perFlow = 400;
+        final int perFlow = 3000;
         // Flows 0, 2, 4...: the even half of flowCount.
         final List<byte[]> frames = PipelineTest.interleave(flowCount, perFlow, 0, 7L);
         try (Pipeline pipeline = new Pipeline(config, (w, tx) -> new Datapath(bridge, bridgePorts, tx,
@@ -104,7 +104,7 @@ class PortChurnTest
                 {
                     Thread.onSpinWait();
                 }
-                Thread.sleep(2);
+                Thread.sleep(1);
                 bridgePorts.set(new int[] {1, 2});
                 bridge.publish(flows());
                 assertTrue(pipeline.removePort(POD, IDLE), "the workers passed the removal");
@@ -112,6 +112,7 @@ class PortChurnTest
                 cycles++;
             }
             assertTrue(pipeline.awaitIdle(IDLE));
+            System.out.printf("%d add/remove cycles of port %d under %d frames from port 1%n", cycles, POD, frames.size());
             assertFalse(pipeline.hasPort(POD));
             assertThrows(IllegalArgumentException.class, () -> pipeline.rxPackets(POD), "a removed port has no counters");
 
