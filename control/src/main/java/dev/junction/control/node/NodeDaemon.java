@@ -177,7 +177,15 @@ public final class NodeDaemon implements AutoCloseable
         // output to a port the workers do not have yet.
         controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, tables ->
         {
-            controlLoop.layout().ifPresent(this::followPods);
+            try
+            {
+                controlLoop.layout().ifPresent(this::followPods);
+            }
+            catch (final RuntimeException ex)
+            {
+                // The version is journaled already: it is published all the same, the devices follow next time.
+                log.error("pods' ports not followed", "error", String.valueOf(ex));
+            }
             bridge.publish(tables);
         });
         controlLoop.restore().ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size()));
