@@ -37,7 +37,8 @@ public final class Datapath
     }
 
     private final Bridge bridge;
-    private final int[] ports;
+    /** The OpenFlow bridge's ports (tunnel ports included), shared by this worker's translators. */
+    private final BridgePorts ports;
     private final PacketParser parser;
     private final Translator translator;
     private final ActionExecutor executor;
@@ -76,8 +77,9 @@ public final class Datapath
     private final long[] drops = new long[DropReason.values().length];
     private long packetsIn;
     private long bytesIn;
-    private final long[] txPackets;
-    private final long[] txBytes;
+    /** Per port number; grown by this worker when a port above them is added while it runs. */
+    private long[] txPackets;
+    private long[] txBytes;
     private int outputsThisPacket;
     /** Bound once: a method reference per packet would be an allocation on the packet path. */
     private final ActionExecutor.OutputSink sink = this::send;
@@ -135,6 +137,19 @@ public final class Datapath
     public Datapath(final Bridge bridge, final int[] ports, final Transmitter transmitter, final int mtu,
         final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
     {
+        this(bridge, new BridgePorts(bridgePorts(ports, bridge.tunnels())), transmitter, mtu, vlanLimit, cacheConfig,
+            nanoClock);
+    }
+
+    /**
+     * A worker of {@code bridge} whose port set may change while it runs (a node's pods coming
+     * and going): {@code ports} is the OpenFlow bridge's whole set, tunnel ports included, and
+     * may be shared by every worker. Whoever changes it must then make the megaflows revalidate
+     * (a new table version does), as their outputs and floods were translated for the old set.
+     */
+    public Datapath(final Bridge bridge, final BridgePorts ports, final Transmitter transmitter, final int mtu,
+        final int vlanLimit, final CacheConfig cacheConfig, final java.util.function.LongSupplier nanoClock)
+    {
         for (int i = 0; i < MegaflowCache.MAX_BATCH; i++)
         {
             batchKeys[i] = new FlowKey();
@@ -154,7 +169,7 @@ public final class Datapath
         this.revalidatedFor = bridge.tables();
         this.now = nanoClock.getAsLong();
         this.lastHousekeeping = now;
-        this.ports = Arrays.stream(ports).distinct().sorted().toArray();
+        this.ports = ports;
         this.transmitter = transmitter;
         this.mtu = mtu;
         this.parser = new PacketParser(vlanLimit);
@@ -167,7 +182,8 @@ public final class Datapath
         this.tunnels = tunnels;
         this.translator = newTranslator();
         this.macVersion = bridge.macLearning().version();
-        final int maxPort = this.ports.length == 0 ? 0 : this.ports[this.ports.length - 1];
+        final int[] all = ports.all();
+        final int maxPort = all.length == 0 ? 0 : all[all.length - 1];
         txPackets = new long[maxPort + 1];
         txBytes = new long[maxPort + 1];
     }
@@ -175,7 +191,7 @@ public final class Datapath
     /** A translator of this datapath's bridge and ports: the worker's own, or a revalidator's. */
     private Translator newTranslator()
     {
-        final Translator t = new Translator(new BridgePorts(bridgePorts(ports, tunnels)), bridge.frozenStates(),
+        final Translator t = new Translator(ports, bridge.frozenStates(),
             bridge.macLearning());
         if (tunnels != null)
         {
@@ -258,7 +274,7 @@ public final class Datapath
      * The OpenFlow bridge's ports: the datapath's ports and the tunnel ports, without the underlay
      * port, which belongs to the tunnels (as OVS's br-phy is another bridge).
      */
-    private static int[] bridgePorts(final int[] ports, final dev.junction.geneve.Tunnels tunnels)
+    public static int[] bridgePorts(final int[] ports, final dev.junction.geneve.Tunnels tunnels)
     {
         if (tunnels == null)
         {
@@ -1099,6 +1115,11 @@ public final class Datapath
             return;
         }
         outputsThisPacket++;
+        if (port >= txPackets.length && (ports.exists(port) || port == underlayPort))
+        {
+            txPackets = Arrays.copyOf(txPackets, port + 1);
+            txBytes = Arrays.copyOf(txBytes, port + 1);
+        }
         if (port >= 0 && port < txPackets.length)
         {
             txPackets[port]++;

@@ -18,46 +18,112 @@ import java.util.concurrent.atomic.AtomicLong;
  * are reused at once); while bursts keep coming, read again without polling. Sleeps in poll when
  * every port is idle instead of spinning, which on a
  * two-core node would starve the workers. Allocation-free in the steady state.
+ *
+ * <p>Devices may be added and removed while it runs ({@link #add}, {@link #remove}): the set is
+ * published whole and the RX thread takes it up between two passes, so a removed device is never
+ * read again once {@code remove} has returned.
  */
 public final class PortPoller implements Runnable, RxSink, dev.junction.afxdp.xdp.XdpRxSink
 {
     private static final int POLL_MILLIS = 50;
 
-    private final DevicePort[] ports;
     private final Pipeline pipeline;
-    private final FdPoller poller;
-    private final int[] firstFd;
+    /** The set asked for by the control thread; the RX thread takes it up at its next pass. */
+    private volatile DevicePort[] wanted;
+    /** The set the RX thread reads now: written by it only, volatile for {@link #remove} to wait on. */
+    private volatile DevicePort[] ports;
+    private FdPoller poller;
+    private int[] firstFd;
     private final RxBurst burst = new RxBurst();
     private final byte[][] buffers;
     private final AtomicLong gsoDropped = new AtomicLong();
     private final AtomicLong oversizeDropped = new AtomicLong();
     private volatile boolean running = true;
+    /** Set by the RX thread when it leaves {@link #run}: a device it read may be closed. */
+    private volatile boolean stopped;
 
     public PortPoller(final List<? extends DevicePort> ports, final Pipeline pipeline, final int maxFrame)
     {
-        this.ports = ports.toArray(new DevicePort[0]);
         this.pipeline = pipeline;
-        // Flattened: port i owns descriptors firstFd[i] to firstFd[i + 1] - 1 (one per queue).
-        this.firstFd = new int[this.ports.length + 1];
-        int[] fds = new int[0];
-        for (int i = 0; i < this.ports.length; i++)
-        {
-            final int[] own = this.ports[i].fds();
-            firstFd[i] = fds.length;
-            fds = Arrays.copyOf(fds, fds.length + own.length);
-            System.arraycopy(own, 0, fds, firstFd[i], own.length);
-        }
-        firstFd[this.ports.length] = fds.length;
-        this.poller = new FdPoller(fds);
         this.buffers = new byte[RxBurst.MAX_BURST][maxFrame];
+        wanted = ports.toArray(new DevicePort[0]);
+        take(wanted);
+    }
+
+    /** Makes {@code next} the set read from now on, with its poll(2) descriptors. */
+    private void take(final DevicePort[] next)
+    {
+        // Flattened: port i owns descriptors firstFd[i] to firstFd[i + 1] - 1 (one per queue).
+        final int[] first = new int[next.length + 1];
+        int[] fds = new int[0];
+        for (int i = 0; i < next.length; i++)
+        {
+            final int[] own = next[i].fds();
+            first[i] = fds.length;
+            fds = Arrays.copyOf(fds, fds.length + own.length);
+            System.arraycopy(own, 0, fds, first[i], own.length);
+        }
+        first[next.length] = fds.length;
+        firstFd = first;
+        poller = new FdPoller(fds);
+        ports = next;
+    }
+
+    /** Reads {@code port} too from the next pass on (a pod's device plugged in while running). */
+    public synchronized void add(final DevicePort port)
+    {
+        final DevicePort[] current = wanted;
+        final DevicePort[] next = Arrays.copyOf(current, current.length + 1);
+        next[current.length] = port;
+        wanted = next;
+    }
+
+    /**
+     * Stops reading {@code port}: returns once the RX thread has taken up a set without it (at
+     * most one poll timeout, {@value #POLL_MILLIS} ms, plus a pass), or has stopped, so the caller
+     * may close the device. False when the thread did not within {@code timeoutMillis}.
+     */
+    public synchronized boolean remove(final DevicePort port, final long timeoutMillis) throws InterruptedException
+    {
+        final DevicePort[] next = Arrays.stream(wanted).filter(p -> p != port).toArray(DevicePort[]::new);
+        wanted = next;
+        final long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (ports != next && running && !stopped)
+        {
+            if (System.nanoTime() - deadline >= 0)
+            {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
     }
 
     @Override
     public void run()
     {
+        try
+        {
+            poll();
+        }
+        finally
+        {
+            stopped = true;
+        }
+    }
+
+    private void poll()
+    {
         boolean busy = false;
         while (running)
         {
+            final DevicePort[] next = wanted;
+            if (next != ports)
+            {
+                take(next);
+                busy = false;
+            }
+            final DevicePort[] ports = this.ports;
             // poll(2) only when the last pass found nothing: under load the ports are read back
             // to back (an AF_XDP RX ring needs no system call at all), idle they sleep in poll.
             final boolean polled = !busy;

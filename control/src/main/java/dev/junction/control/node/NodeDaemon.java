@@ -55,8 +55,15 @@ public final class NodeDaemon implements AutoCloseable
     private final NodeConfig config;
     private final JsonLog log;
     private final Bridge bridge;
-    /** The configured ports, pod ports numbered by the control module's layout. */
-    private List<NodeConfig.Port> ports;
+    /**
+     * The ports open now, pod ports numbered by the control module's layout: replaced whole when
+     * a pod's port comes or goes (under {@link #portsLock}), read by anyone.
+     */
+    private volatile List<NodeConfig.Port> ports;
+    /** The OpenFlow bridge's ports, shared by every worker's translators; changed with {@link #ports}. */
+    private dev.junction.flowtable.xlate.BridgePorts bridgePorts;
+    /** Held while pods' ports are added or removed, and by readers that must see devices and pipeline agree. */
+    private final Object portsLock = new Object();
     private ControlLoop controlLoop;
     private java.util.concurrent.ScheduledExecutorService conntrackSweeper;
     private java.util.concurrent.CompletableFuture<ConntrackCheckpointer> checkpointerLoading;
@@ -64,7 +71,7 @@ public final class NodeDaemon implements AutoCloseable
     /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
     private final Pinctrl pinctrl;
     private AutoCloseable controlSource;
-    private final List<DevicePort> taps = new ArrayList<>();
+    private final List<DevicePort> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
     private final List<Thread> feeders = new ArrayList<>();
     private Pipeline pipeline;
@@ -120,6 +127,11 @@ public final class NodeDaemon implements AutoCloseable
                 d.startControl();
             }
             d.open();
+            // A change that came while the devices were opened was published without them.
+            if (d.controlLoop != null && d.controlLoop.layout().map(d::followPods).orElse(false))
+            {
+                d.bridge.update(t -> new FlowTables(t.rules(), t.groups()));
+            }
             if (d.checkpointer != null)
             {
                 d.checkpointer.start();
@@ -162,7 +174,21 @@ public final class NodeDaemon implements AutoCloseable
     {
         final NodeConfig.Control c = config.control;
         final String source = c.manifests() != null ? "manifests:" + c.manifests() : ApiServerSource.SOURCE_NAME;
-        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, bridge::publish);
+        // Each version's pods get their devices before the version is published: its flows never
+        // output to a port the workers do not have yet.
+        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, tables ->
+        {
+            try
+            {
+                controlLoop.layout().ifPresent(this::followPods);
+            }
+            catch (final RuntimeException ex)
+            {
+                // The version is journaled already: it is published all the same, the devices follow next time.
+                log.error("pods' ports not followed", "error", String.valueOf(ex));
+            }
+            bridge.publish(tables);
+        });
         final long restoring = System.nanoTime();
         controlLoop.restore().ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size(),
             "restore_ms", String.format(java.util.Locale.ROOT, "%.3f", (System.nanoTime() - restoring) / 1e6),
@@ -188,11 +214,21 @@ public final class NodeDaemon implements AutoCloseable
                 numbered.add(p);
                 continue;
             }
-            final BridgeLayout.PodPort pp = layout.port(p.pod()).filter(BridgeLayout.PodPort::local).orElseThrow(
-                () -> new IllegalArgumentException("pod " + p.pod() + " has no logical port on node " + c.node()
-                    + " (not in the source, not on this node, host-network or without an address)"));
-            numbered.add(p.numbered(pp.ofport()));
-            log.info("pod port", "pod", p.pod(), "port", pp.ofport(), "mac", pp.mac());
+            final java.util.Optional<BridgeLayout.PodPort> pp = layout.port(p.pod());
+            if (layout.remotePods().stream().anyMatch(r -> r.name().equals(p.pod())))
+            {
+                // A configuration error, not a pod still to come: pods do not change nodes.
+                throw new IllegalArgumentException("pod " + p.pod() + " has no logical port on node " + c.node()
+                    + " (it is on another node)");
+            }
+            if (pp.isEmpty())
+            {
+                // As a CNI: the pod's device is made when the pod appears with an address (followPods).
+                log.info("pod port waiting: the pod has no logical port yet", "pod", p.pod());
+                continue;
+            }
+            numbered.add(p.numbered(pp.get().ofport()));
+            log.info("pod port", "pod", p.pod(), "port", pp.get().ofport(), "mac", pp.get().mac());
         }
         ports = List.copyOf(numbered);
     }
@@ -212,21 +248,148 @@ public final class NodeDaemon implements AutoCloseable
             return;
         }
         log.info("flows compiled", "version", controlLoop.version(), "objects", snapshot.report().objects());
-        final List<NodeConfig.Port> current = ports;
-        if (current != null)
+    }
+
+    /**
+     * What a CNI and ovn-controller do together when pods come and go: each declared pod whose
+     * logical port on this node is gone or renumbered in {@code layout} has its port removed from
+     * the datapath and its device closed (a TAP we made goes with it); each one that has a port
+     * and no device (new, or renumbered) gets its device opened and added under the layout's
+     * number. Other ports keep forwarding throughout. Nothing before the devices are first opened.
+     *
+     * @return whether a port came or went (the megaflows then need a new version to revalidate)
+     */
+    private boolean followPods(final BridgeLayout layout)
+    {
+        synchronized (portsLock)
         {
-            controlLoop.layout().ifPresent(layout ->
+            if (pipeline == null || closed)
             {
-                for (final NodeConfig.Port p : current)
+                return false;
+            }
+            final List<NodeConfig.Port> before = ports;
+            final List<NodeConfig.Port> after = new ArrayList<>();
+            final List<NodeConfig.Port> wanted = new ArrayList<>();
+            for (final NodeConfig.Port p : before)
+            {
+                final int ofport = p.pod() == null ? p.number() : layout.port(p.pod())
+                    .filter(BridgeLayout.PodPort::local).map(BridgeLayout.PodPort::ofport).orElse(-1);
+                if (ofport == p.number())
                 {
-                    if (p.pod() != null && layout.port(p.pod()).map(BridgeLayout.PodPort::ofport).orElse(-1) != p.number())
-                    {
-                        log.warn("pod port moved: its device keeps its number until a restart", "pod", p.pod(), "port",
-                            p.number());
-                    }
+                    after.add(p);
                 }
-            });
+                else if (!removePod(p, ofport < 0 ? "pod gone" : "renumbered to " + ofport))
+                {
+                    after.add(p); // its device could not be closed safely: it stays, and so does its number
+                }
+            }
+            for (final NodeConfig.Port p : config.ports)
+            {
+                if (p.pod() != null && after.stream().noneMatch(o -> p.pod().equals(o.pod())))
+                {
+                    layout.port(p.pod()).filter(BridgeLayout.PodPort::local).ifPresent(pp -> wanted.add(p.numbered(pp.ofport())));
+                }
+            }
+            for (final NodeConfig.Port p : wanted)
+            {
+                if (addPod(p))
+                {
+                    after.add(p);
+                }
+            }
+            if (after.size() == before.size() && after.containsAll(before))
+            {
+                return false;
+            }
+            ports = List.copyOf(after);
+            return true;
         }
+    }
+
+    /** Opens a pod's device and adds it to the running datapath; false (logged) when it cannot be opened. */
+    private boolean addPod(final NodeConfig.Port p)
+    {
+        if (pipeline.hasPort(p.number()))
+        {
+            // Its number still belongs to a port whose device could not be let go of (logged then).
+            log.error("port_add_failed", "pod", p.pod(), "port", p.number(), "error", "port number in use");
+            return false;
+        }
+        final DevicePort device;
+        try
+        {
+            device = openDevice(p);
+        }
+        catch (final RuntimeException ex)
+        {
+            // Retried with the next version (an AF_XDP interface the CNI has not made yet, say).
+            log.error("port_add_failed", "pod", p.pod(), "port", p.number(), "type", p.type(), "name", p.name(),
+                "error", String.valueOf(ex.getMessage()));
+            return false;
+        }
+        // TX first, then the translators, then RX: a frame it sends finds the port in the pipeline.
+        pipeline.addPort(p.number(), device);
+        bridgePorts.set(bridgePortNumbers(pipeline.ports()));
+        taps.add(device);
+        poller.add(device);
+        log.info("port_added", "pod", p.pod(), "port", p.number(), "type", p.type(), "name", p.name());
+        return true;
+    }
+
+    /**
+     * Takes a pod's port out of the running datapath and closes its device: RX first (the RX
+     * thread stops reading it), then the pipeline (workers stop sending to it), then the device.
+     */
+    private boolean removePod(final NodeConfig.Port p, final String reason)
+    {
+        final DevicePort device = taps.stream().filter(t -> t.port() == p.number()).findFirst().orElseThrow();
+        try
+        {
+            if (!poller.remove(device, 5_000))
+            {
+                log.error("port_remove_failed: the RX thread did not let go of it", "pod", p.pod(), "port", p.number());
+                return false;
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        final boolean quiet = pipeline.removePort(p.number(), Duration.ofSeconds(5));
+        bridgePorts.set(bridgePortNumbers(pipeline.ports()));
+        taps.remove(device);
+        if (!quiet)
+        {
+            // A worker stuck in a send may still hold it: leaking the device beats closing it under the worker.
+            log.error("port_removed without closing its device: a worker did not pass the removal", "pod", p.pod(),
+                "port", p.number());
+            return true;
+        }
+        device.close();
+        log.info("port_removed", "pod", p.pod(), "port", p.number(), "type", p.type(), "name", p.name(), "reason", reason);
+        return true;
+    }
+
+    /** The OpenFlow bridge's ports for the pipeline's device ports: with the tunnel ports, without the underlay. */
+    private int[] bridgePortNumbers(final int[] devicePorts)
+    {
+        return Datapath.bridgePorts(devicePorts, config.tunnels);
+    }
+
+    private DevicePort openDevice(final NodeConfig.Port p)
+    {
+        if (p.type().equals("afxdp"))
+        {
+            final DevicePort x = XdpPort.open(p.number(), p.name(), p.mode().equals("native") ? XdpConfig.Mode.NATIVE
+                : XdpConfig.Mode.GENERIC, p.queue(), p.queues(), config.workers);
+            log.info("port opened", "port", p.number(), "type", p.type(), "interface", p.name(), "mode", p.mode(),
+                "queue", p.queue(), "queues", p.queues());
+            return x;
+        }
+        final DevicePort t = TapPort.open(p.number(), p.name(), p.mtu());
+        log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
+        return t;
     }
 
     private void open() throws IOException
@@ -239,17 +402,9 @@ public final class NodeDaemon implements AutoCloseable
                 log.info("port opened", "port", p.number(), "type", p.type(), "in", String.valueOf(p.in()),
                     "out", String.valueOf(p.out()));
             }
-            else if (p.type().equals("afxdp"))
-            {
-                taps.add(XdpPort.open(p.number(), p.name(), p.mode().equals("native") ? XdpConfig.Mode.NATIVE
-                    : XdpConfig.Mode.GENERIC, p.queue(), p.queues(), config.workers));
-                log.info("port opened", "port", p.number(), "type", p.type(), "interface", p.name(), "mode", p.mode(),
-                    "queue", p.queue(), "queues", p.queues());
-            }
             else
             {
-                taps.add(TapPort.open(p.number(), p.name(), p.mtu()));
-                log.info("port opened", "port", p.number(), "type", p.type(), "name", p.name(), "mtu", p.mtu());
+                taps.add(openDevice(p));
             }
         }
         // Revalidation on its own thread, as OVS's revalidators: workers keep forwarding through flow changes.
@@ -272,8 +427,9 @@ public final class NodeDaemon implements AutoCloseable
             checkpointer = ConntrackCheckpointer.await(checkpointerLoading);
             checkpointer.restoreInto(bridge.conntrack());
         }
-        final int[] numbers = ports.stream().mapToInt(NodeConfig.Port::number).toArray();
-        pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, numbers, tx, Datapath.DEFAULT_MTU, 1,
+        bridgePorts = new dev.junction.flowtable.xlate.BridgePorts(
+            bridgePortNumbers(ports.stream().mapToInt(NodeConfig.Port::number).toArray()));
+        pipeline = new Pipeline(pc, (worker, tx) -> new Datapath(bridge, bridgePorts, tx, Datapath.DEFAULT_MTU, 1,
             CacheConfig.DEFAULTS, System::nanoTime).upcallLimiter(new UpcallLimiter(config.upcallLimit,
                 Math.max(1, config.upcallLimit / 10))).packetInHandler(pinctrl));
         pipeline.start();
@@ -286,8 +442,9 @@ public final class NodeDaemon implements AutoCloseable
             return t;
         });
         conntrackSweeper.scheduleWithFixedDelay(() -> bridge.conntrack().sweep(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
-        if (!taps.isEmpty())
+        if (!taps.isEmpty() || controlLoop != null)
         {
+            // With control also without a device yet: pods' devices join it as they come.
             poller = new PortPoller(taps, pipeline, PipelineConfig.DEFAULT_MAX_FRAME);
             pollerThread = new Thread(poller, "junction-rx");
             pollerThread.setDaemon(true);
@@ -307,8 +464,8 @@ public final class NodeDaemon implements AutoCloseable
         }
         if (config.metrics != null)
         {
-            metrics = new NodeMetrics(config.metrics, pipeline, ports.stream().mapToInt(NodeConfig.Port::number).toArray(),
-                bridge.conntrack(), taps.stream().filter(XdpPort.class::isInstance).map(XdpPort.class::cast).toList());
+            metrics = new NodeMetrics(config.metrics, pipeline, bridge.conntrack(),
+                () -> taps.stream().filter(XdpPort.class::isInstance).map(XdpPort.class::cast).toList());
             controlMetrics(metrics);
             log.info("metrics", "address", config.metrics, "port", metrics.port());
         }
@@ -565,6 +722,15 @@ public final class NodeDaemon implements AutoCloseable
     /** As {@code ovs-appctl dpif-netdev/pmd-stats-show}: per worker, packets, hits per tier, upcalls, time per packet. */
     String stats()
     {
+        synchronized (portsLock)
+        {
+            return portStats();
+        }
+    }
+
+    /** {@link #stats()} with the port set held still: a pod's port cannot go between its listing and its counters. */
+    private String portStats()
+    {
         final StringBuilder sb = new StringBuilder();
         final List<long[]> perWorker = forEachWorker(dp -> new long[] {dp.packetsIn(), dp.emcHits(), dp.megaflowHits(),
             dp.upcalls(), dp.drops(DropReason.XLATE_ERROR), dp.megaflows().size(), dp.drops(DropReason.UPCALL_LIMIT)});
@@ -664,6 +830,16 @@ public final class NodeDaemon implements AutoCloseable
         {
             controlLoop.close();
         }
+        synchronized (portsLock)
+        {
+            // A pod's port being added or removed finishes first; none is after this.
+            stop();
+        }
+    }
+
+    /** Everything after the control source: metrics, socket, RX, workers, checkpoint, devices. */
+    private void stop()
+    {
         if (metrics != null)
         {
             metrics.close();

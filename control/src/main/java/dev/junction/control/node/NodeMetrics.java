@@ -30,8 +30,12 @@ public final class NodeMetrics implements AutoCloseable
     private final HTTPServer server;
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
-    public NodeMetrics(final String hostPort, final Pipeline pipeline, final int[] ports, final Conntrack conntrack,
-        final List<XdpPort> xdpPorts) throws IOException
+    /**
+     * @param xdpPorts the AF_XDP ports as they are at each scrape (pods' ports come and go); the
+     *                 ports' own counters follow the pipeline's current port set
+     */
+    public NodeMetrics(final String hostPort, final Pipeline pipeline, final Conntrack conntrack,
+        final java.util.function.Supplier<List<XdpPort>> xdpPorts) throws IOException
     {
         final int colon = hostPort.lastIndexOf(':');
         final String host = hostPort.substring(0, colon);
@@ -41,35 +45,26 @@ public final class NodeMetrics implements AutoCloseable
         CounterWithCallback.builder().name("junction_port_rx_packets").help("Frames received by a port and accepted into the ring")
             .labelNames("port").callback(cb ->
             {
-                for (final int p : ports)
-                {
-                    cb.call(pipeline.rxPackets(p), String.valueOf(p));
-                }
+                forEachPort(pipeline, p -> cb.call(pipeline.rxPackets(p), String.valueOf(p)));
             }).register(registry);
         CounterWithCallback.builder().name("junction_port_rx_dropped").help("Frames a port received but dropped at RX")
             .labelNames("port", "reason").callback(cb ->
             {
-                for (final int p : ports)
+                forEachPort(pipeline, p ->
                 {
                     cb.call(pipeline.rxDrops(p), String.valueOf(p), "ring_full");
                     cb.call(pipeline.rxOversize(p), String.valueOf(p), "oversize");
-                }
+                });
             }).register(registry);
         CounterWithCallback.builder().name("junction_port_tx_packets").help("Frames handed to a port for sending")
             .labelNames("port").callback(cb ->
             {
-                for (final int p : ports)
-                {
-                    cb.call(pipeline.txPackets(p), String.valueOf(p));
-                }
+                forEachPort(pipeline, p -> cb.call(pipeline.txPackets(p), String.valueOf(p)));
             }).register(registry);
         CounterWithCallback.builder().name("junction_port_tx_dropped").help("Frames for a port that could not be sent")
             .labelNames("port").callback(cb ->
             {
-                for (final int p : ports)
-                {
-                    cb.call(pipeline.txDrops(p), String.valueOf(p));
-                }
+                forEachPort(pipeline, p -> cb.call(pipeline.txDrops(p), String.valueOf(p)));
             }).register(registry);
         // Per AF_XDP queue: which queues the interface's RSS (or the veth peer's TX queue choice) feeds.
         perQueue(registry, xdpPorts, "junction_afxdp_queue_rx_packets", "Frames an AF_XDP port's queue received",
@@ -152,12 +147,29 @@ public final class NodeMetrics implements AutoCloseable
         server = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
     }
 
-    private static void perQueue(final PrometheusRegistry registry, final List<XdpPort> xdpPorts, final String name,
+    /** {@code read} for each port of the pipeline now; one removed meanwhile (a pod gone) is left out. */
+    private static void forEachPort(final Pipeline pipeline, final java.util.function.IntConsumer read)
+    {
+        for (final int p : pipeline.ports())
+        {
+            try
+            {
+                read.accept(p);
+            }
+            catch (final IllegalArgumentException removed)
+            {
+                // the port went between the listing and the read: its counters went with it
+            }
+        }
+    }
+
+    private static void perQueue(final PrometheusRegistry registry, final java.util.function.Supplier<List<XdpPort>> xdpPorts,
+        final String name,
         final String help, final ToLongFunction<XdpCounters> counter)
     {
         CounterWithCallback.builder().name(name).help(help).labelNames("port", "queue").callback(cb ->
         {
-            for (final XdpPort x : xdpPorts)
+            for (final XdpPort x : xdpPorts.get())
             {
                 for (int i = 0; i < x.xdp().queueCount(); i++)
                 {

@@ -84,7 +84,7 @@ class DaemonControlTest
     private String tapA;
     private String tapB;
     /** What the daemon logged, as well as on stderr. */
-    private final java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    private final CapturedLog logged = new CapturedLog();
 
     @BeforeAll
     void start() throws Exception
@@ -111,36 +111,11 @@ class DaemonControlTest
 
     private void startDaemon() throws Exception
     {
-        final java.io.OutputStream tee = new java.io.OutputStream()
-        {
-            @Override
-            public synchronized void write(final int b)
-            {
-                System.err.write(b);
-                logged.write(b);
-            }
-
-            @Override
-            public synchronized void write(final byte[] b, final int off, final int len)
-            {
-                System.err.write(b, off, len);
-                logged.write(b, off, len);
-            }
-        };
-        daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), new JsonLog(new java.io.PrintStream(tee, true)));
+        daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), logged.log());
         // The pods' interfaces as the compiled layout has them: MAC, address, the gateway as next hop.
         final BridgeLayout layout = FlowCompiler.node(ManifestLoader.load(manifests).model(), "n1").layout();
-        attach(tapA, nsA, layout.port("shop/a").orElseThrow());
-        attach(tapB, nsB, layout.port("shop/b").orElseThrow());
-    }
-
-    private void attach(final String tap, final String ns, final BridgeLayout.PodPort port)
-    {
-        net.must("ip", "link", "set", tap, "netns", ns);
-        net.must("ip", "-n", ns, "link", "set", tap, "address", port.mac());
-        net.must("ip", "-n", ns, "addr", "add", port.ips().get(0).getHostAddress() + "/24", "dev", tap);
-        net.must("ip", "-n", ns, "link", "set", tap, "up");
-        net.must("ip", "-n", ns, "route", "add", "default", "via", "10.244.1.1");
+        net.attachPod(tapA, nsA, layout.port("shop/a").orElseThrow(), "10.244.1.1");
+        net.attachPod(tapB, nsB, layout.port("shop/b").orElseThrow(), "10.244.1.1");
     }
 
     @AfterAll

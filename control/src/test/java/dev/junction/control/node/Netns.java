@@ -111,6 +111,20 @@ final class Netns implements AutoCloseable
         return r.out();
     }
 
+    /**
+     * What a CNI does with the device the switch made for a pod: moves it into the pod's
+     * namespace and gives it the MAC and address of the pod's logical port, the gateway as next hop.
+     */
+    void attachPod(final String device, final String ns, final dev.junction.control.flows.BridgeLayout.PodPort port,
+        final String gateway)
+    {
+        must("ip", "link", "set", device, "netns", ns);
+        must("ip", "-n", ns, "link", "set", device, "address", port.mac());
+        must("ip", "-n", ns, "addr", "add", port.ips().get(0).getHostAddress() + "/24", "dev", device);
+        must("ip", "-n", ns, "link", "set", device, "up");
+        must("ip", "-n", ns, "route", "add", "default", "via", gateway);
+    }
+
     /** Starts a background process (an iperf3 server, a daemon), killed by {@link #close()}. */
     Process spawn(final List<String> cmd, final Path log) throws IOException
     {

@@ -166,19 +166,42 @@ class NodeConfigTest
     }
 
     @org.junit.jupiter.api.Test
-    void aPodThatIsNotOnTheNodeRefusesTheStartAndLeavesNothingBehind() throws Exception
+    void aPodOnAnotherNodeRefusesTheStartAndLeavesNothingBehind() throws Exception
     {
         Files.createDirectories(dir.resolve("m"));
-        Files.writeString(dir.resolve("m/cluster.yaml"), "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n"
-            + "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
-        final NodeConfig c = load("state_dir: state\ncontrol: {node: n1, manifests: m}\nports: [{pod: shop/ghost, type: tap, name: jcfg-ghost}]\n");
+        Files.writeString(dir.resolve("m/cluster.yaml"), "apiVersion: v1\nkind: Node\nmetadata: {name: n1, annotations:"
+            + " {k8s.ovn.org/node-subnets: '{\"default\":\"10.244.1.0/24\"}'}}\n---\n"
+            + "apiVersion: v1\nkind: Node\nmetadata: {name: n2, annotations:"
+            + " {k8s.ovn.org/node-subnets: '{\"default\":\"10.244.2.0/24\"}'}}\n---\n"
+            + "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+            + "apiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere, namespace: shop}\nspec: {nodeName: n2, containers: [{name: c}]}\n"
+            + "status: {phase: Running, podIP: 10.244.2.10, podIPs: [{ip: 10.244.2.10}]}\n");
+        final NodeConfig c = load("state_dir: state\ncontrol: {node: n1, manifests: m}\n"
+            + "ports: [{pod: shop/elsewhere, type: tap, name: jcfg-ghost}]\n");
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
             () -> NodeDaemon.start(c, new JsonLog(System.err)));
-        assertTrue(ex.getMessage().contains("pod shop/ghost has no logical port on node n1"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("pod shop/elsewhere has no logical port on node n1 (it is on another node)"),
+            ex.getMessage());
         assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
         assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-ghost")), "no device created");
         Thread.sleep(100);
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("junction-manifests")),
             "the directory watcher was stopped");
+    }
+
+    /** As a CNI: a declared pod not in the source yet gets its device when it appears (DaemonPodChurnTest), none before. */
+    @org.junit.jupiter.api.Test
+    void aPodNotInTheSourceYetWaitsWithoutADevice() throws Exception
+    {
+        Files.createDirectories(dir.resolve("m"));
+        Files.writeString(dir.resolve("m/cluster.yaml"), "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n"
+            + "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+        final NodeConfig c = load("state_dir: state\ncontrol: {node: n1, manifests: m}\nports: [{pod: shop/ghost, type: tap, name: jcfg-ghost}]\n");
+        try (NodeDaemon d = NodeDaemon.start(c, new JsonLog(System.err)))
+        {
+            assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-ghost")), "no device before the pod");
+            final String stats = d.stats();
+            assertTrue(!stats.contains("jcfg-ghost") && stats.contains("control (node n1): version 1"), stats);
+        }
     }
 }

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -40,7 +39,8 @@ public final class Pipeline implements AutoCloseable
     public static final String THREAD_NAME_PREFIX = "junction-worker-";
 
     private final RingBuffer<PacketEvent> ring;
-    private final PortIndex ports;
+    /** The current port set, replaced whole when a port comes or goes (RX threads and workers read it). */
+    private final java.util.concurrent.atomic.AtomicReference<PortTable> ports;
     private final int maxFrame;
     private final Worker[] workers;
     private final BatchEventProcessor<?>[] processors;
@@ -52,27 +52,20 @@ public final class Pipeline implements AutoCloseable
     private final dev.junction.datapath.RevalidatorLink[] links;
     private org.agrona.concurrent.AgentRunner revalidatorRunner;
     private final AtomicLong revalidatorErrors = new AtomicLong();
-    private final AtomicLongArray rxPackets;
-    private final AtomicLongArray rxDrops;
-    private final AtomicLongArray rxOversize;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean accepting = true;
 
     public Pipeline(final PipelineConfig config, final DatapathFactory factory)
     {
-        ports = new PortIndex(config.ports());
+        final int n = config.workers();
+        ports = new java.util.concurrent.atomic.AtomicReference<>(PortTable.of(config.ports(), config.txPorts(), n));
         maxFrame = config.maxFrame();
         drainTimeout = config.drainTimeout();
         final int frameCapacity = maxFrame;
         ring = RingBuffer.createMultiProducer(
             () -> new PacketEvent(frameCapacity), config.ringSize(), config.newWaitStrategy());
-        rxPackets = new AtomicLongArray(ports.size());
-        rxDrops = new AtomicLongArray(ports.size());
-        rxOversize = new AtomicLongArray(ports.size());
 
-        final int n = config.workers();
-        final TxPort[] txPorts = config.txPorts(ports);
         final BatchEventProcessorBuilder builder = new BatchEventProcessorBuilder().setMaxBatchSize(config.batchSize());
         workers = new Worker[n];
         processors = new BatchEventProcessor<?>[n];
@@ -81,7 +74,7 @@ public final class Pipeline implements AutoCloseable
         for (int i = 0; i < n; i++)
         {
             // Outputs may grow by pushed headers, up to the packet's headroom.
-            final TxBatcher tx = new TxBatcher(i, ports, txPorts, config.batchSize(), maxFrame + Packet.HEADROOM);
+            final TxBatcher tx = new TxBatcher(i, ports, config.batchSize(), maxFrame + Packet.HEADROOM);
             final Datapath datapath = factory.create(i, tx);
             workers[i] = new Worker(i, n, datapath, tx);
             // Each worker waits on the RX cursor only: workers are peers, none waits for another.
@@ -149,7 +142,7 @@ public final class Pipeline implements AutoCloseable
      */
     public int receive(final int port, final RxBurst burst)
     {
-        final int index = portIndex(port);
+        final PortTable.Counters counters = counters(port);
         final int n = burst.size();
         int fits = 0;
         for (int i = 0; i < n; i++)
@@ -161,7 +154,7 @@ public final class Pipeline implements AutoCloseable
         }
         if (fits < n)
         {
-            rxOversize.getAndAdd(index, n - fits);
+            counters.rxOversize.getAndAdd(n - fits);
         }
         if (fits == 0)
         {
@@ -182,7 +175,7 @@ public final class Pipeline implements AutoCloseable
         }
         if (hi < 0)
         {
-            rxDrops.getAndAdd(index, fits);
+            counters.rxDrops.getAndAdd(fits);
             return 0;
         }
         final long lo = hi - claimed + 1;
@@ -202,10 +195,10 @@ public final class Pipeline implements AutoCloseable
             // Claimed slots must be published whatever happens, or every worker stalls on them.
             ring.publish(lo, hi);
         }
-        rxPackets.getAndAdd(index, claimed);
+        counters.rxPackets.getAndAdd(claimed);
         if (claimed < fits)
         {
-            rxDrops.getAndAdd(index, fits - claimed);
+            counters.rxDrops.getAndAdd(fits - claimed);
         }
         return claimed;
     }
@@ -214,10 +207,10 @@ public final class Pipeline implements AutoCloseable
     public boolean receive(
         final int port, final byte[] frame, final int offset, final int length, final long timestampNanos)
     {
-        final int index = portIndex(port);
+        final PortTable.Counters counters = counters(port);
         if (length > maxFrame)
         {
-            rxOversize.getAndIncrement(index);
+            counters.rxOversize.getAndIncrement();
             return false;
         }
         final long seq;
@@ -227,15 +220,15 @@ public final class Pipeline implements AutoCloseable
         }
         catch (final InsufficientCapacityException ex)
         {
-            rxDrops.getAndIncrement(index);
+            counters.rxDrops.getAndIncrement();
             return false;
         }
         if (seq < 0)
         {
-            rxDrops.getAndIncrement(index);
+            counters.rxDrops.getAndIncrement();
             return false;
         }
-        fillAndPublish(seq, index, port, frame, offset, length, timestampNanos);
+        fillAndPublish(seq, counters, port, frame, offset, length, timestampNanos);
         return true;
     }
 
@@ -247,24 +240,24 @@ public final class Pipeline implements AutoCloseable
     public boolean receiveWaiting(
         final int port, final byte[] frame, final int offset, final int length, final long timestampNanos)
     {
-        final int index = portIndex(port);
+        final PortTable.Counters counters = counters(port);
         if (length > maxFrame)
         {
-            rxOversize.getAndIncrement(index);
+            counters.rxOversize.getAndIncrement();
             return false;
         }
         if (!accepting)
         {
-            rxDrops.getAndIncrement(index);
+            counters.rxDrops.getAndIncrement();
             return false;
         }
         final long seq = ring.next();
-        fillAndPublish(seq, index, port, frame, offset, length, timestampNanos);
+        fillAndPublish(seq, counters, port, frame, offset, length, timestampNanos);
         return true;
     }
 
     /** Fills the claimed slot and publishes it (also if the copy throws: a claimed slot must never stay unpublished). */
-    private void fillAndPublish(final long seq, final int index, final int port, final byte[] frame, final int offset,
+    private void fillAndPublish(final long seq, final PortTable.Counters counters, final int port, final byte[] frame, final int offset,
         final int length, final long timestampNanos)
     {
         try
@@ -275,7 +268,7 @@ public final class Pipeline implements AutoCloseable
         {
             ring.publish(seq);
         }
-        rxPackets.getAndIncrement(index);
+        counters.rxPackets.getAndIncrement();
     }
 
     /** How many of {@code wanted} slots to try to claim: all that look free, none once closing. */
@@ -464,19 +457,19 @@ public final class Pipeline implements AutoCloseable
     /** Frames accepted into the ring from {@code port}. */
     public long rxPackets(final int port)
     {
-        return rxPackets.get(portIndex(port));
+        return counters(port).rxPackets.get();
     }
 
     /** Frames from {@code port} dropped because the ring was full (or the pipeline closing). */
     public long rxDrops(final int port)
     {
-        return rxDrops.get(portIndex(port));
+        return counters(port).rxDrops.get();
     }
 
     /** Frames from {@code port} dropped because they exceed the max frame size. */
     public long rxOversize(final int port)
     {
-        return rxOversize.get(portIndex(port));
+        return counters(port).rxOversize.get();
     }
 
     /** Whether {@link #close()} has begun: RX is refused from then on. */
@@ -506,25 +499,15 @@ public final class Pipeline implements AutoCloseable
     /** Frames handed to {@code port}'s {@link TxPort}, over all workers. */
     public long txPackets(final int port)
     {
-        final int index = portIndex(port);
-        long sum = 0;
-        for (final Worker w : workers)
-        {
-            sum += w.tx().txPackets(index);
-        }
-        return sum;
+        final PortTable.Counters c = counters(port);
+        return c.sum(c.txPackets);
     }
 
     /** Output frames for {@code port} lost: too long for a TX buffer, or its TxPort threw. */
     public long txDrops(final int port)
     {
-        final int index = portIndex(port);
-        long sum = 0;
-        for (final Worker w : workers)
-        {
-            sum += w.tx().txDrops(index);
-        }
-        return sum;
+        final PortTable.Counters c = counters(port);
+        return c.sum(c.txDrops);
     }
 
     /** Outputs to ports the pipeline was not configured with, over all workers. */
@@ -538,13 +521,54 @@ public final class Pipeline implements AutoCloseable
         return sum;
     }
 
-    private int portIndex(final int port)
+    private PortTable.Counters counters(final int port)
     {
-        final int index = ports.indexOf(port);
-        if (index < 0)
+        final PortTable.Counters c = ports.get().counters(port);
+        if (c == null)
         {
             throw new IllegalArgumentException("port " + port + " is not configured");
         }
-        return index;
+        return c;
+    }
+
+    /** Whether {@code port} is in the current port set. */
+    public boolean hasPort(final int port)
+    {
+        return ports.get().counters(port) != null;
+    }
+
+    /** The current port numbers, ascending. */
+    public int[] ports()
+    {
+        return ports.get().portNumbers();
+    }
+
+    /**
+     * Adds a port while packets flow (a pod's device plugged in, as a CNI's {@code add-port}):
+     * workers send to it from their next output on, and it may receive once this returns. For a
+     * control thread; the port's counters start at zero.
+     */
+    public synchronized void addPort(final int port, final TxPort tx)
+    {
+        ports.set(ports.get().with(port, tx, workers.length));
+    }
+
+    /**
+     * Removes a port while packets flow, and returns once no worker can call its {@link TxPort}
+     * any more, so the caller may close the device behind it. Stop the port's RX first: frames it
+     * publishes after this are refused with an exception. Frames already in the ring from it are
+     * still processed; outputs to it are counted as to an unknown port. Other ports lose nothing.
+     *
+     * @return false when a worker did not pass the removal within {@code timeout} (the device must
+     *         then stay open)
+     */
+    public synchronized boolean removePort(final int port, final Duration timeout)
+    {
+        ports.set(ports.get().without(port));
+        // A worker reads the port set before each output and flushes what it held for the old set
+        // first; every batch begun before the swap ends at or before the cursor read now, and a
+        // worker moves its sequence only after flushing its batch. So once every worker is past
+        // this cursor, none holds the old set's TxPort.
+        return !started.get() || closed.get() || awaitIdle(timeout);
     }
 }

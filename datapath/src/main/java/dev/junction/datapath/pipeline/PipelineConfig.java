@@ -161,14 +161,9 @@ public final class PipelineConfig
         return portNumbers.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** The TX ports in {@link PortIndex} order. */
-    TxPort[] txPorts(final PortIndex index)
+    /** The TX ports in {@link #ports()} order. */
+    TxPort[] txPorts()
     {
-        final TxPort[] sorted = new TxPort[index.size()];
-        for (int i = 0; i < portNumbers.size(); i++)
-        {
-            sorted[index.indexOf(portNumbers.get(i))] = txPorts.get(i);
-        }
-        return sorted;
+        return txPorts.toArray(new TxPort[0]);
     }
 }

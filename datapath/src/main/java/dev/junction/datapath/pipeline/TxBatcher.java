@@ -4,39 +4,43 @@ import dev.junction.datapath.Datapath;
 import dev.junction.flowtable.Packet;
 
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A worker's transmitter: the datapath's outputs are copied into one {@link TxBatch} per port and
  * handed to the port's {@link TxPort} when the batch is full or the worker ends its batch of ring
  * events, so a port sees bursts rather than single frames (as OVS's per-PMD output batches).
  * Owned by one worker thread; its counters are written by that thread only and read by anyone.
+ *
+ * <p>The port set may change while packets flow ({@link Pipeline#addPort}): before each output
+ * the batcher looks whether a new {@link PortTable} was published and, if so, first hands what it
+ * holds to the old version's ports (a removed port's device stays open until every worker has
+ * passed the ring cursor of its removal, so this is safe) and then takes the new one.
  */
 final class TxBatcher implements Datapath.Transmitter
 {
     private final int worker;
-    private final PortIndex ports;
-    private final TxPort[] txPorts;
-    private final TxBatch[] batches;
-    private final AtomicLongArray txPackets;
-    private final AtomicLongArray txDrops;
+    private final AtomicReference<PortTable> published;
+    private final int batchSize;
+    private final int frameCapacity;
+    private PortTable ports;
+    private TxBatch[] batches;
     private final AtomicLong unknownPort = new AtomicLong();
     private long sequence;
     private long timestampNanos;
 
-    TxBatcher(
-        final int worker, final PortIndex ports, final TxPort[] txPorts, final int batchSize, final int frameCapacity)
+    TxBatcher(final int worker, final AtomicReference<PortTable> published, final int batchSize, final int frameCapacity)
     {
         this.worker = worker;
-        this.ports = ports;
-        this.txPorts = txPorts;
-        batches = new TxBatch[ports.size()];
+        this.published = published;
+        this.batchSize = batchSize;
+        this.frameCapacity = frameCapacity;
+        ports = published.get();
+        batches = new TxBatch[ports.index.size()];
         for (int i = 0; i < batches.length; i++)
         {
-            batches[i] = new TxBatch(ports.port(i), batchSize, frameCapacity);
+            batches[i] = new TxBatch(ports.index.port(i), batchSize, frameCapacity);
         }
-        txPackets = new AtomicLongArray(ports.size());
-        txDrops = new AtomicLongArray(ports.size());
     }
 
     /** The received packet the next outputs come from (its ring sequence and timestamp). */
@@ -49,7 +53,12 @@ final class TxBatcher implements Datapath.Transmitter
     @Override
     public void transmit(final int port, final Packet packet)
     {
-        final int index = ports.indexOf(port);
+        final PortTable current = published.get();
+        if (current != ports)
+        {
+            switchTo(current);
+        }
+        final int index = ports.index.indexOf(port);
         if (index < 0)
         {
             unknownPort.lazySet(unknownPort.get() + 1);
@@ -58,13 +67,27 @@ final class TxBatcher implements Datapath.Transmitter
         final TxBatch batch = batches[index];
         if (!batch.add(packet, sequence, timestampNanos))
         {
-            txDrops.lazySet(index, txDrops.get(index) + 1);
+            countDrops(index, 1);
             return;
         }
         if (batch.isFull())
         {
             flush(index);
         }
+    }
+
+    /** Flushes into the old version's ports, then batches for the new one (a port that stays keeps its batch). */
+    private void switchTo(final PortTable next)
+    {
+        flushAll();
+        final TxBatch[] nextBatches = new TxBatch[next.index.size()];
+        for (int i = 0; i < nextBatches.length; i++)
+        {
+            final int old = ports.index.indexOf(next.index.port(i));
+            nextBatches[i] = old >= 0 ? batches[old] : new TxBatch(next.index.port(i), batchSize, frameCapacity);
+        }
+        ports = next;
+        batches = nextBatches;
     }
 
     /** Hands every non-empty batch to its port; called at the end of each batch of ring events. */
@@ -86,7 +109,7 @@ final class TxBatcher implements Datapath.Transmitter
         boolean sent = false;
         try
         {
-            txPorts[index].send(worker, batch);
+            ports.tx[index].send(worker, batch);
             sent = true;
         }
         finally
@@ -94,24 +117,21 @@ final class TxBatcher implements Datapath.Transmitter
             // A port that throws loses this batch, counted; the next batch starts empty either way.
             if (sent)
             {
-                txPackets.lazySet(index, txPackets.get(index) + n);
+                final PortTable.Counters c = ports.counters[index];
+                c.txPackets.lazySet(worker, c.txPackets.get(worker) + n);
             }
             else
             {
-                txDrops.lazySet(index, txDrops.get(index) + n);
+                countDrops(index, n);
             }
             batch.clear();
         }
     }
 
-    long txPackets(final int index)
+    private void countDrops(final int index, final int n)
     {
-        return txPackets.get(index);
-    }
-
-    long txDrops(final int index)
-    {
-        return txDrops.get(index);
+        final PortTable.Counters c = ports.counters[index];
+        c.txDrops.lazySet(worker, c.txDrops.get(worker) + n);
     }
 
     long unknownPort()

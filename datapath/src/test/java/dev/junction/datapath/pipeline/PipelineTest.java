@@ -290,7 +290,7 @@ class PipelineTest
     }
 
     /** Flows of one parity (ports get disjoint flows), each in sequence order, randomly interleaved. */
-    private static List<byte[]> interleave(final int flows, final int perFlow, final int parity, final long seed)
+    static List<byte[]> interleave(final int flows, final int perFlow, final int parity, final long seed)
     {
         final SplittableRandom rnd = new SplittableRandom(seed);
         final List<Integer> pending = new ArrayList<>();
