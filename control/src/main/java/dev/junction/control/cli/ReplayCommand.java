@@ -314,7 +314,9 @@ final class ReplayCommand implements Callable<Integer>
         {
             sb.append(", \"pinctrl\": {\"rejected\": ").append(pinctrl.rejected()).append(", \"unanswered\": ")
                 .append(pinctrl.unanswered()).append(", \"acl_log_lines\": ").append(pinctrl.logged())
-                .append(", \"acl_log_suppressed\": ").append(pinctrl.suppressed()).append('}');
+                .append(", \"acl_log_suppressed\": ").append(pinctrl.suppressed())
+                .append(", \"neighbour_requests\": ").append(pinctrl.neighbourAsked())
+                .append(", \"neighbour_requests_suppressed\": ").append(pinctrl.neighbourSuppressed()).append('}');
         }
         sb.append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
             .append(", \"output_per_port\": {");

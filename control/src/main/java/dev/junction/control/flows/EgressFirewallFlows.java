@@ -20,8 +20,10 @@ import static dev.junction.control.flows.Stage.EGRESS_REROUTE;
  * matches decides; no match lets the packet through. Every packet is judged, not only a
  * connection's first: a rule change takes effect on open connections too, as OVN-K's ACLs do.
  *
- * <p>Destinations: {@code cidrSelector} (IPv4; IPv6 ones are skipped: egress is IPv4 here),
- * {@code dnsName} through the {@link DnsResolver} (a name that does not resolve matches nothing),
+ * <p>Destinations: {@code cidrSelector} of either family (a pod's IPv6 traffic leaves through
+ * IPv6 gateway routers, so {@code ::/0} denies all of it), {@code dnsName} through the
+ * {@link DnsResolver}, each resolved address in its family (a name that does not resolve matches
+ * nothing), a rule's ports in the destination's family (tcp / tcp6),
  * {@code nodeSelector}: nothing (node addresses never take the gateway route, see
  * {@link GatewayFlows#clusterAddresses}).
  */
@@ -45,7 +47,7 @@ final class EgressFirewallFlows
     static void forPort(final FlowSet f, final BridgeLayout.PodPort p, final EgressFirewall firewall, final DnsResolver dns)
     {
         f.owner(owner(p));
-        if (firewall == null || p.ip(false).isEmpty())
+        if (firewall == null || p.ips().isEmpty())
         {
             return;
         }
@@ -55,55 +57,58 @@ final class EgressFirewallFlows
         {
             final EgressFirewall.Rule r = rules.get(i);
             final String action = r.action() == EgressFirewall.Action.Allow ? EGRESS_REROUTE.gotoHere() : "drop";
-            for (final String to : destinations(r, dns))
+            for (final Destination to : destinations(r, dns))
             {
-                for (final String proto : protocols(r))
+                if (p.ip(to.ipv6()).isEmpty())
                 {
-                    f.add(EGRESS_FIREWALL, START_PRIORITY - i, pod + proto + (to.isEmpty() ? "" : "," + to), action);
+                    continue;
+                }
+                for (final String proto : protocols(r, to.ipv6()))
+                {
+                    f.add(EGRESS_FIREWALL, START_PRIORITY - i, pod + proto + (to.match().isEmpty() ? "" : "," + to.match()), action);
                 }
             }
         }
     }
 
-    /** The destination matches of a rule ({@code ""}: anywhere), none when it names nothing reachable. */
-    static List<String> destinations(final EgressFirewall.Rule r, final DnsResolver dns)
+    /** One destination match of a rule ({@code ""}: anywhere) in its address family. */
+    record Destination(boolean ipv6, String match)
     {
-        final Set<String> out = new LinkedHashSet<>();
+    }
+
+    /** The destination matches of a rule, none when it names nothing reachable. */
+    static List<Destination> destinations(final EgressFirewall.Rule r, final DnsResolver dns)
+    {
+        final Set<Destination> out = new LinkedHashSet<>();
         if (r.cidrSelector() != null)
         {
-            if (!r.cidrSelector().isIpv6())
-            {
-                out.add(Matches.network(false, r.cidrSelector()));
-            }
+            out.add(new Destination(r.cidrSelector().isIpv6(), Matches.network(false, r.cidrSelector())));
         }
         else if (r.dnsName() != null)
         {
             for (final InetAddress ip : dns.resolve(r.dnsName()))
             {
-                if (!Ip.isIpv6(ip))
-                {
-                    out.add(Matches.address(false, ip));
-                }
+                out.add(new Destination(Ip.isIpv6(ip), Matches.address(false, ip)));
             }
         }
         return new ArrayList<>(out);
     }
 
-    private static List<String> protocols(final EgressFirewall.Rule r)
+    private static List<String> protocols(final EgressFirewall.Rule r, final boolean ipv6)
     {
         if (r.ports().isEmpty())
         {
-            return List.of("ip");
+            return List.of(Matches.ipToken(ipv6));
         }
         final Set<String> out = new LinkedHashSet<>();
         for (final EgressFirewall.Port port : r.ports())
         {
-            out.add(Matches.protoToken(port.protocol(), false) + (port.port() == 0 ? "" : ",tp_dst=" + port.port()));
+            out.add(Matches.protoToken(port.protocol(), ipv6) + (port.port() == 0 ? "" : ",tp_dst=" + port.port()));
         }
         return new ArrayList<>(out);
     }
 
-    /** What the firewalls could not express: unresolved names, IPv6 CIDRs, node selectors. */
+    /** What the firewalls could not express: unresolved names, node selectors. */
     static void notes(final List<EgressFirewall> firewalls, final DnsResolver dns, final List<String> notes)
     {
         for (final EgressFirewall fw : firewalls)
@@ -118,11 +123,7 @@ final class EgressFirewallFlows
                 }
                 else if (r.dnsName() != null && destinations(r, dns).isEmpty())
                 {
-                    notes.add(where + "dnsName " + r.dnsName() + " resolves to no IPv4 address: it matches nothing");
-                }
-                else if (r.cidrSelector() != null && r.cidrSelector().isIpv6())
-                {
-                    notes.add(where + "IPv6 cidrSelector " + r.cidrSelector() + ": egress is IPv4 only, ignored");
+                    notes.add(where + "dnsName " + r.dnsName() + " resolves to no address: it matches nothing");
                 }
                 else if (r.nodeSelector() != null)
                 {

@@ -23,8 +23,9 @@ import static dev.junction.control.flows.Stage.GATEWAY_SNAT;
  * before the reroute, on the pod's node.
  *
  * <p>Which: the first EgressIP of the model (sorted by name) whose namespace and pod selectors
- * match the pod; of its status items the first whose node has a gateway router and an IPv4
- * egress IP. OVN-K balances a pod over all assigned egress IPs (ECMP); one is taken here. An
+ * match the pod; per address family, of its status items the first whose node has a gateway
+ * router with an address of that family and an egress IP of it: an IPv6 egress IP moves the
+ * pod's IPv6 traffic, an IPv4 one its IPv4 traffic (a dual-stack EgressIP both). OVN-K balances a pod over all assigned egress IPs (ECMP); one is taken here. An
  * EgressIP with no usable assignment leaves its pods on their node's SNAT.
  */
 final class EgressIpFlows
@@ -46,30 +47,35 @@ final class EgressIpFlows
         return EgressFlows.EGRESS_IP_OWNER + p.name();
     }
 
-    /** The pod's reroute (when it sends on this bridge) and its SNAT (when its egress router is on this bridge). */
+    /** The pod's reroute (when it sends on this bridge) and its SNAT (when its egress router is on this bridge), per family. */
     static void forPod(final FlowSet f, final ClusterModel model, final BridgeLayout layout, final BridgeLayout.PodPort p)
     {
         f.owner(owner(p));
-        final Choice c = choose(model, layout, p).orElse(null);
-        final InetAddress podIp = p.ip(false).orElse(null);
-        if (c == null || podIp == null)
+        for (final boolean v6 : new boolean[] {false, true})
         {
-            return;
-        }
-        if (p.local())
-        {
-            f.add(EGRESS_REROUTE, REROUTE_PRIORITY, "ip,reg14=" + hex(p.key()),
-                "load:" + hex(c.gateway().key()) + "->NXM_NX_REG9[]," + GATEWAY_DISPATCH.gotoHere());
-        }
-        if (c.gateway().local())
-        {
-            f.add(GATEWAY_SNAT, SNAT_PRIORITY, "ip,reg9=" + hex(c.gateway().key()) + "," + Matches.address(true, podIp),
-                GatewayFlows.snat(c.address()));
+            final Choice c = choose(model, layout, p, v6).orElse(null);
+            final InetAddress podIp = p.ip(v6).orElse(null);
+            if (c == null || podIp == null)
+            {
+                continue;
+            }
+            final String ip = Matches.ipToken(v6);
+            if (p.local())
+            {
+                f.add(EGRESS_REROUTE, REROUTE_PRIORITY, ip + ",reg14=" + hex(p.key()),
+                    "load:" + hex(c.gateway().key()) + "->NXM_NX_REG9[]," + GATEWAY_DISPATCH.gotoHere());
+            }
+            if (c.gateway().local())
+            {
+                f.add(GATEWAY_SNAT, SNAT_PRIORITY, ip + ",reg9=" + hex(c.gateway().key()) + "," + Matches.address(true, podIp),
+                    GatewayFlows.snat(c.address()));
+            }
         }
     }
 
-    /** The EgressIP and assignment that take the pod out, if any. */
-    static Optional<Choice> choose(final ClusterModel model, final BridgeLayout layout, final BridgeLayout.PodPort p)
+    /** The EgressIP and assignment that take the pod's traffic of a family out, if any. */
+    static Optional<Choice> choose(final ClusterModel model, final BridgeLayout layout, final BridgeLayout.PodPort p,
+        final boolean ipv6)
     {
         final EgressIp e = matching(model, p.pod());
         if (e == null)
@@ -78,17 +84,23 @@ final class EgressIpFlows
         }
         for (final EgressIp.Assignment a : e.assignments())
         {
-            if (Ip.isIpv6(a.egressIp()))
-            {
-                continue;
-            }
-            final Optional<GatewayPort> gw = layout.gateway(a.node());
+            final Optional<GatewayPort> gw = usable(layout, a, ipv6);
             if (gw.isPresent())
             {
                 return Optional.of(new Choice(e, gw.get(), a.egressIp()));
             }
         }
         return Optional.empty();
+    }
+
+    /** The gateway router that can send {@code a}'s egress IP, when it is of the family and its node's router has that family. */
+    private static Optional<GatewayPort> usable(final BridgeLayout layout, final EgressIp.Assignment a, final boolean ipv6)
+    {
+        if (Ip.isIpv6(a.egressIp()) != ipv6)
+        {
+            return Optional.empty();
+        }
+        return layout.gateway(a.node()).filter(g -> g.ip(ipv6) != null);
     }
 
     static EgressIp matching(final ClusterModel model, final Pod pod)
@@ -108,10 +120,10 @@ final class EgressIpFlows
     {
         for (final EgressIp e : model.egressIps())
         {
-            if (e.assignments().stream().noneMatch(a -> !Ip.isIpv6(a.egressIp()) && layout.gateway(a.node()).isPresent()))
+            if (e.assignments().stream().noneMatch(a -> usable(layout, a, Ip.isIpv6(a.egressIp())).isPresent()))
             {
-                notes.add("EgressIP " + e.name() + ": no status item names an IPv4 egress IP on a node with a gateway router "
-                    + "known to this bridge: its pods leave with their node's address");
+                notes.add("EgressIP " + e.name() + ": no status item names an egress IP on a node whose gateway router, "
+                    + "known to this bridge, has that address family: its pods leave with their node's address");
             }
         }
     }

@@ -38,7 +38,8 @@ public final class FlowCompiler
             {
                 sb.append("# gateway ").append(g.router()).append(g.local() ? ": port " + g.ofport() : ": through the tunnel, VNI "
                     + SwitchFlows.hex(BridgeLayout.GATEWAY_VNI | g.key())).append(' ').append(Ip.text(g.ip())).append(' ')
-                    .append(g.mac()).append(", next hop ").append(Ip.text(g.nextHop())).append(' ').append(g.nextHopMac()).append('\n');
+                    .append(g.mac()).append(g.ip6() == null ? "" : " " + Ip.text(g.ip6())).append(", next hop ")
+                    .append(nextHop(g, false)).append(g.ip6() == null ? "" : ", " + nextHop(g, true)).append('\n');
             }
             for (final BridgeLayout.PodPort p : layout.ports())
             {
@@ -111,5 +112,12 @@ public final class FlowCompiler
     public static Compiled node(final ClusterModel model, final String node, final DnsResolver dns)
     {
         return new IncrementalCompiler(model, BridgeLayout.node(model, node), dns).current();
+    }
+
+    /** The next hop of a family with its static MAC, or "resolved" (by ARP / ND). */
+    private static String nextHop(final GatewayPort g, final boolean ipv6)
+    {
+        final String mac = g.nextHopMac(ipv6);
+        return Ip.text(g.nextHop(ipv6)) + ' ' + (mac == null ? "resolved by " + (ipv6 ? "ND" : "ARP") : mac);
     }
 }

@@ -4,6 +4,7 @@ import dev.junction.control.k8s.Cidr;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.Service;
+import dev.junction.control.pinctrl.ControllerOps;
 import dev.junction.control.topology.OvnNames;
 
 import java.net.InetAddress;
@@ -16,13 +17,20 @@ import static dev.junction.control.flows.Stage.*;
 /**
  * Traffic leaving the cluster, as OVN-K's shared gateway mode routes it: ovn_cluster_router sends
  * what is for no cluster address over the join switch to {@code GR_<node>} of the source's node
- * (its "default route" per node switch), the gateway router SNATs it to the node's address
- * (conntrack with nat in {@link BridgeLayout#GATEWAY_ZONE}, committed) and sends it out of its
- * external port to the next hop. What the external port receives is un-SNATed in the same zone;
- * a reply of such a connection is routed back through ovn_cluster_router to the pod, anything
- * else is dropped (nothing from outside is sent into pods unasked).
+ * (its "default route" per node switch and family), the gateway router SNATs it to the node's
+ * address of the packet's family (conntrack with nat in {@link BridgeLayout#GATEWAY_ZONE},
+ * committed) and sends it out of its external port to the next hop. What the external port
+ * receives is un-SNATed in the same zone; a reply of such a connection is routed back through
+ * ovn_cluster_router to the pod, anything else is dropped (nothing from outside is sent into pods
+ * unasked). IPv6 takes the same way when the node has an IPv6 address (dual stack), the hop limit
+ * decremented where IPv4's TTL is.
  *
- * <p>IPv4 only: IPv6 traffic to outside the cluster is dropped (by the routing stage's default).
+ * <p>The next hop's MAC, as OVN's lr_in_arp_resolve / lr_in_arp_request: the Ethernet destination
+ * is cleared and {@link Stage#GATEWAY_MAC_BINDING} writes the binding, static (priority 50) or
+ * learned (100, from the next hop's ARP or neighbour discovery on the external port, by
+ * {@code learn}); one still cleared means unresolved, and the packet goes to pinctrl, which sends
+ * an ARP request or neighbour solicitation out of the external port instead (OVN's {@code arp{}},
+ * {@code nd_ns{}}). The router answers ARP and solicitations for its own addresses there.
  */
 final class GatewayFlows
 {
@@ -30,6 +38,13 @@ final class GatewayFlows
     /** The default route's priority: below every pod route (100) and the cluster addresses' drops. */
     static final int DEFAULT_ROUTE = 10;
     private static final int CLUSTER_ADDRESS = 20;
+    /** OVN's priorities of static MAC bindings (override_dynamic_mac false) and of learned ones. */
+    private static final int STATIC_BINDING = 50;
+    private static final int LEARNED_BINDING = 100;
+    /** Below the unresolved next hop's request (100): the packet has its next hop's MAC and leaves. */
+    private static final int RESOLVED = 50;
+    private static final String UNRESOLVED = "dl_dst=00:00:00:00:00:00";
+    private static final boolean[] FAMILIES = {false, true};
 
     private GatewayFlows()
     {
@@ -44,14 +59,21 @@ final class GatewayFlows
         f.add(GATEWAY_DISPATCH, 0, "", "drop");
         f.add(GATEWAY_SNAT, 0, "", "drop");
         f.add(GATEWAY_OUTPUT, 0, "", "drop");
-        f.add(GATEWAY_UNSNAT, 100, "ip", "ct(table=" + GATEWAY_REPLY.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat)");
-        f.add(GATEWAY_UNSNAT, 0, "", "drop");
         // A reply (or an ICMP error about the connection) leaves the gateway router (one hop)
         // as if from no port of the cluster, and ovn_cluster_router routes it to the pod.
         final String back = "dec_ttl,load:0->NXM_NX_REG14[],load:0->NXM_NX_REG9[],set_field:0->metadata," + ROUTING.resubmitHere();
-        f.add(GATEWAY_REPLY, 100, "ct_state=+est+rpl+trk,ip", back);
-        f.add(GATEWAY_REPLY, 100, "ct_state=+rel+trk,ip", back);
+        for (final boolean v6 : FAMILIES)
+        {
+            final String ip = Matches.ipToken(v6);
+            f.add(GATEWAY_UNSNAT, 100, ip, "ct(table=" + GATEWAY_REPLY.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat)");
+            f.add(GATEWAY_REPLY, 100, "ct_state=+est+rpl+trk," + ip, back);
+            f.add(GATEWAY_REPLY, 100, "ct_state=+rel+trk," + ip, back);
+        }
+        f.add(GATEWAY_UNSNAT, 0, "", "drop");
         f.add(GATEWAY_REPLY, 0, "", "drop");
+        f.add(GATEWAY_LEARN_NEIGHBOUR, 0, "", GATEWAY_NEIGHBOUR_RESPONDER.gotoHere());
+        f.add(GATEWAY_NEIGHBOUR_RESPONDER, 0, "", "drop");
+        f.add(GATEWAY_ARP_REQUEST, 0, "", "drop");
     }
 
     /**
@@ -63,12 +85,19 @@ final class GatewayFlows
     {
         f.owner(owner(gw.node()));
         final String reg9 = "reg9=" + hex(gw.key());
+        final String toRouter = String.format(ROUTER, hex(gw.key()));
         if (gw.local())
         {
             // ovn_cluster_router's route for the node switch's traffic (one hop: dec_ttl); the
             // node layout has only its own node's pods sending.
-            f.add(ROUTING, DEFAULT_ROUTE, "ip,metadata=" + gw.key(), "dec_ttl," + String.format(ROUTER, hex(gw.key()))
-                + EGRESS_FIREWALL.gotoHere());
+            for (final boolean v6 : FAMILIES)
+            {
+                if (gw.ip(v6) != null)
+                {
+                    f.add(ROUTING, DEFAULT_ROUTE, Matches.ipToken(v6) + ",metadata=" + gw.key(), "dec_ttl," + toRouter
+                        + EGRESS_FIREWALL.gotoHere());
+                }
+            }
         }
         if (!gw.local())
         {
@@ -78,18 +107,74 @@ final class GatewayFlows
             return;
         }
         f.add(GATEWAY_DISPATCH, 100, reg9, GATEWAY_SNAT.gotoHere());
-        // OVN-K's SNAT of the cluster's pods to the node address (EgressIP pods' SNATs are above it).
-        f.add(GATEWAY_SNAT, 10, "ip," + reg9, snat(gw.ip()));
-        f.add(GATEWAY_OUTPUT, 100, "ip," + reg9,
-            "dec_ttl,mod_dl_src:" + gw.mac() + ",mod_dl_dst:" + gw.nextHopMac() + ",output:" + gw.ofport());
-        f.add(PORT_SECURITY, 100, "in_port=" + gw.ofport() + ",ip", String.format(ROUTER, hex(gw.key())) + GATEWAY_UNSNAT.gotoHere());
+        for (final boolean v6 : FAMILIES)
+        {
+            if (gw.ip(v6) != null)
+            {
+                family(f, gw, reg9, toRouter, v6);
+            }
+        }
+        f.add(GATEWAY_ARP_REQUEST, RESOLVED, reg9, "output:" + gw.ofport());
         if (gw.ofport() == BridgeLayout.EXTERNAL_OFPORT)
         {
             // Node layout: another node's pods rerouted here (EgressIP) arrive through the tunnel.
             f.add(PORT_SECURITY, 100, "in_port=" + BridgeLayout.TUNNEL_OFPORT + ",tun_id=" + hex(BridgeLayout.GATEWAY_VNI | gw.key()),
-                "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]," + String.format(ROUTER, hex(gw.key()))
-                    + GATEWAY_SNAT.gotoHere());
+                "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]," + toRouter + GATEWAY_SNAT.gotoHere());
         }
+    }
+
+    /** The router's flows of one address family. */
+    private static void family(final FlowSet f, final GatewayPort gw, final String reg9, final String toRouter, final boolean v6)
+    {
+        final String ip = Matches.ipToken(v6);
+        final String in = "in_port=" + gw.ofport() + ",";
+        final InetAddress self = gw.ip(v6);
+        final InetAddress nextHop = gw.nextHop(v6);
+        // OVN-K's SNAT of the cluster's pods to the node address (EgressIP pods' SNATs are above it).
+        f.add(GATEWAY_SNAT, 10, ip + "," + reg9, snat(self));
+        f.add(GATEWAY_OUTPUT, 100, ip + "," + reg9, "dec_ttl,mod_dl_src:" + gw.mac() + ",mod_dl_dst:00:00:00:00:00:00,"
+            + GATEWAY_MAC_BINDING.resubmitHere() + "," + GATEWAY_ARP_REQUEST.gotoHere());
+        f.add(PORT_SECURITY, 100, in + ip, toRouter + GATEWAY_UNSNAT.gotoHere());
+        if (gw.nextHopMac(v6) != null)
+        {
+            f.add(GATEWAY_MAC_BINDING, STATIC_BINDING, ip + "," + reg9, "mod_dl_dst:" + gw.nextHopMac(v6));
+        }
+        f.add(GATEWAY_ARP_REQUEST, 100, ip + "," + reg9 + "," + UNRESOLVED,
+            ControllerOps.neighbourRequestAction(gw.ofport(), gw.mac(), self.getAddress(), nextHop.getAddress()));
+        final String neighbour = toRouter + GATEWAY_LEARN_NEIGHBOUR.gotoHere();
+        if (!v6)
+        {
+            f.add(PORT_SECURITY, 100, in + "arp", neighbour);
+            f.add(GATEWAY_NEIGHBOUR_RESPONDER, 100, reg9 + ",arp,arp_op=1,arp_tpa=" + Ip.text(self),
+                SwitchFlows.arpReplyActions(self, gw.mac()));
+            if (gw.nextHopMac(false) == null)
+            {
+                // What the next hop says of itself, asked or not (OVN learns from requests too).
+                f.add(GATEWAY_LEARN_NEIGHBOUR, 100, reg9 + ",arp,arp_spa=" + Ip.text(nextHop), learn(reg9, 0x800,
+                    "NXM_NX_ARP_SHA[]") + "," + GATEWAY_NEIGHBOUR_RESPONDER.gotoHere());
+            }
+            return;
+        }
+        // Neighbour discovery is ICMPv6: above the port's IPv6, which goes to un-SNAT.
+        for (final int type : new int[] {135, 136})
+        {
+            f.add(PORT_SECURITY, 110, in + "icmp6,icmpv6_type=" + type + ",icmpv6_code=0", neighbour);
+            if (gw.nextHopMac(true) == null)
+            {
+                // The sender's Ethernet source: the link-layer address option may be absent.
+                f.add(GATEWAY_LEARN_NEIGHBOUR, 100, reg9 + ",icmp6,icmpv6_type=" + type + ",icmpv6_code=0,ipv6_src="
+                    + Ip.text(nextHop), learn(reg9, 0x86dd, "NXM_OF_ETH_SRC[]") + "," + GATEWAY_NEIGHBOUR_RESPONDER.gotoHere());
+            }
+        }
+        f.add(GATEWAY_NEIGHBOUR_RESPONDER, 100, reg9 + "," + NdResponderFlows.SOLICITATION + ",nd_target=" + Ip.text(self),
+            NdResponderFlows.routerAdvertiseActions(self, gw.mac()));
+    }
+
+    /** The learned MAC binding of the router in {@code reg9} for one ethertype: {@code mac} becomes the Ethernet destination. */
+    private static String learn(final String reg9, final int ethType, final String mac)
+    {
+        return "learn(table=" + GATEWAY_MAC_BINDING.table + ",priority=" + LEARNED_BINDING + ",NXM_NX_REG9[],eth_type="
+            + hex(ethType) + ",load:" + mac + "->NXM_OF_ETH_DST[])";
     }
 
     /** {@code ct(commit)} with SNAT to {@code ip} in the gateway zone, then the output stage. */
@@ -112,19 +197,24 @@ final class GatewayFlows
     {
         f.owner(CLUSTER_ADDRESSES);
         final Set<String> matches = new LinkedHashSet<>();
-        matches.add(Matches.network(false, OvnNames.JOIN_SUBNET_V4));
+        network(matches, OvnNames.JOIN_SUBNET_V4);
+        network(matches, OvnNames.JOIN_SUBNET_V6);
+        // Link-local and multicast IPv6 is never routed off the link.
+        network(matches, LINK_LOCAL);
+        network(matches, MULTICAST);
         for (final BridgeLayout.Switch sw : layout.switches())
         {
-            for (final Cidr c : sw.subnets())
-            {
-                if (!c.isIpv6())
-                {
-                    matches.add(Matches.network(false, c));
-                }
-            }
+            sw.subnets().forEach(c -> network(matches, c));
         }
         model.nodes().forEach(n -> n.internalIps().forEach(ip -> addHost(matches, ip)));
-        layout.gateways().forEach(g -> addHost(matches, g.ip()));
+        layout.gateways().forEach(g ->
+        {
+            addHost(matches, g.ip());
+            if (g.ip6() != null)
+            {
+                addHost(matches, g.ip6());
+            }
+        });
         for (final Service s : model.services())
         {
             s.clusterIps().forEach(ip -> addHost(matches, ip));
@@ -133,17 +223,21 @@ final class GatewayFlows
         }
         for (final String m : matches)
         {
-            f.add(ROUTING, CLUSTER_ADDRESS, "ip," + m, "drop");
+            f.add(ROUTING, CLUSTER_ADDRESS, m, "drop");
         }
     }
 
     static final String CLUSTER_ADDRESSES = "cluster-addresses";
+    private static final Cidr LINK_LOCAL = Cidr.parse("fe80::/10");
+    private static final Cidr MULTICAST = Cidr.parse("ff00::/8");
 
     private static void addHost(final Set<String> matches, final InetAddress ip)
     {
-        if (!Ip.isIpv6(ip))
-        {
-            matches.add(Matches.address(false, ip));
-        }
+        matches.add(Matches.ipToken(Ip.isIpv6(ip)) + "," + Matches.address(false, ip));
+    }
+
+    private static void network(final Set<String> matches, final Cidr c)
+    {
+        matches.add(Matches.ipToken(c.isIpv6()) + "," + Matches.network(false, c));
     }
 }

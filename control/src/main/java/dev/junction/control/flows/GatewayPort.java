@@ -8,31 +8,38 @@ import dev.junction.control.yaml.SafeYaml;
 
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * A node's gateway router {@code GR_<node>} as the bridge sees it (OVN-K shared gateway mode):
- * its external port (the node's br-ex side) with the node's address and MAC, and the next hop
- * (the node's default gateway) whose MAC the router writes on what leaves.
+ * its external port (the node's br-ex side) with the node's addresses and MAC, and the next hop
+ * (the node's default gateway) per address family.
  *
  * <p>Where the values come from: OVN-K's {@code k8s.ovn.org/l3-gateway-config} annotation
- * ({@code {"default":{"mode":"shared","mac-address":...,"ip-addresses":["172.18.0.2/16"],
- * "next-hops":["172.18.0.1"]}}}) when the node has it; else the node's first IPv4 InternalIP,
- * OVN-K's MAC of that address ({@code 0a:58:} + address) and the first host of the address's
- * /24 as next hop. The next hop's MAC is not in the annotation (OVN learns it by ARP, which
- * needs a packet-in handler we do not have): {@link #NEXT_HOP_MAC} names it, else OVN-K's MAC
- * of the next hop's address.
+ * ({@code {"default":{"mode":"shared","mac-address":...,"ip-addresses":["172.18.0.2/16","fc00:f853::2/64"],
+ * "next-hops":["172.18.0.1","fc00:f853::1"]}}}) when the node has it; else the node's first
+ * InternalIP of each family, OVN-K's MAC of the IPv4 address ({@code 0a:58:} + address) and the
+ * first host of the address's /24 (/64) as next hop. IPv4 is required (the tunnel and the
+ * router's MAC come from it); IPv6 is there when the node has an IPv6 address: dual stack.
+ *
+ * <p>The next hop's MAC, per family, is a static binding (OVN's Static_MAC_Binding) or, when
+ * null, resolved on the external port by ARP / neighbour discovery and learned into
+ * {@link Stage#GATEWAY_MAC_BINDING} (OVN's MAC_Binding). Static: {@link #NEXT_HOP_MAC} when the
+ * node has it; else, for a node without l3-gateway-config (manifests written by hand), OVN-K's
+ * MAC of the next hop's address. A node with l3-gateway-config and no {@link #NEXT_HOP_MAC} is a
+ * real OVN-K node: its next hop is resolved, as OVN does.
  *
  * <p>{@code ofport} is the external port on this bridge; 0 for another node's router in the node
  * layout (reached through the tunnel). {@code key} is the node switch's key: it names the router
  * in {@code reg9} and, or'ed with {@link BridgeLayout#GATEWAY_VNI}, in the tunnel's VNI.
  */
 public record GatewayPort(String node, int key, int ofport, InetAddress ip, String mac, InetAddress nextHop,
-    String nextHopMac)
+    String nextHopMac, InetAddress ip6, InetAddress nextHop6, String nextHopMac6)
 {
     public static final String L3_GATEWAY_CONFIG = "k8s.ovn.org/l3-gateway-config";
-    /** Junction's own: the next hop's MAC (OVN resolves it by ARP). */
+    /** Junction's own: the next hop's MAC, a static binding for both families (else OVN resolves it by ARP / ND). */
     public static final String NEXT_HOP_MAC = "junction.dev/next-hop-mac";
 
     public boolean local()
@@ -43,6 +50,23 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
     public String router()
     {
         return OvnNames.gatewayRouter(node);
+    }
+
+    /** The router's address of a family, or null (IPv6 on an IPv4-only node). */
+    public InetAddress ip(final boolean ipv6)
+    {
+        return ipv6 ? ip6 : ip;
+    }
+
+    public InetAddress nextHop(final boolean ipv6)
+    {
+        return ipv6 ? nextHop6 : nextHop;
+    }
+
+    /** The next hop's static MAC of a family; null when it is resolved by ARP / ND. */
+    public String nextHopMac(final boolean ipv6)
+    {
+        return ipv6 ? nextHopMac6 : nextHopMac;
     }
 
     /**
@@ -73,22 +97,22 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
         }
         try
         {
-            final InetAddress ip = first(config, "ip-addresses", "ip-address")
-                .map(a -> Cidr.parse(a.contains("/") ? a : a + "/32").address())
-                .filter(a -> !Ip.isIpv6(a))
-                .or(() -> node.internalIps().stream().filter(a -> !Ip.isIpv6(a)).findFirst())
-                .orElse(null);
+            final InetAddress ip = address(config, node, false);
             if (ip == null)
             {
                 notes.add("node " + node.name() + " has no IPv4 address: no gateway router, its pods do not reach outside");
                 return Optional.empty();
             }
-            final InetAddress nextHop = first(config, "next-hops", "next-hop").map(Ip::parse)
-                .orElseGet(() -> Cidr.of(ip, 24).host(1));
-            final String mac = config.get("mac-address") instanceof String m ? m.toLowerCase(java.util.Locale.ROOT) : OvnNames.mac(ip);
-            final String nextHopMac = node.annotations().getOrDefault(NEXT_HOP_MAC, OvnNames.mac(nextHop))
-                .toLowerCase(java.util.Locale.ROOT);
-            return Optional.of(new GatewayPort(node.name(), key, ofport, ip, mac, nextHop, nextHopMac));
+            final InetAddress ip6 = address(config, node, true);
+            final InetAddress nextHop = nextHop(config, ip, false);
+            final InetAddress nextHop6 = ip6 == null ? null : nextHop(config, ip6, true);
+            final String mac = config.get("mac-address") instanceof String m ? m.toLowerCase(Locale.ROOT) : OvnNames.mac(ip);
+            final String given = node.annotations().get(NEXT_HOP_MAC);
+            final boolean resolved = given == null && text != null;
+            final String nextHopMac = resolved ? null : given != null ? given.toLowerCase(Locale.ROOT) : OvnNames.mac(nextHop);
+            final String nextHopMac6 = resolved || nextHop6 == null ? null
+                : given != null ? given.toLowerCase(Locale.ROOT) : OvnNames.mac(nextHop6);
+            return Optional.of(new GatewayPort(node.name(), key, ofport, ip, mac, nextHop, nextHopMac, ip6, nextHop6, nextHopMac6));
         }
         catch (final RuntimeException e)
         {
@@ -97,19 +121,34 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
         }
     }
 
-    /** The first IPv4 entry of a list field, else the single field. */
-    private static Optional<String> first(final Map<?, ?> config, final String list, final String single)
+    /** The router's address of a family: the annotation's, else the node's first InternalIP of it; null when none. */
+    private static InetAddress address(final Map<?, ?> config, final Node node, final boolean ipv6)
+    {
+        return first(config, "ip-addresses", "ip-address", ipv6)
+            .map(a -> Cidr.parse(a.contains("/") ? a : a + (ipv6 ? "/128" : "/32")).address())
+            .or(() -> node.internalIps().stream().filter(a -> Ip.isIpv6(a) == ipv6).findFirst())
+            .orElse(null);
+    }
+
+    /** The annotation's next hop of the address's family, else the first host of its /24 (/64). */
+    private static InetAddress nextHop(final Map<?, ?> config, final InetAddress ip, final boolean ipv6)
+    {
+        return first(config, "next-hops", "next-hop", ipv6).map(Ip::parse).orElseGet(() -> Cidr.of(ip, ipv6 ? 64 : 24).host(1));
+    }
+
+    /** The first entry of a family in a list field, else the single field when it is of that family. */
+    private static Optional<String> first(final Map<?, ?> config, final String list, final String single, final boolean ipv6)
     {
         if (config.get(list) instanceof List<?> l)
         {
             for (final Object o : l)
             {
-                if (o instanceof String s && !s.contains(":"))
+                if (o instanceof String s && s.contains(":") == ipv6)
                 {
                     return Optional.of(s);
                 }
             }
         }
-        return config.get(single) instanceof String s && !s.isEmpty() && !s.contains(":") ? Optional.of(s) : Optional.empty();
+        return config.get(single) instanceof String s && !s.isEmpty() && s.contains(":") == ipv6 ? Optional.of(s) : Optional.empty();
     }
 }

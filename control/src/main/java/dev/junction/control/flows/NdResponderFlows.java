@@ -25,7 +25,7 @@ final class NdResponderFlows
     private static final long ROUTER = 0x80000000L;
     private static final long SOLICITED = 0x40000000L;
     private static final long OVERRIDE = 0x20000000L;
-    private static final String SOLICITATION = "icmp6,icmpv6_type=135,icmpv6_code=0";
+    static final String SOLICITATION = "icmp6,icmpv6_type=135,icmpv6_code=0";
 
     private NdResponderFlows()
     {
@@ -88,9 +88,21 @@ final class NdResponderFlows
         final long flags)
     {
         f.add(ARP_RESPONDER, 100, "metadata=" + sw.key() + "," + SOLICITATION + ",nd_target=" + Ip.text(target),
-            "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:" + mac + "->eth_src,"
-                + "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:" + Ip.text(target) + "->ipv6_src,"
-                + "set_field:136->icmpv6_type,set_field:" + flags + "->nd_reserved,set_field:2->nd_options_type,"
-                + ND_ADVERT.resubmitHere());
+            advertiseActions(target, mac, flags));
+    }
+
+    /** A router's advertisement: as {@link #forSwitch}'s gateway answers (router, solicited, override). */
+    static String routerAdvertiseActions(final InetAddress target, final String mac)
+    {
+        return advertiseActions(target, mac, ROUTER | SOLICITED | OVERRIDE);
+    }
+
+    /** The solicitation turned into the advertisement that {@code target} is at {@code mac}; {@link Stage#ND_ADVERT} sends it back. */
+    private static String advertiseActions(final InetAddress target, final String mac, final long flags)
+    {
+        return "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:" + mac + "->eth_src,"
+            + "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:" + Ip.text(target) + "->ipv6_src,"
+            + "set_field:136->icmpv6_type,set_field:" + flags + "->nd_reserved,set_field:2->nd_options_type,"
+            + ND_ADVERT.resubmitHere();
     }
 }

@@ -46,7 +46,11 @@ public enum Stage
     ACL_INGRESS(41, "ls_out_acl: NetworkPolicy ingress of the destination pod"),
     STATEFUL_INGRESS(42, "ls_out_stateful: commit allowed new connections"),
     UN_DNAT(45, "ls_out_lb: replies of load-balanced connections get the VIP back"),
-    OUTPUT(50, "ls_out_port_sec_l2: deliver to the outport");
+    OUTPUT(50, "ls_out_port_sec_l2: deliver to the outport"),
+    GATEWAY_MAC_BINDING(52, "lr_in_arp_resolve (GR_<node>): the next hop's MAC, static or learned from ARP / ND (MAC_Binding)"),
+    GATEWAY_LEARN_NEIGHBOUR(53, "lr_in_learn_neighbor (GR_<node>): the next hop's ARP / ND on the external port is learned"),
+    GATEWAY_NEIGHBOUR_RESPONDER(54, "lr_in_ip_input (GR_<node>): ARP replies and neighbour advertisements for the router's addresses"),
+    GATEWAY_ARP_REQUEST(55, "lr_in_arp_request (GR_<node>): next hop unresolved: ARP request / solicitation by pinctrl, packet dropped");
 
     public final int table;
     public final String description;

@@ -154,10 +154,15 @@ final class SwitchFlows
 
     private static void arpReply(final FlowSet f, final BridgeLayout.Switch sw, final InetAddress ip, final String mac)
     {
-        f.add(ARP_RESPONDER, 100, "metadata=" + sw.key() + ",arp,arp_op=1,arp_tpa=" + Ip.text(ip),
-            "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:" + mac + ",load:0x2->NXM_OF_ARP_OP[],"
-                + "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],set_field:" + mac + "->arp_sha,"
-                + "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],set_field:" + Ip.text(ip) + "->arp_spa,in_port");
+        f.add(ARP_RESPONDER, 100, "metadata=" + sw.key() + ",arp,arp_op=1,arp_tpa=" + Ip.text(ip), arpReplyActions(ip, mac));
+    }
+
+    /** The ARP request turned, in place, into the reply that {@code ip} is at {@code mac}, back out of its port. */
+    static String arpReplyActions(final InetAddress ip, final String mac)
+    {
+        return "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:" + mac + ",load:0x2->NXM_OF_ARP_OP[],"
+            + "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],set_field:" + mac + "->arp_sha,"
+            + "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],set_field:" + Ip.text(ip) + "->arp_spa,in_port";
     }
 
     static String hex(final long v)

@@ -12,6 +12,10 @@ import java.util.Locale;
  */
 public final class ControllerOps
 {
+    /** OVN's ACTION_OPCODE_ARP: send an ARP request for the next hop instead of the packet. */
+    public static final int OPCODE_ARP = 0;
+    /** OVN's ACTION_OPCODE_ND_NS: the same for IPv6, a neighbour solicitation. */
+    public static final int OPCODE_ND_NS = 9;
     /** OVN's ACTION_OPCODE_LOG. */
     public static final int OPCODE_LOG = 7;
     /** OVN's ACTION_OPCODE_REJECT. */
@@ -32,6 +36,26 @@ public final class ControllerOps
     public static String rejectAction()
     {
         return action(header(OPCODE_REJECT, 0));
+    }
+
+    /**
+     * The action that asks for the next hop's MAC ({@link #OPCODE_ARP} for IPv4, {@link #OPCODE_ND_NS}
+     * for IPv6): the request leaves by {@code port}, from {@code mac} and {@code source}, for
+     * {@code target}. OVN's {@code arp{}} / {@code nd_ns{}} nest the actions that build it; here
+     * the data names what pinctrl needs to build it ({@link NeighbourRequests}).
+     */
+    public static String neighbourRequestAction(final int port, final String mac, final byte[] source, final byte[] target)
+    {
+        final byte[] u = header(source.length == 16 ? OPCODE_ND_NS : OPCODE_ARP, 4 + 6 + source.length + target.length);
+        BigEndian.put32(u, HEADER, port);
+        final String[] octets = mac.split(":");
+        for (int i = 0; i < 6; i++)
+        {
+            u[HEADER + 4 + i] = (byte)Integer.parseInt(octets[i], 16);
+        }
+        System.arraycopy(source, 0, u, HEADER + 10, source.length);
+        System.arraycopy(target, 0, u, HEADER + 10 + source.length, target.length);
+        return action(u);
     }
 
     /** The action that logs the packet under {@code name} with {@code verdict} and {@code severity} (a name, e.g. "alert"). */

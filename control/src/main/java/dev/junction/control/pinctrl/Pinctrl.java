@@ -9,7 +9,9 @@ import java.util.function.Consumer;
 /**
  * The packet-in handler of derived flows, in the role of ovn-controller's pinctrl: it reads the
  * op from the controller action's userdata ({@link ControllerOps}) and rejects (a TCP RST or ICMP
- * unreachable out of the client's port, {@link RejectReplies}) or logs ({@link AclLog}).
+ * unreachable out of the client's port, {@link RejectReplies}), logs ({@link AclLog}) or asks a
+ * gateway router's next hop for its MAC (an ARP request or neighbour solicitation out of the
+ * external port, {@link NeighbourRequests}; the packet that found it unresolved is dropped).
  * Packet-ins of other ops, or of flows that carry none, are counted and left alone.
  *
  * <p>Thread-safe, as {@link PacketInHandler} requires of a handler shared by pipeline workers:
@@ -21,6 +23,9 @@ public final class Pinctrl implements PacketInHandler
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong unanswered = new AtomicLong();
     private final AtomicLong unknown = new AtomicLong();
+    private final NeighbourRequests neighbourRequests = new NeighbourRequests();
+    private final AtomicLong neighbourAsked = new AtomicLong();
+    private final AtomicLong neighbourSuppressed = new AtomicLong();
 
     /** Log lines go to {@code logLines}, at most {@code logRatePerSecond} a second of packet time. */
     public Pinctrl(final Consumer<String> logLines, final int logRatePerSecond)
@@ -57,10 +62,44 @@ public final class Pinctrl implements PacketInHandler
                     unknown.incrementAndGet();
                 }
                 break;
+            case ControllerOps.OPCODE_ARP:
+            case ControllerOps.OPCODE_ND_NS:
+                askNeighbour(pin, out);
+                break;
             default:
                 unknown.incrementAndGet();
                 break;
         }
+    }
+
+    private void askNeighbour(final PacketIn pin, final PacketOuts out)
+    {
+        final byte[] request = NeighbourRequests.request(pin.userdata());
+        if (request == null)
+        {
+            unknown.incrementAndGet();
+        }
+        else if (neighbourRequests.allowed(pin.userdata(), pin.timestampNanos())
+            && out.send(NeighbourRequests.port(pin.userdata()), request))
+        {
+            neighbourAsked.incrementAndGet();
+        }
+        else
+        {
+            neighbourSuppressed.incrementAndGet();
+        }
+    }
+
+    /** ARP requests and neighbour solicitations sent for unresolved next hops (each dropped the packet that asked). */
+    public long neighbourAsked()
+    {
+        return neighbourAsked.get();
+    }
+
+    /** Packets to an unresolved next hop that sent no request: the rate limit, or the packet-out queue full. */
+    public long neighbourSuppressed()
+    {
+        return neighbourSuppressed.get();
     }
 
     /** Packets answered with a RST or an ICMP unreachable. */
@@ -96,6 +135,7 @@ public final class Pinctrl implements PacketInHandler
     public String summary()
     {
         return "pinctrl: " + rejected() + " rejected with an answer, " + unanswered() + " without, " + logged()
-            + " ACL log lines, " + suppressed() + " suppressed by the rate limit";
+            + " ACL log lines, " + suppressed() + " suppressed by the rate limit, " + neighbourAsked()
+            + " next-hop ARP/ND requests, " + neighbourSuppressed() + " not sent (rate limit)";
     }
 }

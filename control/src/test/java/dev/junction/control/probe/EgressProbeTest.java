@@ -2,15 +2,10 @@ package dev.junction.control.probe;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.DnsResolver;
-import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.ManifestLoader;
-import dev.junction.datapath.Bridge;
-import dev.junction.datapath.Datapath;
-import dev.junction.datapath.cache.CacheConfig;
-import dev.junction.flowtable.Packet;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +13,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -42,10 +36,7 @@ class EgressProbeTest
     static final DnsResolver DNS = DnsResolver.of(Map.of("api.example.com", List.of(Ip.parse("203.0.113.10"))));
 
     private ClusterModel model;
-    private FlowCompiler.Compiled compiled;
-    private Datapath datapath;
-    private final List<Integer> sentPorts = new ArrayList<>();
-    private final List<byte[]> sent = new ArrayList<>();
+    private EgressBench bench;
     private int sourcePort = 40000;
 
     @BeforeEach
@@ -54,60 +45,33 @@ class EgressProbeTest
         final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
         assertEquals(List.of(), r.report().problems());
         model = r.model();
-        build(DNS);
-    }
-
-    private void build(final DnsResolver dns) throws Exception
-    {
-        compiled = FlowCompiler.cluster(model, dns);
-        datapath = new Datapath(new Bridge(compiled.tables()), compiled.layout().ofports(), (port, p) ->
-        {
-            sentPorts.add(port);
-            sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+        bench = new EgressBench(model, DNS);
     }
 
     private BridgeLayout.PodPort pod(final String key)
     {
-        return compiled.layout().port(key).orElseThrow();
+        return bench.pod(key);
     }
 
     private GatewayPort gateway(final String node)
     {
-        return compiled.layout().gateway(node).orElseThrow();
+        return bench.gateway(node);
     }
 
-    /** Runs one frame in on {@code port}; returns what came out, as (port, frame) pairs. */
     private List<Object[]> send(final int port, final byte[] frame)
     {
-        sent.clear();
-        sentPorts.clear();
-        final Packet p = new Packet(frame.length + Packet.HEADROOM);
-        p.wrap(frame, 0, frame.length);
-        p.inPort = port;
-        datapath.receive(p, null);
-        final List<Object[]> out = new ArrayList<>();
-        for (int i = 0; i < sent.size(); i++)
-        {
-            out.add(new Object[] {sentPorts.get(i), sent.get(i)});
-        }
-        return out;
+        return bench.send(port, frame);
     }
 
-    /** A pod's packet to an outside address, addressed to its gateway. */
     private List<Object[]> fromPod(final BridgeLayout.PodPort p, final String dst, final int proto, final int sport, final int dport,
         final int flags)
     {
-        return send(p.ofport(), ProbeFrames.frame(p.mac(), p.sw().gatewayMac(), p.ips().get(0), Ip.parse(dst), proto, sport, dport,
-            flags, 1, 0));
+        return bench.fromPod(p, dst, proto, sport, dport, flags);
     }
 
-    /** The one frame that left through {@code gw}'s external port. */
     private static byte[] outOf(final List<Object[]> out, final GatewayPort gw)
     {
-        assertEquals(1, out.size(), "exactly one frame out");
-        assertEquals(gw.ofport(), (int)(Integer)out.get(0)[0], "out of " + gw.router() + "'s external port");
-        return (byte[])out.get(0)[1];
+        return EgressBench.outOf(out, gw);
     }
 
     @Test
@@ -211,8 +175,8 @@ class EgressProbeTest
     @Test
     void unresolvedDnsNameMatchesNothing() throws Exception
     {
-        build(DnsResolver.NONE);
-        assertTrue(compiled.notes().stream().anyMatch(n -> n.contains("api.example.com")), compiled.notes().toString());
+        bench = new EgressBench(model, DnsResolver.NONE);
+        assertTrue(bench.compiled.notes().stream().anyMatch(n -> n.contains("api.example.com")), bench.compiled.notes().toString());
         assertEquals(List.of(), fromPod(pod("shop/a"), "203.0.113.10", ProbeFrames.PROTO_TCP, 41004, 443, ProbeFrames.TCP_SYN),
             "rule 0 names nothing: rule 1 denies");
     }

@@ -1,0 +1,82 @@
+package dev.junction.control.probe;
+
+import dev.junction.control.flows.BridgeLayout;
+import dev.junction.control.flows.DnsResolver;
+import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.flows.GatewayPort;
+import dev.junction.control.k8s.ClusterModel;
+import dev.junction.control.k8s.Ip;
+import dev.junction.datapath.Bridge;
+import dev.junction.datapath.Datapath;
+import dev.junction.datapath.cache.CacheConfig;
+import dev.junction.flowtable.Packet;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** One bridge of a manifest set's derived flows (cluster layout) that the egress tests send packets through, one at a time. */
+final class EgressBench
+{
+    final FlowCompiler.Compiled compiled;
+    private final Datapath datapath;
+    private final List<Integer> sentPorts = new ArrayList<>();
+    private final List<byte[]> sent = new ArrayList<>();
+
+    EgressBench(final ClusterModel model, final DnsResolver dns) throws Exception
+    {
+        compiled = FlowCompiler.cluster(model, dns);
+        datapath = new Datapath(new Bridge(compiled.tables()), compiled.layout().ofports(), (port, p) ->
+        {
+            sentPorts.add(port);
+            sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
+        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+    }
+
+    BridgeLayout.PodPort pod(final String key)
+    {
+        return compiled.layout().port(key).orElseThrow();
+    }
+
+    GatewayPort gateway(final String node)
+    {
+        return compiled.layout().gateway(node).orElseThrow();
+    }
+
+    /** Runs one frame in on {@code port}; returns what came out, as (port, frame) pairs. */
+    List<Object[]> send(final int port, final byte[] frame)
+    {
+        sent.clear();
+        sentPorts.clear();
+        final Packet p = new Packet(frame.length + Packet.HEADROOM);
+        p.wrap(frame, 0, frame.length);
+        p.inPort = port;
+        datapath.receive(p, null);
+        final List<Object[]> out = new ArrayList<>();
+        for (int i = 0; i < sent.size(); i++)
+        {
+            out.add(new Object[] {sentPorts.get(i), sent.get(i)});
+        }
+        return out;
+    }
+
+    /** A pod's packet to an outside address, from its address of the destination's family, addressed to its gateway. */
+    List<Object[]> fromPod(final BridgeLayout.PodPort p, final String dst, final int proto, final int sport, final int dport,
+        final int flags)
+    {
+        final InetAddress to = Ip.parse(dst);
+        return send(p.ofport(), ProbeFrames.frame(p.mac(), p.sw().gatewayMac(), p.ip(Ip.isIpv6(to)).orElseThrow(), to, proto, sport,
+            dport, flags, 1, 0));
+    }
+
+    /** The one frame that left through {@code gw}'s external port. */
+    static byte[] outOf(final List<Object[]> out, final GatewayPort gw)
+    {
+        assertEquals(1, out.size(), "exactly one frame out");
+        assertEquals(gw.ofport(), (int)(Integer)out.get(0)[0], "out of " + gw.router() + "'s external port");
+        return (byte[])out.get(0)[1];
+    }
+}
