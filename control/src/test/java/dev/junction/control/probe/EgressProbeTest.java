@@ -7,10 +7,6 @@ import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.ManifestLoader;
-import dev.junction.datapath.Bridge;
-import dev.junction.datapath.Datapath;
-import dev.junction.datapath.cache.CacheConfig;
-import dev.junction.flowtable.Packet;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +14,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -43,9 +38,7 @@ class EgressProbeTest
 
     private ClusterModel model;
     private FlowCompiler.Compiled compiled;
-    private Datapath datapath;
-    private final List<Integer> sentPorts = new ArrayList<>();
-    private final List<byte[]> sent = new ArrayList<>();
+    private OneBridge bridge;
     private int sourcePort = 40000;
 
     @BeforeEach
@@ -60,38 +53,22 @@ class EgressProbeTest
     private void build(final DnsResolver dns) throws Exception
     {
         compiled = FlowCompiler.cluster(model, dns);
-        datapath = new Datapath(new Bridge(compiled.tables()), compiled.layout().ofports(), (port, p) ->
-        {
-            sentPorts.add(port);
-            sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+        bridge = new OneBridge(compiled);
     }
 
     private BridgeLayout.PodPort pod(final String key)
     {
-        return compiled.layout().port(key).orElseThrow();
+        return bridge.pod(key);
     }
 
     private GatewayPort gateway(final String node)
     {
-        return compiled.layout().gateway(node).orElseThrow();
+        return bridge.gateway(node);
     }
 
-    /** Runs one frame in on {@code port}; returns what came out, as (port, frame) pairs. */
     private List<Object[]> send(final int port, final byte[] frame)
     {
-        sent.clear();
-        sentPorts.clear();
-        final Packet p = new Packet(frame.length + Packet.HEADROOM);
-        p.wrap(frame, 0, frame.length);
-        p.inPort = port;
-        datapath.receive(p, null);
-        final List<Object[]> out = new ArrayList<>();
-        for (int i = 0; i < sent.size(); i++)
-        {
-            out.add(new Object[] {sentPorts.get(i), sent.get(i)});
-        }
-        return out;
+        return bridge.send(port, frame);
     }
 
     /** A pod's packet to an outside address, addressed to its gateway. */
