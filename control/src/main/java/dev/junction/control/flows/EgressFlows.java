@@ -35,13 +35,21 @@ final class EgressFlows
     void all(final FlowSet f, final ClusterModel model, final BridgeLayout layout)
     {
         GatewayFlows.fixed(f);
+        GatewayLoadBalancerFlows.fixed(f);
         GatewayFlows.clusterAddresses(f, model, layout);
-        layout.gateways().forEach(gw -> GatewayFlows.forGateway(f, gw));
+        layout.gateways().forEach(gw -> gateway(f, gw));
         final Map<String, EgressFirewall> firewalls = firewalls(model);
         for (final BridgeLayout.PodPort p : layout.allPods())
         {
             pod(f, model, layout, firewalls, p);
         }
+    }
+
+    /** A gateway router: its egress and, under the same owner, what its load balancers need of it. */
+    private static void gateway(final FlowSet f, final GatewayPort gw)
+    {
+        GatewayFlows.forGateway(f, gw);
+        GatewayLoadBalancerFlows.forGateway(f, gw);
     }
 
     private void pod(final FlowSet f, final ClusterModel model, final BridgeLayout layout,
@@ -148,7 +156,7 @@ final class EgressFlows
             }
             else if (o.startsWith(GATEWAY_OWNER))
             {
-                layout.gateway(o.substring(GATEWAY_OWNER.length())).ifPresent(gw -> GatewayFlows.forGateway(f, gw));
+                layout.gateway(o.substring(GATEWAY_OWNER.length())).ifPresent(gw -> gateway(f, gw));
             }
             else if (o.startsWith(FIREWALL_OWNER))
             {

@@ -136,6 +136,9 @@ final class LoadBalancerFlows
                 }
             }
         }
+        // The same VIPs from outside, on the gateway routers.
+        GatewayLoadBalancerFlows.forService(f, svc, layout.gateways(), (sp, vip, node) -> backends(svc, sp, endpoints, vip, node),
+            body -> groups.name(service, body));
     }
 
     /** One VIP and port: its pre-LB conntrack pass and the LB decision. */

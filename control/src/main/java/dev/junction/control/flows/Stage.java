@@ -9,14 +9,16 @@ package dev.junction.control.flows;
  * <p>Registers, as ovn-controller keeps them: {@code reg14} logical inport key, {@code reg15}
  * logical outport key, {@code metadata} the source switch's key, {@code reg12} the inport's
  * load-balancer zone, {@code reg11} the outport's; {@code reg0} flags (bit 0: the packet goes
- * back to the port it came from; bit 1: load-balanced; bit 2: hairpin SNAT done); ClientIP
+ * back to the port it came from; bit 1: load-balanced; bit 2: hairpin SNAT done; bit 3: a gateway
+ * router's un-DNAT was tried, see {@link GatewayLoadBalancerFlows}); ClientIP
  * affinity's VIP, port and chosen backend ({@link AffinityRegisters}: reg4-reg6 for IPv4; for
  * IPv6 reg2-reg9 and reg13) and {@code reg10} bit 14 "affinity hit", as OVN's {@code chk_lb_aff}.
  * {@code ct_mark} bit 1 says a connection was load-balanced (OVN's {@code ct_mark.natted}).
  * Conntrack zones: a port's key, its LB zone {@code 0x8000 | key}, and {@code 0x8000} (key 0's LB
  * zone, which no port has) for the SNATs: hairpin ({@link HairpinFlows}) and the gateway routers'
  * (their connections never meet: a hairpin one goes to a pod, a gateway one to outside the
- * cluster). {@code reg9} names the gateway router a packet leaving the cluster goes through (its
+ * cluster), and zone 0 (key 0's port zone) for the gateway routers' DNAT of what their external
+ * ports receive for a node port, external IP or LB ingress IP. {@code reg9} names the gateway router a packet leaving the cluster goes through (its
  * node switch's key).
  */
 public enum Stage
@@ -33,6 +35,13 @@ public enum Stage
     PRE_STATEFUL(15, "ls_in_pre_stateful: conntrack in the inport's zone"),
     ACL_EGRESS(20, "ls_in_acl_after_lb: NetworkPolicy egress of the source pod"),
     STATEFUL_EGRESS(21, "ls_in_stateful: commit allowed new connections"),
+    // Load balancers of the gateway routers (GatewayLoadBalancerFlows): what the external port receives for a
+    // node port, external IP or LB ingress IP, and its replies. Below GATEWAY_REPLY: reached by ct(table=) and resubmit.
+    GATEWAY_DNAT(22, "lr_in_dnat (GR_<node>): a new connection to a node port, external IP or LB ingress IP picks a backend, DNAT committed in the router's zone"),
+    GATEWAY_LB_SNAT(23, "lr_out_snat (GR_<node>, externalTrafficPolicy Cluster): the client SNATed to the router's join IP"),
+    GATEWAY_TO_CLUSTER(24, "lr_in_ip_routing (GR_<node>): over join to ovn_cluster_router"),
+    GATEWAY_JOIN_UNSNAT(25, "lr_in_unsnat (GR_<node>): replies to the router's join IP un-SNATed"),
+    GATEWAY_UNDNAT(26, "lr_out_undnat (GR_<node>): replies of its load-balanced connections get the VIP back, out to the client"),
     L2_LOOKUP(30, "ls_in_l2_lkup: destination MAC -> logical outport, or the router"),
     ROUTING(31, "lr_in_ip_routing (ovn_cluster_router): destination address -> switch and pod"),
     EGRESS_FIREWALL(32, "ls_in_acl (EgressFirewall): the namespace's ordered rules for destinations outside the cluster"),

@@ -44,9 +44,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * dual-stack and IPv6-only VIPs), and {@code manifests/egress} (gateway routers with external ports:
  * SNAT to node addresses and an EgressIP, replies and unasked packets injected on the external
  * ports, an EgressFirewall with CIDR, port and dnsName rules; no resolver, so its names match nothing),
- * and {@code manifests/egress-v6} (the same dual-stack: IPv6 SNAT, un-SNAT, firewall and EgressIP;
+ * {@code manifests/egress-v6} (the same dual-stack: IPv6 SNAT, un-SNAT, firewall and EgressIP;
  * next hops static and resolved: the next hop's ARP / ND on the external ports learned into the
- * MAC-binding table, ARP requests and solicitations for the routers' addresses answered).
+ * MAC-binding table, ARP requests and solicitations for the routers' addresses answered)
+ * and {@code manifests/nodeport} (outside clients to node ports, an external IP and an LB ingress IP
+ * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy).
  *
  * <p>Left out, a known divergence: IP fragments. OVS 3.1's userspace conntrack reassembles them
  * (ipf, on by default) and passes both fragments on, as one connection; Junction's conntrack drops
@@ -91,7 +93,8 @@ class ManifestOracleTest
         "semantics (OVN-K): an ipBlock matches pod addresses too, in ingress",
         "semantics: egress only to DNS (UDP/TCP 53) anywhere and to namespace y");
 
-    static final List<String> SETS = List.of("cluster", "netpol-ingress", "netpol-egress", "services", "egress", "egress-v6");
+    static final List<String> SETS = List.of("cluster", "netpol-ingress", "netpol-egress", "services", "egress", "egress-v6",
+        "nodeport");
 
     static Stream<Arguments> runs()
     {
@@ -214,6 +217,7 @@ class ManifestOracleTest
             case "services" -> above("control/src/test/resources/manifests/oracle/services");
             case "egress" -> above("control/src/test/resources/manifests/egress");
             case "egress-v6" -> above("control/src/test/resources/manifests/egress-v6");
+            case "nodeport" -> above("control/src/test/resources/manifests/nodeport");
             case "netpol-ingress" -> netpol(dir, NETPOL_INGRESS);
             case "netpol-egress" -> netpol(dir, NETPOL_EGRESS);
             default -> throw new IllegalArgumentException("no manifest set " + set + "; sets: " + SETS);

@@ -80,6 +80,10 @@ final class ManifestTrafficGenerator
     }
 
     /** A frame a port sent, as the simulation saw it. */
+    private record RouterVip(GatewayPort gateway, InetAddress address, int port, Protocol protocol)
+    {
+    }
+
     private record Sent(int port, byte[] frame)
     {
     }
@@ -96,6 +100,8 @@ final class ManifestTrafficGenerator
     private final List<GatewayPort> gateways;
     /** Whether a gateway router has IPv6 or resolves its next hop: IPv6 egress and the next hops' ARP / ND in the traffic. */
     private final boolean neighbours;
+    /** What the gateway routers load-balance for outside clients: node ports, external IPs, LB ingress IPs. */
+    private final List<RouterVip> routerVips = new ArrayList<>();
     private final SplittableRandom random;
     /**
      * Whether big UDP replies go out as two IP fragments. Off by default: OVS's userspace
@@ -139,6 +145,7 @@ final class ManifestTrafficGenerator
         for (final Service svc : model.services())
         {
             addVips(model, svc);
+            addRouterVips(svc);
         }
         final GroupTable groups = new GroupParser("groups").parseAll(compiled.groups());
         final FlowTables tables = new FlowTables(new FlowParser("flows").groups(groups).parseAll(compiled.flows().lines()),
@@ -202,6 +209,10 @@ final class ManifestTrafficGenerator
                     nextHopNeighbour();
                     return false;
                 };
+            }
+            if (outside < 35 && !routerVips.isEmpty())
+            {
+                return new Inbound(pick(routerVips));
             }
         }
         final int dice = random.nextInt(100);
@@ -1127,6 +1138,113 @@ final class ManifestTrafficGenerator
                 0, PacketFactory.TCP_SYN, new byte[0], new byte[0]) : PacketFactory.udp(sport, dport, payload(10))),
             "unasked " + (tcp ? "TCP SYN" : "UDP") + " from outside " + Ip.text(from) + ":" + sport + " to " + Ip.text(g.ip()) + ":"
                 + dport + " on " + g.router());
+    }
+
+    /** Clients outside the cluster: the world's addresses and a partner network, behind the next hop or on the segment. */
+    private static final List<InetAddress> CLIENTS = List.of(Ip.parse("8.8.8.8"), Ip.parse("203.0.113.5"),
+        Ip.parse("198.51.100.9"), Ip.parse("172.18.0.77"));
+    private static final List<String> CLIENT_MACS = List.of("02:00:00:00:00:99", "02:00:00:00:00:98");
+
+    /** The VIPs of {@code svc} on each router, as GatewayLoadBalancerFlows compiles them (IPv4). */
+    private void addRouterVips(final Service svc)
+    {
+        if (svc.headless())
+        {
+            return;
+        }
+        final boolean nodePorts = "NodePort".equals(svc.type()) || "LoadBalancer".equals(svc.type());
+        for (final GatewayPort g : gateways)
+        {
+            for (final ServicePort sp : svc.ports())
+            {
+                final List<InetAddress> external = new ArrayList<>(svc.externalIps());
+                external.addAll(svc.loadBalancerIngress());
+                external.stream().filter(a -> !Ip.isIpv6(a)).forEach(a -> routerVips.add(new RouterVip(g, a, sp.port(), sp.protocol())));
+                if (nodePorts && sp.nodePort() > 0)
+                {
+                    routerVips.add(new RouterVip(g, g.ip(), sp.nodePort(), sp.protocol()));
+                }
+            }
+        }
+    }
+
+    /**
+     * An outside client's TCP (handshake, data each way, a reset) or UDP exchange with a VIP of a
+     * gateway router, sent on its external port; the backend answers from where the request
+     * reached it (its address and port, to the source it saw). Nowhere reached: the exchange ends.
+     */
+    private final class Inbound implements Conversation
+    {
+        private final RouterVip vip;
+        private final InetAddress client = pick(CLIENTS);
+        private final String clientMac = random.nextBoolean() ? pick(CLIENT_MACS) : null;
+        private final int sourcePort = sourcePort();
+        private final long clientIsn = random.nextInt() & 0xffffffffL;
+        private final long serverIsn = random.nextInt() & 0xffffffffL;
+        private BridgeLayout.PodPort server;
+        private Headers seen;
+        private int step;
+
+        Inbound(final RouterVip vip)
+        {
+            this.vip = vip;
+        }
+
+        @Override
+        public boolean step()
+        {
+            final boolean tcp = vip.protocol() == Protocol.TCP;
+            final long c = clientIsn + 1;
+            final long s = serverIsn + 1;
+            switch (step++)
+            {
+                case 0 ->
+                {
+                    final List<Sent> out = request(tcp ? PacketFactory.tcp(sourcePort, vip.port(), clientIsn, 0, PacketFactory.TCP_SYN,
+                        new byte[0], new byte[0]) : PacketFactory.udp(sourcePort, vip.port(), payload(8 + random.nextInt(40))), "SYN");
+                    for (final Sent x : out)
+                    {
+                        server = ports.stream().filter(p -> p.ofport() == x.port()).findFirst().orElse(null);
+                        seen = Headers.of(x.frame());
+                    }
+                    return server != null && seen != null;
+                }
+                case 1 -> reply(tcp ? PacketFactory.tcp(seen.dport(), seen.sport(), serverIsn, c,
+                    PacketFactory.TCP_SYN | PacketFactory.TCP_ACK, new byte[0], new byte[0])
+                    : PacketFactory.udp(seen.dport(), seen.sport(), payload(8 + random.nextInt(80))), "SYN-ACK");
+                case 2 -> request(tcp ? PacketFactory.tcp(sourcePort, vip.port(), c, s, PacketFactory.TCP_PSH | PacketFactory.TCP_ACK,
+                    new byte[0], payload(20)) : PacketFactory.udp(sourcePort, vip.port(), payload(12)), "data");
+                case 3 -> reply(tcp ? PacketFactory.tcp(seen.dport(), seen.sport(), s, c + 20, PacketFactory.TCP_PSH | PacketFactory.TCP_ACK,
+                    new byte[0], payload(30)) : PacketFactory.udp(seen.dport(), seen.sport(), payload(16)), "data");
+                default ->
+                {
+                    if (tcp)
+                    {
+                        request(PacketFactory.tcp(sourcePort, vip.port(), c + 20, s + 30, PacketFactory.TCP_RST | PacketFactory.TCP_ACK,
+                            new byte[0], new byte[0]), "RST");
+                    }
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private List<Sent> request(final byte[] l4, final String what)
+        {
+            final GatewayPort g = vip.gateway();
+            return emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(clientMac != null ? clientMac : g.nextHopMac()),
+                client, vip.address(), 64, vip.protocol() == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
+                vip.protocol() + " " + what + " from outside " + Ip.text(client) + ":" + sourcePort + " to " + Ip.text(vip.address())
+                    + ":" + vip.port() + " on " + g.router());
+        }
+
+        private void reply(final byte[] l4, final String what)
+        {
+            emit(server, ipFrame(PacketFactory.mac(server.sw().gatewayMac()), PacketFactory.mac(server.mac()), seen.dst(), seen.src(), 64,
+                vip.protocol() == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
+                vip.protocol() + " " + what + " " + server.name() + " " + Ip.text(seen.dst()) + ":" + seen.dport() + " -> "
+                    + Ip.text(seen.src()) + ":" + seen.sport() + " (for " + Ip.text(client) + " via " + vip.gateway().router() + ")");
+        }
     }
 
     // ---- Emitting ----

@@ -74,6 +74,20 @@ class IncrementalCompilerTest
         equalsFullAfterEachChange(model, dev.junction.control.scale.ClusterGenerator.nodeName(0), seed, 60);
     }
 
+    /**
+     * Services reached through the gateway routers (manifests/nodeport: externalTrafficPolicy
+     * Cluster and Local, node ports, an external IP, an LB ingress IP): endpoints dropped, pods
+     * moved between nodes, gateway annotations changed change which router has which backends.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cluster:7", "n1:8", "n2:9"})
+    void gatewayLoadBalancersIncrementalEqualsFull(final String run) throws Exception
+    {
+        final String node = run.substring(0, run.indexOf(':'));
+        equalsFullAfterEachChange(ManifestLoader.load(Path.of("src/test/resources/manifests/nodeport")).model(),
+            node.equals("cluster") ? null : node, Long.parseLong(run.substring(run.indexOf(':') + 1)), 40);
+    }
+
     private ClusterModel truthTableModel() throws Exception
     {
         Files.writeString(dir.resolve("model.yaml"), NetpolTruthTableTest.model());

@@ -2,6 +2,7 @@ package dev.junction.control.probe;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.DnsResolver;
+import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.Ip;
@@ -36,7 +37,8 @@ class EgressProbeTest
     static final DnsResolver DNS = DnsResolver.of(Map.of("api.example.com", List.of(Ip.parse("203.0.113.10"))));
 
     private ClusterModel model;
-    private EgressBench bench;
+    private FlowCompiler.Compiled compiled;
+    private OneBridge bridge;
     private int sourcePort = 40000;
 
     @BeforeEach
@@ -45,33 +47,39 @@ class EgressProbeTest
         final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
         assertEquals(List.of(), r.report().problems());
         model = r.model();
-        bench = new EgressBench(model, DNS);
+        build(DNS);
+    }
+
+    private void build(final DnsResolver dns) throws Exception
+    {
+        compiled = FlowCompiler.cluster(model, dns);
+        bridge = new OneBridge(compiled);
     }
 
     private BridgeLayout.PodPort pod(final String key)
     {
-        return bench.pod(key);
+        return bridge.pod(key);
     }
 
     private GatewayPort gateway(final String node)
     {
-        return bench.gateway(node);
+        return bridge.gateway(node);
     }
 
     private List<Object[]> send(final int port, final byte[] frame)
     {
-        return bench.send(port, frame);
+        return bridge.send(port, frame);
     }
 
     private List<Object[]> fromPod(final BridgeLayout.PodPort p, final String dst, final int proto, final int sport, final int dport,
         final int flags)
     {
-        return bench.fromPod(p, dst, proto, sport, dport, flags);
+        return bridge.fromPod(p, dst, proto, sport, dport, flags);
     }
 
     private static byte[] outOf(final List<Object[]> out, final GatewayPort gw)
     {
-        return EgressBench.outOf(out, gw);
+        return OneBridge.outOf(out, gw);
     }
 
     @Test
@@ -175,8 +183,8 @@ class EgressProbeTest
     @Test
     void unresolvedDnsNameMatchesNothing() throws Exception
     {
-        bench = new EgressBench(model, DnsResolver.NONE);
-        assertTrue(bench.compiled.notes().stream().anyMatch(n -> n.contains("api.example.com")), bench.compiled.notes().toString());
+        build(DnsResolver.NONE);
+        assertTrue(compiled.notes().stream().anyMatch(n -> n.contains("api.example.com")), compiled.notes().toString());
         assertEquals(List.of(), fromPod(pod("shop/a"), "203.0.113.10", ProbeFrames.PROTO_TCP, 41004, 443, ProbeFrames.TCP_SYN),
             "rule 0 names nothing: rule 1 denies");
     }

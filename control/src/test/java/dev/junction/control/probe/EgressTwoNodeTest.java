@@ -3,7 +3,6 @@ package dev.junction.control.probe;
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.Ip;
-import dev.junction.control.k8s.ManifestLoader;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,9 +26,7 @@ class EgressTwoNodeTest
     @BeforeEach
     void nodes() throws Exception
     {
-        final ManifestLoader.Result r = ManifestLoader.load(EgressProbeTest.MANIFESTS);
-        assertEquals(List.of(), r.report().problems());
-        wire = new TwoNodeWire(r.model(), EgressProbeTest.DNS);
+        wire = TwoNodeWire.of(EgressProbeTest.MANIFESTS, EgressProbeTest.DNS);
     }
 
     private static GatewayPort external(final TwoNodeWire.Node node)

@@ -2,6 +2,7 @@ package dev.junction.control.probe;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.DnsResolver;
+import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.ManifestLoader;
@@ -34,7 +35,7 @@ class EgressV6ProbeTest
         List.of(Ip.parse("203.0.113.10"), Ip.parse("2001:db8:113::10"))));
     private static final String WORLD = "2001:4860:4860::8888";
 
-    private EgressBench bench;
+    private OneBridge bench;
     private int sourcePort = 42000;
 
     @BeforeEach
@@ -42,7 +43,7 @@ class EgressV6ProbeTest
     {
         final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
         assertEquals(List.of(), r.report().problems());
-        bench = new EgressBench(r.model(), DNS);
+        bench = new OneBridge(FlowCompiler.cluster(r.model(), DNS));
     }
 
     @Test
@@ -50,7 +51,7 @@ class EgressV6ProbeTest
     {
         final BridgeLayout.PodPort p = bench.pod("plain/p");
         final GatewayPort n1 = bench.gateway("n1");
-        final byte[] f = EgressBench.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41000, 443, ProbeFrames.TCP_SYN), n1);
+        final byte[] f = OneBridge.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41000, 443, ProbeFrames.TCP_SYN), n1);
         assertEquals("02:42:ac:12:00:01", EgressProbeTest.Frames.mac(f, 0), "to the next hop's static MAC (annotation)");
         assertEquals("02:42:ac:12:00:02", EgressProbeTest.Frames.mac(f, 6), "from the node's br-ex MAC (l3-gateway-config)");
         assertEquals(0x86dd, V6.u16(f, 12));
@@ -61,13 +62,13 @@ class EgressV6ProbeTest
         V6.assertChecksum(f);
 
         // The same pod's IPv4: the IPv4 address, as before.
-        final byte[] g = EgressBench.outOf(bench.fromPod(p, "8.8.8.8", ProbeFrames.PROTO_TCP, 41000, 443, ProbeFrames.TCP_SYN), n1);
+        final byte[] g = OneBridge.outOf(bench.fromPod(p, "8.8.8.8", ProbeFrames.PROTO_TCP, 41000, 443, ProbeFrames.TCP_SYN), n1);
         assertEquals(Ip.parse("172.18.0.2"), EgressProbeTest.Frames.src(g));
         assertEquals(62, EgressProbeTest.Frames.ttl(g));
 
         // n3 has no l3-gateway-config: its IPv6 InternalIP, OVN-K's MAC of the next hop's address (first host of the /64).
         final GatewayPort n3 = bench.gateway("n3");
-        final byte[] h = EgressBench.outOf(bench.fromPod(bench.pod("plain/r"), WORLD, ProbeFrames.PROTO_UDP, 41001, 53, -1), n3);
+        final byte[] h = OneBridge.outOf(bench.fromPod(bench.pod("plain/r"), WORLD, ProbeFrames.PROTO_UDP, 41001, 53, -1), n3);
         assertEquals(Ip.parse("fc00:f853::4"), V6.src(h));
         assertEquals(n3.nextHopMac(true), EgressProbeTest.Frames.mac(h, 0));
         assertEquals(Ip.parse("fc00:f853::1"), n3.nextHop(true));
@@ -79,7 +80,7 @@ class EgressV6ProbeTest
     {
         final BridgeLayout.PodPort p = bench.pod("plain/p");
         final GatewayPort n1 = bench.gateway("n1");
-        final byte[] syn = EgressBench.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41002, 443, ProbeFrames.TCP_SYN), n1);
+        final byte[] syn = OneBridge.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41002, 443, ProbeFrames.TCP_SYN), n1);
         final int port = V6.sport(syn);
         final String nh = n1.nextHopMac(true);
         final List<Object[]> back = bench.send(n1.ofport(), ProbeFrames.frame(nh, n1.mac(), Ip.parse(WORLD), n1.ip6(),
@@ -94,7 +95,7 @@ class EgressV6ProbeTest
         assertEquals(p.sw().gatewayMac(), EgressProbeTest.Frames.mac(f, 6), "routed by ovn_cluster_router");
         assertEquals(62, V6.hopLimit(f), "GR_n1 and ovn_cluster_router: 64 -> 62");
         V6.assertChecksum(f);
-        EgressBench.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41002, 443, ProbeFrames.TCP_ACK), n1);
+        OneBridge.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41002, 443, ProbeFrames.TCP_ACK), n1);
 
         assertEquals(List.of(), bench.send(n1.ofport(), ProbeFrames.frame(nh, n1.mac(), Ip.parse(WORLD), n1.ip6(), ProbeFrames.PROTO_TCP,
             443, port + 1, ProbeFrames.TCP_SYN, 7, 0)), "a SYN from outside to the node's IPv6 address");
@@ -111,7 +112,7 @@ class EgressV6ProbeTest
         {
             assertEquals(List.of(), bench.fromPod(p, dst, ProbeFrames.PROTO_TCP, 41003, 81, ProbeFrames.TCP_SYN), dst);
         }
-        EgressBench.outOf(bench.fromPod(p, "fc00:f853::77", ProbeFrames.PROTO_TCP, 41003, 81, ProbeFrames.TCP_SYN), bench.gateway("n1"));
+        OneBridge.outOf(bench.fromPod(p, "fc00:f853::77", ProbeFrames.PROTO_TCP, 41003, 81, ProbeFrames.TCP_SYN), bench.gateway("n1"));
     }
 
     @ParameterizedTest(name = "{0} -> {1} {2}/{3}: {4}")
@@ -138,7 +139,7 @@ class EgressV6ProbeTest
             tcp ? ProbeFrames.TCP_SYN : -1);
         if (verdict.equals("allowed"))
         {
-            EgressBench.outOf(out, bench.gateway(p.pod().nodeName()));
+            OneBridge.outOf(out, bench.gateway(p.pod().nodeName()));
         }
         else
         {
@@ -153,7 +154,7 @@ class EgressV6ProbeTest
         for (final String name : List.of("eip/x", "eip/y"))
         {
             final BridgeLayout.PodPort p = bench.pod(name);
-            final byte[] f = EgressBench.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41010, 443, ProbeFrames.TCP_SYN), n3);
+            final byte[] f = OneBridge.outOf(bench.fromPod(p, WORLD, ProbeFrames.PROTO_TCP, 41010, 443, ProbeFrames.TCP_SYN), n3);
             assertEquals(Ip.parse("fc00:f853::100"), V6.src(f), name + " leaves with the IPv6 egress IP");
             assertEquals(n3.mac(), EgressProbeTest.Frames.mac(f, 6));
             V6.assertChecksum(f);
@@ -162,7 +163,7 @@ class EgressV6ProbeTest
             assertEquals(1, back.size(), name + ": the reply to the egress IP comes back");
             assertEquals(p.ofport(), (int)(Integer)back.get(0)[0]);
             assertEquals(p.ip(true).orElseThrow(), V6.dst((byte[])back.get(0)[1]));
-            final byte[] g = EgressBench.outOf(bench.fromPod(p, "8.8.8.8", ProbeFrames.PROTO_TCP, 41011, 443, ProbeFrames.TCP_SYN), n3);
+            final byte[] g = OneBridge.outOf(bench.fromPod(p, "8.8.8.8", ProbeFrames.PROTO_TCP, 41011, 443, ProbeFrames.TCP_SYN), n3);
             assertEquals(Ip.parse("172.18.0.100"), EgressProbeTest.Frames.src(g), name + " leaves with the IPv4 egress IP");
         }
     }

@@ -5,6 +5,7 @@ import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.DnsResolver;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.ClusterModel;
+import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.cache.CacheConfig;
@@ -16,6 +17,7 @@ import dev.junction.flowtable.ofp.GroupParser;
 import dev.junction.flowtable.ofp.GroupTable;
 import dev.junction.geneve.Tunnels;
 
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -92,6 +95,14 @@ final class TwoNodeWire
         n2 = new Node(model, dns, "n2", "172.18.0.3", "172.18.0.2", "aa:55:aa:55:00:03", "aa:55:aa:55:00:02");
         n1.peer = n2;
         n2.peer = n1;
+    }
+
+    /** The two nodes of the manifests in {@code dir}, which must load without problems. */
+    static TwoNodeWire of(final Path dir, final DnsResolver dns) throws Exception
+    {
+        final ManifestLoader.Result r = ManifestLoader.load(dir);
+        assertEquals(List.of(), r.report().problems());
+        return new TwoNodeWire(r.model(), dns);
     }
 
     /** Injects a frame on {@code port} of {@code node}, carries underlay frames across until quiet. */

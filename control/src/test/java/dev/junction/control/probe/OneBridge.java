@@ -1,10 +1,8 @@
 package dev.junction.control.probe;
 
 import dev.junction.control.flows.BridgeLayout;
-import dev.junction.control.flows.DnsResolver;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.GatewayPort;
-import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.Ip;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
@@ -18,17 +16,21 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** One bridge of a manifest set's derived flows (cluster layout) that the egress tests send packets through, one at a time. */
-final class EgressBench
+/**
+ * The whole cluster on one bridge ({@link FlowCompiler#cluster}) in a datapath: a frame goes in
+ * on a port, what came out of which port is returned. Every node's gateway router has its
+ * external port here, so traffic from and to outside the cluster is one {@link #send} each.
+ */
+final class OneBridge
 {
     final FlowCompiler.Compiled compiled;
     private final Datapath datapath;
     private final List<Integer> sentPorts = new ArrayList<>();
     private final List<byte[]> sent = new ArrayList<>();
 
-    EgressBench(final ClusterModel model, final DnsResolver dns) throws Exception
+    OneBridge(final FlowCompiler.Compiled compiled) throws Exception
     {
-        compiled = FlowCompiler.cluster(model, dns);
+        this.compiled = compiled;
         datapath = new Datapath(new Bridge(compiled.tables()), compiled.layout().ofports(), (port, p) ->
         {
             sentPorts.add(port);
