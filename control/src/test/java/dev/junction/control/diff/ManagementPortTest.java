@@ -92,8 +92,15 @@ class ManagementPortTest
     /** A TCP segment over IPv4 from {@code from} to {@code to}, addressed as a host stack does: on-link, else to the gateway. */
     private byte[] tcp(final LogicalPort from, final LogicalPort to, final int sport, final int dport, final int flags)
     {
+        return tcp(from, from.ip(false).orElseThrow(), to, sport, dport, flags);
+    }
+
+    /** As above from source address {@code source}, whether or not it is the sender's. */
+    private byte[] tcp(final LogicalPort from, final InetAddress source, final LogicalPort to, final int sport, final int dport,
+        final int flags)
+    {
         final boolean onLink = from.sw().key() == to.sw().key();
-        final byte[] ip = new PacketFactory.Ip4().src(v4(from.ip(false).orElseThrow())).dst(v4(to.ip(false).orElseThrow()))
+        final byte[] ip = new PacketFactory.Ip4().src(v4(source)).dst(v4(to.ip(false).orElseThrow()))
             .build(PacketFactory.PROTO_TCP, PacketFactory.tcp(sport, dport, 1000, flags == PacketFactory.TCP_SYN ? 0 : 2000, flags,
                 new byte[0], new byte[0]), PacketFactory.Checksum.CORRECT);
         return PacketFactory.ethernet(PacketFactory.mac(onLink ? to.mac() : from.sw().gatewayMac()), PacketFactory.mac(from.mac()),
@@ -180,11 +187,7 @@ class ManagementPortTest
         final BridgeLayout.PodPort web1 = pod("web-1");
         for (final String source : new String[] {"10.244.1.2", "10.244.1.66"})
         {
-            final byte[] ip = new PacketFactory.Ip4().src(v4(Ip.parse(source))).dst(v4(web1.ip(false).orElseThrow()))
-                .build(PacketFactory.PROTO_TCP, PacketFactory.tcp(++sourcePort, 8080, 1000, 0, PacketFactory.TCP_SYN, new byte[0],
-                    new byte[0]), PacketFactory.Checksum.CORRECT);
-            send(n1, PacketFactory.ethernet(PacketFactory.mac(web1.mac()), PacketFactory.mac(n1.mac()), new int[0],
-                PacketFactory.ETH_IPV4, ip));
+            send(n1, tcp(n1, Ip.parse(source), web1, ++sourcePort, 8080, PacketFactory.TCP_SYN));
             assertEquals(source.endsWith(".2") ? List.of(web1.ofport()) : List.of(), outPorts,
                 "port security: the host sends from its .2 only (" + source + ")");
         }
