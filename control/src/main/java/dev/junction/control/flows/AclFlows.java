@@ -47,6 +47,8 @@ final class AclFlows
 {
     static final int ALLOW = 1000;
     static final int DEFAULT_DENY = 900;
+    /** OVN-K's DefaultAllowPriority: the allow-from-node ACL wins over every policy's allow and deny. */
+    static final int NODE_ALLOW = ALLOW + 1;
     static final long ALLOW_COOKIE = 0xa0000000L;
     static final long DENY_COOKIE = 0xd0000000L;
 
@@ -126,12 +128,37 @@ final class AclFlows
                 }
             }
         }
+        if (!isolatedBy.isEmpty() && !egress)
+        {
+            allowFromNode(f, port);
+        }
         if (!isolatedBy.isEmpty())
         {
             f.add(stage, DEFAULT_DENY, cookies.of(DENY_COOKIE, "default deny " + dir + ": isolated by " + String.join(", ", isolatedBy)),
                 self, logging.deny() == null ? "drop"
                     : ControllerOps.logAction(ControllerOps.VERDICT_DROP, logging.deny(), String.join(",", isolatedBy) + ":default-deny"));
         }
+    }
+
+    /**
+     * OVN-K's allow-from-node ACL ({@code addAllowACLFromNode}): on each node switch, to-lport,
+     * {@code ip4.src == <management port IP>} allow-related at its DefaultAllowPriority, above
+     * every policy, so that the kubelet's probes from the host reach pods whatever isolates them.
+     * It is the destination's node only: another node's host is a peer like any other. Written
+     * for isolated pods only (a pod no policy selects lets everything in anyway); no cookie, as
+     * it belongs to no policy (like the hairpin ACL).
+     */
+    private void allowFromNode(final FlowSet f, final BridgeLayout.PodPort port)
+    {
+        layout.managementPort(port.sw()).ifPresent(mp ->
+        {
+            for (final InetAddress ip : mp.ips())
+            {
+                final boolean v6 = Ip.isIpv6(ip);
+                f.add(Stage.ACL_INGRESS, NODE_ALLOW, "reg15=" + hex(port.key()) + "," + Matches.ipToken(v6) + ","
+                    + Matches.address(true, ip), Stage.STATEFUL_INGRESS.gotoHere());
+            }
+        });
     }
 
     /** One rule's matches: (peer L3) x (port L4), each a complete fragment with its ethertype. */

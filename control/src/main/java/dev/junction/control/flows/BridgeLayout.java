@@ -45,6 +45,14 @@ import org.pcollections.TreePMap;
  * with an external port: {@link #EXTERNAL_OFPORT} on a node bridge; {@code EXTERNAL_OFPORT + switch
  * key} in the cluster layout (one per node). Both lie above the tunnel port 0x4000 and below
  * OpenFlow's reserved ports, so no pod port (at most {@link #MAX_PORTS}) and no tunnel can take them.
+ *
+ * <p>Management ports ({@link ManagementPort}, OVN-K's {@code k8s-<node>}, the host's
+ * {@code ovn-k8s-mp0}): every node with OVN-K's subnets annotation has one on its switch, .2 of
+ * each subnet. Its OpenFlow port is {@link #MANAGEMENT_OFPORT} on a node bridge and
+ * {@code MANAGEMENT_OFPORT + switch key} in the cluster layout: above every external port (a
+ * cluster has fewer than 0x1000 node switches), below the reserved ports. Its logical key is
+ * {@code MAX_KEYS - switch key}, from the top of the key space pods are numbered up into: fixed
+ * by the switch alone, so a pod's change never moves it, and the same on every node's bridge.
  */
 public final class BridgeLayout
 {
@@ -60,6 +68,8 @@ public final class BridgeLayout
     public static final int MAX_KEYS = 0x7fff;
     /** A node bridge's external port (its gateway router's side of br-ex); in the cluster layout plus the switch key. */
     public static final int EXTERNAL_OFPORT = 0x5000;
+    /** A node bridge's management port (the host's ovn-k8s-mp0); in the cluster layout plus the switch key. */
+    public static final int MANAGEMENT_OFPORT = 0x6000;
     /** The VNI that says "to the gateway router of the node whose switch key is in the low bits" (EgressIP reroute). */
     public static final int GATEWAY_VNI = 0x100000;
     /**
@@ -70,13 +80,20 @@ public final class BridgeLayout
 
     /** A node's logical switch: {@code key} goes in the metadata register of its packets. */
     public record Switch(int key, String node, List<Cidr> subnets, List<InetAddress> gatewayIps, String gatewayMac,
-        List<InetAddress> nodeIps)
+        List<InetAddress> nodeIps, List<InetAddress> managementIps)
     {
         public Switch
         {
             subnets = List.copyOf(subnets);
             gatewayIps = List.copyOf(gatewayIps);
             nodeIps = List.copyOf(nodeIps);
+            managementIps = List.copyOf(managementIps);
+        }
+
+        /** The management port's logical key, when the switch has one. */
+        public int managementKey()
+        {
+            return MAX_KEYS - key;
         }
 
         public Optional<InetAddress> gateway(final boolean ipv6)
@@ -90,36 +107,48 @@ public final class BridgeLayout
      * through the tunnel), logical key (unique in the cluster: it travels in OVN's Geneve option),
      * MAC (OVN-K's, from its first address), addresses.
      */
-    public record PodPort(int ofport, int key, Pod pod, String mac, List<InetAddress> ips, Switch sw)
+    public record PodPort(int ofport, int key, Pod pod, String mac, List<InetAddress> ips, Switch sw) implements LogicalPort
     {
         public PodPort
         {
             ips = List.copyOf(ips);
         }
 
-        public boolean local()
-        {
-            return ofport != 0;
-        }
-
-        public int zone()
-        {
-            return key;
-        }
-
-        public int lbZone()
-        {
-            return key | LB_ZONE_BIT;
-        }
-
+        @Override
         public String name()
         {
             return pod.key();
         }
 
-        public Optional<InetAddress> ip(final boolean ipv6)
+        @Override
+        public String owner()
         {
-            return ips.stream().filter(ip -> Ip.isIpv6(ip) == ipv6).findFirst();
+            return "pod:" + pod.key();
+        }
+    }
+
+    /**
+     * A node's management port {@code k8s-<node>}: the host stack on the node switch, with .2 of
+     * each of the node's subnets and OVN-K's MAC of the first. Its flows belong to its switch:
+     * they change when the switch does, never with a pod.
+     */
+    public record ManagementPort(int ofport, int key, String mac, List<InetAddress> ips, Switch sw) implements LogicalPort
+    {
+        public ManagementPort
+        {
+            ips = List.copyOf(ips);
+        }
+
+        @Override
+        public String name()
+        {
+            return OvnNames.managementPort(sw.node());
+        }
+
+        @Override
+        public String owner()
+        {
+            return "switch:" + sw.node();
         }
     }
 
@@ -145,6 +174,8 @@ public final class BridgeLayout
     private final List<GatewayPort> gateways;
     /** What making the gateway routers noted: after the other notes, in both kinds of build. */
     private final List<String> gatewayNotes;
+    /** The switches' management ports, in switch order; made from the switches, so a pod-by-pod edit keeps them. */
+    private final List<ManagementPort> managementPorts;
     private List<PodPort> portList;
     private List<PodPort> remoteList;
     private List<PodPort> allList;
@@ -173,6 +204,22 @@ public final class BridgeLayout
         final List<String> all = new ArrayList<>(notes);
         all.addAll(gatewayNotes);
         this.notes = List.copyOf(all);
+        this.managementPorts = managementPorts(switches, local);
+    }
+
+    private static List<ManagementPort> managementPorts(final List<Switch> switches, final Switch local)
+    {
+        final List<ManagementPort> out = new ArrayList<>();
+        for (final Switch sw : switches)
+        {
+            if (sw.managementIps().isEmpty())
+            {
+                continue;
+            }
+            final int ofport = local == null ? MANAGEMENT_OFPORT + sw.key() : local.key() == sw.key() ? MANAGEMENT_OFPORT : 0;
+            out.add(new ManagementPort(ofport, sw.managementKey(), OvnNames.mac(sw.managementIps().get(0)), sw.managementIps(), sw));
+        }
+        return List.copyOf(out);
     }
 
     /** The layout of whole-build results: indexes made from the ports. */
@@ -456,6 +503,20 @@ public final class BridgeLayout
         return subnets;
     }
 
+    /**
+     * The management port's addresses: .2 of each subnet of OVN-K's annotation (IPv4 first, as the
+     * switch orders them); none when the node has no annotation, as OVN-K makes no port for it.
+     */
+    private static List<InetAddress> managementIps(final ClusterModel model, final String node)
+    {
+        final List<InetAddress> ips = new ArrayList<>();
+        for (final Cidr s : sorted(model.node(node).map(Node::subnets).orElse(List.of())))
+        {
+            ips.add(OvnNames.managementIp(s));
+        }
+        return ips;
+    }
+
     /** No IPv4 subnet but a pod without an address: the switch needs a made-up one. */
     private static boolean needsFreeSubnet(final List<Cidr> subnets, final List<Pod> pods)
     {
@@ -560,7 +621,7 @@ public final class BridgeLayout
             final Switch before = previousSwitches.get(e.getKey());
             switchOf.put(e.getKey(), new Switch(before != null ? before.key() : switchKeys.next(), e.getKey(), subnets, gateways,
                 gateways.isEmpty() ? "0a:58:00:00:00:00" : OvnNames.mac(gateways.get(0)),
-                model.node(e.getKey()).map(Node::internalIps).orElse(List.of())));
+                model.node(e.getKey()).map(Node::internalIps).orElse(List.of()), managementIps(model, e.getKey())));
         }
         final List<String> switchNotes = List.copyOf(notes);
         final List<PodPort> ports = new ArrayList<>();
@@ -581,6 +642,13 @@ public final class BridgeLayout
         }
         final Numbers ofports = new Numbers();
         final Numbers keys = new Numbers();
+        for (final Switch sw : switchOf.values())
+        {
+            if (!sw.managementIps().isEmpty())
+            {
+                keys.take(sw.managementKey());
+            }
+        }
         final Map<String, PodPort> kept = new HashMap<>();
         if (previous != null)
         {
@@ -801,11 +869,24 @@ public final class BridgeLayout
         return Optional.empty();
     }
 
-    /** Every port of the bridge: pods, then the gateway routers' external ports. */
+    /** Every port of the bridge: pods, then the gateway routers' external ports, then the management ports. */
     public int[] ofports()
     {
-        return java.util.stream.IntStream.concat(localPorts.values().stream().mapToInt(PodPort::ofport),
-            gateways.stream().filter(GatewayPort::local).mapToInt(GatewayPort::ofport)).toArray();
+        return java.util.stream.IntStream.concat(java.util.stream.IntStream.concat(localPorts.values().stream().mapToInt(PodPort::ofport),
+            gateways.stream().filter(GatewayPort::local).mapToInt(GatewayPort::ofport)),
+            managementPorts.stream().filter(ManagementPort::local).mapToInt(ManagementPort::ofport)).toArray();
+    }
+
+    /** The management ports: this bridge's (with an OpenFlow port) and, in the node layout, the other nodes' (reached through the tunnel). */
+    public List<ManagementPort> managementPorts()
+    {
+        return managementPorts;
+    }
+
+    /** The management port of {@code sw}, if its node has one. */
+    public Optional<ManagementPort> managementPort(final Switch sw)
+    {
+        return managementPorts.stream().filter(m -> m.sw().key() == sw.key()).findFirst();
     }
 
     /** The gateway routers: this bridge's (with their external port) and, in the node layout, the other nodes'. */

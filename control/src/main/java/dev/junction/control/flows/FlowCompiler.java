@@ -47,6 +47,13 @@ public final class FlowCompiler
                     .append(p.ips().stream().map(Ip::text).collect(Collectors.joining(" "))).append(" (switch ")
                     .append(p.sw().key()).append(")\n");
             }
+            for (final BridgeLayout.ManagementPort m : layout.managementPorts())
+            {
+                sb.append("# management port ").append(m.name()).append(m.local() ? ": port " + m.ofport() : ": through the tunnel")
+                    .append(", key ").append(SwitchFlows.hex(m.key())).append(' ').append(m.mac()).append(' ')
+                    .append(m.ips().stream().map(Ip::text).collect(Collectors.joining(" "))).append(" (switch ")
+                    .append(m.sw().key()).append(")\n");
+            }
             for (final String l : flows.lines())
             {
                 sb.append(l).append('\n');

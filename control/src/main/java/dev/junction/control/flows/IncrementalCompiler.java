@@ -122,6 +122,19 @@ public final class IncrementalCompiler
         {
             SwitchFlows.tunnelReceive(flows, sw);
         }
+        // The management port is the switch's: its flows go and come with the switch's.
+        layout.managementPort(sw).ifPresent(mp ->
+        {
+            if (mp.local())
+            {
+                SwitchFlows.forPort(flows, mp);
+                NdResponderFlows.forPort(flows, mp);
+            }
+            else
+            {
+                SwitchFlows.forRemotePod(flows, mp);
+            }
+        });
     }
 
     private void podFlows(final BridgeLayout.PodPort p)

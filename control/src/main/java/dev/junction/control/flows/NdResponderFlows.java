@@ -1,6 +1,7 @@
 package dev.junction.control.flows;
 
 import dev.junction.control.k8s.Ip;
+import dev.junction.control.topology.OvnNames;
 
 import java.net.InetAddress;
 
@@ -18,6 +19,19 @@ import static dev.junction.control.flows.Stage.*;
  * <p>Two tables, because OVS checks a set-field's prerequisites against the flow's match: the
  * solicitation's flow (type 135) may rewrite the type, but only a flow matching an advertisement
  * (type 136) may write {@code nd_tll}; by then the Ethernet source is the target's MAC.
+ *
+ * <p>Link-local addresses, as OVN has them: the cluster router's port answers for its
+ * {@code fe80::} address (EUI-64 of its MAC, OVN's {@code in6_generate_lla}; northd lists it
+ * among the router port's addresses, so ls_in_arp_rsp answers it with {@code nd_na_router}).
+ * A port's own link-local address passes its port security (ls_in_port_sec_ip allows it next to
+ * the port's addresses), and so does duplicate address detection: a solicitation from {@code ::}
+ * to a multicast group ({@code ip6.src == :: && ip6.dst == ff02::/16}). Nothing answers DAD: an
+ * advertisement back to {@code ::} means nothing, and RFC 4861's answer to DAD (to all-nodes)
+ * needs the multicast flooding the switch does not do; an unanswered solicitation ends in the
+ * responder, as every one for an address the switch does not know. Router solicitations get no
+ * answer either: OVN sends router advertisements only for a router port with
+ * {@code ipv6_ra_configs}, which OVN-K does not set; they pass port security (from the link-local
+ * address) and end at the L2 lookup, which has no multicast group for all-routers.
  */
 final class NdResponderFlows
 {
@@ -26,6 +40,8 @@ final class NdResponderFlows
     private static final long SOLICITED = 0x40000000L;
     private static final long OVERRIDE = 0x20000000L;
     static final String SOLICITATION = "icmp6,icmpv6_type=135,icmpv6_code=0";
+    /** Duplicate address detection: a solicitation from the unspecified address to a link-scope group. */
+    private static final String DAD = SOLICITATION + ",ipv6_src=::,ipv6_dst=ff02::/16";
 
     private NdResponderFlows()
     {
@@ -37,46 +53,64 @@ final class NdResponderFlows
         f.add(ND_ADVERT, 100, "icmp6,icmpv6_type=136,icmpv6_code=0", "move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],in_port");
         f.add(ND_ADVERT, 0, "", "drop");
         f.add(ND_PORT_SECURITY, 0, "", "drop");
+        // DAD is never answered, whoever holds the target (see the class comment); above every advertisement.
+        f.add(ARP_RESPONDER, 105, SOLICITATION + ",ipv6_src=::", "drop");
     }
 
-    /** The gateway's IPv6 addresses answer as a router. */
+    /** The gateway's IPv6 addresses and its link-local one answer as a router. */
     static void forSwitch(final FlowSet f, final BridgeLayout.Switch sw)
     {
         f.owner("switch:" + sw.node());
+        boolean v6 = false;
         for (final InetAddress gw : sw.gatewayIps())
         {
             if (Ip.isIpv6(gw))
             {
                 advertise(f, sw, gw, sw.gatewayMac(), ROUTER | SOLICITED | OVERRIDE);
+                v6 = true;
             }
+        }
+        // Only an IPv6 port asks (an IPv4-only one sends no IPv6 through its port security).
+        if (v6)
+        {
+            advertise(f, sw, OvnNames.linkLocal(sw.gatewayMac()), sw.gatewayMac(), ROUTER | SOLICITED | OVERRIDE);
         }
     }
 
     /**
-     * A pod's solicitations (from its own MAC and address, the source link-layer option absent or
-     * its MAC, as OVN's port_sec_nd) go to the responder; its addresses answer for it, except to itself.
+     * A port's solicitations (from its own MAC and address, its link-local address or, for DAD,
+     * {@code ::}; the source link-layer option absent or its MAC, as OVN's port_sec_nd) go to the
+     * responder; its addresses answer for it, except to itself. Its other link-local traffic
+     * passes port security like that of its addresses.
      * The option is checked in a table of its own that only solicitations reach: a match on
      * nd_sll where every ICMPv6 packet of the port is looked up makes OVS un-wildcard it for all
      * of them, which their datapath keys cannot hold, and its revalidator deletes those megaflows.
      */
-    static void forPort(final FlowSet f, final BridgeLayout.PodPort p)
+    static void forPort(final FlowSet f, final LogicalPort p)
     {
-        f.owner("pod:" + p.name());
-        final String classify = "load:" + SwitchFlows.hex(p.key()) + "->NXM_NX_REG14[],load:" + SwitchFlows.hex(p.lbZone())
-            + "->NXM_NX_REG12[],set_field:" + p.sw().key() + "->metadata," + ND_PORT_SECURITY.gotoHere();
-        for (final String sll : p.ips().stream().anyMatch(Ip::isIpv6) ? new String[] {"00:00:00:00:00:00", p.mac()} : new String[0])
+        if (p.ip(true).isEmpty())
+        {
+            return;
+        }
+        f.owner(p.owner());
+        final String toNdSecurity = SwitchFlows.classify(p) + ND_PORT_SECURITY.gotoHere();
+        final String in = "in_port=" + p.ofport() + ",dl_src=" + p.mac();
+        for (final String sll : new String[] {"00:00:00:00:00:00", p.mac()})
         {
             f.add(ND_PORT_SECURITY, 100, "reg14=" + SwitchFlows.hex(p.key()) + "," + SOLICITATION + ",nd_sll=" + sll,
                 ARP_RESPONDER.gotoHere());
         }
+        final InetAddress linkLocal = OvnNames.linkLocal(p.mac());
+        f.add(PORT_SECURITY, 110, in + "," + SOLICITATION + "," + Matches.address(true, linkLocal), toNdSecurity);
+        f.add(PORT_SECURITY, 110, in + "," + DAD, toNdSecurity);
+        f.add(PORT_SECURITY, 100, in + ",ipv6," + Matches.address(true, linkLocal), SwitchFlows.classify(p) + PRE_LB.gotoHere());
         for (final InetAddress ip : p.ips())
         {
             if (!Ip.isIpv6(ip))
             {
                 continue;
             }
-            f.add(PORT_SECURITY, 110, "in_port=" + p.ofport() + ",dl_src=" + p.mac() + "," + SOLICITATION + ","
-                + Matches.address(true, ip), classify);
+            f.add(PORT_SECURITY, 110, in + "," + SOLICITATION + "," + Matches.address(true, ip), toNdSecurity);
             advertise(f, p.sw(), ip, p.mac(), SOLICITED | OVERRIDE);
             // A pod asking for its own address (duplicate address detection) hears nothing.
             f.add(ARP_RESPONDER, 110, "reg14=" + SwitchFlows.hex(p.key()) + "," + SOLICITATION + ",nd_target=" + Ip.text(ip),

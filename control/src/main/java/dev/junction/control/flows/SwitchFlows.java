@@ -82,13 +82,15 @@ final class SwitchFlows
         f.add(L2_LOOKUP, 100, "metadata=" + sw.key() + ",dl_dst=" + sw.gatewayMac(), ROUTING.gotoHere());
     }
 
-    /** One pod's port: classification and port security, ARP, L2 and routing to it, delivery. */
-    static void forPort(final FlowSet f, final BridgeLayout.PodPort p)
+    /**
+     * One local port, a pod's or the management port: classification and port security, ARP, L2
+     * and routing to it, delivery.
+     */
+    static void forPort(final FlowSet f, final LogicalPort p)
     {
-        f.owner("pod:" + p.name());
+        f.owner(p.owner());
         final String in = "in_port=" + p.ofport() + ",dl_src=" + p.mac();
-        final String classify = "load:" + hex(p.key()) + "->NXM_NX_REG14[],load:" + hex(p.lbZone()) + "->NXM_NX_REG12[],"
-            + "set_field:" + p.sw().key() + "->metadata,";
+        final String classify = classify(p);
         for (final InetAddress ip : p.ips())
         {
             final boolean v6 = Ip.isIpv6(ip);
@@ -125,9 +127,9 @@ final class SwitchFlows
      * key, OVN's option (class 0x102, type 0x80: tun_metadata0) = inport key << 16 | outport key.
      * Its ingress ACLs run on its own node.
      */
-    static void forRemotePod(final FlowSet f, final BridgeLayout.PodPort p)
+    static void forRemotePod(final FlowSet f, final LogicalPort p)
     {
-        f.owner("pod:" + p.name());
+        f.owner(p.owner());
         final InetAddress nodeIp = p.sw().nodeIps().stream().filter(ip -> !Ip.isIpv6(ip)).findFirst().orElse(null);
         if (nodeIp == null)
         {
@@ -150,6 +152,13 @@ final class SwitchFlows
         f.add(PORT_SECURITY, 100, "in_port=" + BridgeLayout.TUNNEL_OFPORT + ",tun_id=" + local.key(),
             "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],set_field:" + local.key() + "->metadata,"
                 + L2_LOOKUP.gotoHere());
+    }
+
+    /** What a port's admitted packets get first: its key, its LB zone, its switch (then where to go on). */
+    static String classify(final LogicalPort p)
+    {
+        return "load:" + hex(p.key()) + "->NXM_NX_REG14[],load:" + hex(p.lbZone()) + "->NXM_NX_REG12[],"
+            + "set_field:" + p.sw().key() + "->metadata,";
     }
 
     private static void arpReply(final FlowSet f, final BridgeLayout.Switch sw, final InetAddress ip, final String mac)

@@ -38,6 +38,7 @@ import java.util.Set;
  * ports:
  *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
  *   - {pod: shop/web-1, type: tap, name: jt-web-1}              # with control: the pod's port, numbered by the layout
+ *   - {management: true, type: tap, name: ovn-k8s-mp0}         # with control: the host's management port k8s-NODE (0x6000)
  *   - {port: 9, type: tap, name: jt-underlay}
  *   - {port: 3, type: afxdp, interface: veth-pod-c, mode: native, queue: 0}
  *   - {port: 4, type: afxdp, interface: eth1, queues: 4}        # queues 0 to 3, one AF_XDP socket each
@@ -62,7 +63,7 @@ public final class NodeConfig
     public static final int DEFAULT_CHECKPOINT_MS = 1000;
     public static final int DEFAULT_CHECKPOINT_DISK_MB = 128;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
-        "in", "out", "pod");
+        "in", "out", "pod", "management");
     private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
     /** A port whose number the control module's layout gives (a pod's port) has this number until then. */
     public static final int LAYOUT_NUMBERED = 0;
@@ -227,6 +228,7 @@ public final class NodeConfig
         final Set<Integer> numbers = new HashSet<>();
         final Set<String> names = new HashSet<>();
         final Set<String> pods = new HashSet<>();
+        boolean management = false;
         for (final Object o : (List<Object>)ps)
         {
             if (!(o instanceof Map))
@@ -244,7 +246,32 @@ public final class NodeConfig
             final String pod = e.containsKey("pod") ? String.valueOf(e.get("pod")) : null;
             final int n;
             final String where;
-            if (pod != null)
+            if (e.containsKey("management"))
+            {
+                // The node layout numbers the management port itself (BridgeLayout.MANAGEMENT_OFPORT): no wait for a snapshot.
+                where = "management port: ";
+                if (!Boolean.TRUE.equals(e.get("management")))
+                {
+                    throw new IllegalArgumentException(where + "management takes true (leave it out for another port)");
+                }
+                if (control == null)
+                {
+                    throw new IllegalArgumentException(where + "needs control (the flows that serve it come from the layout)");
+                }
+                if (pod != null || e.containsKey("port"))
+                {
+                    throw new IllegalArgumentException(where + "numbered by the layout (" + BridgeLayout.MANAGEMENT_OFPORT
+                        + "): leave port and pod out");
+                }
+                if (management)
+                {
+                    throw new IllegalArgumentException(where + "a node has one");
+                }
+                management = true;
+                n = BridgeLayout.MANAGEMENT_OFPORT;
+                numbers.add(n);
+            }
+            else if (pod != null)
             {
                 where = "pod " + pod + ": ";
                 if (control == null)
@@ -278,6 +305,10 @@ public final class NodeConfig
                     throw new IllegalArgumentException(where + "with control, ports 1 to " + BridgeLayout.TUNNEL_OFPORT
                         + " belong to the layout (pods, tunnel): number other ports above it");
                 }
+                if (control != null && n == BridgeLayout.MANAGEMENT_OFPORT)
+                {
+                    throw new IllegalArgumentException(where + "with control, this is the management port: say management: true");
+                }
                 if (!numbers.add(n))
                 {
                     throw new IllegalArgumentException(where + "port number used twice");
@@ -289,7 +320,7 @@ public final class NodeConfig
                 for (final Object k : e.keySet())
                 {
                     // A pod's port may be a trace too: CI replays a pod's traffic through the derived flows.
-                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out", "pod")))
+                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out", "pod")) || e.containsKey("management"))
                     {
                         throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
                     }

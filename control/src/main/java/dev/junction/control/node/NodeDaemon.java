@@ -211,6 +211,10 @@ public final class NodeDaemon implements AutoCloseable
         {
             if (p.pod() == null)
             {
+                if (p.number() == BridgeLayout.MANAGEMENT_OFPORT)
+                {
+                    managementPort(layout, c.node());
+                }
                 numbered.add(p);
                 continue;
             }
@@ -231,6 +235,19 @@ public final class NodeDaemon implements AutoCloseable
             log.info("pod port", "pod", p.pod(), "port", pp.get().ofport(), "mac", pp.get().mac());
         }
         ports = List.copyOf(numbered);
+    }
+
+    /**
+     * The management port a {@code management: true} entry serves: logged with what the host's
+     * interface needs (OVN-K sets the same MAC and .2 addresses on ovn-k8s-mp0); a node without
+     * one (no subnets annotation) refuses the start, as a pod port that is not on the node does.
+     */
+    private void managementPort(final BridgeLayout layout, final String node)
+    {
+        final BridgeLayout.ManagementPort mp = layout.localSwitch().flatMap(layout::managementPort).orElseThrow(
+            () -> new IllegalArgumentException("node " + node + " has no management port (no k8s.ovn.org/node-subnets annotation)"));
+        log.info("management port", "name", mp.name(), "port", mp.ofport(), "mac", mp.mac(), "ips",
+            mp.ips().stream().map(dev.junction.control.k8s.Ip::text).toList().toString());
     }
 
     /** One snapshot of the source: problems logged by object, compiled, journaled and published. */

@@ -78,6 +78,39 @@ public final class OvnNames
     }
 
     /**
+     * The IPv6 link-local address OVN gives a port of MAC {@code mac} (its {@code in6_generate_lla}):
+     * {@code fe80::} and the modified EUI-64 interface identifier, the MAC with {@code ff:fe} in
+     * the middle and the universal/local bit of its first byte flipped (RFC 4291 appendix A).
+     */
+    public static InetAddress linkLocal(final String mac)
+    {
+        final String[] parts = mac.split(":");
+        if (parts.length != 6)
+        {
+            throw new IllegalArgumentException("not a MAC: " + mac);
+        }
+        final byte[] a = new byte[16];
+        a[0] = (byte)0xfe;
+        a[1] = (byte)0x80;
+        a[8] = (byte)(Integer.parseInt(parts[0], 16) ^ 0x02);
+        a[9] = (byte)Integer.parseInt(parts[1], 16);
+        a[10] = (byte)Integer.parseInt(parts[2], 16);
+        a[11] = (byte)0xff;
+        a[12] = (byte)0xfe;
+        a[13] = (byte)Integer.parseInt(parts[3], 16);
+        a[14] = (byte)Integer.parseInt(parts[4], 16);
+        a[15] = (byte)Integer.parseInt(parts[5], 16);
+        try
+        {
+            return InetAddress.getByAddress(a);
+        }
+        catch (final java.net.UnknownHostException ex)
+        {
+            throw new IllegalStateException("16 bytes are an IPv6 address", ex);
+        }
+    }
+
+    /**
      * OVN-K's {@code util.IPAddrToHWAddr}: {@code 0a:58:} and the four bytes of an IPv4 address;
      * for IPv6, {@code 0a:58:} and the first four bytes of the SHA-256 of the address's text
      * form (Go's {@code net.IP.String()}, RFC 5952 compressed), since 4 bytes of a 16-byte

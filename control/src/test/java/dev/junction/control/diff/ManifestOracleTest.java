@@ -138,6 +138,10 @@ class ManifestOracleTest
             {
                 described.add(0, "port " + p.ofport() + ": " + p.name() + " " + p.mac() + " " + p.ips());
             }
+            for (final BridgeLayout.ManagementPort m : compiled.layout().managementPorts())
+            {
+                described.add(0, "port " + m.ofport() + ": management port " + m.name() + " " + m.mac() + " " + m.ips());
+            }
             Files.write(dir.resolve("inputs.txt"), described);
             final List<String> inputArgs = new FlowCaseGenerator.FlowCase(set, printed, traffic.inputs(), List.of()).writeTo(dir);
             for (int i = 0; i < inputArgs.size(); i++)

@@ -3,6 +3,7 @@ package dev.junction.control.diff;
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.GatewayPort;
+import dev.junction.control.flows.LogicalPort;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.EndpointSlice;
 import dev.junction.control.k8s.Ip;
@@ -10,6 +11,7 @@ import dev.junction.control.k8s.Node;
 import dev.junction.control.k8s.Protocol;
 import dev.junction.control.k8s.Service;
 import dev.junction.control.k8s.ServicePort;
+import dev.junction.control.topology.OvnNames;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.cache.CacheConfig;
@@ -38,6 +40,11 @@ import java.util.TreeMap;
  * that do not fit their connection, new connections on a finished one's source port, random
  * 5-tuples, several conversations interleaved; now and then a short frame padded to 60 bytes.
  * Every checksum is correct. IP fragments only when asked for (see {@link #fragments}).
+ *
+ * <p>The bridge's management ports ({@code k8s-<node>}, the hosts) send and answer like pods:
+ * host to pod (the kubelet's probes; they pass default-deny policies on the pod's own node),
+ * pod to host, host to a pod of another node through the cluster router. Neighbour solicitations
+ * come from a port's address, its link-local address and {@code ::} (duplicate address detection).
  *
  * <p>With gateway routers (nodes with addresses): TCP and UDP exchanges with addresses outside
  * the cluster, the replies injected on the external port the request left from, to the address
@@ -75,7 +82,7 @@ final class ManifestTrafficGenerator
     {
     }
 
-    private record Backend(BridgeLayout.PodPort port, InetAddress address, int number)
+    private record Backend(LogicalPort port, InetAddress address, int number)
     {
     }
 
@@ -89,12 +96,12 @@ final class ManifestTrafficGenerator
     }
 
     /** A request as it reached pod {@code at}, sent by {@code sender}. */
-    private record Delivered(BridgeLayout.PodPort at, byte[] frame, BridgeLayout.PodPort sender)
+    private record Delivered(LogicalPort at, byte[] frame, LogicalPort sender)
     {
     }
 
     private final BridgeLayout layout;
-    private final List<BridgeLayout.PodPort> ports;
+    private final List<LogicalPort> ports;
     private final List<Vip> vips = new ArrayList<>();
     private final List<InetAddress> nodeIps = new ArrayList<>();
     private final List<GatewayPort> gateways;
@@ -128,7 +135,10 @@ final class ManifestTrafficGenerator
     {
         this.fragments = fragments;
         this.layout = compiled.layout();
-        this.ports = layout.ports();
+        // The management ports send and answer too: the host's traffic to pods, pods' to the host.
+        final List<LogicalPort> all = new ArrayList<>(layout.ports());
+        layout.managementPorts().stream().filter(LogicalPort::local).forEach(all::add);
+        this.ports = List.copyOf(all);
         if (ports.isEmpty())
         {
             throw new IllegalArgumentException("no pod ports: nothing sends");
@@ -189,7 +199,7 @@ final class ManifestTrafficGenerator
             final int outside = random.nextInt(100);
             // Drawn only where there is IPv6 egress or resolution: the IPv4-only sets keep their traffic.
             final boolean v6 = neighbours && random.nextBoolean();
-            final BridgeLayout.PodPort client = pickWith(v6);
+            final LogicalPort client = pickWith(v6);
             if (outside < 20 && client != null)
             {
                 return new Outside(client, v6, random.nextBoolean() ? Protocol.TCP : Protocol.UDP);
@@ -246,8 +256,8 @@ final class ManifestTrafficGenerator
     /** A conversation between two pods (possibly one pod with itself) on a port the server may serve. */
     private Conversation podPair(final Protocol protocol)
     {
-        final BridgeLayout.PodPort client = pick(ports);
-        final BridgeLayout.PodPort server = random.nextInt(20) == 0 ? client : pick(ports);
+        final LogicalPort client = pick(ports);
+        final LogicalPort server = random.nextInt(20) == 0 ? client : pick(ports);
         final boolean v6 = family(client, server);
         final Flow f = new Flow(client, client.ip(v6).orElseThrow(), server.ip(v6).orElseThrow(), serverPort(server, protocol),
             protocol, null);
@@ -257,8 +267,8 @@ final class ManifestTrafficGenerator
 
     private Conversation echo()
     {
-        final BridgeLayout.PodPort client = pick(ports);
-        final BridgeLayout.PodPort server = pick(ports);
+        final LogicalPort client = pick(ports);
+        final LogicalPort server = pick(ports);
         final boolean v6 = family(client, server);
         final Flow f = new Flow(client, client.ip(v6).orElseThrow(), server.ip(v6).orElseThrow(), 0, null, null);
         f.answer(server, f.target, 0);
@@ -269,9 +279,9 @@ final class ManifestTrafficGenerator
     {
         final Vip vip = pick(vips);
         final boolean v6 = Ip.isIpv6(vip.address());
-        final List<BridgeLayout.PodPort> able = ports.stream().filter(p -> p.ip(v6).isPresent()).toList();
+        final List<LogicalPort> able = ports.stream().filter(p -> p.ip(v6).isPresent()).toList();
         // A few clients come back again and again: ClientIP affinity has something to remember.
-        final BridgeLayout.PodPort client = random.nextBoolean() ? able.get(random.nextInt(Math.min(3, able.size())))
+        final LogicalPort client = random.nextBoolean() ? able.get(random.nextInt(Math.min(3, able.size())))
             : pick(able);
         final Flow f = new Flow(client, client.ip(v6).orElseThrow(), vip.address(), vip.port(), vip.protocol(), vip);
         return vip.protocol() == Protocol.TCP ? new Tcp(f) : new Udp(f);
@@ -326,27 +336,27 @@ final class ManifestTrafficGenerator
     /** Who talks to whom: the client's view (target, port) and, once known, who answers. */
     private final class Flow
     {
-        final BridgeLayout.PodPort client;
+        final LogicalPort client;
         final InetAddress source;
         final InetAddress target;
         final int targetPort;
         final Protocol protocol;
         final Vip vip;
         final int sourcePort;
-        BridgeLayout.PodPort server;
+        LogicalPort server;
         InetAddress serverAddress;
         int serverPort;
         /** Whom the server sees and answers: the client, or the hairpin SNAT address when it reached itself. */
         InetAddress peer;
         int peerPort;
 
-        Flow(final BridgeLayout.PodPort client, final InetAddress source, final InetAddress target, final int targetPort,
+        Flow(final LogicalPort client, final InetAddress source, final InetAddress target, final int targetPort,
             final Protocol protocol, final Vip vip)
         {
             this(client, source, target, targetPort, protocol, vip, sourcePort());
         }
 
-        Flow(final BridgeLayout.PodPort client, final InetAddress source, final InetAddress target, final int targetPort,
+        Flow(final LogicalPort client, final InetAddress source, final InetAddress target, final int targetPort,
             final Protocol protocol, final Vip vip, final int sourcePort)
         {
             this.client = client;
@@ -358,12 +368,12 @@ final class ManifestTrafficGenerator
             this.sourcePort = sourcePort;
         }
 
-        void answer(final BridgeLayout.PodPort server, final InetAddress address, final int port)
+        void answer(final LogicalPort server, final InetAddress address, final int port)
         {
             answer(server, address, port, source, sourcePort);
         }
 
-        void answer(final BridgeLayout.PodPort server, final InetAddress address, final int port, final InetAddress peer,
+        void answer(final LogicalPort server, final InetAddress address, final int port, final InetAddress peer,
             final int peerPort)
         {
             this.server = server;
@@ -409,7 +419,7 @@ final class ManifestTrafficGenerator
                 final boolean hairpin = h != null && s.port() == client.ofport() && h.dst().equals(source);
                 if (h != null && (h.src().equals(source) && h.sport() == sourcePort || hairpin))
                 {
-                    final BridgeLayout.PodPort p = ports.stream().filter(x -> x.ofport() == s.port()).findFirst().orElse(null);
+                    final LogicalPort p = ports.stream().filter(x -> x.ofport() == s.port()).findFirst().orElse(null);
                     if (p != null)
                     {
                         answer(p, h.dst(), h.dport(), h.src(), h.sport());
@@ -424,7 +434,7 @@ final class ManifestTrafficGenerator
                 return;
             }
             final boolean v6 = Ip.isIpv6(vip.address());
-            final BridgeLayout.PodPort p = pick(ports.stream().filter(x -> x.ip(v6).isPresent()).toList());
+            final LogicalPort p = pick(ports.stream().filter(x -> x.ip(v6).isPresent()).toList());
             answer(p, p.ip(v6).orElseThrow(), vip.fallbackPort());
         }
     }
@@ -655,7 +665,7 @@ final class ManifestTrafficGenerator
     /** Who has the gateway (or a pod, on this switch or another)? From a pod with an IPv4 address. */
     private void arpRequest(final boolean gateway)
     {
-        final BridgeLayout.PodPort p = pickWith(false);
+        final LogicalPort p = pickWith(false);
         if (p == null)
         {
             return;
@@ -667,7 +677,7 @@ final class ManifestTrafficGenerator
         }
         else
         {
-            final BridgeLayout.PodPort other = pickWith(false);
+            final LogicalPort other = pickWith(false);
             target = other == null ? null : other.ip(false).orElseThrow();
         }
         if (target == null)
@@ -682,7 +692,7 @@ final class ManifestTrafficGenerator
     /** Gratuitous ARP, ARP from a spoofed address or hardware address, an unsolicited reply. */
     private void arpOdd()
     {
-        final BridgeLayout.PodPort p = pickWith(false);
+        final LogicalPort p = pickWith(false);
         if (p == null)
         {
             return;
@@ -702,7 +712,7 @@ final class ManifestTrafficGenerator
         }
     }
 
-    private void arp(final BridgeLayout.PodPort p, final byte[] dst, final byte[] src, final int op, final byte[] sha,
+    private void arp(final LogicalPort p, final byte[] dst, final byte[] src, final int op, final byte[] sha,
         final int spa, final byte[] tha, final int tpa, final String what)
     {
         // Padded to the Ethernet minimum, as a NIC sends it.
@@ -710,49 +720,62 @@ final class ManifestTrafficGenerator
             PacketFactory.arp(op, sha, spa, tha, tpa)), 60), what);
     }
 
-    /** IPv6 neighbour solicitation (multicast to the solicited-node group) for the gateway or a pod. */
+    /**
+     * IPv6 neighbour solicitation (multicast to the solicited-node group) for the gateway, its
+     * link-local address or a pod; from the port's address, its link-local address, or {@code ::}
+     * (duplicate address detection, no source link-layer option). Or a router solicitation.
+     */
     private void neighborSolicitation()
     {
-        final BridgeLayout.PodPort p = pickWith(true);
+        final LogicalPort p = pickWith(true);
         if (p == null)
         {
             return;
         }
         final byte[] mac = PacketFactory.mac(p.mac());
+        final InetAddress linkLocal = OvnNames.linkLocal(p.mac());
         if (random.nextInt(4) == 0)
         {
             // Router solicitation: to all routers, with the source link-layer address option.
             final byte[] rs = PacketFactory.icmp6(133, 0, 0, new byte[] {1, 1, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]});
-            final byte[] ip = new PacketFactory.Ip6().src(p.ip(true).orElseThrow().getAddress())
+            final byte[] ip = new PacketFactory.Ip6().src((random.nextBoolean() ? linkLocal : p.ip(true).orElseThrow()).getAddress())
                 .dst(PacketFactory.ip6("ff02::2")).hopLimit(255).build(PacketFactory.PROTO_ICMPV6, rs,
                     PacketFactory.Checksum.CORRECT);
             emit(p, PacketFactory.ethernet(PacketFactory.mac("33:33:00:00:00:02"), mac, new int[0], PacketFactory.ETH_IPV6, ip),
                 "router solicitation from " + p.name());
             return;
         }
-        final InetAddress target = random.nextBoolean() ? p.sw().gateway(true).orElse(null)
-            : pick(ports).ip(true).orElse(null);
+        final InetAddress target = switch (random.nextInt(3))
+        {
+            case 0 -> p.sw().gateway(true).orElse(null);
+            case 1 -> OvnNames.linkLocal(p.sw().gatewayMac());
+            default -> pick(ports).ip(true).orElse(null);
+        };
         if (target == null)
         {
             return;
         }
+        final int source = random.nextInt(4);
+        final boolean dad = source == 0;
+        final InetAddress from = dad ? Ip.parse("::") : source == 1 ? linkLocal : p.ip(true).orElseThrow();
         final byte[] t = target.getAddress();
         final byte[] group = PacketFactory.ip6("ff02::1:ff00:0");
         group[13] = t[13];
         group[14] = t[14];
         group[15] = t[15];
         final byte[] dstMac = {0x33, 0x33, (byte)0xff, t[13], t[14], t[15]};
-        final byte[] ip = new PacketFactory.Ip6().src(p.ip(true).orElseThrow().getAddress()).dst(group).hopLimit(255)
-            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborSolicitation(t, mac), PacketFactory.Checksum.CORRECT);
+        final byte[] ip = new PacketFactory.Ip6().src(from.getAddress()).dst(group).hopLimit(255)
+            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborSolicitation(t, dad ? null : mac), PacketFactory.Checksum.CORRECT);
         emit(p, PacketFactory.ethernet(dstMac, mac, new int[0], PacketFactory.ETH_IPV6, ip),
-            "neighbour solicitation for " + Ip.text(target) + " from " + p.name());
+            (dad ? "duplicate address detection" : "neighbour solicitation") + " for " + Ip.text(target) + " from " + p.name()
+                + " (" + Ip.text(from) + ")");
     }
 
     /** A pod's packet from a MAC that is not its own: port security must drop it. */
     private void spoofedMac()
     {
-        final BridgeLayout.PodPort p = pick(ports);
-        final BridgeLayout.PodPort to = pick(ports);
+        final LogicalPort p = pick(ports);
+        final LogicalPort to = pick(ports);
         final boolean v6 = family(p, to);
         final Flow f = new Flow(p, p.ip(v6).orElseThrow(), to.ip(v6).orElseThrow(), serverPort(to, Protocol.TCP), Protocol.TCP,
             null);
@@ -766,10 +789,10 @@ final class ManifestTrafficGenerator
     /** A pod's packet from an address that is not its own (another pod's, or made up). */
     private void spoofedAddress()
     {
-        final BridgeLayout.PodPort p = pick(ports);
-        final BridgeLayout.PodPort to = pick(ports);
+        final LogicalPort p = pick(ports);
+        final LogicalPort to = pick(ports);
         final boolean v6 = family(p, to);
-        final BridgeLayout.PodPort other = pick(ports);
+        final LogicalPort other = pick(ports);
         InetAddress fake = other.ip(v6).orElse(null);
         if (fake == null || fake.equals(p.ip(v6).orElseThrow()))
         {
@@ -786,7 +809,7 @@ final class ManifestTrafficGenerator
     /** TTL (hop limit) 1 or 2, to a pod on the same switch, on another one (routed: dec_ttl), or to a VIP. */
     private void lowTtl()
     {
-        final BridgeLayout.PodPort p = pick(ports);
+        final LogicalPort p = pick(ports);
         final int ttl = 1 + random.nextInt(2);
         final Flow f;
         if (!vips.isEmpty() && random.nextInt(4) == 0)
@@ -802,7 +825,7 @@ final class ManifestTrafficGenerator
         }
         else
         {
-            final BridgeLayout.PodPort to = pick(ports);
+            final LogicalPort to = pick(ports);
             final boolean v6 = family(p, to);
             f = new Flow(p, p.ip(v6).orElseThrow(), to.ip(v6).orElseThrow(), serverPort(to, Protocol.UDP), Protocol.UDP, null);
             f.answer(to, f.target, f.targetPort);
@@ -828,9 +851,9 @@ final class ManifestTrafficGenerator
             return;
         }
         final Delivered d = pick(delivered);
-        final BridgeLayout.PodPort at = d.at();
+        final LogicalPort at = d.at();
         final byte[] frame = d.frame();
-        final BridgeLayout.PodPort to = d.sender();
+        final LogicalPort to = d.sender();
         final Headers h = Headers.of(frame);
         if (h == null)
         {
@@ -852,7 +875,7 @@ final class ManifestTrafficGenerator
     /** Any protocol, flags, addresses and ports, from a pod's own MAC and address. */
     private void randomFiveTuple()
     {
-        final BridgeLayout.PodPort p = pick(ports);
+        final LogicalPort p = pick(ports);
         final boolean v6 = p.ip(true).isPresent() && (p.ip(false).isEmpty() || random.nextInt(3) == 0);
         final InetAddress src = p.ip(v6).orElseThrow();
         final InetAddress dst = randomDestination(v6);
@@ -904,7 +927,7 @@ final class ManifestTrafficGenerator
     private InetAddress randomDestination(final boolean v6)
     {
         final List<InetAddress> pool = new ArrayList<>();
-        for (final BridgeLayout.PodPort q : ports)
+        for (final LogicalPort q : ports)
         {
             q.ip(v6).ifPresent(pool::add);
         }
@@ -1027,7 +1050,7 @@ final class ManifestTrafficGenerator
      */
     private final class Outside implements Conversation
     {
-        private final BridgeLayout.PodPort client;
+        private final LogicalPort client;
         private final InetAddress source;
         /** Drawn first, as before IPv6 was: the IPv4 sets keep their traffic. */
         private final int targetIndex = random.nextInt(OUTSIDE.size());
@@ -1042,7 +1065,7 @@ final class ManifestTrafficGenerator
         private int translatedPort;
         private int step;
 
-        Outside(final BridgeLayout.PodPort client, final boolean v6, final Protocol protocol)
+        Outside(final LogicalPort client, final boolean v6, final Protocol protocol)
         {
             this.client = client;
             this.source = client.ip(v6).orElseThrow();
@@ -1181,7 +1204,7 @@ final class ManifestTrafficGenerator
         private final int sourcePort = sourcePort();
         private final long clientIsn = random.nextInt() & 0xffffffffL;
         private final long serverIsn = random.nextInt() & 0xffffffffL;
-        private BridgeLayout.PodPort server;
+        private LogicalPort server;
         private Headers seen;
         private int step;
 
@@ -1250,12 +1273,12 @@ final class ManifestTrafficGenerator
     // ---- Emitting ----
 
     /** Appends the frame to {@code from}'s pcap and runs it through the simulation; returns what came out. */
-    private List<Sent> emit(final BridgeLayout.PodPort from, final byte[] frame, final String what)
+    private List<Sent> emit(final LogicalPort from, final byte[] frame, final String what)
     {
         return emit(from.ofport(), frame, what);
     }
 
-    /** As {@link #emit(BridgeLayout.PodPort, byte[], String)} on any port of the bridge. */
+    /** As {@link #emit(LogicalPort, byte[], String)} on any port of the bridge. */
     private List<Sent> emit(final int port, final byte[] frame, final String what)
     {
         now += 200_000L + random.nextInt(800_000);
@@ -1271,7 +1294,7 @@ final class ManifestTrafficGenerator
     }
 
     /** Datagrams that reached a pod, for {@link #icmpError()}. */
-    private void remember(final List<Sent> out, final BridgeLayout.PodPort sender)
+    private void remember(final List<Sent> out, final LogicalPort sender)
     {
         for (final Sent s : out)
         {
@@ -1380,10 +1403,10 @@ final class ManifestTrafficGenerator
     }
 
     /** A port the server may serve: mostly one of its container ports of the protocol, else a common one. */
-    private int serverPort(final BridgeLayout.PodPort server, final Protocol protocol)
+    private int serverPort(final LogicalPort server, final Protocol protocol)
     {
-        final List<Integer> own = server.pod().ports().stream().filter(cp -> cp.protocol() == protocol)
-            .map(cp -> cp.port()).toList();
+        final List<Integer> own = server instanceof BridgeLayout.PodPort pod
+            ? pod.pod().ports().stream().filter(cp -> cp.protocol() == protocol).map(cp -> cp.port()).toList() : List.of();
         if (!own.isEmpty() && random.nextInt(10) < 7)
         {
             return pick(own);
@@ -1393,7 +1416,7 @@ final class ManifestTrafficGenerator
     }
 
     /** IPv4 or IPv6, whichever both have (both: mostly IPv4). */
-    private boolean family(final BridgeLayout.PodPort a, final BridgeLayout.PodPort b)
+    private boolean family(final LogicalPort a, final LogicalPort b)
     {
         final boolean v4 = a.ip(false).isPresent() && b.ip(false).isPresent();
         final boolean v6 = a.ip(true).isPresent() && b.ip(true).isPresent();
@@ -1404,9 +1427,9 @@ final class ManifestTrafficGenerator
         return !v4;
     }
 
-    private BridgeLayout.PodPort pickWith(final boolean v6)
+    private LogicalPort pickWith(final boolean v6)
     {
-        final List<BridgeLayout.PodPort> able = ports.stream().filter(p -> p.ip(v6).isPresent()).toList();
+        final List<LogicalPort> able = ports.stream().filter(p -> p.ip(v6).isPresent()).toList();
         return able.isEmpty() ? null : pick(able);
     }
 

@@ -2,13 +2,16 @@ package dev.junction.control.diff;
 
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.flows.Stage;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.ManifestLoader;
+import dev.junction.control.topology.OvnNames;
 import dev.junction.datapath.Bridge;
 import dev.junction.datapath.Datapath;
 import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.pcap.PcapWriter;
 import dev.junction.flowtable.Packet;
+import dev.junction.flowtable.ofp.FlowTables;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +40,7 @@ class NdResponderTest
     private static final Path MANIFESTS = Path.of("src/test/resources/manifests/services-v6");
 
     private BridgeLayout layout;
+    private FlowTables tables;
     private Datapath datapath;
     private final List<int[]> outPorts = new ArrayList<>();
     private final List<byte[]> out = new ArrayList<>();
@@ -47,7 +51,8 @@ class NdResponderTest
         final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
         final FlowCompiler.Compiled compiled = FlowCompiler.cluster(r.model());
         layout = compiled.layout();
-        datapath = new Datapath(new Bridge(compiled.tables()), layout.ofports(), (port, p) ->
+        tables = compiled.tables();
+        datapath = new Datapath(new Bridge(tables), layout.ofports(), (port, p) ->
         {
             outPorts.add(new int[] {port});
             out.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
@@ -62,11 +67,17 @@ class NdResponderTest
     /** What {@code from} sends to find {@code target}: to the solicited-node group, source link-layer option {@code sll}. */
     private void solicit(final BridgeLayout.PodPort from, final InetAddress target, final String sll)
     {
+        solicit(from, from.ip(true).orElseThrow(), target, sll);
+    }
+
+    /** As above from source address {@code source}; no source link-layer option when {@code sll} is null (as DAD sends). */
+    private void solicit(final BridgeLayout.PodPort from, final InetAddress source, final InetAddress target, final String sll)
+    {
         final byte[] t = target.getAddress();
         final byte[] group = PacketFactory.ip6("ff02::1:ff00:0");
         System.arraycopy(t, 13, group, 13, 3);
-        final byte[] ip = new PacketFactory.Ip6().src(from.ip(true).orElseThrow().getAddress()).dst(group).hopLimit(255)
-            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborSolicitation(t, PacketFactory.mac(sll)),
+        final byte[] ip = new PacketFactory.Ip6().src(source.getAddress()).dst(group).hopLimit(255)
+            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborSolicitation(t, sll == null ? null : PacketFactory.mac(sll)),
                 PacketFactory.Checksum.CORRECT);
         final byte[] frame = PacketFactory.ethernet(new byte[] {0x33, 0x33, (byte)0xff, t[13], t[14], t[15]},
             PacketFactory.mac(from.mac()), new int[0], PacketFactory.ETH_IPV6, ip);
@@ -120,11 +131,17 @@ class NdResponderTest
     private static void assertAdvertisement(final String[] na, final BridgeLayout.PodPort asker, final InetAddress target,
         final String targetMac, final boolean router)
     {
+        assertAdvertisement(na, asker, asker.ip(true).orElseThrow(), target, targetMac, router);
+    }
+
+    private static void assertAdvertisement(final String[] na, final BridgeLayout.PodPort asker, final InetAddress askedFrom,
+        final InetAddress target, final String targetMac, final boolean router)
+    {
         final String line = String.join("|", na);
         assertEquals(targetMac, na[0], "from the target's MAC: " + line);
         assertEquals(asker.mac(), na[1], "to the asker's MAC: " + line);
         assertEquals(target, Ip.parse(na[2]), "from the target address: " + line);
-        assertEquals(asker.ip(true).orElseThrow(), Ip.parse(na[3]), "to the asker's address: " + line);
+        assertEquals(askedFrom, Ip.parse(na[3]), "to the asker's address: " + line);
         assertEquals("255", na[4], "hop limit 255 (RFC 4861 7.1.2): " + line);
         assertEquals("136", na[5], "neighbour advertisement: " + line);
         assertEquals("0", na[6], line);
@@ -171,5 +188,70 @@ class NdResponderTest
         // A source link-layer option naming another MAC fails port security.
         solicit(client, client.sw().gateway(true).orElseThrow(), pod("web-1").mac());
         assertEquals(0, out.size(), "spoofed source link-layer address");
+    }
+
+    /** The priorities of the rules of {@code stage} that packets met since the datapath was made. */
+    private List<Integer> met(final Stage stage)
+    {
+        datapath.pushStats();
+        return tables.rules().stream().filter(r -> r.table == stage.table && r.packets() > 0).map(r -> r.priority).sorted().toList();
+    }
+
+    @Test
+    void gatewayLinkLocalAnswersAsARouterToALinkLocalAsker() throws Exception
+    {
+        final BridgeLayout.PodPort client = pod("client-1");
+        // Gateway MAC 0a:58:0a:f4:01:01 (OVN-K's of 10.244.1.1): EUI-64 flips 0x02 of the first byte, ff:fe in the middle.
+        assertEquals("0a:58:0a:f4:01:01", client.sw().gatewayMac());
+        final InetAddress gatewayLinkLocal = Ip.parse("fe80::858:aff:fef4:101");
+        final InetAddress clientLinkLocal = OvnNames.linkLocal(client.mac());
+        solicit(client, clientLinkLocal, gatewayLinkLocal, client.mac());
+        assertAdvertisement(advertisement(client), client, clientLinkLocal, gatewayLinkLocal, client.sw().gatewayMac(), true);
+    }
+
+    @Test
+    void aPodsLinkLocalSolicitationForAPodIsAnswered() throws Exception
+    {
+        final BridgeLayout.PodPort client = pod("client-1");
+        final BridgeLayout.PodPort web = pod("web-1");
+        final InetAddress clientLinkLocal = OvnNames.linkLocal(client.mac());
+        solicit(client, clientLinkLocal, web.ip(true).orElseThrow(), client.mac());
+        assertAdvertisement(advertisement(client), client, clientLinkLocal, web.ip(true).orElseThrow(), web.mac(), false);
+    }
+
+    @Test
+    void anotherPortsLinkLocalSourceIsSpoofed() throws Exception
+    {
+        final BridgeLayout.PodPort client = pod("client-1");
+        solicit(client, OvnNames.linkLocal(pod("web-1").mac()), client.sw().gateway(true).orElseThrow(), client.mac());
+        assertEquals(0, out.size(), "no answer");
+        assertEquals(List.of(50), met(Stage.PORT_SECURITY), "dropped by port security");
+    }
+
+    @Test
+    void duplicateAddressDetectionPassesPortSecurityAndIsNeverAnswered() throws Exception
+    {
+        final BridgeLayout.PodPort client = pod("client-1");
+        final InetAddress unspecified = Ip.parse("::");
+        for (final InetAddress tentative : new InetAddress[] {Ip.parse("fd00:10:244:1::99"), pod("web-1").ip(true).orElseThrow(),
+            client.ip(true).orElseThrow(), client.sw().gateway(true).orElseThrow()})
+        {
+            solicit(client, unspecified, tentative, null);
+            assertEquals(List.of(), out.stream().map(Arrays::toString).toList(), "no answer to DAD for " + Ip.text(tentative));
+        }
+        assertEquals(List.of(110), met(Stage.PORT_SECURITY), "admitted by the port's DAD rule, never its drop");
+        assertEquals(List.of(100), met(Stage.ND_PORT_SECURITY), "no source link-layer option: admitted");
+        assertTrue(met(Stage.ARP_RESPONDER).stream().allMatch(p -> p >= 105), "ended in the responder's DAD rules, never answered: "
+            + met(Stage.ARP_RESPONDER));
+    }
+
+    @Test
+    void aDadProbeWithASourceLinkLayerOptionIsDropped() throws Exception
+    {
+        // RFC 4861 7.1.1: a solicitation from :: must not carry the option; port security only lets through what OVN's would.
+        final BridgeLayout.PodPort client = pod("client-1");
+        solicit(client, Ip.parse("::"), Ip.parse("fd00:10:244:1::99"), pod("web-1").mac());
+        assertEquals(0, out.size());
+        assertEquals(List.of(0), met(Stage.ND_PORT_SECURITY), "a MAC not the port's: the ND port security's drop");
     }
 }

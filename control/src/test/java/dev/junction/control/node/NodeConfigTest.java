@@ -42,6 +42,11 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: tap, name: a}, {pod: ns/a, type: tap, name: b}]", "two ports"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: a, type: tap, name: a}]", "NAMESPACE/NAME"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{pod: ns/a, type: pcap, in: x.pcap, name: a}]", "takes in and out, not name"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{management: true, type: tap, name: mp}]", "needs control"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{management: true, port: 7, type: tap, name: mp}]", "leave port and pod out"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{management: true, type: tap, name: mp}, {management: true, type: tap, name: mp2}]", "a node has one"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{management: yes please, type: tap, name: mp}]", "management takes true"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{port: 24576, type: tap, name: mp}]", "say management: true"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: nope.txt\nports: [{port: 1, type: tap, name: a}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: []", "non-empty list"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 1, type: tap, name: b}]", "used twice"),
@@ -104,6 +109,17 @@ class NodeConfigTest
         assertEquals(2, c.ports.size());
         assertEquals(1400, c.ports.get(1).mtu());
         assertEquals(10, c.tunnels.ports().get(0).port);
+    }
+
+    @org.junit.jupiter.api.Test
+    void theManagementPortIsNumberedByTheNodeLayout() throws Exception
+    {
+        final NodeConfig c = load("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{management: true, type: tap, name: ovn-k8s-mp0},"
+            + " {pod: ns/a, type: tap, name: a}]\n");
+        assertEquals(dev.junction.control.flows.BridgeLayout.MANAGEMENT_OFPORT, c.ports.get(0).number());
+        assertEquals("ovn-k8s-mp0", c.ports.get(0).name());
+        assertEquals(null, c.ports.get(0).pod());
+        assertEquals(NodeConfig.LAYOUT_NUMBERED, c.ports.get(1).number(), "pods still wait for the layout");
     }
 
     @org.junit.jupiter.api.Test
