@@ -440,7 +440,9 @@ public final class NodeConfig
         if (c.containsKey("manifests"))
         {
             manifests = base.resolve(String.valueOf(c.get("manifests"))).normalize();
-            if (!Files.isDirectory(manifests))
+            // A directory not there yet (a mount, say) is the source's to wait for: a restart then
+            // forwards with the journal's version meanwhile; a first start refuses (NodeDaemon).
+            if (Files.exists(manifests) && !Files.isDirectory(manifests))
             {
                 throw new IllegalArgumentException("control: manifests " + manifests + " is not a directory");
             }

@@ -166,9 +166,12 @@ public final class NodeDaemon implements AutoCloseable
 
     /**
      * A Kubernetes change's way on a node: the journal's last version is published first (what the
-     * node forwarded with before a restart), then the source's first snapshot is compiled on this
-     * thread, which numbers the pods' ports before any device is opened; later snapshots (file
-     * changes, API server events) become new table versions while traffic flows.
+     * node forwarded with before a restart). On a restart its pod ports number the devices and
+     * the source is opened in the background ({@link RetryingSource}: retried while it is away,
+     * the journal's version enforcing meanwhile); on a first start (an empty journal) the
+     * source's first snapshot is compiled on this thread, which numbers the pods' ports before
+     * any device is opened. Later snapshots (file changes, API server events) become new table
+     * versions while traffic flows.
      */
     private void startControl() throws IOException, FlowParseException
     {
@@ -190,19 +193,37 @@ public final class NodeDaemon implements AutoCloseable
             bridge.publish(tables);
         });
         final long restoring = System.nanoTime();
-        controlLoop.restore().ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size(),
+        final java.util.Optional<FlowJournal.Restored> restored = controlLoop.restore();
+        restored.ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size(),
+            "pods", r.ports().size(),
             "restore_ms", String.format(java.util.Locale.ROOT, "%.3f", (System.nanoTime() - restoring) / 1e6),
             "since_jvm_start_ms", System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()));
         final java.util.function.Consumer<ManifestLoader.Result> onSnapshot = this::compileSnapshot;
-        if (c.manifests() != null)
-        {
-            controlSource = ManifestDirectoryWatcher.start(c.manifests(), ManifestDirectoryWatcher.DEFAULT_DEBOUNCE,
-                ManifestDirectoryWatcher.DEFAULT_POLL, onSnapshot);
-        }
-        else
-        {
-            controlSource = ApiServerSource.connect(c.kubeconfig().equals("in-cluster") ? null : Path.of(c.kubeconfig()),
+        final RetryingSource.Opener opener = () -> c.manifests() != null
+            ? ManifestDirectoryWatcher.start(c.manifests(), ManifestDirectoryWatcher.DEFAULT_DEBOUNCE,
+                ManifestDirectoryWatcher.DEFAULT_POLL, onSnapshot)
+            : ApiServerSource.connect(c.kubeconfig().equals("in-cluster") ? null : Path.of(c.kubeconfig()),
                 ApiServerSource.DEFAULT_DEBOUNCE, onSnapshot);
+        if (restored.isPresent())
+        {
+            // A restart: the pods' devices open under the journal's numbers and forwarding resumes
+            // with its version now; the source is opened (and retried) beside it, and its first
+            // snapshot moves whatever changed meanwhile (followPods).
+            ports = journalNumbered(restored.get().ports());
+            controlSource = new RetryingSource(source, opener, log);
+            return;
+        }
+        try
+        {
+            controlSource = opener.open();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw ex;
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException("control: " + ex.getMessage(), ex);
         }
         final BridgeLayout layout = controlLoop.layout().orElseThrow(() -> new IllegalStateException(
             "control: the first snapshot could not be compiled: " + controlLoop.lastFailure()));
@@ -248,6 +269,30 @@ public final class NodeDaemon implements AutoCloseable
             () -> new IllegalArgumentException("node " + node + " has no management port (no k8s.ovn.org/node-subnets annotation)"));
         log.info("management port", "name", mp.name(), "port", mp.ofport(), "mac", mp.mac(), "ips",
             mp.ips().stream().map(dev.junction.control.k8s.Ip::text).toList().toString());
+    }
+
+    /** The configured ports, declared pods numbered as the journal's last version had them; the others wait for the source. */
+    private List<NodeConfig.Port> journalNumbered(final java.util.Map<String, Integer> journaled)
+    {
+        final List<NodeConfig.Port> numbered = new ArrayList<>();
+        for (final NodeConfig.Port p : config.ports)
+        {
+            final Integer ofport = p.pod() == null ? null : journaled.get(p.pod());
+            if (p.pod() == null)
+            {
+                numbered.add(p);
+            }
+            else if (ofport == null)
+            {
+                log.info("pod port waiting: the pod had no logical port in the journal's version", "pod", p.pod());
+            }
+            else
+            {
+                numbered.add(p.numbered(ofport));
+                log.info("pod port", "pod", p.pod(), "port", ofport, "from", "journal");
+            }
+        }
+        return List.copyOf(numbered);
     }
 
     /** One snapshot of the source: problems logged by object, compiled, journaled and published. */

@@ -18,11 +18,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Restart without loss in control mode, with node.yaml's defaults: the node daemon derives its
  * flows from a manifests directory (two pods on AF_XDP veth ports, NetworkPolicies), iperf3
- * streams TCP from pod a to pod b, the daemon is killed with SIGKILL and started again at once.
- * The flows come back from the flow journal (the version the killed daemon last published), the
- * connections from the conntrack journal (checkpoints are on by default), iperf3 ends with exit 0,
- * and the policies the journal holds are enforced by the restarted daemon: pod b may not open
- * connections to pod a, whose ingress is isolated, while a's to b pass.
+ * streams TCP from pod a to pod b, the daemon is killed with SIGKILL and started again at once,
+ * with its source gone: the manifests directory is moved away before the restart, as an API
+ * server can be down when a node restarts. The flows and the pods' port numbers come back from
+ * the flow journal (the version the killed daemon last published), the connections from the
+ * conntrack journal (checkpoints are on by default), iperf3 ends with exit 0, and the policies the
+ * journal holds are enforced by the restarted daemon while the source is away: pod b may not open
+ * connections to pod a, whose ingress is isolated, while a's to b pass. When the directory comes
+ * back the source connects, and the version stays (nothing changed).
  */
 class ControlRestartTest
 {
@@ -96,12 +99,18 @@ class ControlRestartTest
                 final String aIp = a.ips().get(0).getHostAddress();
                 final String bIp = b.ips().get(0).getHostAddress();
                 final int[] pings = new int[2];
+                final Path away = dir.resolve("manifests.away");
+                final String[] afterSourceBack = new String[1];
 
-                final KillNineRun run = KillNineRun.run(net, dir, "node", dir.resolve("state"), nsA, bIp, b.ofport(), () ->
-                {
-                    pings[0] = net.run("ip", "netns", "exec", nsA, "ping", "-c", "2", "-W", "1", bIp).exit();
-                    pings[1] = net.run("ip", "netns", "exec", nsB, "ping", "-c", "2", "-W", "1", aIp).exit();
-                });
+                final KillNineRun run = KillNineRun.run(net, dir, "node", dir.resolve("state"), nsA, bIp, b.ofport(),
+                    () -> move(manifests, away),
+                    () ->
+                    {
+                        pings[0] = net.run("ip", "netns", "exec", nsA, "ping", "-c", "2", "-W", "1", bIp).exit();
+                        pings[1] = net.run("ip", "netns", "exec", nsB, "ping", "-c", "2", "-W", "1", aIp).exit();
+                        move(away, manifests);
+                        afterSourceBack[0] = awaitLog(dir.resolve("node-2.log"), "control source connected");
+                    });
 
                 long killedVersion = -1;
                 for (final String line : Files.readAllLines(dir.resolve("node-1.log")))
@@ -126,14 +135,63 @@ class ControlRestartTest
                 assertTrue(run.logged("conntrack restored", "connections") >= 2,
                     "iperf3's control and data connections are restored: " + run.logLine("conntrack restored"));
                 assertEquals(0, run.iperfExit(), "iperf3 finishes through the restart:\n" + run.iperfOut());
+                assertTrue(run.logLine("control source unavailable").contains("is not a directory"),
+                    "the restarted daemon ran without its source: " + run.logLine("control source unavailable"));
+                assertTrue(run.logged("flows restored", "pods") == 2, "both pods' ports from the journal: "
+                    + run.logLine("flows restored"));
                 assertEquals(0, pings[0], "after the restart a may still open connections to b");
                 assertNotEquals(0, pings[1], "after the restart b still may not open connections to a (client-isolated)");
+                assertTrue(afterSourceBack[0] != null, "the source connects once the directory is back");
+                final String same = "\"version\":" + killedVersion + ",";
+                assertTrue(run.log().stream().noneMatch(l -> l.contains("\"msg\":\"flows compiled\"") && !l.contains(same)),
+                    "the source's snapshot changes nothing: the journal's version stays");
             }
             finally
             {
                 KillNineRun.deleteTree(dir);
             }
         }
+    }
+
+    private static void move(final Path from, final Path to)
+    {
+        try
+        {
+            Files.move(from, to);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    /** The first line of {@code log} holding {@code text}, waited for up to 20 s; null when it never came. */
+    private static String awaitLog(final Path log, final String text)
+    {
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        try
+        {
+            while (System.nanoTime() < deadline)
+            {
+                for (final String line : Files.readAllLines(log))
+                {
+                    if (line.contains(text))
+                    {
+                        return line;
+                    }
+                }
+                Thread.sleep(100);
+            }
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        return null;
     }
 
     /** A pod: namespace {@code ns} holds {@code dev} with the layout's MAC and address; its veth peer stays here for the daemon. */

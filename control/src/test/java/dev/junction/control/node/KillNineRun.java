@@ -59,12 +59,15 @@ record KillNineRun(int iperfExit, boolean iperfFinished, String iperfOut, double
     static KillNineRun run(final Netns net, final Path dir, final String name, final Path state, final String clientNs,
         final String serverIp, final int serverPort) throws Exception
     {
-        return run(net, dir, name, state, clientNs, serverIp, serverPort, () -> { });
+        return run(net, dir, name, state, clientNs, serverIp, serverPort, () -> { }, () -> { });
     }
 
-    /** As above, with {@code whileRestarted} run against the restarted daemon after iperf3 has ended, before it stops. */
+    /**
+     * As above, with {@code beforeRestart} run between the kill and the new start, and
+     * {@code whileRestarted} against the restarted daemon after iperf3 has ended, before it stops.
+     */
     static KillNineRun run(final Netns net, final Path dir, final String name, final Path state, final String clientNs,
-        final String serverIp, final int serverPort, final Runnable whileRestarted) throws Exception
+        final String serverIp, final int serverPort, final Runnable beforeRestart, final Runnable whileRestarted) throws Exception
     {
         final Path config = dir.resolve(name + ".yaml");
         final Process first = net.awaitControlSocket(net.startDaemon(config, dir.resolve(name + "-1.log")), state,
@@ -84,6 +87,7 @@ record KillNineRun(int iperfExit, boolean iperfFinished, String iperfOut, double
             first.destroyForcibly(); // SIGKILL: no shutdown hook, no last checkpoint
             first.waitFor(10, TimeUnit.SECONDS);
             killed = System.nanoTime();
+            beforeRestart.run();
             second = net.startDaemon(config, dir.resolve(name + "-2.log"));
         }
         catch (final Exception | AssertionError ex)

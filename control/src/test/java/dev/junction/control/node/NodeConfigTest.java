@@ -32,7 +32,7 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("flows: flows.txt\nports: [{port: 1, type: tap, name: a}]", "state_dir is required"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nports: [{port: 1, type: tap, name: a}]", "flows (or control) is required"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{pod: ns/a, type: tap, name: a}]", "needs control"),
-            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: m}\nports: [{pod: ns/a, type: tap, name: a}]", "is not a directory"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: flows.txt}\nports: [{pod: ns/a, type: tap, name: a}]", "is not a directory"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {manifests: .}\nports: [{pod: ns/a, type: tap, name: a}]", "node is required"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., kubeconfig: in-cluster}\nports: [{pod: ns/a, type: tap, name: a}]", "one of them"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., colour: red}\nports: [{pod: ns/a, type: tap, name: a}]", "unknown key colour"),
@@ -219,5 +219,16 @@ class NodeConfigTest
             final String stats = d.stats();
             assertTrue(!stats.contains("jcfg-ghost") && stats.contains("control (node n1): version 1"), stats);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aMissingManifestsDirectoryRefusesAFirstStartAndLeavesNothingBehind() throws Exception
+    {
+        final NodeConfig c = load("state_dir: state\ncontrol: {node: n1, manifests: not-yet}\nports: [{pod: shop/a, type: tap, name: jcfg-a}]\n");
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> NodeDaemon.start(c, new JsonLog(System.err)));
+        assertTrue(ex.getMessage().contains("not-yet is not a directory"), ex.getMessage());
+        assertTrue(!Files.exists(dir.resolve("state/junction.sock")), "no socket left");
+        assertTrue(!Files.exists(Path.of("/sys/class/net/jcfg-a")), "no device created");
     }
 }
