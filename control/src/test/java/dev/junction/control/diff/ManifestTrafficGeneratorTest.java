@@ -42,8 +42,9 @@ class ManifestTrafficGeneratorTest
         for (final FlowCaseGenerator.Input in : a.inputs())
         {
             assertTrue(compiled.layout().ports().stream().anyMatch(p -> p.ofport() == in.port())
+                || compiled.layout().managementPorts().stream().anyMatch(m -> m.ofport() == in.port())
                 || compiled.layout().gateways().stream().anyMatch(g -> g.local() && g.ofport() == in.port()),
-                "a pod port or a gateway router's external port: " + in.port());
+                "a pod port, a management port or a gateway router's external port: " + in.port());
             long last = Long.MIN_VALUE;
             for (final FlowCaseGenerator.Packet p : in.packets())
             {
