@@ -15,14 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link Pinctrl#packetIn} on arbitrary packet-ins: any frame (truncated by a controller
  * action's {@code max_len} to a few bytes, or not Ethernet/IP at all) with any userdata (an op
- * header of a known or unknown opcode, a log op with any verdict, severity and name). It runs on
- * a datapath worker, so it must never throw: every packet-in is answered, logged, or counted.
- * A reply it sends must parse and carry valid IPv4 header and transport checksums; a log line is
- * one line (a name with a newline must not forge a second log record).
+ * header of a known or unknown opcode, a log op with any verdict, severity and name, a next-hop
+ * ARP / ND op with any addresses). It runs on a datapath worker, so it must never throw: every
+ * packet-in is answered, logged, or counted. A reject's answer leaves on the client's port, a
+ * neighbour request on the port its op names; an IP packet it sends must parse and carry valid
+ * IPv4 header and transport checksums, an ARP request must be whole; a log line is one line (a
+ * name with a newline must not forge a second log record).
  *
  * <p>Seeds: {@code src/test/resources/dev/junction/control/pinctrl/PinctrlFuzzTestInputs/packetIn/}:
- * a selector byte (0: reject, 1: log, else the userdata as given), a length-prefixed userdata
- * tail, then the frame.
+ * a selector byte (0: reject, 1: log, 2: ARP, 3: ND NS, else the userdata as given), a
+ * length-prefixed userdata tail, then the frame. A found input is kept there under a name
+ * saying what it found ({@code neighbour-request-leaves-on-the-external-port}: a next-hop op
+ * whose answer this test first expected on the client's port).
  */
 class PinctrlFuzzTest
 {
@@ -35,6 +39,8 @@ class PinctrlFuzzTest
         {
             case 0 -> concat(header(ControllerOps.OPCODE_REJECT), tail);
             case 1 -> concat(header(ControllerOps.OPCODE_LOG), tail);
+            case 2 -> concat(header(ControllerOps.OPCODE_ARP), tail);
+            case 3 -> concat(header(ControllerOps.OPCODE_ND_NS), tail);
             default -> tail;
         };
         final int table = data.consumeInt(-1, 255);
@@ -44,18 +50,21 @@ class PinctrlFuzzTest
         final Pinctrl pinctrl = new Pinctrl(lines::add, 1000);
         final List<byte[]> sent = new ArrayList<>();
         final PacketIn pin = new PacketIn(frame, frame.length, 3, 1, 0, table, 0, userdata, time);
+        final int opcode = ControllerOps.opcode(userdata);
+        final boolean neighbour = opcode == ControllerOps.OPCODE_ARP || opcode == ControllerOps.OPCODE_ND_NS;
 
         pinctrl.packetIn(pin, (port, f) ->
         {
-            assertEquals(3, port, "answers leave on the client's port");
+            assertEquals(neighbour ? NeighbourRequests.port(userdata) : 3, port,
+                neighbour ? "a next-hop request leaves on the port its op names" : "answers leave on the client's port");
             sent.add(f.clone());
             return true;
         });
 
         final long counted = pinctrl.rejected() + pinctrl.unanswered() + pinctrl.unknown() + pinctrl.logged()
-            + pinctrl.suppressed();
+            + pinctrl.suppressed() + pinctrl.neighbourAsked() + pinctrl.neighbourSuppressed();
         assertEquals(1, counted, "one packet-in, one count: " + pinctrl.summary());
-        assertEquals(pinctrl.rejected(), sent.size(), "a rejected packet-in is answered once");
+        assertEquals(pinctrl.rejected() + pinctrl.neighbourAsked(), sent.size(), "an answered packet-in is answered once");
         for (final byte[] reply : sent)
         {
             assertValid(reply);
@@ -69,6 +78,11 @@ class PinctrlFuzzTest
 
     private static void assertValid(final byte[] reply)
     {
+        if (reply.length >= 14 && (reply[12] & 0xff) == 0x08 && (reply[13] & 0xff) == 0x06)
+        {
+            assertTrue(reply.length >= 14 + 28, "a whole ARP request: " + reply.length + " bytes");
+            return;
+        }
         final FrameHeaders h = FrameHeaders.parse(reply);
         assertNotNull(h, "a reply parses");
         if (!h.ipv6())
