@@ -1,5 +1,6 @@
 package dev.junction.control.agent;
 
+import dev.junction.control.ShopCluster;
 import dev.junction.control.journal.FlowJournal;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.k8s.live.ApiServerSource;
@@ -38,24 +39,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ControlLoopTest
 {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final String NODE = """
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: n1
-          annotations: {k8s.ovn.org/node-subnets: '{"default":"10.244.1.0/24"}'}
-        status:
-          addresses: [{type: InternalIP, address: 172.18.0.2}]
-        ---
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: shop}
-        """;
+    private static final String NODE = ShopCluster.nodeAndNamespace();
 
     private static String pod(final String name, final String ip, final String app)
     {
-        return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: shop, labels: {app: " + app + "}}\n"
-            + "spec: {nodeName: n1, containers: [{name: c}]}\nstatus: {phase: Running, podIP: " + ip + ", podIPs: [{ip: " + ip + "}]}\n";
+        return ShopCluster.pod(name, ip, app);
     }
 
     @TempDir

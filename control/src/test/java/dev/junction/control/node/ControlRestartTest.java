@@ -1,5 +1,6 @@
 package dev.junction.control.node;
 
+import dev.junction.control.ShopCluster;
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.ManifestLoader;
@@ -29,46 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ControlRestartTest
 {
-    private static final String CLUSTER = """
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: n1
-          annotations: {k8s.ovn.org/node-subnets: '{"default":"10.244.1.0/24"}'}
-        status:
-          addresses: [{type: InternalIP, address: 172.18.0.2}]
-        ---
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: shop}
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: a, namespace: shop, labels: {app: client}}
-        spec: {nodeName: n1, containers: [{name: c}]}
-        status: {phase: Running, podIP: 10.244.1.10, podIPs: [{ip: 10.244.1.10}]}
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: b, namespace: shop, labels: {app: server}}
-        spec: {nodeName: n1, containers: [{name: c}]}
-        status: {phase: Running, podIP: 10.244.1.11, podIPs: [{ip: 10.244.1.11}]}
-        ---
-        apiVersion: networking.k8s.io/v1
-        kind: NetworkPolicy
-        metadata: {name: server-from-client, namespace: shop}
-        spec:
-          podSelector: {matchLabels: {app: server}}
-          policyTypes: [Ingress]
-          ingress: [{from: [{podSelector: {matchLabels: {app: client}}}]}]
-        ---
-        apiVersion: networking.k8s.io/v1
-        kind: NetworkPolicy
-        metadata: {name: client-isolated, namespace: shop}
-        spec:
-          podSelector: {matchLabels: {app: client}}
-          policyTypes: [Ingress]
-        """;
+    /** Pods a (client) and b (server); b lets only a in, a lets nothing in. */
+    private static final String CLUSTER = String.join(ShopCluster.NEXT, ShopCluster.nodeAndNamespace(),
+        ShopCluster.pod("a", "10.244.1.10", "client"), ShopCluster.pod("b", "10.244.1.11", "server"),
+        ShopCluster.ingressPolicy("server-from-client", "server", "{from: [{podSelector: {matchLabels: {app: client}}}]}"),
+        ShopCluster.ingressPolicy("client-isolated", "client", null));
     private static final Pattern COMPILED = Pattern.compile("\"msg\":\"flows compiled\".*?\"version\":(\\d+)");
 
     @Test
@@ -92,7 +58,7 @@ class ControlRestartTest
                 pod(net, nsA, "jcr-a-" + net.tag, peerA, a);
                 pod(net, nsB, "jcr-b-" + net.tag, peerB, b);
                 // node.yaml's defaults otherwise: conntrack checkpoints every second.
-                Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 1\ncontrol: {node: n1, manifests: manifests}\n"
+                Files.writeString(dir.resolve("node.yaml"), ShopCluster.controlNodeYaml(1)
                     + "ports:\n  - {pod: shop/a, type: afxdp, interface: " + peerA + "}\n"
                     + "  - {pod: shop/b, type: afxdp, interface: " + peerB + "}\n");
                 net.spawn(List.of("ip", "netns", "exec", nsB, "iperf3", "-s", "-p", "5201"), dir.resolve("iperf3-server.log"));

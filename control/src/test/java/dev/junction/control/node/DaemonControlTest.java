@@ -1,5 +1,6 @@
 package dev.junction.control.node;
 
+import dev.junction.control.ShopCluster;
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.ManifestLoader;
@@ -34,46 +35,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 class DaemonControlTest
 {
     private static final Duration CHANGE_WITHIN = Duration.ofSeconds(15);
-    private static final String CLUSTER = """
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: n1
-          annotations: {k8s.ovn.org/node-subnets: '{"default":"10.244.1.0/24"}'}
-        status:
-          addresses: [{type: InternalIP, address: 172.18.0.2}]
-        ---
-        apiVersion: v1
-        kind: Namespace
-        metadata:
-          name: shop
-          annotations: {k8s.ovn.org/acl-logging: '{"deny":"alert","allow":"notice"}'}
-        ---
+    private static final String CLUSTER = String.join(ShopCluster.NEXT, ShopCluster.NODE,
+        ShopCluster.namespace("k8s.ovn.org/acl-logging: '{\"deny\":\"alert\",\"allow\":\"notice\"}'"),
+        """
         apiVersion: v1
         kind: Service
         metadata: {name: nobody-home, namespace: shop}
         spec: {clusterIP: 10.96.0.50, selector: {app: none}, ports: [{port: 80, protocol: TCP}]}
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: a, namespace: shop, labels: {app: client}}
-        spec: {nodeName: n1, containers: [{name: c}]}
-        status: {phase: Running, podIP: 10.244.1.10, podIPs: [{ip: 10.244.1.10}]}
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: b, namespace: shop, labels: {app: server}}
-        spec: {nodeName: n1, containers: [{name: c}]}
-        status: {phase: Running, podIP: 10.244.1.11, podIPs: [{ip: 10.244.1.11}]}
-        """;
-    private static final String DENY_TO_SERVER = """
-        apiVersion: networking.k8s.io/v1
-        kind: NetworkPolicy
-        metadata: {name: deny-server, namespace: shop}
-        spec:
-          podSelector: {matchLabels: {app: server}}
-          policyTypes: [Ingress]
-        """;
+        """,
+        ShopCluster.pod("a", "10.244.1.10", "client"), ShopCluster.pod("b", "10.244.1.11", "server"));
+    private static final String DENY_TO_SERVER = ShopCluster.ingressPolicy("deny-server", "server", null);
 
     private Netns net;
     private NodeDaemon daemon;
@@ -96,7 +67,7 @@ class DaemonControlTest
         Files.writeString(manifests.resolve("cluster.yaml"), CLUSTER);
         tapA = "jc-a-" + net.tag;
         tapB = "jc-b-" + net.tag;
-        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 1\ncontrol: {node: n1, manifests: manifests}\n"
+        Files.writeString(dir.resolve("node.yaml"), ShopCluster.controlNodeYaml(1)
             + "ports:\n  - {pod: shop/a, type: tap, name: " + tapA + "}\n  - {pod: shop/b, type: tap, name: " + tapB + "}\n");
         nsA = net.add("jc-a");
         nsB = net.add("jc-b");

@@ -1,5 +1,6 @@
 package dev.junction.control.node;
 
+import dev.junction.control.ShopCluster;
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.ManifestLoader;
@@ -32,19 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class DaemonPodChurnTest
 {
     private static final Duration WITHIN = Duration.ofSeconds(10);
-    private static final String CLUSTER = """
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: n1
-          annotations: {k8s.ovn.org/node-subnets: '{"default":"10.244.1.0/24"}'}
-        status:
-          addresses: [{type: InternalIP, address: 172.18.0.2}]
-        ---
-        apiVersion: v1
-        kind: Namespace
-        metadata: {name: shop}
-        """;
+    private static final String CLUSTER = ShopCluster.nodeAndNamespace();
 
     private Netns net;
     private NodeDaemon daemon;
@@ -54,9 +43,7 @@ class DaemonPodChurnTest
 
     private static String pod(final String name, final String ip)
     {
-        return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: shop}\n"
-            + "spec: {nodeName: n1, containers: [{name: c}]}\n"
-            + "status: {phase: Running, podIP: " + ip + ", podIPs: [{ip: " + ip + "}]}\n";
+        return ShopCluster.pod(name, ip, null);
     }
 
     @BeforeEach
@@ -80,7 +67,7 @@ class DaemonPodChurnTest
     /** Starts the daemon with pods a and c on TAPs and b on the port {@code bPort} declares. */
     private void startDaemon(final String bPort) throws Exception
     {
-        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 2\ncontrol: {node: n1, manifests: manifests}\n"
+        Files.writeString(dir.resolve("node.yaml"), ShopCluster.controlNodeYaml(2)
             + "ports:\n  - {pod: shop/a, type: tap, name: " + tap("a") + "}\n  - " + bPort + "\n  - {pod: shop/c, type: tap, name: "
             + tap("c") + "}\n");
         daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), logged.log());
