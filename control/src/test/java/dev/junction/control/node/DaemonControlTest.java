@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -28,7 +29,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * addressed as the manifests say. Pods ping each other through the derived flows (ARP responder,
  * port security, conntrack, ACLs); a NetworkPolicy written into the watched directory stops it
  * while the daemon runs, removing the file lets it through again; the daemon restarted on the
- * same state directory restores the journal's last version before the directory is read.
+ * same state directory restores the journal's last version before the directory is read. The
+ * node's management port is a TAP too, its host side in a namespace configured as OVN-K configures
+ * ovn-k8s-mp0: the host reaches the pods, and an ingress policy does not keep it out.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -54,6 +57,9 @@ class DaemonControlTest
     private String nsB;
     private String tapA;
     private String tapB;
+    /** The host's side of the management port (OVN-K's ovn-k8s-mp0), in a namespace standing for the host. */
+    private String nsHost;
+    private String tapHost;
     /** What the daemon logged, as well as on stderr. */
     private final CapturedLog logged = new CapturedLog();
 
@@ -67,11 +73,14 @@ class DaemonControlTest
         Files.writeString(manifests.resolve("cluster.yaml"), CLUSTER);
         tapA = "jc-a-" + net.tag;
         tapB = "jc-b-" + net.tag;
+        tapHost = "jc-mp-" + net.tag;
         Files.writeString(dir.resolve("node.yaml"), ShopCluster.controlNodeYaml(1)
-            + "ports:\n  - {pod: shop/a, type: tap, name: " + tapA + "}\n  - {pod: shop/b, type: tap, name: " + tapB + "}\n");
+            + "ports:\n  - {pod: shop/a, type: tap, name: " + tapA + "}\n  - {pod: shop/b, type: tap, name: " + tapB + "}\n"
+            + "  - {management: true, type: tap, name: " + tapHost + "}\n");
         nsA = net.add("jc-a");
         nsB = net.add("jc-b");
-        for (final String ns : new String[] {nsA, nsB})
+        nsHost = net.add("jc-h");
+        for (final String ns : new String[] {nsA, nsB, nsHost})
         {
             // IPv4 only: no link-local IPv6 chatter in the receive counters the port security test reads.
             net.must("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
@@ -87,6 +96,14 @@ class DaemonControlTest
         final BridgeLayout layout = FlowCompiler.node(ManifestLoader.load(manifests).model(), "n1").layout();
         net.attachPod(tapA, nsA, layout.port("shop/a").orElseThrow(), "10.244.1.1");
         net.attachPod(tapB, nsB, layout.port("shop/b").orElseThrow(), "10.244.1.1");
+        // The host's side as OVN-K configures ovn-k8s-mp0: the MAC and .2 address the daemon logs.
+        final BridgeLayout.ManagementPort mp = layout.localSwitch().flatMap(layout::managementPort).orElseThrow();
+        assertTrue(logged.toString().lines().anyMatch(l -> l.contains("management port") && l.contains(mp.mac())),
+            "the daemon logs the management port's MAC for the host: " + mp.mac());
+        net.must("ip", "link", "set", tapHost, "netns", nsHost);
+        net.must("ip", "-n", nsHost, "link", "set", tapHost, "address", mp.mac());
+        net.must("ip", "-n", nsHost, "addr", "add", mp.ips().get(0).getHostAddress() + "/24", "dev", tapHost);
+        net.must("ip", "-n", nsHost, "link", "set", tapHost, "up");
     }
 
     @AfterAll
@@ -104,7 +121,12 @@ class DaemonControlTest
 
     private boolean pings()
     {
-        return net.run("ip", "netns", "exec", nsA, "ping", "-c", "1", "-W", "1", "10.244.1.11").exit() == 0;
+        return pings(nsA, "10.244.1.11");
+    }
+
+    private boolean pings(final String ns, final String to)
+    {
+        return net.run("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", to).exit() == 0;
     }
 
     private static void within(final Duration limit, final BooleanSupplier condition, final String what) throws InterruptedException
@@ -133,6 +155,7 @@ class DaemonControlTest
     void podsOnLayoutNumberedPortsPingThroughDerivedFlows() throws Exception
     {
         within(CHANGE_WITHIN, this::pings, "pod a reaches pod b through the derived flows");
+        within(CHANGE_WITHIN, () -> pings(nsHost, "10.244.1.10"), "the host reaches pod a through the management port");
         assertTrue(stats().contains("control (node n1): version 1, failed snapshots 0"), stats());
         final ControlServer.Reply flows = ControlServer.request(daemon.stateDir(), "dump-flows");
         assertTrue(flows.text().contains("table=41"), "the derived ACL stage is installed: " + flows.text());
@@ -145,6 +168,10 @@ class DaemonControlTest
         Files.writeString(manifests.resolve("deny.yaml"), DENY_TO_SERVER);
         within(CHANGE_WITHIN, () -> !pings(), "the deny policy stops the ping");
         assertTrue(stats().contains("version 2,"), stats());
+        // OVN-K's allow-from-node ACL: the host (kubelet's probes) still reaches the isolated pod
+        // through the management port, while pod a does not.
+        within(CHANGE_WITHIN, () -> pings(nsHost, "10.244.1.11"), "the host reaches pod b through the management port despite the policy");
+        assertFalse(pings(), "pod a is still denied");
         // The namespace asks for ACL logs: the denied pings are logged, with their addresses.
         within(CHANGE_WITHIN, () -> logged.toString().lines().anyMatch(l -> l.contains("acl_log") && l.contains("verdict=drop")
             && l.contains("nw_src=10.244.1.10") && l.contains("nw_dst=10.244.1.11")), "a log line for a denied ping");
