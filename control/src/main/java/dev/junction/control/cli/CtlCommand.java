@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 
 /** {@code junction ctl REQUEST...}: talks to a running daemon through its control socket. */
 @Command(name = "ctl", description = "Query or change a running daemon: dump-flows | add-flows FILE | del-flows |"
-    + " dump-megaflows | ct dump [--zone N] | ct flush | stats | trace IN_PORT [FLOW] | neigh show | neigh set IP MAC")
+    + " dump-megaflows | ct dump [--zone N] | ct flush | stats | trace IN_PORT [FLOW] | neigh show | neigh set IP MAC |"
+    + " add-port '{pod: NS/NAME, type: tap, name: N}' (or type: afxdp, interface: I), as a CNI plugs a pod | del-port NS/NAME")
 final class CtlCommand implements Callable<Integer>
 {
     @Option(names = "--state-dir", defaultValue = "/run/junction", description = "The daemon's state directory (default ${DEFAULT-VALUE}).")

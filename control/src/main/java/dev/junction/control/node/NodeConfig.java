@@ -225,179 +225,21 @@ public final class NodeConfig
             throw new IllegalArgumentException("ports: expected a non-empty list of {port, type, name}");
         }
         final List<Port> ports = new ArrayList<>();
-        final Set<Integer> numbers = new HashSet<>();
-        final Set<String> names = new HashSet<>();
-        final Set<String> pods = new HashSet<>();
-        boolean management = false;
+        final Declared declared = new Declared();
         for (final Object o : (List<Object>)ps)
         {
-            if (!(o instanceof Map))
-            {
-                throw new IllegalArgumentException("ports: each entry is a mapping {port, type, name}");
-            }
-            final Map<String, Object> e = (Map<String, Object>)o;
-            for (final Object k : e.keySet())
-            {
-                if (!SafeYaml.isKeyIn(k, PORT_KEYS))
-                {
-                    throw new IllegalArgumentException("ports: unknown key " + k + " (expected " + PORT_KEYS + ")");
-                }
-            }
-            final String pod = e.containsKey("pod") ? String.valueOf(e.get("pod")) : null;
-            final int n;
-            final String where;
-            if (e.containsKey("management"))
-            {
-                // The node layout numbers the management port itself (BridgeLayout.MANAGEMENT_OFPORT): no wait for a snapshot.
-                where = "management port: ";
-                if (!Boolean.TRUE.equals(e.get("management")))
-                {
-                    throw new IllegalArgumentException(where + "management takes true (leave it out for another port)");
-                }
-                if (control == null)
-                {
-                    throw new IllegalArgumentException(where + "needs control (the flows that serve it come from the layout)");
-                }
-                if (pod != null || e.containsKey("port"))
-                {
-                    throw new IllegalArgumentException(where + "numbered by the layout (" + BridgeLayout.MANAGEMENT_OFPORT
-                        + "): leave port and pod out");
-                }
-                if (management)
-                {
-                    throw new IllegalArgumentException(where + "a node has one");
-                }
-                management = true;
-                n = BridgeLayout.MANAGEMENT_OFPORT;
-                numbers.add(n);
-            }
-            else if (pod != null)
-            {
-                where = "pod " + pod + ": ";
-                if (control == null)
-                {
-                    throw new IllegalArgumentException(where + "a pod port needs control (its number comes from the layout)");
-                }
-                if (!pod.matches("[a-z0-9.-]{1,253}/[a-z0-9.-]{1,253}"))
-                {
-                    throw new IllegalArgumentException(where + "pod must be NAMESPACE/NAME");
-                }
-                if (e.containsKey("port"))
-                {
-                    throw new IllegalArgumentException(where + "a pod port is numbered by the layout: leave port out");
-                }
-                if (!pods.add(pod))
-                {
-                    throw new IllegalArgumentException(where + "pod given two ports");
-                }
-                n = LAYOUT_NUMBERED;
-            }
-            else
-            {
-                n = integer(e.get("port"), "ports.port");
-                where = "port " + n + ": ";
-                if (n <= 0 || n >= 0xff00)
-                {
-                    throw new IllegalArgumentException(where + "port numbers are 1 to 65279");
-                }
-                if (control != null && n <= BridgeLayout.TUNNEL_OFPORT)
-                {
-                    throw new IllegalArgumentException(where + "with control, ports 1 to " + BridgeLayout.TUNNEL_OFPORT
-                        + " belong to the layout (pods, tunnel): number other ports above it");
-                }
-                if (control != null && n == BridgeLayout.MANAGEMENT_OFPORT)
-                {
-                    throw new IllegalArgumentException(where + "with control, this is the management port: say management: true");
-                }
-                if (!numbers.add(n))
-                {
-                    throw new IllegalArgumentException(where + "port number used twice");
-                }
-            }
-            final String type = String.valueOf(e.get("type"));
-            if (type.equals("pcap"))
-            {
-                for (final Object k : e.keySet())
-                {
-                    // A pod's port may be a trace too: CI replays a pod's traffic through the derived flows.
-                    if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out", "pod")) || e.containsKey("management"))
-                    {
-                        throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
-                    }
-                }
-                if (!e.containsKey("in") && !e.containsKey("out"))
-                {
-                    throw new IllegalArgumentException(where + "a pcap port needs in, out or both");
-                }
-                final Path in = file(base, e.get("in"), where + "in", false);
-                final Path out = e.containsKey("out") ? base.resolve(String.valueOf(e.get("out"))).normalize() : null;
-                ports.add(new Port(n, type, pod == null ? "pcap" + n : "pcap-" + pod, 1500, "", 0, 1, in, out, pod));
-                continue;
-            }
-            if (!type.equals("tap") && !type.equals("afxdp"))
-            {
-                throw new IllegalArgumentException(where + "type " + type + " is not supported by the daemon"
-                    + " (tap, afxdp or pcap; geneve ports are declared under tunnels)");
-            }
-            final boolean xdp = type.equals("afxdp");
-            final Object nameObj = xdp ? e.get("interface") : e.get("name");
-            final String name = String.valueOf(nameObj);
-            if (nameObj == null || name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+"))
-            {
-                throw new IllegalArgumentException(where + (xdp ? "interface" : "name")
-                    + " must be an interface name of 1 to 15 characters");
-            }
-            if (e.containsKey("in") || e.containsKey("out"))
-            {
-                throw new IllegalArgumentException(where + "in and out are pcap port options");
-            }
-            if (xdp && e.containsKey("name") || !xdp && (e.containsKey("interface") || e.containsKey("mode")
-                || e.containsKey("queue") || e.containsKey("queues")))
-            {
-                throw new IllegalArgumentException(where + (xdp ? "an afxdp port names its interface, not name"
-                    : "interface, mode, queue and queues are afxdp options"));
-            }
-            if (!names.add(name))
-            {
-                throw new IllegalArgumentException(where + "interface " + name + " used twice");
-            }
-            final int mtu = e.containsKey("mtu") ? integer(e.get("mtu"), where + "mtu") : 1500;
-            if (mtu < 68 || mtu > 1500)
-            {
-                throw new IllegalArgumentException(where + "mtu must be 68 to 1500 (frames live in fixed ring slots)");
-            }
-            final String mode = String.valueOf(e.getOrDefault("mode", "native"));
-            if (!mode.equals("native") && !mode.equals("generic"))
-            {
-                throw new IllegalArgumentException(where + "mode must be native or generic");
-            }
-            if (e.containsKey("queue") && e.containsKey("queues"))
-            {
-                throw new IllegalArgumentException(where + "queue (one queue) and queues (queues 0 to N-1) exclude each other");
-            }
-            final int queue = e.containsKey("queue") ? integer(e.get("queue"), where + "queue") : 0;
-            if (queue < 0 || queue >= XdpConfig.MAX_QUEUE_ID)
-            {
-                throw new IllegalArgumentException(where + "queue must be 0 to " + (XdpConfig.MAX_QUEUE_ID - 1));
-            }
-            final int queues = e.containsKey("queues") ? integer(e.get("queues"), where + "queues") : 1;
-            if (queues < 1 || queues > XdpConfig.MAX_QUEUES)
-            {
-                throw new IllegalArgumentException(where + "queues must be 1 to " + XdpConfig.MAX_QUEUES
-                    + " (an AF_XDP socket and an 8 MiB UMEM each), not " + queues);
-            }
-            ports.add(new Port(n, type, name, mtu, mode, queue, queues, null, null, pod));
+            ports.add(port(o, base, control != null, declared));
         }
         if (tunnels != null)
         {
-            if (!numbers.contains(tunnels.underlay().port))
+            if (!declared.numbers.contains(tunnels.underlay().port))
             {
                 throw new IllegalArgumentException("tunnels: underlay port " + tunnels.underlay().port
                     + " is not one of the ports");
             }
             for (final TunnelPort tp : tunnels.ports())
             {
-                if (numbers.contains(tp.port))
+                if (declared.numbers.contains(tp.port))
                 {
                     throw new IllegalArgumentException("tunnels: tunnel port " + tp.port + " clashes with a device port");
                 }
@@ -405,6 +247,218 @@ public final class NodeConfig
         }
         return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, aclLogRate, metrics, flows, groups, control,
             checkpointMs, checkpointDiskMb, tunnels, ports);
+    }
+
+    /** What the ports read so far hold: numbers, interface names, pods, and whether the management port is among them. */
+    private static final class Declared
+    {
+        final Set<Integer> numbers = new HashSet<>();
+        final Set<String> names = new HashSet<>();
+        final Set<String> pods = new HashSet<>();
+        boolean management;
+
+        Declared(final List<Port> ports)
+        {
+            for (final Port p : ports)
+            {
+                if (p.pod() != null)
+                {
+                    pods.add(p.pod());
+                }
+                else
+                {
+                    numbers.add(p.number());
+                }
+                names.add(p.name());
+                management |= p.number() == BridgeLayout.MANAGEMENT_OFPORT;
+            }
+        }
+
+        Declared()
+        {
+            this(List.of());
+        }
+    }
+
+    /**
+     * A pod's port plugged in while the daemon runs ({@code junction ctl add-port}, as a CNI runs
+     * {@code ovs-vsctl add-port}): one entry of node.yaml's {@code ports} naming a pod, checked as
+     * node.yaml's are and against the ports already there (no pod, interface or name twice).
+     */
+    public static Port podPort(final Object entry, final Path base, final List<Port> existing)
+    {
+        if (!(entry instanceof Map) || !((Map<?, ?>)entry).containsKey("pod"))
+        {
+            throw new IllegalArgumentException("expected a pod port {pod: NAMESPACE/NAME, type: tap, name: N}"
+                + " or {pod: NAMESPACE/NAME, type: afxdp, interface: I}");
+        }
+        if ("pcap".equals(((Map<?, ?>)entry).get("type")))
+        {
+            throw new IllegalArgumentException("pod " + ((Map<?, ?>)entry).get("pod") + ": a plugged port is a device (tap or afxdp),"
+                + " not a trace");
+        }
+        return port(entry, base, true, new Declared(existing));
+    }
+
+    /** One entry of {@code ports}; {@code controlled}: the control module numbers pods' ports. */
+    @SuppressWarnings("unchecked")
+    private static Port port(final Object o, final Path base, final boolean controlled, final Declared declared)
+    {
+        if (!(o instanceof Map))
+        {
+            throw new IllegalArgumentException("ports: each entry is a mapping {port, type, name}");
+        }
+        final Map<String, Object> e = (Map<String, Object>)o;
+        for (final Object k : e.keySet())
+        {
+            if (!SafeYaml.isKeyIn(k, PORT_KEYS))
+            {
+                throw new IllegalArgumentException("ports: unknown key " + k + " (expected " + PORT_KEYS + ")");
+            }
+        }
+        final String pod = e.containsKey("pod") ? String.valueOf(e.get("pod")) : null;
+        final int n;
+        final String where;
+        if (e.containsKey("management"))
+        {
+            // The node layout numbers the management port itself (BridgeLayout.MANAGEMENT_OFPORT): no wait for a snapshot.
+            where = "management port: ";
+            if (!Boolean.TRUE.equals(e.get("management")))
+            {
+                throw new IllegalArgumentException(where + "management takes true (leave it out for another port)");
+            }
+            if (!controlled)
+            {
+                throw new IllegalArgumentException(where + "needs control (the flows that serve it come from the layout)");
+            }
+            if (pod != null || e.containsKey("port"))
+            {
+                throw new IllegalArgumentException(where + "numbered by the layout (" + BridgeLayout.MANAGEMENT_OFPORT
+                    + "): leave port and pod out");
+            }
+            if (declared.management)
+            {
+                throw new IllegalArgumentException(where + "a node has one");
+            }
+            declared.management = true;
+            n = BridgeLayout.MANAGEMENT_OFPORT;
+            declared.numbers.add(n);
+        }
+        else if (pod != null)
+        {
+            where = "pod " + pod + ": ";
+            if (!controlled)
+            {
+                throw new IllegalArgumentException(where + "a pod port needs control (its number comes from the layout)");
+            }
+            if (!pod.matches("[a-z0-9.-]{1,253}/[a-z0-9.-]{1,253}"))
+            {
+                throw new IllegalArgumentException(where + "pod must be NAMESPACE/NAME");
+            }
+            if (e.containsKey("port"))
+            {
+                throw new IllegalArgumentException(where + "a pod port is numbered by the layout: leave port out");
+            }
+            if (!declared.pods.add(pod))
+            {
+                throw new IllegalArgumentException(where + "pod given two ports");
+            }
+            n = LAYOUT_NUMBERED;
+        }
+        else
+        {
+            n = integer(e.get("port"), "ports.port");
+            where = "port " + n + ": ";
+            if (n <= 0 || n >= 0xff00)
+            {
+                throw new IllegalArgumentException(where + "port numbers are 1 to 65279");
+            }
+            if (controlled && n <= BridgeLayout.TUNNEL_OFPORT)
+            {
+                throw new IllegalArgumentException(where + "with control, ports 1 to " + BridgeLayout.TUNNEL_OFPORT
+                    + " belong to the layout (pods, tunnel): number other ports above it");
+            }
+            if (controlled && n == BridgeLayout.MANAGEMENT_OFPORT)
+            {
+                throw new IllegalArgumentException(where + "with control, this is the management port: say management: true");
+            }
+            if (!declared.numbers.add(n))
+            {
+                throw new IllegalArgumentException(where + "port number used twice");
+            }
+        }
+        final String type = String.valueOf(e.get("type"));
+        if (type.equals("pcap"))
+        {
+            for (final Object k : e.keySet())
+            {
+                // A pod's port may be a trace too: CI replays a pod's traffic through the derived flows.
+                if (!SafeYaml.isKeyIn(k, Set.of("port", "type", "in", "out", "pod")) || e.containsKey("management"))
+                {
+                    throw new IllegalArgumentException(where + "a pcap port takes in and out, not " + k);
+                }
+            }
+            if (!e.containsKey("in") && !e.containsKey("out"))
+            {
+                throw new IllegalArgumentException(where + "a pcap port needs in, out or both");
+            }
+            final Path in = file(base, e.get("in"), where + "in", false);
+            final Path out = e.containsKey("out") ? base.resolve(String.valueOf(e.get("out"))).normalize() : null;
+            return new Port(n, type, pod == null ? "pcap" + n : "pcap-" + pod, 1500, "", 0, 1, in, out, pod);
+        }
+        if (!type.equals("tap") && !type.equals("afxdp"))
+        {
+            throw new IllegalArgumentException(where + "type " + type + " is not supported by the daemon"
+                + " (tap, afxdp or pcap; geneve ports are declared under tunnels)");
+        }
+        final boolean xdp = type.equals("afxdp");
+        final Object nameObj = xdp ? e.get("interface") : e.get("name");
+        final String name = String.valueOf(nameObj);
+        if (nameObj == null || name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+"))
+        {
+            throw new IllegalArgumentException(where + (xdp ? "interface" : "name")
+                + " must be an interface name of 1 to 15 characters");
+        }
+        if (e.containsKey("in") || e.containsKey("out"))
+        {
+            throw new IllegalArgumentException(where + "in and out are pcap port options");
+        }
+        if (xdp && e.containsKey("name") || !xdp && (e.containsKey("interface") || e.containsKey("mode")
+            || e.containsKey("queue") || e.containsKey("queues")))
+        {
+            throw new IllegalArgumentException(where + (xdp ? "an afxdp port names its interface, not name"
+                : "interface, mode, queue and queues are afxdp options"));
+        }
+        if (!declared.names.add(name))
+        {
+            throw new IllegalArgumentException(where + "interface " + name + " used twice");
+        }
+        final int mtu = e.containsKey("mtu") ? integer(e.get("mtu"), where + "mtu") : 1500;
+        if (mtu < 68 || mtu > 1500)
+        {
+            throw new IllegalArgumentException(where + "mtu must be 68 to 1500 (frames live in fixed ring slots)");
+        }
+        final String mode = String.valueOf(e.getOrDefault("mode", "native"));
+        if (!mode.equals("native") && !mode.equals("generic"))
+        {
+            throw new IllegalArgumentException(where + "mode must be native or generic");
+        }
+        if (e.containsKey("queue") && e.containsKey("queues"))
+        {
+            throw new IllegalArgumentException(where + "queue (one queue) and queues (queues 0 to N-1) exclude each other");
+        }
+        final int queue = e.containsKey("queue") ? integer(e.get("queue"), where + "queue") : 0;
+        if (queue < 0 || queue >= XdpConfig.MAX_QUEUE_ID)
+        {
+            throw new IllegalArgumentException(where + "queue must be 0 to " + (XdpConfig.MAX_QUEUE_ID - 1));
+        }
+        final int queues = e.containsKey("queues") ? integer(e.get("queues"), where + "queues") : 1;
+        if (queues < 1 || queues > XdpConfig.MAX_QUEUES)
+        {
+            throw new IllegalArgumentException(where + "queues must be 1 to " + XdpConfig.MAX_QUEUES
+                + " (an AF_XDP socket and an 8 MiB UMEM each), not " + queues);
+        }
+        return new Port(n, type, name, mtu, mode, queue, queues, null, null, pod);
     }
 
     @SuppressWarnings("unchecked")

@@ -65,6 +65,8 @@ public final class NodeDaemon implements AutoCloseable
     /** Held while pods' ports are added or removed, and by readers that must see devices and pipeline agree. */
     private final Object portsLock = new Object();
     private ControlLoop controlLoop;
+    /** Pods' ports plugged through the control socket (control mode only), beside node.yaml's. */
+    private PluggedPorts plugged;
     private java.util.concurrent.ScheduledExecutorService conntrackSweeper;
     private java.util.concurrent.CompletableFuture<ConntrackCheckpointer> checkpointerLoading;
     private ConntrackCheckpointer checkpointer;
@@ -177,6 +179,9 @@ public final class NodeDaemon implements AutoCloseable
     {
         final NodeConfig.Control c = config.control;
         final String source = c.manifests() != null ? "manifests:" + c.manifests() : ApiServerSource.SOURCE_NAME;
+        final List<String> skipped = new ArrayList<>();
+        plugged = PluggedPorts.load(config.stateDir, config.ports, skipped);
+        skipped.forEach(why -> log.warn("plugged port skipped", "reason", why));
         // Each version's pods get their devices before the version is published: its flows never
         // output to a port the workers do not have yet.
         controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, tables ->
@@ -228,7 +233,7 @@ public final class NodeDaemon implements AutoCloseable
         final BridgeLayout layout = controlLoop.layout().orElseThrow(() -> new IllegalStateException(
             "control: the first snapshot could not be compiled: " + controlLoop.lastFailure()));
         final List<NodeConfig.Port> numbered = new ArrayList<>();
-        for (final NodeConfig.Port p : config.ports)
+        for (final NodeConfig.Port p : declared())
         {
             if (p.pod() == null)
             {
@@ -240,7 +245,7 @@ public final class NodeDaemon implements AutoCloseable
                 continue;
             }
             final java.util.Optional<BridgeLayout.PodPort> pp = layout.port(p.pod());
-            if (layout.remotePods().stream().anyMatch(r -> r.name().equals(p.pod())))
+            if (layout.remotePods().stream().anyMatch(r -> r.name().equals(p.pod())) && config.ports.contains(p))
             {
                 // A configuration error, not a pod still to come: pods do not change nodes.
                 throw new IllegalArgumentException("pod " + p.pod() + " has no logical port on node " + c.node()
@@ -275,7 +280,7 @@ public final class NodeDaemon implements AutoCloseable
     private List<NodeConfig.Port> journalNumbered(final java.util.Map<String, Integer> journaled)
     {
         final List<NodeConfig.Port> numbered = new ArrayList<>();
-        for (final NodeConfig.Port p : config.ports)
+        for (final NodeConfig.Port p : declared())
         {
             final Integer ofport = p.pod() == null ? null : journaled.get(p.pod());
             if (p.pod() == null)
@@ -332,20 +337,22 @@ public final class NodeDaemon implements AutoCloseable
             final List<NodeConfig.Port> before = ports;
             final List<NodeConfig.Port> after = new ArrayList<>();
             final List<NodeConfig.Port> wanted = new ArrayList<>();
+            final List<NodeConfig.Port> declared = declared();
             for (final NodeConfig.Port p : before)
             {
-                final int ofport = p.pod() == null ? p.number() : layout.port(p.pod())
+                final boolean unplugged = p.pod() != null && declared.stream().noneMatch(d -> p.pod().equals(d.pod()));
+                final int ofport = p.pod() == null ? p.number() : unplugged ? -1 : layout.port(p.pod())
                     .filter(BridgeLayout.PodPort::local).map(BridgeLayout.PodPort::ofport).orElse(-1);
                 if (ofport == p.number())
                 {
                     after.add(p);
                 }
-                else if (!removePod(p, ofport < 0 ? "pod gone" : "renumbered to " + ofport))
+                else if (!removePod(p, unplugged ? "unplugged" : ofport < 0 ? "pod gone" : "renumbered to " + ofport))
                 {
                     after.add(p); // its device could not be closed safely: it stays, and so does its number
                 }
             }
-            for (final NodeConfig.Port p : config.ports)
+            for (final NodeConfig.Port p : declared)
             {
                 if (p.pod() != null && after.stream().noneMatch(o -> p.pod().equals(o.pod())))
                 {
@@ -612,10 +619,108 @@ public final class NodeDaemon implements AutoCloseable
                 return trace(w);
             case "neigh":
                 return neighbours(w);
+            case "add-port":
+                return plug(request.trim().substring("add-port".length()).trim());
+            case "del-port":
+                return w.length == 2 ? unplug(w[1]) : ControlServer.Reply.error("usage: del-port NAMESPACE/POD");
             default:
                 return ControlServer.Reply.error("unknown request " + w[0]
                     + " (dump-flows, add-flows FILE, del-flows, dump-megaflows, ct dump [--zone N], ct flush, stats,"
-                    + " trace IN_PORT [FLOW], neigh show, neigh set IP MAC)");
+                    + " trace IN_PORT [FLOW], neigh show, neigh set IP MAC, add-port {pod: NS/NAME, type: tap|afxdp, ...},"
+                    + " del-port NS/NAME)");
+        }
+    }
+
+    /** node.yaml's ports with the ones plugged through the control socket. */
+    private List<NodeConfig.Port> declared()
+    {
+        if (plugged == null)
+        {
+            return config.ports;
+        }
+        final List<NodeConfig.Port> all = new ArrayList<>(config.ports);
+        all.addAll(plugged.ports());
+        return all;
+    }
+
+    /**
+     * {@code add-port ENTRY}: a CNI plugs a pod's device in (one node.yaml port entry naming the
+     * pod); it is opened under the layout's number now, or when the pod appears with an address.
+     */
+    private ControlServer.Reply plug(final String entry)
+    {
+        synchronized (portsLock)
+        {
+            if (plugged == null)
+            {
+                return ControlServer.Reply.error("add-port: pods' ports need control (node.yaml's control)");
+            }
+            if (closed)
+            {
+                return ControlServer.Reply.error("add-port: the daemon is stopping");
+            }
+            final NodeConfig.Port p;
+            try
+            {
+                final Object parsed = PluggedPorts.parse(entry);
+                final String pod = NodeConfig.podPort(parsed, config.stateDir, declared()).pod();
+                if (controlLoop.layout().map(l -> l.remotePods().stream().anyMatch(r -> r.name().equals(pod))).orElse(false))
+                {
+                    // A CNI plugs a pod on the pod's node: this one is scheduled elsewhere.
+                    return ControlServer.Reply.error("add-port: pod " + pod + " is on another node");
+                }
+                p = plugged.plug(parsed, config.stateDir, config.ports);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                return ControlServer.Reply.error("add-port: " + ex.getMessage());
+            }
+            catch (final IOException ex)
+            {
+                return ControlServer.Reply.error("add-port: cannot write " + PluggedPorts.FILE + ": " + ex.getMessage());
+            }
+            log.info("port plugged", "pod", p.pod(), "type", p.type(), "name", p.name());
+            followAndRevalidate();
+            final int number = ports.stream().filter(q -> p.pod().equals(q.pod())).mapToInt(NodeConfig.Port::number).findFirst()
+                .orElse(-1);
+            return ControlServer.Reply.ok(number > 0 ? "port " + number + "\n"
+                : "waiting: pod " + p.pod() + " has no logical port on this node yet, or its device did not open (see the log)\n");
+        }
+    }
+
+    /** {@code del-port POD}: the CNI unplugs a pod: its port leaves the datapath and its device is closed. */
+    private ControlServer.Reply unplug(final String pod)
+    {
+        synchronized (portsLock)
+        {
+            if (plugged == null)
+            {
+                return ControlServer.Reply.error("del-port: pods' ports need control (node.yaml's control)");
+            }
+            try
+            {
+                if (!plugged.unplug(pod))
+                {
+                    return ControlServer.Reply.error("del-port: " + pod + " was not plugged through add-port"
+                        + (config.ports.stream().anyMatch(p -> pod.equals(p.pod())) ? " (node.yaml declares it)" : ""));
+                }
+            }
+            catch (final IOException ex)
+            {
+                return ControlServer.Reply.error("del-port: cannot write " + PluggedPorts.FILE + ": " + ex.getMessage());
+            }
+            log.info("port unplugged", "pod", pod);
+            followAndRevalidate();
+            return ControlServer.Reply.ok("");
+        }
+    }
+
+    /** Follows the layout's pods now; when a port came or went, the megaflows revalidate against a new version. */
+    private void followAndRevalidate()
+    {
+        if (controlLoop.layout().map(this::followPods).orElse(false))
+        {
+            bridge.update(t -> new FlowTables(t.rules(), t.groups()));
         }
     }
 

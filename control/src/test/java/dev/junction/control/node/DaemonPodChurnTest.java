@@ -64,12 +64,12 @@ class DaemonPodChurnTest
         }
     }
 
-    /** Starts the daemon with pods a and c on TAPs and b on the port {@code bPort} declares. */
+    /** Starts the daemon with pods a and c on TAPs and b on the port {@code bPort} declares (none when null). */
     private void startDaemon(final String bPort) throws Exception
     {
         Files.writeString(dir.resolve("node.yaml"), ShopCluster.controlNodeYaml(2)
-            + "ports:\n  - {pod: shop/a, type: tap, name: " + tap("a") + "}\n  - " + bPort + "\n  - {pod: shop/c, type: tap, name: "
-            + tap("c") + "}\n");
+            + "ports:\n  - {pod: shop/a, type: tap, name: " + tap("a") + "}\n" + (bPort == null ? "" : "  - " + bPort + "\n")
+            + "  - {pod: shop/c, type: tap, name: " + tap("c") + "}\n");
         daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), logged.log());
     }
 
@@ -200,9 +200,7 @@ class DaemonPodChurnTest
     void anAfXdpPodAddedRemovedAndAddedAgainWhileAnotherPodsPingLosesNothing() throws Exception
     {
         final String podSide = "jpx-b-" + net.tag;
-        final String switchSide = "jps-b-" + net.tag;
-        net.must("ip", "link", "add", podSide, "type", "veth", "peer", "name", switchSide);
-        net.must("ip", "link", "set", switchSide, "up");
+        final String switchSide = bVeth(podSide);
         startDaemon("{pod: shop/b, type: afxdp, interface: " + switchSide + "}");
         churn(new PodB()
         {
@@ -234,6 +232,79 @@ class DaemonPodChurnTest
                 return logLines("port_removed") == round && !net.must("ip", "link", "show", switchSide).contains("xdp");
             }
         });
+    }
+
+    /**
+     * b plugged in and out through the control socket, as a CNI does with {@code ovs-vsctl
+     * add-port} (node.yaml names a and c only): {@code ctl add-port} opens b's AF_XDP port under
+     * the layout's number, the plug outlives a restart of the daemon (state directory), {@code
+     * ctl del-port} lets go of the interface; wrong plugs are refused with their reason.
+     */
+    @Test
+    void aPodPluggedAndUnpluggedThroughTheControlSocketAsByACni() throws Exception
+    {
+        final String podSide = "jpx-b-" + net.tag;
+        final String switchSide = bVeth(podSide);
+        Files.writeString(manifests.resolve("b.yaml"), pod("b", "10.244.1.11"));
+        startDaemon(null);
+        attach("a");
+        attach("c");
+        within(WITHIN, () -> pings("a", "10.244.1.12"), "a reaches c");
+        assertFalse(net.must("ip", "link", "show", switchSide).contains("xdp"), "nothing binds b's interface before the plug");
+
+        final String entry = "{pod: shop/b, type: afxdp, interface: " + switchSide + "}";
+        final ControlServer.Reply plugged = ControlServer.request(daemon.stateDir(), "add-port " + entry);
+        assertEquals(0, plugged.status(), plugged.text());
+        final BridgeLayout.PodPort b = FlowCompiler.node(ManifestLoader.load(manifests).model(), "n1").layout()
+            .port("shop/b").orElseThrow();
+        assertEquals("port " + b.ofport(), plugged.text().trim(), "opened at once under the layout's number");
+        net.attachPod(podSide, ns("b"), b, "10.244.1.1");
+        within(WITHIN, () -> pings("a", "10.244.1.11") && pings("b", "10.244.1.12"), "b reaches a and c once plugged");
+
+        // Wrong plugs: refused with the reason, nothing changed.
+        for (final String[] bad : new String[][] {
+            {entry, "pod given two ports"},
+            {"{pod: shop/d, type: afxdp, interface: " + switchSide + "}", "used twice"},
+            {"{pod: shop/a, type: tap, name: x1}", "pod given two ports"},
+            {"{pod: shop/d, type: tap, name: [x]}", "name must be"},
+            {"{pod: shop/d, type: pcap, in: x.pcap}", "not a trace"},
+            {"{port: 7, type: tap, name: x2}", "expected a pod port"},
+            {"{pod: shop/d, type: tap, name: x3", "not YAML"}})
+        {
+            final ControlServer.Reply r = ControlServer.request(daemon.stateDir(), "add-port " + bad[0]);
+            assertEquals(1, r.status(), bad[0] + ": " + r.text());
+            assertTrue(r.text().contains(bad[1]), bad[0] + ": " + r.text());
+        }
+        assertTrue(pings("a", "10.244.1.11"), "b still plugged after the refusals");
+
+        // The plug is the state directory's: a restarted daemon opens b again by itself.
+        daemon.close();
+        daemon = null;
+        startDaemon(null);
+        // a's and c's TAPs went with the old daemon (b's veth is the CNI's and stayed in b's namespace).
+        attach("a");
+        attach("c");
+        within(WITHIN, () -> pings("a", "10.244.1.11"), "b reachable after the restart without plugging it again");
+        assertTrue(stats().contains("(" + switchSide + ")"), stats());
+
+        final ControlServer.Reply unplugged = ControlServer.request(daemon.stateDir(), "del-port shop/b");
+        assertEquals(0, unplugged.status(), unplugged.text());
+        within(WITHIN, () -> !net.must("ip", "link", "show", switchSide).contains("xdp"), "b's interface let go of");
+        assertFalse(stats().contains(switchSide), stats());
+        assertFalse(pings("a", "10.244.1.11"), "b unplugged is unreachable");
+        assertTrue(pings("a", "10.244.1.12"), "a still reaches c");
+        final ControlServer.Reply again = ControlServer.request(daemon.stateDir(), "del-port shop/b");
+        assertEquals(1, again.status(), again.text());
+        assertTrue(logged.toString().contains("\"reason\":\"unplugged\""), "the removal says why");
+    }
+
+    /** b's veth as its CNI makes it: the pod end {@code podSide}, the switch end (returned) up in this namespace. */
+    private String bVeth(final String podSide)
+    {
+        final String switchSide = "jps-b-" + net.tag;
+        net.must("ip", "link", "add", podSide, "type", "veth", "peer", "name", switchSide);
+        net.must("ip", "link", "set", switchSide, "up");
+        return switchSide;
     }
 
     private void churn(final PodB b) throws Exception
