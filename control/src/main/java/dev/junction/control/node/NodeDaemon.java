@@ -75,6 +75,8 @@ public final class NodeDaemon implements AutoCloseable
     private AutoCloseable controlSource;
     private final List<DevicePort> taps = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<dev.junction.datapath.pipeline.PcapPort> pcaps = new ArrayList<>();
+    /** Pods on a trace whose pod came after the start (logged once each). */
+    private final java.util.Set<String> pcapWaiting = new java.util.HashSet<>();
     private final List<Thread> feeders = new ArrayList<>();
     private Pipeline pipeline;
     private PortPoller poller;
@@ -340,6 +342,12 @@ public final class NodeDaemon implements AutoCloseable
             final List<NodeConfig.Port> declared = declared();
             for (final NodeConfig.Port p : before)
             {
+                if (p.type().equals("pcap"))
+                {
+                    // A trace is read once from the start: its port stays whatever becomes of its pod.
+                    after.add(p);
+                    continue;
+                }
                 final boolean unplugged = p.pod() != null && declared.stream().noneMatch(d -> p.pod().equals(d.pod()));
                 final int ofport = p.pod() == null ? p.number() : unplugged ? -1 : layout.port(p.pod())
                     .filter(BridgeLayout.PodPort::local).map(BridgeLayout.PodPort::ofport).orElse(-1);
@@ -354,6 +362,15 @@ public final class NodeDaemon implements AutoCloseable
             }
             for (final NodeConfig.Port p : declared)
             {
+                if (p.pod() != null && p.type().equals("pcap") && after.stream().noneMatch(o -> p.pod().equals(o.pod())))
+                {
+                    if (layout.port(p.pod()).filter(BridgeLayout.PodPort::local).isPresent() && pcapWaiting.add(p.pod()))
+                    {
+                        log.warn("pcap port not opened: a trace is read from the start, so its pod must be there at start",
+                            "pod", p.pod());
+                    }
+                    continue;
+                }
                 if (p.pod() != null && after.stream().noneMatch(o -> p.pod().equals(o.pod())))
                 {
                     layout.port(p.pod()).filter(BridgeLayout.PodPort::local).ifPresent(pp -> wanted.add(p.numbered(pp.ofport())));

@@ -113,6 +113,53 @@ class DaemonPcapControlTest
         assertEquals(3, icmp[14 + 20 + 1], "port unreachable");
     }
 
+    /**
+     * Pods on traces follow no churn: a trace is read once from the start. A declared pod that
+     * appears later gets no port (logged once, not retried as a device every version); a pod on a
+     * trace that is deleted keeps its port, and following the pods never fails on it.
+     */
+    @Test
+    void podsOnTracesStayPutWhilePodsComeAndGo() throws Exception
+    {
+        final Path manifests = Files.createDirectories(dir.resolve("manifests"));
+        final String cluster = Files.readString(MANIFESTS.resolve("cluster.yaml"));
+        Files.writeString(manifests.resolve("cluster.yaml"), cluster);
+        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 1\n"
+            + "control: {node: node-a, manifests: manifests}\n"
+            + "ports: [{pod: clients/client, type: pcap, out: client.pcap}, {pod: clients/later, type: pcap, out: later.pcap}]\n");
+        final CapturedLog logged = new CapturedLog();
+        final NodeDaemon daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), logged.log());
+        try
+        {
+            Files.writeString(manifests.resolve("later.yaml"), "apiVersion: v1\nkind: Pod\n"
+                + "metadata: {name: later, namespace: clients}\nspec: {nodeName: node-a, containers: [{name: main}]}\n"
+                + "status: {phase: Running, podIPs: [{ip: 10.244.1.77}]}\n");
+            awaitLog(logged, "\"version\":2,");
+            final String client = cluster.substring(cluster.indexOf("apiVersion: v1\nkind: Pod\nmetadata: {name: client,"));
+            Files.writeString(manifests.resolve("cluster.yaml"), cluster.replace(client.substring(0, client.indexOf("---\n") + 4), ""));
+            awaitLog(logged, "\"version\":3,");
+            final String stats = ControlServer.request(daemon.stateDir(), "stats").text();
+            assertTrue(stats.contains("(pcap)"), "the deleted pod's trace port is still there: " + stats);
+        }
+        finally
+        {
+            daemon.close();
+        }
+        final String log = logged.toString();
+        assertEquals(1, log.lines().filter(l -> l.contains("pcap port not opened") && l.contains("clients/later")).count(), log);
+        assertTrue(!log.contains("not followed") && !log.contains("port_add_failed") && !log.contains("port_removed"), log);
+    }
+
+    private static void awaitLog(final CapturedLog logged, final String text) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!logged.toString().contains(text))
+        {
+            assertTrue(System.nanoTime() < deadline, "no " + text + " in the log within 20 s: " + logged);
+            Thread.sleep(50);
+        }
+    }
+
     private static String scrape(final int port) throws Exception
     {
         final HttpResponse<String> r = HttpClient.newHttpClient().send(
