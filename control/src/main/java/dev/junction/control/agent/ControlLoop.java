@@ -31,6 +31,7 @@ public final class ControlLoop implements AutoCloseable
     private final FlowJournal journal;
     private final Consumer<FlowTables> publisher;
     private final String source;
+    private final dev.junction.control.flows.DnsResolver dns;
     private IncrementalCompiler compiler;
     private Set<String> published = new HashSet<>();
     private long version;
@@ -44,10 +45,41 @@ public final class ControlLoop implements AutoCloseable
      */
     public ControlLoop(final String node, final FlowJournal journal, final String source, final Consumer<FlowTables> publisher)
     {
+        this(node, journal, source, publisher, dev.junction.control.flows.DnsResolver.NONE);
+    }
+
+    /** As {@link #ControlLoop(String, FlowJournal, String, Consumer)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
+    public ControlLoop(final String node, final FlowJournal journal, final String source, final Consumer<FlowTables> publisher,
+        final dev.junction.control.flows.DnsResolver dns)
+    {
         this.node = node;
         this.journal = journal;
         this.source = source;
         this.publisher = publisher;
+        this.dns = dns;
+    }
+
+    /**
+     * The resolver found new addresses for {@code names}: the EgressFirewall rules naming them are
+     * compiled again, and a changed table is journaled and published as a new version. Nothing
+     * before the first snapshot (its compile asks the resolver anyway).
+     */
+    public synchronized void namesResolved(final Set<String> names)
+    {
+        if (compiler == null || names.isEmpty())
+        {
+            return;
+        }
+        try
+        {
+            compiler.resolved(names);
+            publish(compiler.current());
+        }
+        catch (final IOException | FlowParseException | RuntimeException ex)
+        {
+            failures++;
+            lastFailure = ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        }
     }
 
     /** Publishes the journal's last version, if any: what the bridge forwarded with before a restart. */
@@ -72,52 +104,56 @@ public final class ControlLoop implements AutoCloseable
     {
         try
         {
-            final FlowCompiler.Compiled c;
             if (compiler == null)
             {
-                compiler = new IncrementalCompiler(snapshot.model(), node);
+                compiler = new IncrementalCompiler(snapshot.model(), node, dns);
             }
             else
             {
                 compiler.update(snapshot.model());
             }
-            c = compiler.current();
-            final List<String> lines = c.flows().lines();
-            final Set<String> now = new HashSet<>(lines);
-            final List<String> removed = new ArrayList<>();
-            for (final String l : published)
-            {
-                if (!now.contains(l))
-                {
-                    removed.add(l);
-                }
-            }
-            final List<String> added = new ArrayList<>();
-            for (final String l : lines)
-            {
-                if (!published.contains(l))
-                {
-                    added.add(l);
-                }
-            }
-            if (removed.isEmpty() && added.isEmpty() && version > 0)
-            {
-                return;
-            }
-            final FlowTables next = tables(lines, c.groups());
-            if (journal != null)
-            {
-                journal.append(new FlowJournal.Version(version + 1, source, removed, added, c.groups(), podPorts(c.layout())));
-            }
-            publisher.accept(next);
-            published = now;
-            version++;
+            publish(compiler.current());
         }
         catch (final IOException | FlowParseException | RuntimeException ex)
         {
             failures++;
             lastFailure = ex.getClass().getSimpleName() + ": " + ex.getMessage();
         }
+    }
+
+    /** Journals and publishes {@code c} as the next version when its flows differ from the published ones. */
+    private void publish(final FlowCompiler.Compiled c) throws IOException, FlowParseException
+    {
+        final List<String> lines = c.flows().lines();
+        final Set<String> now = new HashSet<>(lines);
+        final List<String> removed = new ArrayList<>();
+        for (final String l : published)
+        {
+            if (!now.contains(l))
+            {
+                removed.add(l);
+            }
+        }
+        final List<String> added = new ArrayList<>();
+        for (final String l : lines)
+        {
+            if (!published.contains(l))
+            {
+                added.add(l);
+            }
+        }
+        if (removed.isEmpty() && added.isEmpty() && version > 0)
+        {
+            return;
+        }
+        final FlowTables next = tables(lines, c.groups());
+        if (journal != null)
+        {
+            journal.append(new FlowJournal.Version(version + 1, source, removed, added, c.groups(), podPorts(c.layout())));
+        }
+        publisher.accept(next);
+        published = now;
+        version++;
     }
 
     /** The layout's local pods and their OpenFlow ports, as the journal keeps them. */

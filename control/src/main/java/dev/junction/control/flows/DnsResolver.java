@@ -26,7 +26,8 @@ public interface DnsResolver
         return name -> copy.getOrDefault(canonical(name), List.of());
     }
 
-    private static String canonical(final String name)
+    /** A name as rules and resolvers compare it: lower case, without a trailing dot. */
+    static String canonical(final String name)
     {
         final String n = name.toLowerCase(java.util.Locale.ROOT);
         return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;

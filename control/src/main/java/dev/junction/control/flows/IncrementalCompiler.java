@@ -101,6 +101,37 @@ public final class IncrementalCompiler
         egress.all(flows, model, layout);
     }
 
+    /**
+     * The EgressFirewall rules naming any of {@code dnsNames} compiled again, after the resolver
+     * found new addresses for them: the flows of every local pod whose namespace's firewall has
+     * such a rule are replaced; nothing else is touched. Names compare as the resolver's: lower
+     * case, without a trailing dot.
+     */
+    public void resolved(final Set<String> dnsNames)
+    {
+        final Set<String> namespaces = new HashSet<>();
+        for (final dev.junction.control.k8s.EgressFirewall fw : model.egressFirewalls())
+        {
+            for (final dev.junction.control.k8s.EgressFirewall.Rule r : fw.rules())
+            {
+                if (r.dnsName() != null && dnsNames.contains(DnsResolver.canonical(r.dnsName())))
+                {
+                    namespaces.add(fw.namespace());
+                }
+            }
+        }
+        final Set<String> owners = new LinkedHashSet<>();
+        for (final BridgeLayout.PodPort p : layout.ports())
+        {
+            if (namespaces.contains(p.pod().namespace()))
+            {
+                owners.add(EgressFirewallFlows.owner(p));
+            }
+        }
+        owners.forEach(flows::removeOwner);
+        egress.emit(flows, model, layout, owners);
+    }
+
     public FlowCompiler.Compiled current()
     {
         final List<String> notes = new ArrayList<>(layout.notes());

@@ -53,7 +53,7 @@ public final class NodeConfig
 {
     private static final Set<String> TOP = Set.of("state_dir", "workers", "wait", "flows", "groups", "tunnels", "ports", "metrics",
         "control", "upcall_limit", "acl_log_rate", "conntrack_checkpoint_ms",
-        "conntrack_checkpoint_disk_mb");
+        "conntrack_checkpoint_disk_mb", "dns_refresh_ms");
     /** Upcalls per second a port may make on each worker, unless configured: at ~10 us each, a tenth of a core. */
     public static final int DEFAULT_UPCALL_LIMIT = 10_000;
     /**
@@ -62,6 +62,8 @@ public final class NodeConfig
      */
     public static final int DEFAULT_CHECKPOINT_MS = 1000;
     public static final int DEFAULT_CHECKPOINT_DISK_MB = 128;
+    /** How often EgressFirewall dnsName rules' names are looked up again (OVN-K follows the records' TTLs; 30 s is a common one). */
+    public static final int DEFAULT_DNS_REFRESH_MS = 30_000;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
         "in", "out", "pod", "management");
     private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
@@ -110,15 +112,18 @@ public final class NodeConfig
     public final int conntrackCheckpointMs;
     /** The conntrack journal's bound on disk, in MiB: checkpoints are spaced so that it holds. */
     public final int conntrackCheckpointDiskMb;
+    /** How often dnsName rules' names are looked up again (control mode). */
+    public final int dnsRefreshMs;
     public final Tunnels tunnels;
     public final List<Port> ports;
 
     private NodeConfig(final Path stateDir, final int workers, final String wait, final int upcallLimit, final int aclLogRate,
         final String metrics, final Path flows, final Path groups, final Control control, final int conntrackCheckpointMs,
-        final int conntrackCheckpointDiskMb,
+        final int conntrackCheckpointDiskMb, final int dnsRefreshMs,
         final Tunnels tunnels,
         final List<Port> ports)
     {
+        this.dnsRefreshMs = dnsRefreshMs;
         this.aclLogRate = aclLogRate;
         this.upcallLimit = upcallLimit;
         this.control = control;
@@ -210,6 +215,12 @@ public final class NodeConfig
         {
             throw new IllegalArgumentException("conntrack_checkpoint_disk_mb must be 1 to 1048576, not " + checkpointDiskMb);
         }
+        final int dnsRefreshMs = top.containsKey("dns_refresh_ms") ? integer(top.get("dns_refresh_ms"), "dns_refresh_ms")
+            : DEFAULT_DNS_REFRESH_MS;
+        if (dnsRefreshMs < 1000 || dnsRefreshMs > 86_400_000)
+        {
+            throw new IllegalArgumentException("dns_refresh_ms must be 1000 to 86400000, not " + dnsRefreshMs);
+        }
         if (control != null && (top.containsKey("flows") || top.containsKey("groups")))
         {
             throw new IllegalArgumentException("control derives the flows and groups: give control or flows, not both");
@@ -246,7 +257,7 @@ public final class NodeConfig
             }
         }
         return new NodeConfig(base.resolve(String.valueOf(sd)).normalize(), workers, wait, upcallLimit, aclLogRate, metrics, flows, groups, control,
-            checkpointMs, checkpointDiskMb, tunnels, ports);
+            checkpointMs, checkpointDiskMb, dnsRefreshMs, tunnels, ports);
     }
 
     /** What the ports read so far hold: numbers, interface names, pods, and whether the management port is among them. */

@@ -68,6 +68,9 @@ public final class NodeDaemon implements AutoCloseable
     /** Pods' ports plugged through the control socket (control mode only), beside node.yaml's. */
     private PluggedPorts plugged;
     private java.util.concurrent.ScheduledExecutorService conntrackSweeper;
+    /** EgressFirewall dnsName rules' names, looked up on {@link #dnsRefresher} (control mode). */
+    private final dev.junction.control.agent.DnsNames dnsNames = dev.junction.control.agent.DnsNames.system();
+    private java.util.concurrent.ScheduledExecutorService dnsRefresher;
     private java.util.concurrent.CompletableFuture<ConntrackCheckpointer> checkpointerLoading;
     private ConntrackCheckpointer checkpointer;
     /** Rejects and ACL logs of the flows' controller actions, shared by the workers (thread-safe). */
@@ -198,7 +201,8 @@ public final class NodeDaemon implements AutoCloseable
                 log.error("pods' ports not followed", "error", String.valueOf(ex));
             }
             bridge.publish(tables);
-        });
+        }, dnsNames);
+        startDnsRefresh();
         final long restoring = System.nanoTime();
         final java.util.Optional<FlowJournal.Restored> restored = controlLoop.restore();
         restored.ifPresent(r -> log.info("flows restored", "version", r.version(), "rules", r.flows().size(),
@@ -263,6 +267,44 @@ public final class NodeDaemon implements AutoCloseable
             log.info("pod port", "pod", p.pod(), "port", pp.get().ofport(), "mac", pp.get().mac());
         }
         ports = List.copyOf(numbered);
+    }
+
+    /**
+     * Looks the dnsName rules' names up on a thread of its own, never on the compile path: names
+     * a compile has just asked for within a second, all of them every {@code dns_refresh_ms}; the
+     * rules of a name whose addresses changed are compiled again into a new version.
+     */
+    private void startDnsRefresh()
+    {
+        dnsRefresher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "junction-dns");
+            t.setDaemon(true);
+            return t;
+        });
+        final long[] lastFull = {System.nanoTime()};
+        dnsRefresher.scheduleWithFixedDelay(() ->
+        {
+            try
+            {
+                final boolean all = System.nanoTime() - lastFull[0] >= config.dnsRefreshMs * 1_000_000L;
+                if (all)
+                {
+                    lastFull[0] = System.nanoTime();
+                }
+                final java.util.Set<String> changed = dnsNames.refresh(all);
+                if (!changed.isEmpty())
+                {
+                    log.info("dns names resolved", "changed", changed.size(), "names", String.valueOf(changed.stream().limit(10).toList()),
+                        "lookup_failures", dnsNames.failures());
+                    controlLoop.namesResolved(changed);
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                log.error("dns refresh failed", "error", String.valueOf(ex));
+            }
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     /**
@@ -999,6 +1041,10 @@ public final class NodeDaemon implements AutoCloseable
             return;
         }
         closed = true;
+        if (dnsRefresher != null)
+        {
+            dnsRefresher.shutdownNow(); // before the control loop closes: a refresh publishes through it
+        }
         if (controlSource != null)
         {
             try
@@ -1055,6 +1101,7 @@ public final class NodeDaemon implements AutoCloseable
         {
             conntrackSweeper.shutdownNow();
         }
+
         if (pipeline != null)
         {
             pipeline.awaitIdle(Duration.ofSeconds(1));

@@ -75,7 +75,8 @@ class DaemonPcapControlTest
             assertTrue(daemon.inputsDone(), "the trace was not read within 30 s");
             assertTrue(daemon.pipeline().awaitIdle(Duration.ofSeconds(10)));
             String m = scrape(daemon.metricsPort());
-            while (value(m, "junction_conntrack_checkpoints_total") < 1 && System.nanoTime() < deadline)
+            while ((value(m, "junction_conntrack_checkpoints_total") < 1 || value(m, "junction_conntrack_checkpoint_bytes") <= 0)
+                && System.nanoTime() < deadline)
             {
                 Thread.sleep(100); // the first checkpoint comes a second after the start
                 m = scrape(daemon.metricsPort());
@@ -148,6 +149,42 @@ class DaemonPcapControlTest
         final String log = logged.toString();
         assertEquals(1, log.lines().filter(l -> l.contains("pcap port not opened") && l.contains("clients/later")).count(), log);
         assertTrue(!log.contains("not followed") && !log.contains("port_add_failed") && !log.contains("port_removed"), log);
+    }
+
+    /**
+     * An EgressFirewall dnsName rule in the daemon: the node's own resolver (here /etc/hosts's
+     * localhost, no network) is asked off the compile path and the rule's addresses reach the
+     * flow table as a new version within a second or two.
+     */
+    @Test
+    void dnsNameRulesAreResolvedByTheNodesResolver() throws Exception
+    {
+        final Path manifests = Files.createDirectories(dir.resolve("manifests"));
+        Files.writeString(manifests.resolve("cluster.yaml"), String.join(dev.junction.control.ShopCluster.NEXT,
+            dev.junction.control.ShopCluster.nodeAndNamespace(), dev.junction.control.ShopCluster.pod("a", "10.244.1.10", "web"), """
+            apiVersion: k8s.ovn.org/v1
+            kind: EgressFirewall
+            metadata: {name: default, namespace: shop}
+            spec:
+              egress:
+              - {type: Deny, to: {dnsName: localhost}}
+            """));
+        Files.writeString(dir.resolve("node.yaml"), "state_dir: state\nworkers: 1\ncontrol: {node: n1, manifests: manifests}\n"
+            + "ports: [{pod: shop/a, type: pcap, out: a.pcap}]\n");
+        final CapturedLog logged = new CapturedLog();
+        final NodeDaemon daemon = NodeDaemon.start(NodeConfig.load(dir.resolve("node.yaml")), logged.log());
+        try
+        {
+            awaitLog(logged, "dns names resolved");
+            final String flows = ControlServer.request(daemon.stateDir(), "dump-flows").text();
+            assertTrue(flows.lines().anyMatch(l -> l.contains("table=32") && l.contains("nw_dst=127.0.0.1") && l.contains("drop")),
+                flows);
+            assertTrue(ControlServer.request(daemon.stateDir(), "stats").text().contains("version 2,"), "one version for the name");
+        }
+        finally
+        {
+            daemon.close();
+        }
     }
 
     private static void awaitLog(final CapturedLog logged, final String text) throws InterruptedException
