@@ -46,6 +46,15 @@ final class DualStackShopBridge
     /** The manifests (and the policy when {@code denyAll}) copied into {@code dir} and compiled. */
     DualStackShopBridge(final Path dir, final boolean denyAll) throws Exception
     {
+        this(dir, denyAll, null);
+    }
+
+    /**
+     * As above, laid out as node {@code node}'s bridge (its tunnel port among the ports, where
+     * the other node's pods are), or the whole cluster on one bridge when it is null.
+     */
+    DualStackShopBridge(final Path dir, final boolean denyAll, final String node) throws Exception
+    {
         Files.copy(MANIFESTS.resolve("services.yaml"), dir.resolve("services.yaml"));
         if (denyAll)
         {
@@ -53,10 +62,13 @@ final class DualStackShopBridge
         }
         final ManifestLoader.Result r = ManifestLoader.load(dir);
         assertEquals(List.of(), r.report().problems());
-        final FlowCompiler.Compiled compiled = FlowCompiler.cluster(r.model());
+        final FlowCompiler.Compiled compiled = node == null ? FlowCompiler.cluster(r.model()) : FlowCompiler.node(r.model(), node);
         layout = compiled.layout();
         tables = compiled.tables();
-        datapath = new Datapath(new Bridge(tables), layout.ofports(), (port, p) ->
+        final int[] ports = node == null ? layout.ofports()
+            : java.util.stream.IntStream.concat(Arrays.stream(layout.ofports()), java.util.stream.IntStream.of(BridgeLayout.TUNNEL_OFPORT))
+                .toArray();
+        datapath = new Datapath(new Bridge(tables), ports, (port, p) ->
         {
             outPorts.add(port);
             out.add(Arrays.copyOfRange(p.buf, p.start, p.end()));

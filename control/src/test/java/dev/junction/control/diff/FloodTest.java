@@ -159,6 +159,18 @@ class FloodTest
     }
 
     @Test
+    void aNodeBridgeFloodsItsOwnPortsNeverTheTunnel() throws Exception
+    {
+        bridge = new DualStackShopBridge(dir, false, "n1");
+        final BridgeLayout.PodPort client = bridge.pod("client-1");
+        assertEquals(BridgeLayout.MANAGEMENT_OFPORT, bridge.host("n1").ofport());
+        flooded(client, arpRequest(client, client.ip(false).orElseThrow(), Ip.parse("10.244.1.99")), bridge.pod("web-1"),
+            bridge.host("n1"));
+        flooded(client, solicitation(client, Ip.parse("::"), Ip.parse("fd00:10:244:2::20"), false), bridge.pod("web-1"),
+            bridge.host("n1"));
+    }
+
+    @Test
     void ipMulticastIsFloodedToTheSwitchsPorts() throws Exception
     {
         compile(false);
