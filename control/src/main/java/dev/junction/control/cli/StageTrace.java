@@ -136,6 +136,10 @@ final class StageTrace implements TraceSink
         {
             return "port of pod " + owner.substring("pod:".length());
         }
+        if (owner.startsWith("flood:"))
+        {
+            return "flood set of the switch of node " + (owner.length() == "flood:".length() ? "-" : owner.substring("flood:".length()));
+        }
         if (owner.startsWith("switch:"))
         {
             return "switch of node " + (owner.length() == "switch:".length() ? "-" : owner.substring("switch:".length()));

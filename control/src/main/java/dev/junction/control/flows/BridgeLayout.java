@@ -837,6 +837,25 @@ public final class BridgeLayout
         return byPod.get(podKey);
     }
 
+    /** The pods of {@code sw} with a port on this bridge, by namespace/name: its flood set's pods ({@link FloodFlows}). */
+    List<PodPort> localPodsOn(final Switch sw)
+    {
+        final PSortedMap<String, PodPort> pods = byNode.get(sw.node());
+        if (pods == null)
+        {
+            return List.of();
+        }
+        final List<PodPort> out = new ArrayList<>(pods.size());
+        for (final PodPort p : pods.values())
+        {
+            if (p.local())
+            {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
     /** Keys (namespace/name) of the pods with a logical port. */
     java.util.Set<String> podKeys()
     {

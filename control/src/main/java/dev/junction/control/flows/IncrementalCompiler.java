@@ -80,9 +80,11 @@ public final class IncrementalCompiler
         LoadBalancerFlows.fixed(flows);
         HairpinFlows.fixed(flows);
         NdResponderFlows.fixed(flows);
+        FloodFlows.fixed(flows);
         for (final BridgeLayout.Switch sw : layout.switches())
         {
             switchFlows(sw);
+            FloodFlows.forSwitch(flows, layout, sw);
         }
         for (final BridgeLayout.PodPort p : layout.allPods())
         {
@@ -160,6 +162,7 @@ public final class IncrementalCompiler
             {
                 SwitchFlows.forPort(flows, mp);
                 NdResponderFlows.forPort(flows, mp);
+                FloodFlows.forPort(flows, mp);
             }
             else
             {
@@ -175,6 +178,7 @@ public final class IncrementalCompiler
             SwitchFlows.forPort(flows, p);
             HairpinFlows.forPort(flows, p);
             NdResponderFlows.forPort(flows, p);
+            FloodFlows.forPort(flows, p);
         }
         else
         {
@@ -288,9 +292,23 @@ public final class IncrementalCompiler
         egress.changed(before, next, old, now, everything, serviceObjects, egressOwners);
         podOwners.forEach(k -> egressOwners.remove("pod:" + k));
 
+        // Flood sets: of the changed switches, and of the switches a changed pod leaves or joins.
+        final Set<String> floodOwners = new LinkedHashSet<>(switchOwners);
+        for (final String k : podOwners)
+        {
+            for (final BridgeLayout.PodPort p : new BridgeLayout.PodPort[] {old.pod(k), now.pod(k)})
+            {
+                if (p != null && p.local())
+                {
+                    floodOwners.add(p.sw().node());
+                }
+            }
+        }
+
         // Replace the owners' flows.
         final List<String> allOwners = new ArrayList<>();
         switchOwners.forEach(n -> allOwners.add("switch:" + n));
+        floodOwners.forEach(n -> allOwners.add("flood:" + n));
         podOwners.forEach(k -> allOwners.add("pod:" + k));
         aclOwners.forEach(k -> allOwners.add("acl:" + k));
         serviceKeys.forEach(k -> allOwners.add("service:" + k));
@@ -314,6 +332,13 @@ public final class IncrementalCompiler
                 {
                     switchFlows(s);
                 }
+            }
+        }
+        for (final BridgeLayout.Switch s : now.switches())
+        {
+            if (floodOwners.contains(s.node()))
+            {
+                FloodFlows.forSwitch(flows, now, s);
             }
         }
         for (final String k : podOwners)

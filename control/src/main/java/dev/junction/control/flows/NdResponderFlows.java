@@ -25,13 +25,12 @@ import static dev.junction.control.flows.Stage.*;
  * among the router port's addresses, so ls_in_arp_rsp answers it with {@code nd_na_router}).
  * A port's own link-local address passes its port security (ls_in_port_sec_ip allows it next to
  * the port's addresses), and so does duplicate address detection: a solicitation from {@code ::}
- * to a multicast group ({@code ip6.src == :: && ip6.dst == ff02::/16}). Nothing answers DAD: an
- * advertisement back to {@code ::} means nothing, and RFC 4861's answer to DAD (to all-nodes)
- * needs the multicast flooding the switch does not do; an unanswered solicitation ends in the
- * responder, as every one for an address the switch does not know. Router solicitations get no
- * answer either: OVN sends router advertisements only for a router port with
- * {@code ipv6_ra_configs}, which OVN-K does not set; they pass port security (from the link-local
- * address) and end at the L2 lookup, which has no multicast group for all-routers.
+ * to a multicast group ({@code ip6.src == :: && ip6.dst == ff02::/16}). The flows never answer
+ * DAD (an advertisement back to {@code ::} means nothing): it is flooded ({@link FloodFlows}), so
+ * the holder of the address answers it to all-nodes as RFC 4861 has it, as is every solicitation
+ * the responder does not answer. Router solicitations get no answer: OVN sends router
+ * advertisements only for a router port with {@code ipv6_ra_configs}, which OVN-K does not set;
+ * they pass port security (from the link-local address) and are flooded to the switch's ports.
  */
 final class NdResponderFlows
 {
@@ -54,7 +53,7 @@ final class NdResponderFlows
         f.add(ND_ADVERT, 0, "", "drop");
         f.add(ND_PORT_SECURITY, 0, "", "drop");
         // DAD is never answered, whoever holds the target (see the class comment); above every advertisement.
-        f.add(ARP_RESPONDER, 105, SOLICITATION + ",ipv6_src=::", "drop");
+        f.add(ARP_RESPONDER, 105, SOLICITATION + ",ipv6_src=::", FloodFlows.UNANSWERED);
     }
 
     /** The gateway's IPv6 addresses and its link-local one answer as a router. */
@@ -112,9 +111,9 @@ final class NdResponderFlows
             }
             f.add(PORT_SECURITY, 110, in + "," + SOLICITATION + "," + Matches.address(true, ip), toNdSecurity);
             advertise(f, p.sw(), ip, p.mac(), SOLICITED | OVERRIDE);
-            // A pod asking for its own address (duplicate address detection) hears nothing.
+            // A pod asking for its own address hears no answer from the flows; the others hear it (FloodFlows).
             f.add(ARP_RESPONDER, 110, "reg14=" + SwitchFlows.hex(p.key()) + "," + SOLICITATION + ",nd_target=" + Ip.text(ip),
-                "drop");
+                FloodFlows.UNANSWERED);
         }
     }
 

@@ -25,6 +25,9 @@ public enum Stage
 {
     PORT_SECURITY(0, "ls_in_port_sec_l2/ip: a pod sends only from its own MAC and addresses"),
     ND_PORT_SECURITY(1, "ls_in_port_sec_nd: a pod's solicitations name its MAC, or none, as source link-layer address"),
+    // Multicast and broadcast flooding (FloodFlows): reached by resubmit from L2_LOOKUP, on to OUT_PRE_STATEFUL per member.
+    FLOOD(7, "ls_in_l2_lkup (eth.mcast -> outport = _MC_flood): each local port of the switch, through its egress pipeline"),
+    FLOOD_LOOPBACK(8, "check_loopback (_MC_flood): a flooded packet never goes back out of its inport"),
     ARP_RESPONDER(5, "ls_in_arp_rsp: ARP replies and neighbour advertisements for the gateway and the switch's pods"),
     ND_ADVERT(6, "ls_in_arp_rsp (nd_na): the advertisement gets its target link-layer address, back to the inport"),
     PRE_LB(10, "ls_in_pre_lb: traffic to a service VIP goes through the port's LB zone (DNAT)"),

@@ -100,8 +100,8 @@ final class SwitchFlows
                 f.add(PORT_SECURITY, 100, in + ",arp,arp_spa=" + Ip.text(ip) + ",arp_sha=" + p.mac(),
                     classify + ARP_RESPONDER.gotoHere());
                 arpReply(f, p.sw(), ip, p.mac());
-                // A pod's own announcements (gratuitous ARP) get no answer.
-                f.add(ARP_RESPONDER, 110, "reg14=" + hex(p.key()) + ",arp,arp_op=1,arp_tpa=" + Ip.text(ip), "drop");
+                // A pod's own announcements (gratuitous ARP) get no answer: they are flooded (FloodFlows).
+                f.add(ARP_RESPONDER, 110, "reg14=" + hex(p.key()) + ",arp,arp_op=1,arp_tpa=" + Ip.text(ip), FloodFlows.UNANSWERED);
             }
             final String deliver = "load:" + hex(p.key()) + "->NXM_NX_REG15[],load:" + hex(p.lbZone()) + "->NXM_NX_REG11[],"
                 + OUT_PRE_STATEFUL.gotoHere();

@@ -274,6 +274,7 @@ public final class ManifestLoader
 
     private Result finish()
     {
+        skipPodsOnManagementAddresses();
         for (final Pod p : pods.values())
         {
             if (!namespaces.containsKey(p.namespace()))
@@ -296,6 +297,38 @@ public final class ManifestLoader
             List.copyOf(pods.values()), List.copyOf(services.values()), List.copyOf(slices.values()),
             List.copyOf(policies.values()), List.copyOf(firewalls.values()), List.copyOf(egressIps.values()));
         return new Result(model, new LoadReport(objects, problems, notes));
+    }
+
+    /**
+     * A pod holding its node's .2 of a subnet would take the management port's address (OVN-K's
+     * {@code k8s-<node>}, which its IPAM reserves with the gateway's .1 and never gives a pod): a
+     * bad object, left out, so the host's port keeps its address.
+     */
+    private void skipPodsOnManagementAddresses()
+    {
+        final java.util.Iterator<Pod> it = pods.values().iterator();
+        while (it.hasNext())
+        {
+            final Pod p = it.next();
+            final Node node = p.nodeName() == null || p.hostNetwork() ? null : nodes.get(p.nodeName());
+            if (node == null)
+            {
+                continue;
+            }
+            for (final Cidr subnet : node.subnets())
+            {
+                final java.net.InetAddress management = subnet.host(2);
+                if (p.ips().contains(management))
+                {
+                    problems.add(new LoadReport.Problem(seenIn.get("Pod " + p.key()), "Pod", p.namespace(), p.name(),
+                        "holds " + Ip.text(management) + ", the management port address (.2) of node " + node.name()
+                            + "'s subnet " + subnet + ", which OVN-K's IPAM never gives a pod"));
+                    it.remove();
+                    objects--;
+                    break;
+                }
+            }
+        }
     }
 
     /** SnakeYAML's messages span lines (context, a caret drawing); one line of at most 240 characters. */

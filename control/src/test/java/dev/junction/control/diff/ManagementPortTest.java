@@ -1,21 +1,13 @@
 package dev.junction.control.diff;
 
 import dev.junction.control.flows.BridgeLayout;
-import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.LogicalPort;
 import dev.junction.control.k8s.Ip;
-import dev.junction.control.k8s.ManifestLoader;
-import dev.junction.datapath.Bridge;
-import dev.junction.datapath.Datapath;
-import dev.junction.datapath.cache.CacheConfig;
-import dev.junction.flowtable.Packet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -34,59 +26,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ManagementPortTest
 {
-    private static final Path MANIFESTS = Path.of("src/test/resources/manifests/services-v6");
-    private static final String DENY_ALL_INGRESS = """
-        apiVersion: networking.k8s.io/v1
-        kind: NetworkPolicy
-        metadata: {name: deny-all-ingress, namespace: shop}
-        spec: {podSelector: {}, policyTypes: [Ingress]}
-        """;
-
     @TempDir
     Path dir;
 
+    private DualStackShopBridge bridge;
     private BridgeLayout layout;
-    private Datapath datapath;
-    private final List<Integer> outPorts = new ArrayList<>();
-    private final List<byte[]> out = new ArrayList<>();
+    private List<Integer> outPorts;
+    private List<byte[]> out;
     private int sourcePort = 40000;
 
     private void compile(final boolean denyAll) throws Exception
     {
-        Files.copy(MANIFESTS.resolve("services.yaml"), dir.resolve("services.yaml"));
-        if (denyAll)
-        {
-            Files.writeString(dir.resolve("policy.yaml"), DENY_ALL_INGRESS);
-        }
-        final ManifestLoader.Result r = ManifestLoader.load(dir);
-        assertEquals(List.of(), r.report().problems());
-        final FlowCompiler.Compiled compiled = FlowCompiler.cluster(r.model());
-        layout = compiled.layout();
-        datapath = new Datapath(new Bridge(compiled.tables()), layout.ofports(), (port, p) ->
-        {
-            outPorts.add(port);
-            out.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+        bridge = new DualStackShopBridge(dir, denyAll);
+        layout = bridge.layout;
+        outPorts = bridge.outPorts;
+        out = bridge.out;
     }
 
     private BridgeLayout.ManagementPort host(final String node)
     {
-        return layout.managementPorts().stream().filter(m -> m.sw().node().equals(node)).findFirst().orElseThrow();
+        return bridge.host(node);
     }
 
     private BridgeLayout.PodPort pod(final String name)
     {
-        return layout.port("shop/" + name).orElseThrow();
+        return bridge.pod(name);
     }
 
     private void send(final LogicalPort from, final byte[] frame)
     {
-        out.clear();
-        outPorts.clear();
-        final Packet p = new Packet(frame.length + Packet.HEADROOM);
-        p.wrap(frame, 0, frame.length);
-        p.inPort = from.ofport();
-        datapath.receive(p, null);
+        bridge.send(from, frame);
     }
 
     /** A TCP segment over IPv4 from {@code from} to {@code to}, addressed as a host stack does: on-link, else to the gateway. */

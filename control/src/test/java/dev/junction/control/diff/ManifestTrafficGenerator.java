@@ -318,6 +318,7 @@ final class ManifestTrafficGenerator
                 case 6 -> lowTtl();
                 case 7 -> icmpError();
                 case 8, 9 -> straySegment();
+                case 10, 11 -> multicast();
                 default -> randomFiveTuple();
             }
             return false;
@@ -769,6 +770,69 @@ final class ManifestTrafficGenerator
         emit(p, PacketFactory.ethernet(dstMac, mac, new int[0], PacketFactory.ETH_IPV6, ip),
             (dad ? "duplicate address detection" : "neighbour solicitation") + " for " + Ip.text(target) + " from " + p.name()
                 + " (" + Ip.text(from) + ")");
+    }
+
+    /**
+     * What the switch floods: an MLDv2 report (hop-by-hop router alert) from {@code ::} or the
+     * link-local address, mDNS to its IPv4 or IPv6 group, an unsolicited neighbour advertisement
+     * to all-nodes, an ARP request for an address nobody holds.
+     */
+    private void multicast()
+    {
+        final LogicalPort p = pick(ports);
+        final byte[] mac = PacketFactory.mac(p.mac());
+        final boolean v6 = p.ip(true).isPresent();
+        final int kind = random.nextInt(v6 ? 5 : 2);
+        if (kind == 0)
+        {
+            final InetAddress own = p.ip(false).orElse(null);
+            if (own != null)
+            {
+                final int nobody = v4(own) & 0xffffff00 | 200 + random.nextInt(50);
+                arp(p, PacketFactory.BROADCAST, mac, 1, mac, v4(own), ZERO_MAC, nobody,
+                    "ARP who-has " + PacketFactory.ip4String(nobody) + " (nobody) from " + p.name());
+            }
+            return;
+        }
+        if (kind == 1)
+        {
+            final InetAddress own = p.ip(false).orElse(null);
+            if (own != null)
+            {
+                final byte[] ip = new PacketFactory.Ip4().src(v4(own)).dst(v4(Ip.parse("224.0.0.251")))
+                    .build(PacketFactory.PROTO_UDP, PacketFactory.udp(5353, 5353, payload(20)), PacketFactory.Checksum.CORRECT);
+                emit(p, PacketFactory.ethernet(PacketFactory.mac("01:00:5e:00:00:fb"), mac, new int[0], PacketFactory.ETH_IPV4, ip),
+                    "multicast mDNS to 224.0.0.251 from " + p.name());
+            }
+            return;
+        }
+        final InetAddress linkLocal = OvnNames.linkLocal(p.mac());
+        if (kind == 2)
+        {
+            final boolean unspecified = random.nextBoolean();
+            // One record: change to exclude (join) the mDNS group.
+            final byte[] report = PacketFactory.icmp6(143, 0, 1, PacketFactory.concat(new byte[] {4, 0, 0, 0},
+                PacketFactory.ip6("ff02::fb")));
+            final byte[] ip = new PacketFactory.Ip6().src((unspecified ? Ip.parse("::") : linkLocal).getAddress())
+                .dst(PacketFactory.ip6("ff02::16")).hopLimit(1).hopByHop(true)
+                .build(PacketFactory.PROTO_ICMPV6, report, PacketFactory.Checksum.CORRECT);
+            emit(p, PacketFactory.ethernet(PacketFactory.mac("33:33:00:00:00:16"), mac, new int[0], PacketFactory.ETH_IPV6, ip),
+                "MLDv2 report from " + p.name() + (unspecified ? " (::)" : " (link-local)"));
+            return;
+        }
+        if (kind == 3)
+        {
+            final byte[] ip = new PacketFactory.Ip6().src(linkLocal.getAddress()).dst(PacketFactory.ip6("ff02::fb"))
+                .build(PacketFactory.PROTO_UDP, PacketFactory.udp(5353, 5353, payload(20)), PacketFactory.Checksum.CORRECT);
+            emit(p, PacketFactory.ethernet(PacketFactory.mac("33:33:00:00:00:fb"), mac, new int[0], PacketFactory.ETH_IPV6, ip),
+                "multicast mDNS to ff02::fb from " + p.name());
+            return;
+        }
+        final byte[] own = p.ip(true).orElseThrow().getAddress();
+        final byte[] ip = new PacketFactory.Ip6().src(own).dst(PacketFactory.ip6("ff02::1")).hopLimit(255)
+            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborAdvertisement(0x20000000, own, mac), PacketFactory.Checksum.CORRECT);
+        emit(p, PacketFactory.ethernet(PacketFactory.mac("33:33:00:00:00:01"), mac, new int[0], PacketFactory.ETH_IPV6, ip),
+            "unsolicited neighbour advertisement to all-nodes from " + p.name());
     }
 
     /** A pod's packet from a MAC that is not its own: port security must drop it. */

@@ -67,7 +67,7 @@ class ManifestTrafficGeneratorTest
         final String log = String.join("\n", a.log());
         for (final String kind : List.of("TCP SYN ", "TCP SYN-ACK", "TCP FIN", "UDP request", "UDP reply", "ICMP echo request",
             "ARP who-has", "neighbour solicitation", "spoofed source MAC", "spoofed address", "with TTL 1", "random ",
-            "shop/api", "shop/web (node port)", "shop/cache", "fd00:10:96::", "-> outside ", "from outside ", "unasked "))
+            "shop/api", "shop/web (node port)", "(nobody)", "multicast mDNS", "MLDv2 report", "shop/cache", "fd00:10:96::", "-> outside ", "from outside ", "unasked "))
         {
             assertTrue(log.contains(kind), "the mix has " + kind);
         }
@@ -128,9 +128,11 @@ class ManifestTrafficGeneratorTest
         }
         else if (type == 0x86dd)
         {
-            proto = f[20] & 0xff;
-            l4 = 54;
-            l4Length = u16(f, 18);
+            // A hop-by-hop header (MLD's router alert) comes before the transport; it is not in the pseudo-header length.
+            final int hopByHop = (f[20] & 0xff) == 0 ? ((f[55] & 0xff) + 1) * 8 : 0;
+            proto = f[20 + (hopByHop > 0 ? 34 : 0)] & 0xff;
+            l4 = 54 + hopByHop;
+            l4Length = u16(f, 18) - hopByHop;
             pseudo = 0;
             for (int i = 22; i < 54; i += 2)
             {

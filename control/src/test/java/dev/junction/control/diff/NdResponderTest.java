@@ -1,19 +1,13 @@
 package dev.junction.control.diff;
 
 import dev.junction.control.flows.BridgeLayout;
-import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.flows.Stage;
 import dev.junction.control.k8s.Ip;
-import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.control.topology.OvnNames;
-import dev.junction.datapath.Bridge;
-import dev.junction.datapath.Datapath;
-import dev.junction.datapath.cache.CacheConfig;
 import dev.junction.datapath.pcap.PcapWriter;
-import dev.junction.flowtable.Packet;
-import dev.junction.flowtable.ofp.FlowTables;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -31,37 +25,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The IPv6 neighbour discovery responder, by real frames: a pod's neighbour solicitation for
  * the gateway or another pod of its switch comes back out of its own port as the advertisement
  * OVN's nd_na_router / nd_na would send, decoded by tshark (checksum verified); solicitations
- * for an address the switch does not have, for the pod's own address, or with a source
- * link-layer option that is not the pod's MAC get no answer. ManifestOracleTest holds the same
+ * for an address the switch does not have or for the pod's own address get no answer (they are
+ * flooded to the switch's other ports), those with a source link-layer option that is not the
+ * pod's MAC are dropped. ManifestOracleTest holds the same
  * flows to Open vSwitch, byte for byte, with the traffic generator's solicitations.
  */
 class NdResponderTest
 {
-    private static final Path MANIFESTS = Path.of("src/test/resources/manifests/services-v6");
+        @TempDir
+    Path dir;
 
+    private DualStackShopBridge bridge;
     private BridgeLayout layout;
-    private FlowTables tables;
-    private Datapath datapath;
-    private final List<int[]> outPorts = new ArrayList<>();
-    private final List<byte[]> out = new ArrayList<>();
+    private List<Integer> outPorts;
+    private List<byte[]> out;
 
     @BeforeEach
     void compile() throws Exception
     {
-        final ManifestLoader.Result r = ManifestLoader.load(MANIFESTS);
-        final FlowCompiler.Compiled compiled = FlowCompiler.cluster(r.model());
-        layout = compiled.layout();
-        tables = compiled.tables();
-        datapath = new Datapath(new Bridge(tables), layout.ofports(), (port, p) ->
-        {
-            outPorts.add(new int[] {port});
-            out.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+        bridge = new DualStackShopBridge(dir, false);
+        layout = bridge.layout;
+        outPorts = bridge.outPorts;
+        out = bridge.out;
     }
 
     private BridgeLayout.PodPort pod(final String name)
     {
-        return layout.port("shop/" + name).orElseThrow();
+        return bridge.pod(name);
     }
 
     /** What {@code from} sends to find {@code target}: to the solicited-node group, source link-layer option {@code sll}. */
@@ -73,27 +63,14 @@ class NdResponderTest
     /** As above from source address {@code source}; no source link-layer option when {@code sll} is null (as DAD sends). */
     private void solicit(final BridgeLayout.PodPort from, final InetAddress source, final InetAddress target, final String sll)
     {
-        final byte[] t = target.getAddress();
-        final byte[] group = PacketFactory.ip6("ff02::1:ff00:0");
-        System.arraycopy(t, 13, group, 13, 3);
-        final byte[] ip = new PacketFactory.Ip6().src(source.getAddress()).dst(group).hopLimit(255)
-            .build(PacketFactory.PROTO_ICMPV6, PacketFactory.neighborSolicitation(t, sll == null ? null : PacketFactory.mac(sll)),
-                PacketFactory.Checksum.CORRECT);
-        final byte[] frame = PacketFactory.ethernet(new byte[] {0x33, 0x33, (byte)0xff, t[13], t[14], t[15]},
-            PacketFactory.mac(from.mac()), new int[0], PacketFactory.ETH_IPV6, ip);
-        out.clear();
-        outPorts.clear();
-        final Packet p = new Packet(frame.length + Packet.HEADROOM);
-        p.wrap(frame, 0, frame.length);
-        p.inPort = from.ofport();
-        datapath.receive(p, null);
+        bridge.send(from, DualStackShopBridge.solicitation(from.mac(), source, target, sll));
     }
 
     /** The one advertisement {@code from} got back, decoded by tshark: field name -> value. */
     private String[] advertisement(final BridgeLayout.PodPort from) throws Exception
     {
         assertEquals(1, out.size(), "one frame out");
-        assertEquals(from.ofport(), outPorts.get(0)[0], "back out of the soliciting pod's port");
+        assertEquals(from.ofport(), outPorts.get(0), "back out of the soliciting pod's port");
         TunnelTsharkTest.requireTshark();
         final Path pcap = Files.createTempFile("junction-nd-", ".pcap");
         try
@@ -183,18 +160,32 @@ class NdResponderTest
             client.ip(true).orElseThrow()})
         {
             solicit(client, target, client.mac());
-            assertEquals(List.of(), out.stream().map(Arrays::toString).toList(), "no answer for " + Ip.text(target));
+            assertUnanswered(client, "for " + Ip.text(target));
         }
         // A source link-layer option naming another MAC fails port security.
         solicit(client, client.sw().gateway(true).orElseThrow(), pod("web-1").mac());
         assertEquals(0, out.size(), "spoofed source link-layer address");
     }
 
+    /**
+     * No answer back to {@code asker}: the solicitation is flooded, as sent, to the other ports of
+     * its switch (web-1 and the host's management port; FloodTest has the rest of flooding).
+     */
+    private void assertUnanswered(final BridgeLayout.PodPort asker, final String what)
+    {
+        final List<Integer> ports = outPorts.stream().sorted().toList();
+        final List<Integer> others = new ArrayList<>(List.of(pod("web-1").ofport(),
+            layout.managementPort(asker.sw()).orElseThrow().ofport()));
+        others.sort(null);
+        assertEquals(others, ports, "no answer " + what + ": flooded to the switch's other ports");
+        assertEquals(1, out.stream().map(Arrays::toString).distinct().count(), "the same frame to each");
+        assertEquals(135, out.get(0)[54] & 0xff, "still the solicitation");
+    }
+
     /** The priorities of the rules of {@code stage} that packets met since the datapath was made. */
     private List<Integer> met(final Stage stage)
     {
-        datapath.pushStats();
-        return tables.rules().stream().filter(r -> r.table == stage.table && r.packets() > 0).map(r -> r.priority).sorted().toList();
+        return bridge.rules().stream().filter(r -> r.table == stage.table && r.packets() > 0).map(r -> r.priority).sorted().toList();
     }
 
     @Test
@@ -229,7 +220,7 @@ class NdResponderTest
     }
 
     @Test
-    void duplicateAddressDetectionPassesPortSecurityAndIsNeverAnswered() throws Exception
+    void duplicateAddressDetectionPassesPortSecurityAndIsFloodedNeverAnswered() throws Exception
     {
         final BridgeLayout.PodPort client = pod("client-1");
         final InetAddress unspecified = Ip.parse("::");
@@ -237,11 +228,11 @@ class NdResponderTest
             client.ip(true).orElseThrow(), client.sw().gateway(true).orElseThrow()})
         {
             solicit(client, unspecified, tentative, null);
-            assertEquals(List.of(), out.stream().map(Arrays::toString).toList(), "no answer to DAD for " + Ip.text(tentative));
+            assertUnanswered(client, "to DAD for " + Ip.text(tentative));
         }
         assertEquals(List.of(110), met(Stage.PORT_SECURITY), "admitted by the port's DAD rule, never its drop");
         assertEquals(List.of(100), met(Stage.ND_PORT_SECURITY), "no source link-layer option: admitted");
-        assertTrue(met(Stage.ARP_RESPONDER).stream().allMatch(p -> p >= 105), "ended in the responder's DAD rules, never answered: "
+        assertTrue(met(Stage.ARP_RESPONDER).stream().allMatch(p -> p >= 105), "left by the responder's DAD rules, never answered: "
             + met(Stage.ARP_RESPONDER));
     }
 

@@ -112,6 +112,25 @@ class ManifestLoaderTest
     }
 
     @Test
+    void aPodOnItsNodesManagementAddressIsABadObject(@TempDir final Path dir) throws IOException
+    {
+        final String next = dev.junction.control.ShopCluster.NEXT;
+        Files.writeString(dir.resolve("shop.yaml"), dev.junction.control.ShopCluster.nodeAndNamespace() + next
+            + dev.junction.control.ShopCluster.pod("squatter", "10.244.1.2", "web") + next
+            + dev.junction.control.ShopCluster.pod("web", "10.244.1.3", "web"));
+        final ManifestLoader.Result r = ManifestLoader.load(dir);
+        assertEquals(1, r.report().problems().size(), r.report().problems().toString());
+        expect(r.report().problems(), "shop.yaml", "Pod", "shop", "squatter",
+            "holds 10.244.1.2, the management port address (.2) of node n1's subnet 10.244.1.0/24");
+        assertEquals(List.of("shop/web"), r.model().pods().stream().map(Pod::key).collect(Collectors.toList()), "skipped");
+        // The host keeps its address: its port answers ARP for .2, no pod port has it.
+        final dev.junction.control.flows.BridgeLayout layout = dev.junction.control.flows.FlowCompiler.cluster(r.model()).layout();
+        assertEquals(List.of(Ip.parse("10.244.1.2")), layout.managementPorts().get(0).ips());
+        assertTrue(layout.portOf(Ip.parse("10.244.1.2")).isEmpty());
+        assertEquals(3, r.report().objects(), "node, namespace, the good pod");
+    }
+
+    @Test
     void unreadableInputIsAProblemNotAnException(@TempDir final Path dir) throws IOException
     {
         Files.write(dir.resolve("binary.yaml"), new byte[] {(byte)0xff, (byte)0xfe, 0, 1, 2, (byte)0xc3});
