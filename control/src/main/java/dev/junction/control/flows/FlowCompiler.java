@@ -37,9 +37,10 @@ public final class FlowCompiler
             for (final GatewayPort g : layout.gateways())
             {
                 sb.append("# gateway ").append(g.router()).append(g.local() ? ": port " + g.ofport() : ": through the tunnel, VNI "
-                    + SwitchFlows.hex(BridgeLayout.GATEWAY_VNI | g.key())).append(' ').append(Ip.text(g.ip())).append(' ')
-                    .append(g.mac()).append(g.ip6() == null ? "" : " " + Ip.text(g.ip6())).append(", next hop ")
-                    .append(nextHop(g, false)).append(g.ip6() == null ? "" : ", " + nextHop(g, true)).append('\n');
+                    + SwitchFlows.hex(BridgeLayout.GATEWAY_VNI | g.key())).append(g.ip() == null ? "" : " " + Ip.text(g.ip()))
+                    .append(' ').append(g.mac()).append(g.ip6() == null ? "" : " " + Ip.text(g.ip6())).append(", next hop ")
+                    .append(g.ip() == null ? nextHop(g, true) : nextHop(g, false) + (g.ip6() == null ? "" : ", " + nextHop(g, true)))
+                    .append('\n');
             }
             for (final BridgeLayout.PodPort p : layout.ports())
             {

@@ -22,8 +22,8 @@ import static dev.junction.control.flows.Stage.*;
  * committed) and sends it out of its external port to the next hop. What the external port
  * receives is un-SNATed in the same zone; a reply of such a connection is routed back through
  * ovn_cluster_router to the pod, anything else is dropped (nothing from outside is sent into pods
- * unasked). IPv6 takes the same way when the node has an IPv6 address (dual stack), the hop limit
- * decremented where IPv4's TTL is.
+ * unasked). IPv6 takes the same way when the node has an IPv6 address (dual stack, or IPv6 only:
+ * then the router has no IPv4 side at all), the hop limit decremented where IPv4's TTL is.
  *
  * <p>The next hop's MAC, as OVN's lr_in_arp_resolve / lr_in_arp_request: the Ethernet destination
  * is cleared and {@link Stage#GATEWAY_MAC_BINDING} writes the binding, static (priority 50) or
@@ -44,7 +44,8 @@ final class GatewayFlows
     /** Below the unresolved next hop's request (100): the packet has its next hop's MAC and leaves. */
     private static final int RESOLVED = 50;
     private static final String UNRESOLVED = "dl_dst=00:00:00:00:00:00";
-    private static final boolean[] FAMILIES = {false, true};
+    /** IPv4, IPv6: the order every per-family loop of the gateway routers takes. */
+    static final boolean[] FAMILIES = {false, true};
 
     private GatewayFlows()
     {
@@ -101,8 +102,11 @@ final class GatewayFlows
         }
         if (!gw.local())
         {
+            // An IPv6-only node is reached over an IPv6 underlay (tun_ipv6_dst).
+            final InetAddress underlay = gw.underlay();
             f.add(GATEWAY_DISPATCH, 100, reg9, "set_field:" + hex(BridgeLayout.GATEWAY_VNI | gw.key()) + "->tun_id,set_field:"
-                + Ip.text(gw.ip()) + "->tun_dst,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],"
+                + Ip.text(underlay) + (Ip.isIpv6(underlay) ? "->tun_ipv6_dst" : "->tun_dst")
+                + ",move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],"
                 + "set_field:0x0/0xffff->tun_metadata0,output:" + BridgeLayout.TUNNEL_OFPORT);
             return;
         }
@@ -207,14 +211,16 @@ final class GatewayFlows
             sw.subnets().forEach(c -> network(matches, c));
         }
         model.nodes().forEach(n -> n.internalIps().forEach(ip -> addHost(matches, ip)));
-        layout.gateways().forEach(g ->
+        for (final GatewayPort g : layout.gateways())
         {
-            addHost(matches, g.ip());
-            if (g.ip6() != null)
+            for (final boolean v6 : FAMILIES)
             {
-                addHost(matches, g.ip6());
+                if (g.ip(v6) != null)
+                {
+                    addHost(matches, g.ip(v6));
+                }
             }
-        });
+        }
         for (final Service s : model.services())
         {
             s.clusterIps().forEach(ip -> addHost(matches, ip));

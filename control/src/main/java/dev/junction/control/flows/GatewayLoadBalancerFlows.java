@@ -40,7 +40,10 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * {@code buildPerNodeLBs} then puts it on the router with no targets) rejects new connections as
  * the node switches' load balancers do (dropped where no packet-in handler runs).
  *
- * <p>IPv4 only (the gateway routers are); no ClientIP affinity on the routers (plain hash); ICMP
+ * <p>Both families, as far as the router has them: IPv6 external IPs and LB ingress IPs on a router
+ * with an IPv6 address, a node port on the router's IPv6 address for a service with an IPv6 cluster
+ * IP, {@code Cluster} SNATing to the router's IPv6 join address {@code fd98::(key + 1)}; the same
+ * stages and zones, each flow once per family. No ClientIP affinity on the routers (plain hash); ICMP
  * errors about these connections are not related back.
  */
 final class GatewayLoadBalancerFlows
@@ -82,46 +85,74 @@ final class GatewayLoadBalancerFlows
     static void fixed(final FlowSet f)
     {
         f.owner("egress");
-        f.add(GATEWAY_DNAT, 50, "ct_state=-new+est-rpl+trk,ip", GATEWAY_LB_SNAT.gotoHere());
+        for (final boolean v6 : GatewayFlows.FAMILIES)
+        {
+            final String ip = Matches.ipToken(v6);
+            f.add(GATEWAY_DNAT, 50, "ct_state=-new+est-rpl+trk," + ip, GATEWAY_LB_SNAT.gotoHere());
+            // One router hop (the hop limit for IPv6), then ovn_cluster_router as for a reply of an SNATed connection.
+            f.add(GATEWAY_TO_CLUSTER, 100, ip, "dec_ttl,load:0->NXM_NX_REG14[],load:0->NXM_NX_REG9[],set_field:0->metadata,"
+                + ROUTING.resubmitHere());
+            f.add(GATEWAY_JOIN_UNSNAT, 100, "ct_state=+est+rpl+trk," + ip, DNAT_LOOKUP);
+        }
         f.add(GATEWAY_DNAT, 0, "", "drop");
         f.add(GATEWAY_LB_SNAT, 0, "", GATEWAY_TO_CLUSTER.gotoHere());
-        // One router hop, then ovn_cluster_router as for a reply of an SNATed connection.
-        f.add(GATEWAY_TO_CLUSTER, 100, "ip", "dec_ttl,load:0->NXM_NX_REG14[],load:0->NXM_NX_REG9[],set_field:0->metadata,"
-            + ROUTING.resubmitHere());
         f.add(GATEWAY_TO_CLUSTER, 0, "", "drop");
-        f.add(GATEWAY_JOIN_UNSNAT, 100, "ct_state=+est+rpl+trk,ip", DNAT_LOOKUP);
         f.add(GATEWAY_JOIN_UNSNAT, 0, "", "drop");
         // A backend's packet that is no reply: on to the EgressFirewall, EgressIP and SNAT as before.
         f.add(GATEWAY_UNDNAT, 10, "reg0=" + hex(FLAG_UNDNAT_TRIED) + "/" + hex(FLAG_UNDNAT_TRIED), EGRESS_FIREWALL.resubmitHere());
         f.add(GATEWAY_UNDNAT, 0, "", "drop");
     }
 
-    /** One router's flows that no service decides: the join IP's routes and the way out. */
+    /**
+     * One router's flows that no service decides: the join IPs' routes and the way out, for each
+     * family the router has (OVN-K gives the join port an address of each family the node has).
+     */
     static void forGateway(final FlowSet f, final GatewayPort gw)
     {
         f.owner(GatewayFlows.owner(gw.node()));
-        final InetAddress join = joinIp(gw);
+        for (final boolean v6 : GatewayFlows.FAMILIES)
+        {
+            if (gw.ip(v6) != null)
+            {
+                family(f, gw, v6);
+            }
+        }
+    }
+
+    private static void family(final FlowSet f, final GatewayPort gw, final boolean v6)
+    {
+        final String ip = Matches.ipToken(v6);
+        final InetAddress join = joinIp(gw, v6);
         final String reg9 = "reg9=" + hex(gw.key());
         // ovn_cluster_router's route to the router's join port (one hop), on to the router here or through the tunnel.
-        f.add(ROUTING, JOIN_ROUTE, "ip," + Matches.address(false, join),
+        f.add(ROUTING, JOIN_ROUTE, ip + "," + Matches.address(false, join),
             "dec_ttl,load:" + hex(gw.key()) + "->NXM_NX_REG9[]," + GATEWAY_DISPATCH.gotoHere());
         if (!gw.local())
         {
             return;
         }
-        f.add(GATEWAY_REPLY, 50, "ip," + reg9, "ct(table=" + GATEWAY_DNAT.table + ",zone=" + DNAT_ZONE + ",nat)");
-        f.add(GATEWAY_LB_SNAT, 100, "ip," + reg9 + ",ct_mark=" + hex(MARK_SNAT) + "/" + hex(MARK_SNAT),
+        f.add(GATEWAY_REPLY, 50, ip + "," + reg9, "ct(table=" + GATEWAY_DNAT.table + ",zone=" + DNAT_ZONE + ",nat)");
+        f.add(GATEWAY_LB_SNAT, 100, ip + "," + reg9 + ",ct_mark=" + hex(MARK_SNAT) + "/" + hex(MARK_SNAT),
             "ct(commit,table=" + GATEWAY_TO_CLUSTER.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat(src=" + Ip.text(join) + "))");
-        f.add(GATEWAY_SNAT, JOIN_REPLY, "ip," + reg9 + "," + Matches.address(false, join),
+        f.add(GATEWAY_SNAT, JOIN_REPLY, ip + "," + reg9 + "," + Matches.address(false, join),
             "ct(table=" + GATEWAY_JOIN_UNSNAT.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat)");
-        f.add(GATEWAY_UNDNAT, 100, "ct_state=+est+rpl+trk,ip," + reg9,
+        f.add(GATEWAY_UNDNAT, 100, "ct_state=+est+rpl+trk," + ip + "," + reg9,
             "dec_ttl,mod_dl_src:" + gw.mac() + ",move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],output:" + gw.ofport());
     }
 
-    /** The router's address on the join switch: {@code 100.64.0.(key + 1)}. */
+    /** The router's IPv4 address on the join switch: {@code 100.64.0.(key + 1)}. */
     static InetAddress joinIp(final GatewayPort gw)
     {
-        return OvnNames.JOIN_SUBNET_V4.host(gw.key() + 1L);
+        return joinIp(gw, false);
+    }
+
+    /**
+     * The router's address of a family on the join switch: {@code 100.64.0.(key + 1)} or
+     * {@code fd98::(key + 1)} (OVN-K allocates both from its join subnets, {@code .2} / {@code ::2} upwards).
+     */
+    static InetAddress joinIp(final GatewayPort gw, final boolean v6)
+    {
+        return (v6 ? OvnNames.JOIN_SUBNET_V6 : OvnNames.JOIN_SUBNET_V4).host(gw.key() + 1L);
     }
 
     /** The service's VIPs on every router of this bridge. */
@@ -138,28 +169,67 @@ final class GatewayLoadBalancerFlows
             }
             for (final ServicePort sp : svc.ports())
             {
-                final List<InetAddress> vips = new ArrayList<>(svc.externalIps());
-                vips.addAll(svc.loadBalancerIngress());
-                for (final InetAddress vip : vips)
+                for (final InetAddress vip : vips(svc, gw))
                 {
                     vip(f, gw, sp, vip, sp.port(), local, backends.of(sp, vip, local ? gw.node() : null), groups);
                 }
                 if (nodePorts && sp.nodePort() > 0)
                 {
-                    vip(f, gw, sp, gw.ip(), sp.nodePort(), local, backends.of(sp, gw.ip(), local ? gw.node() : null), groups);
+                    for (final InetAddress nodeIp : nodePortIps(svc, gw))
+                    {
+                        vip(f, gw, sp, nodeIp, sp.nodePort(), local, backends.of(sp, nodeIp, local ? gw.node() : null), groups);
+                    }
                 }
             }
         }
     }
 
+    /** The service's external IPs and LB ingress IPs of the families the router has (in that order). */
+    static List<InetAddress> vips(final Service svc, final GatewayPort gw)
+    {
+        final List<InetAddress> vips = new ArrayList<>(svc.externalIps());
+        vips.addAll(svc.loadBalancerIngress());
+        vips.removeIf(a -> gw.ip(Ip.isIpv6(a)) == null);
+        return vips;
+    }
+
+    /**
+     * The router's addresses a node port listens on: one per family the router has and the
+     * service has a cluster IP of (IPv4 first). A single-stack IPv4 service on a dual-stack node
+     * has no IPv6 node port: OVN-K's per-node load balancer would have no backend of that family.
+     */
+    static List<InetAddress> nodePortIps(final Service svc, final GatewayPort gw)
+    {
+        final List<InetAddress> ips = new ArrayList<>(2);
+        for (final boolean v6 : GatewayFlows.FAMILIES)
+        {
+            if (gw.ip(v6) != null && hasFamily(svc, v6))
+            {
+                ips.add(gw.ip(v6));
+            }
+        }
+        return ips;
+    }
+
+    /** A cluster IP of the family; without cluster IPs, the ipFamilies, else IPv4 (the API server's default). */
+    private static boolean hasFamily(final Service svc, final boolean v6)
+    {
+        if (!svc.clusterIps().isEmpty())
+        {
+            return svc.clusterIps().stream().anyMatch(a -> Ip.isIpv6(a) == v6);
+        }
+        if (!svc.ipFamilies().isEmpty())
+        {
+            return svc.ipFamilies().contains(v6 ? "IPv6" : "IPv4");
+        }
+        return !v6;
+    }
+
     private static void vip(final FlowSet f, final GatewayPort gw, final ServicePort sp, final InetAddress vip, final int port,
         final boolean local, final List<String> backends, final Groups groups)
     {
-        if (Ip.isIpv6(vip))
-        {
-            return;
-        }
-        final String proto = Matches.protoToken(sp.protocol(), false);
+        final boolean v6 = Ip.isIpv6(vip);
+        final String proto = Matches.protoToken(sp.protocol(), v6);
         final String match = "ct_state=+new+trk,reg9=" + hex(gw.key()) + "," + proto + "," + Matches.address(false, vip) + ",tp_dst=" + port;
         if (backends.isEmpty())
         {
@@ -175,16 +245,19 @@ final class GatewayLoadBalancerFlows
                 .append("move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=").append(GATEWAY_LB_SNAT.table).append(')');
         }
         final String l4 = sp.protocol().name().toLowerCase();
-        final int gid = groups.name("type=select,selection_method=hash,fields(ip_src,ip_dst," + l4 + "_src," + l4 + "_dst)" + buckets);
+        final int gid = groups.name("type=select,selection_method=hash,fields(" + (v6 ? "ipv6_src,ipv6_dst," : "ip_src,ip_dst,") + l4
+            + "_src," + l4 + "_dst)" + buckets);
         f.add(GATEWAY_DNAT, 100, match, "group:" + gid);
         if (local)
         {
             // The backends' replies leave through this router, un-DNATed, not SNATed to the node.
             for (final String b : backends)
             {
+                // ADDR:PORT, [ADDR]:PORT for IPv6.
                 final int colon = b.lastIndexOf(':');
+                final String address = v6 ? b.substring(1, colon - 1) : b.substring(0, colon);
                 f.add(EGRESS_FIREWALL, BACKEND_REPLY, proto + ",reg9=" + hex(gw.key()) + ",reg0=0/" + hex(FLAG_UNDNAT_TRIED) + ","
-                    + Matches.address(true, Ip.parse(b.substring(0, colon))) + ",tp_src=" + b.substring(colon + 1),
+                    + Matches.address(true, Ip.parse(address)) + ",tp_src=" + b.substring(colon + 1),
                     "load:0x1->NXM_NX_REG0[3]," + DNAT_LOOKUP);
             }
         }

@@ -21,8 +21,13 @@ import java.util.Optional;
  * ({@code {"default":{"mode":"shared","mac-address":...,"ip-addresses":["172.18.0.2/16","fc00:f853::2/64"],
  * "next-hops":["172.18.0.1","fc00:f853::1"]}}}) when the node has it; else the node's first
  * InternalIP of each family, OVN-K's MAC of the IPv4 address ({@code 0a:58:} + address) and the
- * first host of the address's /24 (/64) as next hop. IPv4 is required (the tunnel and the
- * router's MAC come from it); IPv6 is there when the node has an IPv6 address: dual stack.
+ * first host of the address's /24 (/64) as next hop. Either family may be missing: an IPv4-only
+ * node, a dual-stack one, or an IPv6-only one (OVN-K's GR then has only IPv6 addresses). Without
+ * IPv4, what came from the IPv4 address comes from the IPv6 one: the default MAC is OVN-K's
+ * {@code util.IPAddrToHWAddr} of it ({@code 0a:58:} + SHA-256 bytes, {@link OvnNames#mac}), as
+ * OVN-K derives a router port's MAC from its first address whatever its family; the tunnel to
+ * another node's router goes to it ({@link #underlay}). The router's name, {@code reg9} and the
+ * tunnel's VNI come from the node switch's key, not from an address, so they need no change.
  *
  * <p>The next hop's MAC, per family, is a static binding (OVN's Static_MAC_Binding) or, when
  * null, resolved on the external port by ARP / neighbour discovery and learned into
@@ -52,7 +57,16 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
         return OvnNames.gatewayRouter(node);
     }
 
-    /** The router's address of a family, or null (IPv6 on an IPv4-only node). */
+    /**
+     * The address the Geneve tunnel reaches this router's node at: its IPv4 address when it has
+     * one (as the pods' tunnel does), else its IPv6 address ({@code tun_ipv6_dst}).
+     */
+    public InetAddress underlay()
+    {
+        return ip != null ? ip : ip6;
+    }
+
+    /** The router's address of a family, or null (IPv6 on an IPv4-only node, IPv4 on an IPv6-only one). */
     public InetAddress ip(final boolean ipv6)
     {
         return ipv6 ? ip6 : ip;
@@ -70,8 +84,8 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
     }
 
     /**
-     * The router of {@code node} on switch {@code key}, or empty when the node has no IPv4
-     * address (no InternalIP, no annotation). A malformed annotation is reported in {@code notes}
+     * The router of {@code node} on switch {@code key}, or empty when the node has no address of
+     * either family (no InternalIP, no annotation). A malformed annotation is reported in {@code notes}
      * and the defaults are used.
      */
     public static Optional<GatewayPort> of(final Node node, final int key, final int ofport, final List<String> notes)
@@ -98,18 +112,20 @@ public record GatewayPort(String node, int key, int ofport, InetAddress ip, Stri
         try
         {
             final InetAddress ip = address(config, node, false);
-            if (ip == null)
+            final InetAddress ip6 = address(config, node, true);
+            if (ip == null && ip6 == null)
             {
-                notes.add("node " + node.name() + " has no IPv4 address: no gateway router, its pods do not reach outside");
+                notes.add("node " + node.name() + " has no address: no gateway router, its pods do not reach outside");
                 return Optional.empty();
             }
-            final InetAddress ip6 = address(config, node, true);
-            final InetAddress nextHop = nextHop(config, ip, false);
+            final InetAddress nextHop = ip == null ? null : nextHop(config, ip, false);
             final InetAddress nextHop6 = ip6 == null ? null : nextHop(config, ip6, true);
-            final String mac = config.get("mac-address") instanceof String m ? m.toLowerCase(Locale.ROOT) : OvnNames.mac(ip);
+            final String mac = config.get("mac-address") instanceof String m ? m.toLowerCase(Locale.ROOT)
+                : OvnNames.mac(ip != null ? ip : ip6);
             final String given = node.annotations().get(NEXT_HOP_MAC);
             final boolean resolved = given == null && text != null;
-            final String nextHopMac = resolved ? null : given != null ? given.toLowerCase(Locale.ROOT) : OvnNames.mac(nextHop);
+            final String nextHopMac = resolved || nextHop == null ? null
+                : given != null ? given.toLowerCase(Locale.ROOT) : OvnNames.mac(nextHop);
             final String nextHopMac6 = resolved || nextHop6 == null ? null
                 : given != null ? given.toLowerCase(Locale.ROOT) : OvnNames.mac(nextHop6);
             return Optional.of(new GatewayPort(node.name(), key, ofport, ip, mac, nextHop, nextHopMac, ip6, nextHop6, nextHopMac6));

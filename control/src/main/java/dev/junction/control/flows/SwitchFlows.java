@@ -130,7 +130,9 @@ final class SwitchFlows
     static void forRemotePod(final FlowSet f, final LogicalPort p)
     {
         f.owner(p.owner());
-        final InetAddress nodeIp = p.sw().nodeIps().stream().filter(ip -> !Ip.isIpv6(ip)).findFirst().orElse(null);
+        // The node's IPv4 address when it has one, else (an IPv6-only node) its IPv6 one: tun_ipv6_dst.
+        final InetAddress nodeIp = p.sw().nodeIps().stream().filter(ip -> !Ip.isIpv6(ip)).findFirst()
+            .or(() -> p.sw().nodeIps().stream().findFirst()).orElse(null);
         if (nodeIp == null)
         {
             return;
@@ -140,7 +142,7 @@ final class SwitchFlows
             final boolean v6 = Ip.isIpv6(ip);
             f.add(ROUTING, 100, Matches.ipToken(v6) + "," + Matches.address(false, ip),
                 "dec_ttl,mod_dl_src:" + p.sw().gatewayMac() + ",mod_dl_dst:" + p.mac() + ",set_field:" + p.sw().key() + "->tun_id,"
-                    + "set_field:" + Ip.text(nodeIp) + "->tun_dst,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],"
+                    + "set_field:" + Ip.text(nodeIp) + (Ip.isIpv6(nodeIp) ? "->tun_ipv6_dst" : "->tun_dst") + ",move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],"
                     + "set_field:" + hex(p.key()) + "/0xffff->tun_metadata0,output:" + BridgeLayout.TUNNEL_OFPORT);
         }
     }

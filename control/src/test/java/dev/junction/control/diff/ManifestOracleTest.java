@@ -48,7 +48,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * next hops static and resolved: the next hop's ARP / ND on the external ports learned into the
  * MAC-binding table, ARP requests and solicitations for the routers' addresses answered)
  * and {@code manifests/nodeport} (outside clients to node ports, an external IP and an LB ingress IP
- * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy).
+ * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy)
+ * and {@code manifests/gateway-v6} (IPv6-only nodes' routers and a dual-stack one: IPv6 egress
+ * SNATed to the node's IPv6 address, IPv6 node ports, external and ingress IPs from outside, Cluster
+ * SNATed to the routers' fd98:: join addresses and Local, a backend's IPv6 ipBlock policy).
  *
  * <p>Left out, a known divergence: IP fragments. OVS 3.1's userspace conntrack reassembles them
  * (ipf, on by default) and passes both fragments on, as one connection; Junction's conntrack drops
@@ -94,7 +97,7 @@ class ManifestOracleTest
         "semantics: egress only to DNS (UDP/TCP 53) anywhere and to namespace y");
 
     static final List<String> SETS = List.of("cluster", "netpol-ingress", "netpol-egress", "services", "egress", "egress-v6",
-        "nodeport");
+        "nodeport", "gateway-v6");
 
     static Stream<Arguments> runs()
     {
@@ -222,6 +225,7 @@ class ManifestOracleTest
             case "egress" -> above("control/src/test/resources/manifests/egress");
             case "egress-v6" -> above("control/src/test/resources/manifests/egress-v6");
             case "nodeport" -> above("control/src/test/resources/manifests/nodeport");
+            case "gateway-v6" -> above("control/src/test/resources/manifests/gateway-v6");
             case "netpol-ingress" -> netpol(dir, NETPOL_INGRESS);
             case "netpol-egress" -> netpol(dir, NETPOL_EGRESS);
             default -> throw new IllegalArgumentException("no manifest set " + set + "; sets: " + SETS);

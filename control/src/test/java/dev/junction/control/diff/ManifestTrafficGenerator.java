@@ -1077,7 +1077,7 @@ final class ManifestTrafficGenerator
     private void nextHopNeighbour()
     {
         final GatewayPort g = pick(gateways);
-        final boolean v6 = g.ip6() != null && random.nextBoolean();
+        final boolean v6 = g.ip6() != null && (g.ip() == null || random.nextBoolean());
         nextHopTells(g, v6, random.nextInt(3));
     }
 
@@ -1216,23 +1216,32 @@ final class ManifestTrafficGenerator
     private void unasked()
     {
         final GatewayPort g = pick(gateways);
-        final InetAddress from = pick(OUTSIDE);
+        // An IPv6-only router has only its IPv6 address to be asked at.
+        final boolean v6 = g.ip() == null;
+        final InetAddress from = pick(v6 ? OUTSIDE6 : OUTSIDE);
+        final InetAddress to = g.ip(v6);
         final boolean tcp = random.nextBoolean();
         final int sport = new int[] {53, 80, 443}[random.nextInt(3)];
         final int dport = randomPort();
-        emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(nextHopMac(g, false)), from, g.ip(), 64,
+        emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(nextHopMac(g, v6)), from, to, 64,
             tcp ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, tcp ? PacketFactory.tcp(sport, dport, random.nextInt() & 0xffffffffL,
                 0, PacketFactory.TCP_SYN, new byte[0], new byte[0]) : PacketFactory.udp(sport, dport, payload(10))),
-            "unasked " + (tcp ? "TCP SYN" : "UDP") + " from outside " + Ip.text(from) + ":" + sport + " to " + Ip.text(g.ip()) + ":"
+            "unasked " + (tcp ? "TCP SYN" : "UDP") + " from outside " + Ip.text(from) + ":" + sport + " to " + Ip.text(to) + ":"
                 + dport + " on " + g.router());
     }
 
     /** Clients outside the cluster: the world's addresses and a partner network, behind the next hop or on the segment. */
     private static final List<InetAddress> CLIENTS = List.of(Ip.parse("8.8.8.8"), Ip.parse("203.0.113.5"),
         Ip.parse("198.51.100.9"), Ip.parse("172.18.0.77"));
+    /** The same for IPv6 (manifests/gateway-v6's partner network is 2001:db8:113::/64), as many. */
+    private static final List<InetAddress> CLIENTS6 = List.of(Ip.parse("2001:4860:4860::8888"), Ip.parse("2001:db8:113::5"),
+        Ip.parse("2001:db8:100::9"), Ip.parse("fc00:f853::77"));
     private static final List<String> CLIENT_MACS = List.of("02:00:00:00:00:99", "02:00:00:00:00:98");
 
-    /** The VIPs of {@code svc} on each router, as GatewayLoadBalancerFlows compiles them (IPv4). */
+    /**
+     * The VIPs of {@code svc} on each router, as GatewayLoadBalancerFlows compiles them: external
+     * and ingress IPs of the router's families, a node port per family the router and the service have.
+     */
     private void addRouterVips(final Service svc)
     {
         if (svc.headless())
@@ -1246,13 +1255,27 @@ final class ManifestTrafficGenerator
             {
                 final List<InetAddress> external = new ArrayList<>(svc.externalIps());
                 external.addAll(svc.loadBalancerIngress());
-                external.stream().filter(a -> !Ip.isIpv6(a)).forEach(a -> routerVips.add(new RouterVip(g, a, sp.port(), sp.protocol())));
-                if (nodePorts && sp.nodePort() > 0)
+                external.stream().filter(a -> g.ip(Ip.isIpv6(a)) != null)
+                    .forEach(a -> routerVips.add(new RouterVip(g, a, sp.port(), sp.protocol())));
+                for (final boolean v6 : new boolean[] {false, true})
                 {
-                    routerVips.add(new RouterVip(g, g.ip(), sp.nodePort(), sp.protocol()));
+                    if (nodePorts && sp.nodePort() > 0 && g.ip(v6) != null && hasFamily(svc, v6))
+                    {
+                        routerVips.add(new RouterVip(g, g.ip(v6), sp.nodePort(), sp.protocol()));
+                    }
                 }
             }
         }
+    }
+
+    /** A cluster IP of the family; without any, the ipFamilies, else IPv4. */
+    private static boolean hasFamily(final Service svc, final boolean v6)
+    {
+        if (!svc.clusterIps().isEmpty())
+        {
+            return svc.clusterIps().stream().anyMatch(a -> Ip.isIpv6(a) == v6);
+        }
+        return svc.ipFamilies().isEmpty() ? !v6 : svc.ipFamilies().contains(v6 ? "IPv6" : "IPv4");
     }
 
     /**
@@ -1263,11 +1286,11 @@ final class ManifestTrafficGenerator
     private final class Inbound implements Conversation
     {
         private final RouterVip vip;
-        private final InetAddress client = pick(CLIENTS);
-        private final String clientMac = random.nextBoolean() ? pick(CLIENT_MACS) : null;
-        private final int sourcePort = sourcePort();
-        private final long clientIsn = random.nextInt() & 0xffffffffL;
-        private final long serverIsn = random.nextInt() & 0xffffffffL;
+        private final InetAddress client;
+        private final String clientMac;
+        private final int sourcePort;
+        private final long clientIsn;
+        private final long serverIsn;
         private LogicalPort server;
         private Headers seen;
         private int step;
@@ -1275,6 +1298,12 @@ final class ManifestTrafficGenerator
         Inbound(final RouterVip vip)
         {
             this.vip = vip;
+            // Drawn in this order since before IPv6 VIPs: the IPv4 sets keep their traffic.
+            this.client = pick(Ip.isIpv6(vip.address()) ? CLIENTS6 : CLIENTS);
+            this.clientMac = random.nextBoolean() ? pick(CLIENT_MACS) : null;
+            this.sourcePort = sourcePort();
+            this.clientIsn = random.nextInt() & 0xffffffffL;
+            this.serverIsn = random.nextInt() & 0xffffffffL;
         }
 
         @Override
@@ -1319,7 +1348,7 @@ final class ManifestTrafficGenerator
         private List<Sent> request(final byte[] l4, final String what)
         {
             final GatewayPort g = vip.gateway();
-            return emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(clientMac != null ? clientMac : g.nextHopMac()),
+            return emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(clientMac != null ? clientMac : nextHopMac(g, Ip.isIpv6(vip.address()))),
                 client, vip.address(), 64, vip.protocol() == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
                 vip.protocol() + " " + what + " from outside " + Ip.text(client) + ":" + sourcePort + " to " + Ip.text(vip.address())
                     + ":" + vip.port() + " on " + g.router());

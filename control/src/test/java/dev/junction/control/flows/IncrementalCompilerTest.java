@@ -76,15 +76,18 @@ class IncrementalCompilerTest
 
     /**
      * Services reached through the gateway routers (manifests/nodeport: externalTrafficPolicy
-     * Cluster and Local, node ports, an external IP, an LB ingress IP): endpoints dropped, pods
-     * moved between nodes, gateway annotations changed change which router has which backends.
+     * Cluster and Local, node ports, an external IP, an LB ingress IP; manifests/gateway-v6: the
+     * same over IPv6 on IPv6-only routers and a dual-stack one): endpoints dropped, pods moved
+     * between nodes, gateway annotations changed change which router has which backends.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"cluster:7", "n1:8", "n2:9"})
+    @ValueSource(strings = {"nodeport/cluster:7", "nodeport/n1:8", "nodeport/n2:9", "gateway-v6/cluster:10", "gateway-v6/n1:11",
+        "gateway-v6/n3:12"})
     void gatewayLoadBalancersIncrementalEqualsFull(final String run) throws Exception
     {
-        final String node = run.substring(0, run.indexOf(':'));
-        equalsFullAfterEachChange(ManifestLoader.load(Path.of("src/test/resources/manifests/nodeport")).model(),
+        final String set = run.substring(0, run.indexOf('/'));
+        final String node = run.substring(run.indexOf('/') + 1, run.indexOf(':'));
+        equalsFullAfterEachChange(ManifestLoader.load(Path.of("src/test/resources/manifests/" + set)).model(),
             node.equals("cluster") ? null : node, Long.parseLong(run.substring(run.indexOf(':') + 1)), 40);
     }
 

@@ -47,44 +47,22 @@ class NodePortProbeTest
         return bridge.send(gw.ofport(), ProbeFrames.frame(CLIENT_MAC, gw.mac(), Ip.parse(client), Ip.parse(vip), proto, sport, dport, flags, 1, 0));
     }
 
-    /** A pod's segment to {@code dst}, addressed to its gateway. */
-    private List<Object[]> fromPod(final BridgeLayout.PodPort p, final InetAddress dst, final int proto, final int sport,
-        final int dport, final int flags)
-    {
-        return bridge.send(p.ofport(), ProbeFrames.frame(p.mac(), p.sw().gatewayMac(), p.ips().get(0), dst, proto, sport, dport, flags, 7, 2));
-    }
-
-    private static byte[] only(final List<Object[]> out, final int port, final String what)
-    {
-        assertEquals(1, out.size(), what + ": exactly one frame out");
-        assertEquals(port, (int)(Integer)out.get(0)[0], what + ": out of port " + port);
-        return (byte[])out.get(0)[1];
-    }
-
-    /** 100.64.0.(key + 1): what the backend sees as client under externalTrafficPolicy Cluster. */
-    private static InetAddress joinIp(final GatewayPort gw)
-    {
-        final byte[] a = Ip.parse("100.64.0.0").getAddress();
-        a[3] = (byte)(gw.key() + 1);
-        return Ip.of(a);
-    }
-
     @Test
     void nodePortFromOutsideReachesTheBackendOnAnotherNodeAndTheReplyLeavesFromTheNodePort()
     {
         final GatewayPort n1 = bridge.gateway("n1");
         final BridgeLayout.PodPort w2 = bridge.pod("shop/w2");
-        final byte[] in = only(fromOutside(n1, "8.8.8.8", "172.18.0.2", ProbeFrames.PROTO_TCP, 50000, 30080, ProbeFrames.TCP_SYN),
+        final byte[] in = OneBridge.only(fromOutside(n1, "8.8.8.8", "172.18.0.2", ProbeFrames.PROTO_TCP, 50000, 30080, ProbeFrames.TCP_SYN),
             w2.ofport(), "SYN to n1's node port");
         assertEquals(w2.ips().get(0), Frames.dst(in), "DNAT to the backend (on n2)");
         assertEquals(8080, Frames.dport(in));
-        assertEquals(joinIp(n1), Frames.src(in), "externalTrafficPolicy Cluster: SNAT to GR_n1's join IP");
+        assertEquals(OneBridge.joinIp(n1, false), Frames.src(in), "externalTrafficPolicy Cluster: SNAT to GR_n1's join IP");
         assertEquals(w2.mac(), Frames.mac(in, 0));
         assertEquals(w2.sw().gatewayMac(), Frames.mac(in, 6), "routed by ovn_cluster_router");
         assertEquals(62, Frames.ttl(in), "GR_n1 and ovn_cluster_router: 64 -> 62");
         Frames.assertChecksums(in);
 
-        final byte[] out = only(fromPod(w2, Frames.src(in), ProbeFrames.PROTO_TCP, 8080, Frames.sport(in),
+        final byte[] out = OneBridge.only(bridge.fromPod(w2, Frames.src(in), ProbeFrames.PROTO_TCP, 8080, Frames.sport(in),
             ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK), n1.ofport(), "the backend's SYN-ACK");
         assertEquals(Ip.parse("172.18.0.2"), Frames.src(out), "un-DNATed: from the node port");
         assertEquals(30080, Frames.sport(out));
@@ -96,9 +74,9 @@ class NodePortProbeTest
         Frames.assertChecksums(out);
 
         // The client's ACK continues the connection to the same backend and source.
-        final byte[] ack = only(fromOutside(n1, "8.8.8.8", "172.18.0.2", ProbeFrames.PROTO_TCP, 50000, 30080, ProbeFrames.TCP_ACK),
+        final byte[] ack = OneBridge.only(fromOutside(n1, "8.8.8.8", "172.18.0.2", ProbeFrames.PROTO_TCP, 50000, 30080, ProbeFrames.TCP_ACK),
             w2.ofport(), "the client's ACK");
-        assertEquals(joinIp(n1), Frames.src(ack));
+        assertEquals(OneBridge.joinIp(n1, false), Frames.src(ack));
         assertEquals(Frames.sport(in), Frames.sport(ack));
     }
 
@@ -107,12 +85,13 @@ class NodePortProbeTest
     {
         final GatewayPort n2 = bridge.gateway("n2");
         final BridgeLayout.PodPort w2 = bridge.pod("shop/w2");
-        final byte[] in = only(fromOutside(n2, "9.9.9.9", "172.18.0.3", ProbeFrames.PROTO_UDP, 50001, 30053, -1),
+        final byte[] in = OneBridge.only(fromOutside(n2, "9.9.9.9", "172.18.0.3", ProbeFrames.PROTO_UDP, 50001, 30053, -1),
             w2.ofport(), "UDP to n2's node port");
         assertEquals(5353, Frames.dport(in));
-        assertEquals(joinIp(n2), Frames.src(in), "SNAT to GR_n2's join IP");
+        assertEquals(OneBridge.joinIp(n2, false), Frames.src(in), "SNAT to GR_n2's join IP");
         Frames.assertChecksums(in);
-        final byte[] out = only(fromPod(w2, joinIp(n2), ProbeFrames.PROTO_UDP, 5353, Frames.sport(in), -1), n2.ofport(), "UDP reply");
+        final byte[] out = OneBridge.only(bridge.fromPod(w2, OneBridge.joinIp(n2, false), ProbeFrames.PROTO_UDP, 5353, Frames.sport(in), -1),
+            n2.ofport(), "UDP reply");
         assertEquals(Ip.parse("172.18.0.3"), Frames.src(out));
         assertEquals(30053, Frames.sport(out));
         assertEquals(Ip.parse("9.9.9.9"), Frames.dst(out));
@@ -120,10 +99,10 @@ class NodePortProbeTest
 
         // The external IP on port 80 through n1's router.
         final GatewayPort n1 = bridge.gateway("n1");
-        final byte[] viaExternalIp = only(fromOutside(n1, "8.8.4.4", "192.0.2.80", ProbeFrames.PROTO_TCP, 50002, 80,
+        final byte[] viaExternalIp = OneBridge.only(fromOutside(n1, "8.8.4.4", "192.0.2.80", ProbeFrames.PROTO_TCP, 50002, 80,
             ProbeFrames.TCP_SYN), w2.ofport(), "SYN to the external IP");
-        assertEquals(joinIp(n1), Frames.src(viaExternalIp));
-        final byte[] back = only(fromPod(w2, joinIp(n1), ProbeFrames.PROTO_TCP, 8080, Frames.sport(viaExternalIp),
+        assertEquals(OneBridge.joinIp(n1, false), Frames.src(viaExternalIp));
+        final byte[] back = OneBridge.only(bridge.fromPod(w2, OneBridge.joinIp(n1, false), ProbeFrames.PROTO_TCP, 8080, Frames.sport(viaExternalIp),
             ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK), n1.ofport(), "its reply");
         assertEquals(Ip.parse("192.0.2.80"), Frames.src(back));
         assertEquals(80, Frames.sport(back));
@@ -141,12 +120,12 @@ class NodePortProbeTest
         assertEquals(List.of(), fromOutside(n2, "8.8.8.8", "172.18.0.3", ProbeFrames.PROTO_TCP, 50011, 30081, ProbeFrames.TCP_SYN),
             "node port on n2");
 
-        final byte[] in = only(fromOutside(n1, "8.8.8.8", "198.51.100.7", ProbeFrames.PROTO_TCP, 50012, 80, ProbeFrames.TCP_SYN),
+        final byte[] in = OneBridge.only(fromOutside(n1, "8.8.8.8", "198.51.100.7", ProbeFrames.PROTO_TCP, 50012, 80, ProbeFrames.TCP_SYN),
             l1.ofport(), "LB ingress IP on n1");
         assertEquals(Ip.parse("8.8.8.8"), Frames.src(in), "externalTrafficPolicy Local: the client's address preserved");
         assertEquals(50012, Frames.sport(in));
         assertEquals(l1.ips().get(0), Frames.dst(in));
-        final byte[] out = only(fromPod(l1, Ip.parse("8.8.8.8"), ProbeFrames.PROTO_TCP, 8080, 50012,
+        final byte[] out = OneBridge.only(bridge.fromPod(l1, Ip.parse("8.8.8.8"), ProbeFrames.PROTO_TCP, 8080, 50012,
             ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK), n1.ofport(), "the reply, through GR_n1");
         assertEquals(Ip.parse("198.51.100.7"), Frames.src(out), "un-DNATed, not SNATed to the node address");
         assertEquals(80, Frames.sport(out));
@@ -156,7 +135,7 @@ class NodePortProbeTest
         Frames.assertChecksums(out);
 
         // The same pod's own connection from its service port is no reply: SNATed to the node address as before.
-        final byte[] own = only(fromPod(l1, Ip.parse("1.1.1.1"), ProbeFrames.PROTO_TCP, 8080, 443, ProbeFrames.TCP_SYN),
+        final byte[] own = OneBridge.only(bridge.fromPod(l1, Ip.parse("1.1.1.1"), ProbeFrames.PROTO_TCP, 8080, 443, ProbeFrames.TCP_SYN),
             n1.ofport(), "the backend's own connection");
         assertEquals(Ip.parse("172.18.0.2"), Frames.src(own));
         assertEquals(n1.nextHopMac(), Frames.mac(own, 0));
@@ -167,7 +146,7 @@ class NodePortProbeTest
     {
         final GatewayPort n1 = bridge.gateway("n1");
         final BridgeLayout.PodPort g1 = bridge.pod("guard/g1");
-        final byte[] partner = only(fromOutside(n1, "203.0.113.5", "172.18.0.2", ProbeFrames.PROTO_TCP, 50020, 30443,
+        final byte[] partner = OneBridge.only(fromOutside(n1, "203.0.113.5", "172.18.0.2", ProbeFrames.PROTO_TCP, 50020, 30443,
             ProbeFrames.TCP_SYN), g1.ofport(), "a client in the policy's ipBlock");
         assertEquals(Ip.parse("203.0.113.5"), Frames.src(partner));
         assertEquals(8443, Frames.dport(partner));
@@ -186,7 +165,7 @@ class NodePortProbeTest
         assertEquals(List.of(), fromOutside(n1, "8.8.8.8", "172.18.0.2", ProbeFrames.PROTO_UDP, 50032, 30080, -1),
             "the node port's other protocol");
         // A pod cannot reach a join IP by itself.
-        assertEquals(List.of(), fromPod(bridge.pod("shop/c1"), joinIp(n1), ProbeFrames.PROTO_TCP, 41000, 80, ProbeFrames.TCP_SYN));
-        assertNotEquals(joinIp(n1), joinIp(bridge.gateway("n2")));
+        assertEquals(List.of(), bridge.fromPod(bridge.pod("shop/c1"), OneBridge.joinIp(n1, false), ProbeFrames.PROTO_TCP, 41000, 80, ProbeFrames.TCP_SYN));
+        assertNotEquals(OneBridge.joinIp(n1, false), OneBridge.joinIp(bridge.gateway("n2"), false));
     }
 }

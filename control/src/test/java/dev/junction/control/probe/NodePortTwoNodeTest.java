@@ -28,27 +28,15 @@ class NodePortTwoNodeTest
         wire = TwoNodeWire.of(NodePortProbeTest.MANIFESTS, DnsResolver.NONE);
     }
 
-    private static GatewayPort external(final TwoNodeWire.Node node)
-    {
-        return node.compiled.layout().gateway(node.name).orElseThrow();
-    }
-
-    private static byte[] onlyOut(final TwoNodeWire.Node node, final int port, final String what)
-    {
-        assertEquals(1, node.sent.size(), what + ": " + node.name + " sent one frame");
-        assertEquals(port, node.sentPorts.get(0)[0], what + ": out of port " + port);
-        return node.sent.get(0);
-    }
-
     @Test
     void nodePortOnOneNodeReachesTheBackendOnTheOtherAndTheReplyComesBackThroughTheFirst()
     {
-        final GatewayPort n1 = external(wire.n1);
+        final GatewayPort n1 = wire.n1.gateway();
         final BridgeLayout.PodPort w2 = wire.n2.pod("shop/w2");
         wire.send(wire.n1, n1.ofport(), ProbeFrames.frame(CLIENT_MAC, n1.mac(), Ip.parse("8.8.8.8"), n1.ip(), ProbeFrames.PROTO_TCP,
             51000, 30080, ProbeFrames.TCP_SYN, 1, 0));
         assertEquals(0, wire.n1.sent.size(), "nothing out of n1 but the tunnel");
-        final byte[] in = onlyOut(wire.n2, w2.ofport(), "the SYN");
+        final byte[] in = wire.n2.onlyOut(w2.ofport(), "the SYN");
         assertEquals(w2.ips().get(0), Frames.dst(in));
         assertEquals(8080, Frames.dport(in));
         assertEquals(Ip.parse("100.64.0." + (n1.key() + 1)), Frames.src(in), "SNAT to GR_n1's join IP");
@@ -58,7 +46,7 @@ class NodePortTwoNodeTest
         wire.send(wire.n2, w2.ofport(), ProbeFrames.frame(w2.mac(), w2.sw().gatewayMac(), w2.ips().get(0), Frames.src(in),
             ProbeFrames.PROTO_TCP, 8080, Frames.sport(in), ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK, 7, 2));
         assertEquals(0, wire.n2.sent.size(), "not out of n2's own external port");
-        final byte[] out = onlyOut(wire.n1, n1.ofport(), "the SYN-ACK");
+        final byte[] out = wire.n1.onlyOut(n1.ofport(), "the SYN-ACK");
         assertEquals(n1.ip(), Frames.src(out));
         assertEquals(30080, Frames.sport(out));
         assertEquals(Ip.parse("8.8.8.8"), Frames.dst(out));
@@ -71,17 +59,17 @@ class NodePortTwoNodeTest
     @Test
     void localPolicyOnANodeBridgeWithoutTheEndpointDrops()
     {
-        final GatewayPort n2 = external(wire.n2);
+        final GatewayPort n2 = wire.n2.gateway();
         wire.send(wire.n2, n2.ofport(), ProbeFrames.frame(CLIENT_MAC, n2.mac(), Ip.parse("8.8.8.8"), Ip.parse("198.51.100.7"),
             ProbeFrames.PROTO_TCP, 51001, 80, ProbeFrames.TCP_SYN, 1, 0));
         assertEquals(0, wire.n1.sent.size() + wire.n2.sent.size(), "no local endpoint on n2: nothing anywhere");
-        final GatewayPort n1 = external(wire.n1);
+        final GatewayPort n1 = wire.n1.gateway();
         final BridgeLayout.PodPort l1 = wire.n1.pod("shop/l1");
         wire.send(wire.n1, n1.ofport(), ProbeFrames.frame(CLIENT_MAC, n1.mac(), Ip.parse("8.8.8.8"), Ip.parse("198.51.100.7"),
             ProbeFrames.PROTO_TCP, 51002, 80, ProbeFrames.TCP_SYN, 1, 0));
-        assertEquals(Ip.parse("8.8.8.8"), Frames.src(onlyOut(wire.n1, l1.ofport(), "n1 has the endpoint")));
+        assertEquals(Ip.parse("8.8.8.8"), Frames.src(wire.n1.onlyOut(l1.ofport(), "n1 has the endpoint")));
         wire.send(wire.n1, l1.ofport(), ProbeFrames.frame(l1.mac(), l1.sw().gatewayMac(), l1.ips().get(0), Ip.parse("8.8.8.8"),
             ProbeFrames.PROTO_TCP, 8080, 51002, ProbeFrames.TCP_SYN | ProbeFrames.TCP_ACK, 7, 2));
-        assertEquals(Ip.parse("198.51.100.7"), Frames.src(onlyOut(wire.n1, n1.ofport(), "the reply")));
+        assertEquals(Ip.parse("198.51.100.7"), Frames.src(wire.n1.onlyOut(n1.ofport(), "the reply")));
     }
 }

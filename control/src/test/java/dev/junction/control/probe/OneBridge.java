@@ -74,6 +74,33 @@ final class OneBridge
             dport, flags, 1, 0));
     }
 
+    /** A pod's packet to {@code dst} from its address of that family, addressed to its gateway (sequence 7, ack 2). */
+    List<Object[]> fromPod(final BridgeLayout.PodPort p, final InetAddress dst, final int proto, final int sport, final int dport,
+        final int flags)
+    {
+        return send(p.ofport(), ProbeFrames.frame(p.mac(), p.sw().gatewayMac(), p.ip(Ip.isIpv6(dst)).orElseThrow(), dst, proto, sport,
+            dport, flags, 7, 2));
+    }
+
+    /**
+     * {@code 100.64.0.(key + 1)} or {@code fd98::(key + 1)} of OVN-K's join subnets: what a backend
+     * sees as client under externalTrafficPolicy Cluster through {@code gw}.
+     */
+    static InetAddress joinIp(final GatewayPort gw, final boolean v6)
+    {
+        final byte[] a = Ip.parse(v6 ? "fd98::" : "100.64.0.0").getAddress();
+        a[a.length - 1] = (byte)(gw.key() + 1);
+        return Ip.of(a);
+    }
+
+    /** The one frame that came out, which must be out of {@code port}. */
+    static byte[] only(final List<Object[]> out, final int port, final String what)
+    {
+        assertEquals(1, out.size(), what + ": exactly one frame out");
+        assertEquals(port, (int)(Integer)out.get(0)[0], what + ": out of port " + port);
+        return (byte[])out.get(0)[1];
+    }
+
     /** The one frame that left through {@code gw}'s external port. */
     static byte[] outOf(final List<Object[]> out, final GatewayPort gw)
     {

@@ -4,6 +4,7 @@ import dev.junction.control.cli.TunnelsFile;
 import dev.junction.control.flows.BridgeLayout;
 import dev.junction.control.flows.DnsResolver;
 import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.flows.GatewayPort;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.ManifestLoader;
 import dev.junction.datapath.Bridge;
@@ -29,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Two nodes (n1 at 172.18.0.2, n2 at 172.18.0.3), each running only its own bridge's flows
+ * Two nodes (n1 at 172.18.0.2, n2 at 172.18.0.3, or other underlay addresses: IPv6 for IPv6-only
+ * nodes), each running only its own bridge's flows
  * ({@link FlowCompiler#node}), joined by a Geneve underlay: what one node's tunnel port sends
  * (encapsulated by the datapath, VNI and OVN's option set by the flows) is received on the other
  * node's underlay port. Every other port's output is recorded per node.
@@ -48,14 +50,14 @@ final class TwoNodeWire
         final List<byte[]> sent = new ArrayList<>();
         Node peer;
 
-        Node(final ClusterModel model, final DnsResolver dns, final String name, final String ip, final String peerIp,
-            final String mac, final String peerMac) throws Exception
+        Node(final ClusterModel model, final DnsResolver dns, final String name, final String ip, final int prefix,
+            final String peerIp, final String mac, final String peerMac) throws Exception
         {
             this.name = name;
             compiled = FlowCompiler.node(model, name, dns);
             final GroupTable groups = new GroupParser("groups").parseAll(compiled.groups());
             final Tunnels tunnels = TunnelsFile.parse(Map.of(
-                "underlay", Map.of("port", UNDERLAY, "mac", mac, "ip", ip + "/16"),
+                "underlay", Map.of("port", UNDERLAY, "mac", mac, "ip", ip + "/" + prefix),
                 "neighbours", List.of(Map.of("ip", peerIp, "mac", peerMac)),
                 "tunnels", List.of(Map.of("port", BridgeLayout.TUNNEL_OFPORT, "type", "geneve", "remote_ip", "flow",
                     "key", "flow", "csum", true)),
@@ -83,6 +85,20 @@ final class TwoNodeWire
         {
             return compiled.layout().port(key).orElseThrow();
         }
+
+        /** This node's own gateway router, with its external port on this bridge. */
+        GatewayPort gateway()
+        {
+            return compiled.layout().gateway(name).orElseThrow();
+        }
+
+        /** The one frame this node sent in the last {@link #send}, which must be out of {@code port}. */
+        byte[] onlyOut(final int port, final String what)
+        {
+            assertEquals(1, sent.size(), what + ": " + name + " sent one frame");
+            assertEquals(port, sentPorts.get(0)[0], what + ": out of port " + port);
+            return sent.get(0);
+        }
     }
 
     private final ArrayDeque<Object[]> wire = new ArrayDeque<>();
@@ -91,8 +107,15 @@ final class TwoNodeWire
 
     TwoNodeWire(final ClusterModel model, final DnsResolver dns) throws Exception
     {
-        n1 = new Node(model, dns, "n1", "172.18.0.2", "172.18.0.3", "aa:55:aa:55:00:02", "aa:55:aa:55:00:03");
-        n2 = new Node(model, dns, "n2", "172.18.0.3", "172.18.0.2", "aa:55:aa:55:00:03", "aa:55:aa:55:00:02");
+        this(model, dns, "172.18.0.2", "172.18.0.3", 16);
+    }
+
+    /** n1 and n2 with these underlay addresses (the nodes' InternalIPs the tunnel flows name) on one prefix. */
+    TwoNodeWire(final ClusterModel model, final DnsResolver dns, final String ip1, final String ip2, final int prefix)
+        throws Exception
+    {
+        n1 = new Node(model, dns, "n1", ip1, prefix, ip2, "aa:55:aa:55:00:02", "aa:55:aa:55:00:03");
+        n2 = new Node(model, dns, "n2", ip2, prefix, ip1, "aa:55:aa:55:00:03", "aa:55:aa:55:00:02");
         n1.peer = n2;
         n2.peer = n1;
     }
