@@ -40,8 +40,8 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * {@code buildPerNodeLBs} then puts it on the router with no targets) rejects new connections as
  * the node switches' load balancers do (dropped where no packet-in handler runs).
  *
- * <p>IPv4 only (the gateway routers are); no ClientIP affinity on the routers (plain hash); ICMP
- * errors about these connections are not related back.
+ * <p>{@code sessionAffinity: ClientIP}: {@link GatewayAffinityFlows}. ICMP errors about these
+ * connections, either way: {@link GatewayIcmpErrorFlows}. IPv4 only (the gateway routers are).
  */
 final class GatewayLoadBalancerFlows
 {
@@ -51,14 +51,14 @@ final class GatewayLoadBalancerFlows
     private static final int MARK_LB = 0x2;
     private static final int MARK_SNAT = 0x8;
     /** reg0 bit 3: the un-DNAT was tried on a backend's packet that was no reply. */
-    private static final int FLAG_UNDNAT_TRIED = 0x8;
+    static final int FLAG_UNDNAT_TRIED = 0x8;
     /** Above the cluster addresses' drops (20) in ovn_cluster_router's routing. */
     private static final int JOIN_ROUTE = 30;
     /** Above EgressIP's SNATs (100) in lr_out_snat. */
     private static final int JOIN_REPLY = 200;
     /** Above every EgressFirewall rule ({@link EgressFirewallFlows#START_PRIORITY}). */
     private static final int BACKEND_REPLY = 20000;
-    private static final String DNAT_LOOKUP = "ct(table=" + GATEWAY_UNDNAT.table + ",zone=" + DNAT_ZONE + ",nat)";
+    static final String DNAT_LOOKUP = "ct(table=" + GATEWAY_UNDNAT.table + ",zone=" + DNAT_ZONE + ",nat)";
 
     /** A service port's backends ({@code ADDR:PORT}) for one VIP, only {@code node}'s unless null. */
     @FunctionalInterface
@@ -94,6 +94,8 @@ final class GatewayLoadBalancerFlows
         // A backend's packet that is no reply: on to the EgressFirewall, EgressIP and SNAT as before.
         f.add(GATEWAY_UNDNAT, 10, "reg0=" + hex(FLAG_UNDNAT_TRIED) + "/" + hex(FLAG_UNDNAT_TRIED), EGRESS_FIREWALL.resubmitHere());
         f.add(GATEWAY_UNDNAT, 0, "", "drop");
+        GatewayAffinityFlows.fixed(f);
+        GatewayIcmpErrorFlows.fixed(f);
     }
 
     /** One router's flows that no service decides: the join IP's routes and the way out. */
@@ -114,8 +116,10 @@ final class GatewayLoadBalancerFlows
             "ct(commit,table=" + GATEWAY_TO_CLUSTER.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat(src=" + Ip.text(join) + "))");
         f.add(GATEWAY_SNAT, JOIN_REPLY, "ip," + reg9 + "," + Matches.address(false, join),
             "ct(table=" + GATEWAY_JOIN_UNSNAT.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat)");
-        f.add(GATEWAY_UNDNAT, 100, "ct_state=+est+rpl+trk,ip," + reg9,
-            "dec_ttl,mod_dl_src:" + gw.mac() + ",move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],output:" + gw.ofport());
+        final String toClient = "dec_ttl,mod_dl_src:" + gw.mac() + ",move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],output:" + gw.ofport();
+        f.add(GATEWAY_UNDNAT, 100, "ct_state=+est+rpl+trk,ip," + reg9, toClient);
+        GatewayAffinityFlows.forGateway(f, gw);
+        GatewayIcmpErrorFlows.forGateway(f, gw, toClient);
     }
 
     /** The router's address on the join switch: {@code 100.64.0.(key + 1)}. */
@@ -142,18 +146,18 @@ final class GatewayLoadBalancerFlows
                 vips.addAll(svc.loadBalancerIngress());
                 for (final InetAddress vip : vips)
                 {
-                    vip(f, gw, sp, vip, sp.port(), local, backends.of(sp, vip, local ? gw.node() : null), groups);
+                    vip(f, gw, svc, sp, vip, sp.port(), local, backends.of(sp, vip, local ? gw.node() : null), groups);
                 }
                 if (nodePorts && sp.nodePort() > 0)
                 {
-                    vip(f, gw, sp, gw.ip(), sp.nodePort(), local, backends.of(sp, gw.ip(), local ? gw.node() : null), groups);
+                    vip(f, gw, svc, sp, gw.ip(), sp.nodePort(), local, backends.of(sp, gw.ip(), local ? gw.node() : null), groups);
                 }
             }
         }
     }
 
-    private static void vip(final FlowSet f, final GatewayPort gw, final ServicePort sp, final InetAddress vip, final int port,
-        final boolean local, final List<String> backends, final Groups groups)
+    private static void vip(final FlowSet f, final GatewayPort gw, final Service svc, final ServicePort sp, final InetAddress vip,
+        final int port, final boolean local, final List<String> backends, final Groups groups)
     {
         if (Ip.isIpv6(vip))
         {
@@ -167,16 +171,23 @@ final class GatewayLoadBalancerFlows
             return;
         }
         final int mark = MARK_LB | (local ? 0 : MARK_SNAT);
-        final StringBuilder buckets = new StringBuilder();
-        for (int i = 0; i < backends.size(); i++)
-        {
-            buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=ct(commit,zone=").append(DNAT_ZONE)
-                .append(",nat(dst=").append(backends.get(i)).append("),exec(set_field:").append(hex(mark)).append("->ct_mark,")
-                .append("move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=").append(GATEWAY_LB_SNAT.table).append(')');
-        }
         final String l4 = sp.protocol().name().toLowerCase();
-        final int gid = groups.name("type=select,selection_method=hash,fields(ip_src,ip_dst," + l4 + "_src," + l4 + "_dst)" + buckets);
-        f.add(GATEWAY_DNAT, 100, match, "group:" + gid);
+        final String hashFields = (Ip.isIpv6(vip) ? "ipv6_src,ipv6_dst," : "ip_src,ip_dst,") + l4 + "_src," + l4 + "_dst";
+        if (svc.hasClientIpAffinity())
+        {
+            GatewayAffinityFlows.vip(f, gw, vip, AffinityStages.key(sp.protocol(), port), match, mark, backends, groups, hashFields,
+                svc.affinityTimeoutSeconds());
+        }
+        else
+        {
+            final StringBuilder buckets = new StringBuilder();
+            for (int i = 0; i < backends.size(); i++)
+            {
+                buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=").append(commit(backends.get(i), mark));
+            }
+            final int gid = groups.name("type=select,selection_method=hash,fields(" + hashFields + ")" + buckets);
+            f.add(GATEWAY_DNAT, 100, match, "group:" + gid);
+        }
         if (local)
         {
             // The backends' replies leave through this router, un-DNATed, not SNATed to the node.
@@ -186,7 +197,15 @@ final class GatewayLoadBalancerFlows
                 f.add(EGRESS_FIREWALL, BACKEND_REPLY, proto + ",reg9=" + hex(gw.key()) + ",reg0=0/" + hex(FLAG_UNDNAT_TRIED) + ","
                     + Matches.address(true, Ip.parse(b.substring(0, colon))) + ",tp_src=" + b.substring(colon + 1),
                     "load:0x1->NXM_NX_REG0[3]," + DNAT_LOOKUP);
+                GatewayIcmpErrorFlows.fromLocalBackend(f, gw, AffinityRegisters.backendAddress(b), BACKEND_REPLY);
             }
         }
+    }
+
+    /** A new connection to {@code backend} DNATed and committed with {@code mark}, the client's MAC in its label. */
+    static String commit(final String backend, final int mark)
+    {
+        return "ct(commit,zone=" + DNAT_ZONE + ",nat(dst=" + backend + "),exec(set_field:" + hex(mark) + "->ct_mark,"
+            + "move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=" + GATEWAY_LB_SNAT.table + ")";
     }
 }
