@@ -48,7 +48,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * next hops static and resolved: the next hop's ARP / ND on the external ports learned into the
  * MAC-binding table, ARP requests and solicitations for the routers' addresses answered)
  * and {@code manifests/nodeport} (outside clients to node ports, an external IP and an LB ingress IP
- * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy).
+ * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy,
+ * ClientIP affinity on the routers; ICMP errors about those connections from the backends and
+ * from outside, related through both NAT zones).
  *
  * <p>Left out, a known divergence: IP fragments. OVS 3.1's userspace conntrack reassembles them
  * (ipf, on by default) and passes both fragments on, as one connection; Junction's conntrack drops
