@@ -43,8 +43,9 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * <p>Both families, as far as the router has them: IPv6 external IPs and LB ingress IPs on a router
  * with an IPv6 address, a node port on the router's IPv6 address for a service with an IPv6 cluster
  * IP, {@code Cluster} SNATing to the router's IPv6 join address {@code fd98::(key + 1)}; the same
- * stages and zones, each flow once per family. No ClientIP affinity on the routers (plain hash); ICMP
- * errors about these connections are not related back.
+ * stages and zones, each flow once per family. {@code sessionAffinity: ClientIP}:
+ * {@link GatewayAffinityFlows}. ICMP errors about these connections, either way:
+ * {@link GatewayIcmpErrorFlows}.
  */
 final class GatewayLoadBalancerFlows
 {
@@ -54,14 +55,14 @@ final class GatewayLoadBalancerFlows
     private static final int MARK_LB = 0x2;
     private static final int MARK_SNAT = 0x8;
     /** reg0 bit 3: the un-DNAT was tried on a backend's packet that was no reply. */
-    private static final int FLAG_UNDNAT_TRIED = 0x8;
+    static final int FLAG_UNDNAT_TRIED = 0x8;
     /** Above the cluster addresses' drops (20) in ovn_cluster_router's routing. */
     private static final int JOIN_ROUTE = 30;
     /** Above EgressIP's SNATs (100) in lr_out_snat. */
     private static final int JOIN_REPLY = 200;
     /** Above every EgressFirewall rule ({@link EgressFirewallFlows#START_PRIORITY}). */
     private static final int BACKEND_REPLY = 20000;
-    private static final String DNAT_LOOKUP = "ct(table=" + GATEWAY_UNDNAT.table + ",zone=" + DNAT_ZONE + ",nat)";
+    static final String DNAT_LOOKUP = "ct(table=" + GATEWAY_UNDNAT.table + ",zone=" + DNAT_ZONE + ",nat)";
 
     /** A service port's backends ({@code ADDR:PORT}) for one VIP, only {@code node}'s unless null. */
     @FunctionalInterface
@@ -101,6 +102,8 @@ final class GatewayLoadBalancerFlows
         // A backend's packet that is no reply: on to the EgressFirewall, EgressIP and SNAT as before.
         f.add(GATEWAY_UNDNAT, 10, "reg0=" + hex(FLAG_UNDNAT_TRIED) + "/" + hex(FLAG_UNDNAT_TRIED), EGRESS_FIREWALL.resubmitHere());
         f.add(GATEWAY_UNDNAT, 0, "", "drop");
+        GatewayAffinityFlows.fixed(f);
+        GatewayIcmpErrorFlows.fixed(f);
     }
 
     /**
@@ -117,6 +120,17 @@ final class GatewayLoadBalancerFlows
                 family(f, gw, v6);
             }
         }
+        if (gw.local())
+        {
+            GatewayAffinityFlows.forGateway(f, gw);
+            GatewayIcmpErrorFlows.forGateway(f, gw, toClient(gw));
+        }
+    }
+
+    /** Out of the external port to the client: its MAC, kept in the connection's label. */
+    private static String toClient(final GatewayPort gw)
+    {
+        return "dec_ttl,mod_dl_src:" + gw.mac() + ",move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],output:" + gw.ofport();
     }
 
     private static void family(final FlowSet f, final GatewayPort gw, final boolean v6)
@@ -136,8 +150,7 @@ final class GatewayLoadBalancerFlows
             "ct(commit,table=" + GATEWAY_TO_CLUSTER.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat(src=" + Ip.text(join) + "))");
         f.add(GATEWAY_SNAT, JOIN_REPLY, ip + "," + reg9 + "," + Matches.address(false, join),
             "ct(table=" + GATEWAY_JOIN_UNSNAT.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat)");
-        f.add(GATEWAY_UNDNAT, 100, "ct_state=+est+rpl+trk," + ip + "," + reg9,
-            "dec_ttl,mod_dl_src:" + gw.mac() + ",move:NXM_NX_CT_LABEL[0..47]->NXM_OF_ETH_DST[],output:" + gw.ofport());
+        f.add(GATEWAY_UNDNAT, 100, "ct_state=+est+rpl+trk," + ip + "," + reg9, toClient(gw));
     }
 
     /** The router's IPv4 address on the join switch: {@code 100.64.0.(key + 1)}. */
@@ -171,13 +184,13 @@ final class GatewayLoadBalancerFlows
             {
                 for (final InetAddress vip : vips(svc, gw))
                 {
-                    vip(f, gw, sp, vip, sp.port(), local, backends.of(sp, vip, local ? gw.node() : null), groups);
+                    vip(f, gw, svc, sp, vip, sp.port(), local, backends.of(sp, vip, local ? gw.node() : null), groups);
                 }
                 if (nodePorts && sp.nodePort() > 0)
                 {
                     for (final InetAddress nodeIp : nodePortIps(svc, gw))
                     {
-                        vip(f, gw, sp, nodeIp, sp.nodePort(), local, backends.of(sp, nodeIp, local ? gw.node() : null), groups);
+                        vip(f, gw, svc, sp, nodeIp, sp.nodePort(), local, backends.of(sp, nodeIp, local ? gw.node() : null), groups);
                     }
                 }
             }
@@ -225,8 +238,8 @@ final class GatewayLoadBalancerFlows
         return !v6;
     }
 
-    private static void vip(final FlowSet f, final GatewayPort gw, final ServicePort sp, final InetAddress vip, final int port,
-        final boolean local, final List<String> backends, final Groups groups)
+    private static void vip(final FlowSet f, final GatewayPort gw, final Service svc, final ServicePort sp, final InetAddress vip,
+        final int port, final boolean local, final List<String> backends, final Groups groups)
     {
         final boolean v6 = Ip.isIpv6(vip);
         final String proto = Matches.protoToken(sp.protocol(), v6);
@@ -237,17 +250,23 @@ final class GatewayLoadBalancerFlows
             return;
         }
         final int mark = MARK_LB | (local ? 0 : MARK_SNAT);
-        final StringBuilder buckets = new StringBuilder();
-        for (int i = 0; i < backends.size(); i++)
-        {
-            buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=ct(commit,zone=").append(DNAT_ZONE)
-                .append(",nat(dst=").append(backends.get(i)).append("),exec(set_field:").append(hex(mark)).append("->ct_mark,")
-                .append("move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=").append(GATEWAY_LB_SNAT.table).append(')');
-        }
         final String l4 = sp.protocol().name().toLowerCase();
-        final int gid = groups.name("type=select,selection_method=hash,fields(" + (v6 ? "ipv6_src,ipv6_dst," : "ip_src,ip_dst,") + l4
-            + "_src," + l4 + "_dst)" + buckets);
-        f.add(GATEWAY_DNAT, 100, match, "group:" + gid);
+        final String hashFields = (Ip.isIpv6(vip) ? "ipv6_src,ipv6_dst," : "ip_src,ip_dst,") + l4 + "_src," + l4 + "_dst";
+        if (svc.hasClientIpAffinity())
+        {
+            GatewayAffinityFlows.vip(f, gw, vip, AffinityStages.key(sp.protocol(), port), match, mark, backends, groups, hashFields,
+                svc.affinityTimeoutSeconds());
+        }
+        else
+        {
+            final StringBuilder buckets = new StringBuilder();
+            for (int i = 0; i < backends.size(); i++)
+            {
+                buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=").append(commit(backends.get(i), mark));
+            }
+            final int gid = groups.name("type=select,selection_method=hash,fields(" + hashFields + ")" + buckets);
+            f.add(GATEWAY_DNAT, 100, match, "group:" + gid);
+        }
         if (local)
         {
             // The backends' replies leave through this router, un-DNATed, not SNATed to the node.
@@ -259,7 +278,15 @@ final class GatewayLoadBalancerFlows
                 f.add(EGRESS_FIREWALL, BACKEND_REPLY, proto + ",reg9=" + hex(gw.key()) + ",reg0=0/" + hex(FLAG_UNDNAT_TRIED) + ","
                     + Matches.address(true, Ip.parse(address)) + ",tp_src=" + b.substring(colon + 1),
                     "load:0x1->NXM_NX_REG0[3]," + DNAT_LOOKUP);
+                GatewayIcmpErrorFlows.fromLocalBackend(f, gw, AffinityRegisters.backendAddress(b), BACKEND_REPLY);
             }
         }
+    }
+
+    /** A new connection to {@code backend} DNATed and committed with {@code mark}, the client's MAC in its label. */
+    static String commit(final String backend, final int mark)
+    {
+        return "ct(commit,zone=" + DNAT_ZONE + ",nat(dst=" + backend + "),exec(set_field:" + hex(mark) + "->ct_mark,"
+            + "move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=" + GATEWAY_LB_SNAT.table + ")";
     }
 }

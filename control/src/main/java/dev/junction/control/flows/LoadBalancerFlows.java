@@ -4,7 +4,6 @@ import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.EndpointSlice;
 import dev.junction.control.k8s.Ip;
 import dev.junction.control.k8s.Node;
-import dev.junction.control.k8s.Protocol;
 import dev.junction.control.k8s.Service;
 import dev.junction.control.k8s.ServicePort;
 import dev.junction.control.pinctrl.ControllerOps;
@@ -76,12 +75,9 @@ final class LoadBalancerFlows
         for (final boolean v6 : new boolean[] {false, true})
         {
             f.add(LB, 60, "ct_state=-new+est+trk,ct_mark=0x4/0x4," + Matches.ipToken(v6),
-                AffinityRegisters.of(v6).moveVipFromConntrack() + LB_AFFINITY_CHECK.resubmitHere()
-                    + ",load:0x1->NXM_NX_REG0[1]," + PRE_STATEFUL.gotoHere());
+                AffinityStages.SWITCH.refresh(AffinityRegisters.of(v6)) + ",load:0x1->NXM_NX_REG0[1]," + PRE_STATEFUL.gotoHere());
         }
-        f.add(LB_AFFINITY_CHECK, 0, "", "drop");
-        f.add(LB_AFFINITY, 0, "", "drop");
-        f.add(LB_AFFINITY_LEARN, 0, "", "drop");
+        AffinityStages.SWITCH.defaults(f);
     }
 
     /** The groups the current services name, by id. */
@@ -158,7 +154,7 @@ final class LoadBalancerFlows
         }
         final boolean affinity = svc.hasClientIpAffinity();
         final AffinityRegisters regs = AffinityRegisters.of(v6);
-        final long key = (long)ipProto(sp.protocol()) << 16 | port;
+        final long key = AffinityStages.key(sp.protocol(), port);
         final String bucketHead = affinity ? "" : "ct(commit," + ZONE_LB + ",nat(dst=";
         final StringBuilder buckets = new StringBuilder();
         for (int i = 0; i < backends.size(); i++)
@@ -167,7 +163,7 @@ final class LoadBalancerFlows
             buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=");
             if (affinity)
             {
-                buckets.append(regs.loadBackend(AffinityRegisters.backendAddress(b))).append(LB_AFFINITY_LEARN.resubmitHere());
+                buckets.append(AffinityStages.SWITCH.bucket(regs, b));
             }
             else
             {
@@ -189,29 +185,15 @@ final class LoadBalancerFlows
         // flow by conntrack's original destination.
         final String vipRegs = regs.matchVip(vip, key);
         f.add(LB, priority, "ct_state=+new+trk," + scope + match,
-            regs.loadVip(vip, key) + "load:0x1->NXM_NX_REG0[1]," + LB_AFFINITY_CHECK.resubmitHere() + ","
-                + LB_AFFINITY.resubmitHere());
+            regs.loadVip(vip, key) + "load:0x1->NXM_NX_REG0[1]," + AffinityStages.SWITCH.lookup());
         for (final String b : backends)
         {
-            f.add(LB_AFFINITY, 110, "reg10=0x4000/0x4000," + vipRegs + "," + regs.matchBackend(AffinityRegisters.backendAddress(b)),
+            f.add(LB_AFFINITY, 110, AffinityStages.SWITCH.hit(regs, "", vipRegs, b),
                 "ct(commit," + ZONE_LB + ",nat(dst=" + b + "),exec(set_field:" + hex(MARK_LB | MARK_AFFINITY) + '/'
                     + hex(MARK_LB | MARK_AFFINITY) + "->ct_mark),table=" + PRE_STATEFUL.table + ")");
         }
         f.add(LB_AFFINITY, 100, scope + vipRegs, "group:" + gid);
-        f.add(LB_AFFINITY_LEARN, 100, vipRegs,
-            "learn(table=" + LB_AFFINITY_CHECK.table + ",idle_timeout=" + svc.affinityTimeoutSeconds() + ",priority=100,"
-                + regs.learnSpecs() + ",load:0x1->NXM_NX_REG10[14]),"
-                + "load:0x1->NXM_NX_REG10[14]," + LB_AFFINITY.resubmitHere());
-    }
-
-    private static int ipProto(final Protocol p)
-    {
-        return switch (p)
-        {
-            case TCP -> 6;
-            case UDP -> 17;
-            case SCTP -> 132;
-        };
+        f.add(LB_AFFINITY_LEARN, 100, vipRegs, AffinityStages.SWITCH.remember(regs, svc.affinityTimeoutSeconds(), ""));
     }
 
     /**

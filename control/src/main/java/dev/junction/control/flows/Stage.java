@@ -45,6 +45,10 @@ public enum Stage
     GATEWAY_TO_CLUSTER(24, "lr_in_ip_routing (GR_<node>): over join to ovn_cluster_router"),
     GATEWAY_JOIN_UNSNAT(25, "lr_in_unsnat (GR_<node>): replies to the router's join IP un-SNATed"),
     GATEWAY_UNDNAT(26, "lr_out_undnat (GR_<node>): replies of its load-balanced connections get the VIP back, out to the client"),
+    // ClientIP affinity of the gateway routers' load balancers (GatewayAffinityFlows), as OVN's router stages.
+    GATEWAY_AFFINITY_CHECK(27, "lr_in_lb_aff_check (GR_<node>): learned ClientIP affinity (client -> backend) of the router's VIPs"),
+    GATEWAY_AFFINITY(28, "lr_in_dnat (GR_<node>): a remembered backend wins, else the group picks one; DNAT committed"),
+    GATEWAY_AFFINITY_LEARN(29, "lr_in_lb_aff_learn (GR_<node>): remember the client's backend for timeoutSeconds"),
     L2_LOOKUP(30, "ls_in_l2_lkup: destination MAC -> logical outport, or the router"),
     ROUTING(31, "lr_in_ip_routing (ovn_cluster_router): destination address -> switch and pod"),
     EGRESS_FIREWALL(32, "ls_in_acl (EgressFirewall): the namespace's ordered rules for destinations outside the cluster"),

@@ -48,7 +48,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * next hops static and resolved: the next hop's ARP / ND on the external ports learned into the
  * MAC-binding table, ARP requests and solicitations for the routers' addresses answered)
  * and {@code manifests/nodeport} (outside clients to node ports, an external IP and an LB ingress IP
- * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy)
+ * on the gateway routers, externalTrafficPolicy Cluster and Local, a backend's ingress policy,
+ * ClientIP affinity on the routers; ICMP errors about those connections from the backends and
+ * from outside, related through both NAT zones)
  * and {@code manifests/gateway-v6} (IPv6-only nodes' routers and a dual-stack one: IPv6 egress
  * SNATed to the node's IPv6 address, IPv6 node ports, external and ingress IPs from outside, Cluster
  * SNATed to the routers' fd98:: join addresses and Local, a backend's IPv6 ipBlock policy).

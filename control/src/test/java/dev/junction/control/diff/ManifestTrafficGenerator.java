@@ -1237,6 +1237,9 @@ final class ManifestTrafficGenerator
     private static final List<InetAddress> CLIENTS6 = List.of(Ip.parse("2001:4860:4860::8888"), Ip.parse("2001:db8:113::5"),
         Ip.parse("2001:db8:100::9"), Ip.parse("fc00:f853::77"));
     private static final List<String> CLIENT_MACS = List.of("02:00:00:00:00:99", "02:00:00:00:00:98");
+    /** A router on the outside clients' path, reporting what it could not deliver. */
+    private static final InetAddress OUTSIDE_ROUTER = Ip.parse("192.0.2.254");
+    private static final InetAddress OUTSIDE_ROUTER6 = Ip.parse("2001:db8:254::1");
 
     /**
      * The VIPs of {@code svc} on each router, as GatewayLoadBalancerFlows compiles them: external
@@ -1282,6 +1285,9 @@ final class ManifestTrafficGenerator
      * An outside client's TCP (handshake, data each way, a reset) or UDP exchange with a VIP of a
      * gateway router, sent on its external port; the backend answers from where the request
      * reached it (its address and port, to the source it saw). Nowhere reached: the exchange ends.
+     * Before the end, now and then an ICMP error about the connection: from the backend about the
+     * last request it received, or from a router outside about the last reply that left (to the
+     * VIP, on the external port).
      */
     private final class Inbound implements Conversation
     {
@@ -1293,6 +1299,8 @@ final class ManifestTrafficGenerator
         private final long serverIsn;
         private LogicalPort server;
         private Headers seen;
+        private byte[] toServer;
+        private byte[] toClient;
         private int step;
 
         Inbound(final RouterVip vip)
@@ -1325,6 +1333,11 @@ final class ManifestTrafficGenerator
                     }
                     return server != null && seen != null;
                 }
+                case 4 ->
+                {
+                    icmpError();
+                    return true;
+                }
                 case 1 -> reply(tcp ? PacketFactory.tcp(seen.dport(), seen.sport(), serverIsn, c,
                     PacketFactory.TCP_SYN | PacketFactory.TCP_ACK, new byte[0], new byte[0])
                     : PacketFactory.udp(seen.dport(), seen.sport(), payload(8 + random.nextInt(80))), "SYN-ACK");
@@ -1345,21 +1358,57 @@ final class ManifestTrafficGenerator
             return true;
         }
 
+        /** About a packet of this connection that was delivered (its IP packet quoted as it arrived). */
+        private void icmpError()
+        {
+            final int dice = random.nextInt(3);
+            final byte[] about = dice == 0 ? toServer : dice == 1 ? toClient : null;
+            final Headers h = about == null ? null : Headers.of(about);
+            if (h == null)
+            {
+                return;
+            }
+            final boolean v6 = Ip.isIpv6(h.src());
+            final byte[] body = Arrays.copyOfRange(about, 14, 14 + Math.min(about.length - 14, v6 ? 1232 : 548));
+            final int kind = random.nextInt(3);
+            // Port unreachable, time exceeded, or fragmentation needed / packet too big with an MTU of 1400.
+            final byte[] icmp = v6
+                ? PacketFactory.icmp6(kind == 0 ? 1 : kind == 1 ? 3 : 2, kind == 0 ? 4 : 0, kind == 2 ? 1400 : 0, body)
+                : PacketFactory.icmp(kind == 0 ? 3 : kind == 1 ? 11 : 3, kind == 0 ? 3 : kind == 1 ? 0 : 4, kind == 2 ? 1400 : 0, body);
+            final String what = "ICMP " + (kind == 0 ? "port unreachable" : kind == 1 ? "time exceeded" : "too big") + " about "
+                + Ip.text(h.src()) + ":" + h.sport() + " -> " + Ip.text(h.dst()) + ":" + h.dport();
+            final int proto = v6 ? PacketFactory.PROTO_ICMPV6 : PacketFactory.PROTO_ICMP;
+            if (about == toServer)
+            {
+                emit(server, ipFrame(PacketFactory.mac(server.sw().gatewayMac()), PacketFactory.mac(server.mac()), h.dst(), h.src(), 64,
+                    proto, icmp), what + " from backend " + server.name());
+                return;
+            }
+            final GatewayPort g = vip.gateway();
+            // The client itself, or a router on its path.
+            final InetAddress reporter = kind == 0 ? client : v6 ? OUTSIDE_ROUTER6 : OUTSIDE_ROUTER;
+            emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(clientMac != null ? clientMac : nextHopMac(g, v6)),
+                reporter, h.src(), 64, proto, icmp), what + " from outside " + Ip.text(reporter) + " on " + g.router());
+        }
+
         private List<Sent> request(final byte[] l4, final String what)
         {
             final GatewayPort g = vip.gateway();
-            return emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(clientMac != null ? clientMac : nextHopMac(g, Ip.isIpv6(vip.address()))),
+            final List<Sent> out = emit(g.ofport(), ipFrame(PacketFactory.mac(g.mac()), PacketFactory.mac(clientMac != null ? clientMac : nextHopMac(g, Ip.isIpv6(vip.address()))),
                 client, vip.address(), 64, vip.protocol() == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
                 vip.protocol() + " " + what + " from outside " + Ip.text(client) + ":" + sourcePort + " to " + Ip.text(vip.address())
                     + ":" + vip.port() + " on " + g.router());
+            out.stream().filter(x -> server == null || x.port() == server.ofport()).forEach(x -> toServer = x.frame());
+            return out;
         }
 
         private void reply(final byte[] l4, final String what)
         {
-            emit(server, ipFrame(PacketFactory.mac(server.sw().gatewayMac()), PacketFactory.mac(server.mac()), seen.dst(), seen.src(), 64,
+            final List<Sent> out = emit(server, ipFrame(PacketFactory.mac(server.sw().gatewayMac()), PacketFactory.mac(server.mac()), seen.dst(), seen.src(), 64,
                 vip.protocol() == Protocol.TCP ? PacketFactory.PROTO_TCP : PacketFactory.PROTO_UDP, l4),
                 vip.protocol() + " " + what + " " + server.name() + " " + Ip.text(seen.dst()) + ":" + seen.dport() + " -> "
                     + Ip.text(seen.src()) + ":" + seen.sport() + " (for " + Ip.text(client) + " via " + vip.gateway().router() + ")");
+            out.stream().filter(x -> x.port() == vip.gateway().ofport()).forEach(x -> toClient = x.frame());
         }
     }
 

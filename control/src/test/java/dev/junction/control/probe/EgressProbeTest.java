@@ -263,7 +263,7 @@ class EgressProbeTest
             assertEquals(0xffff, sum(f, l4, len, pseudo), "L4 checksum");
         }
 
-        private static int sum(final byte[] b, final int off, final int len, final long start)
+        static int sum(final byte[] b, final int off, final int len, final long start)
         {
             long s = start;
             for (int i = 0; i + 1 < len; i += 2)
@@ -281,7 +281,7 @@ class EgressProbeTest
             return (int)s;
         }
 
-        private static int u16(final byte[] f, final int at)
+        static int u16(final byte[] f, final int at)
         {
             return (f[at] & 0xff) << 8 | (f[at + 1] & 0xff);
         }

@@ -27,6 +27,8 @@ final class OneBridge
     private final Datapath datapath;
     private final List<Integer> sentPorts = new ArrayList<>();
     private final List<byte[]> sent = new ArrayList<>();
+    /** Virtual time (the datapath runs on packet time): each frame a microsecond later; {@link #advance} skips ahead. */
+    private long nowNanos = 1_000_000_000L;
 
     OneBridge(final FlowCompiler.Compiled compiled) throws Exception
     {
@@ -35,7 +37,7 @@ final class OneBridge
         {
             sentPorts.add(port);
             sent.add(Arrays.copyOfRange(p.buf, p.start, p.end()));
-        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime);
+        }, Datapath.DEFAULT_MTU, 1, CacheConfig.DEFAULTS, System::nanoTime).packetTime(true);
     }
 
     BridgeLayout.PodPort pod(final String key)
@@ -56,6 +58,8 @@ final class OneBridge
         final Packet p = new Packet(frame.length + Packet.HEADROOM);
         p.wrap(frame, 0, frame.length);
         p.inPort = port;
+        nowNanos += 1_000;
+        p.timestampNanos = nowNanos;
         datapath.receive(p, null);
         final List<Object[]> out = new ArrayList<>();
         for (int i = 0; i < sent.size(); i++)
@@ -63,6 +67,17 @@ final class OneBridge
             out.add(new Object[] {sentPorts.get(i), sent.get(i)});
         }
         return out;
+    }
+
+    /** Lets virtual time pass without packets: learned flows and connections may time out. */
+    void advance(final java.time.Duration d)
+    {
+        nowNanos += d.toNanos();
+    }
+
+    Datapath datapath()
+    {
+        return datapath;
     }
 
     /** A pod's packet to an outside address, from its address of the destination's family, addressed to its gateway. */
