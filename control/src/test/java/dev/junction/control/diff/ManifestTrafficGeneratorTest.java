@@ -31,8 +31,8 @@ class ManifestTrafficGeneratorTest
     {
         final ManifestLoader.Result loaded = ManifestLoader.load(SERVICES);
         final FlowCompiler.Compiled compiled = FlowCompiler.cluster(loaded.model());
-        final ManifestTrafficGenerator.Traffic a = new ManifestTrafficGenerator(compiled, loaded.model(), 2, false).generate(200);
-        final ManifestTrafficGenerator.Traffic b = new ManifestTrafficGenerator(compiled, loaded.model(), 2, false).generate(200);
+        final ManifestTrafficGenerator.Traffic a = new ManifestTrafficGenerator(compiled, loaded.model(), 6, false).generate(200);
+        final ManifestTrafficGenerator.Traffic b = new ManifestTrafficGenerator(compiled, loaded.model(), 6, false).generate(200);
         final ManifestTrafficGenerator.Traffic c = new ManifestTrafficGenerator(compiled, loaded.model(), 8, false).generate(200);
         assertEquals(flatten(a), flatten(b), "deterministic for a seed");
         assertNotEquals(flatten(a), flatten(c), "another seed, other traffic");
