@@ -316,7 +316,8 @@ final class ReplayCommand implements Callable<Integer>
                 .append(pinctrl.unanswered()).append(", \"acl_log_lines\": ").append(pinctrl.logged())
                 .append(", \"acl_log_suppressed\": ").append(pinctrl.suppressed())
                 .append(", \"neighbour_requests\": ").append(pinctrl.neighbourAsked())
-                .append(", \"neighbour_requests_suppressed\": ").append(pinctrl.neighbourSuppressed()).append('}');
+                .append(", \"neighbour_requests_suppressed\": ").append(pinctrl.neighbourSuppressed())
+                .append(", \"too_big\": ").append(pinctrl.tooBig()).append('}');
         }
         sb.append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
             .append(", \"output_per_port\": {");
