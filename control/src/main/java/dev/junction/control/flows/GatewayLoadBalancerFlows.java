@@ -23,7 +23,9 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * the reply goes back to the MAC the connection came from, a neighbour or the next hop). Then
  * over join to ovn_cluster_router, which routes to the backend like any packet to a pod: the
  * pod's switch runs its egress pipeline with the NetworkPolicy ingress ACLs (across the tunnel
- * for a pod of another node).
+ * for a pod of another node). The DNATed packet is checked against the gateway MTU first
+ * ({@link GatewayMtuFlows}: the buckets and established connections go to
+ * {@link Stage#GATEWAY_CHK_PKT_LEN}, which resubmits to the SNAT stage).
  *
  * <p>{@code externalTrafficPolicy: Cluster} (OVN-K's {@code lb_force_snat_ip=router_ip}): any
  * endpoint; the router also SNATs the client to its join IP (in the gateway SNAT zone), so the
@@ -82,7 +84,7 @@ final class GatewayLoadBalancerFlows
     static void fixed(final FlowSet f)
     {
         f.owner("egress");
-        f.add(GATEWAY_DNAT, 50, "ct_state=-new+est-rpl+trk,ip", GATEWAY_LB_SNAT.gotoHere());
+        f.add(GATEWAY_DNAT, 50, "ct_state=-new+est-rpl+trk,ip", GATEWAY_CHK_PKT_LEN.gotoHere());
         f.add(GATEWAY_DNAT, 0, "", "drop");
         f.add(GATEWAY_LB_SNAT, 0, "", GATEWAY_TO_CLUSTER.gotoHere());
         // One router hop, then ovn_cluster_router as for a reply of an SNATed connection.
@@ -172,7 +174,7 @@ final class GatewayLoadBalancerFlows
         {
             buckets.append(",bucket=bucket_id=").append(i).append(",weight:100,actions=ct(commit,zone=").append(DNAT_ZONE)
                 .append(",nat(dst=").append(backends.get(i)).append("),exec(set_field:").append(hex(mark)).append("->ct_mark,")
-                .append("move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=").append(GATEWAY_LB_SNAT.table).append(')');
+                .append("move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=").append(GATEWAY_CHK_PKT_LEN.table).append(')');
         }
         final String l4 = sp.protocol().name().toLowerCase();
         final int gid = groups.name("type=select,selection_method=hash,fields(ip_src,ip_dst," + l4 + "_src," + l4 + "_dst)" + buckets);
