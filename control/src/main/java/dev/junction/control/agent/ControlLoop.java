@@ -1,6 +1,7 @@
 package dev.junction.control.agent;
 
 import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.flows.DnsResolver;
 import dev.junction.control.flows.IncrementalCompiler;
 import dev.junction.control.journal.FlowJournal;
 import dev.junction.control.k8s.ManifestLoader;
@@ -31,6 +32,7 @@ public final class ControlLoop implements AutoCloseable
     private final FlowJournal journal;
     private final Consumer<FlowTables> publisher;
     private final String source;
+    private final int gatewayMtu;
     private IncrementalCompiler compiler;
     private Set<String> published = new HashSet<>();
     private long version;
@@ -44,6 +46,14 @@ public final class ControlLoop implements AutoCloseable
      */
     public ControlLoop(final String node, final FlowJournal journal, final String source, final Consumer<FlowTables> publisher)
     {
+        this(node, journal, source, FlowCompiler.defaultGatewayMtu(), publisher);
+    }
+
+    /** As {@link #ControlLoop(String, FlowJournal, String, Consumer)}, the gateway routers' MTU {@code gatewayMtu} (0: not checked). */
+    public ControlLoop(final String node, final FlowJournal journal, final String source, final int gatewayMtu,
+        final Consumer<FlowTables> publisher)
+    {
+        this.gatewayMtu = gatewayMtu;
         this.node = node;
         this.journal = journal;
         this.source = source;
@@ -75,7 +85,7 @@ public final class ControlLoop implements AutoCloseable
             final FlowCompiler.Compiled c;
             if (compiler == null)
             {
-                compiler = new IncrementalCompiler(snapshot.model(), node);
+                compiler = new IncrementalCompiler(snapshot.model(), node, DnsResolver.NONE, gatewayMtu);
             }
             else
             {

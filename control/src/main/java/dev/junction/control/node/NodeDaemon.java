@@ -179,7 +179,7 @@ public final class NodeDaemon implements AutoCloseable
         final String source = c.manifests() != null ? "manifests:" + c.manifests() : ApiServerSource.SOURCE_NAME;
         // Each version's pods get their devices before the version is published: its flows never
         // output to a port the workers do not have yet.
-        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, tables ->
+        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, c.gatewayMtu(), tables ->
         {
             try
             {
