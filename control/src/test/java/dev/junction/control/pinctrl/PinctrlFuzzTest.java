@@ -76,6 +76,13 @@ class PinctrlFuzzTest
         assertEquals(1, counted, "one packet-in, one count: " + pinctrl.summary());
         assertEquals(pinctrl.rejected() + pinctrl.neighbourAsked() + pinctrl.tooBig(), sent.size(),
             "an answered packet-in is answered once");
+        if (tooBig && PathMtuReplies.wellFormed(userdata))
+        {
+            // Every IP packet of the op's family is answered, unless it is itself an ICMP error.
+            final FrameHeaders in = FrameHeaders.parse(frame);
+            final boolean answered = in != null && in.ipv6() == (opcode == ControllerOps.OPCODE_ICMP6_ERROR) && !icmpError(in);
+            assertEquals(answered ? 1 : 0, sent.size(), "too big: answered exactly when it must be");
+        }
         for (final byte[] reply : sent)
         {
             assertValid(reply);
@@ -146,6 +153,21 @@ class PinctrlFuzzTest
         }
         assertEquals(0xffff, fold(InternetChecksum.sum(reply, h.l4(), l4Length, s)), "transport checksum, proto " + h.proto());
         assertTrue(reply.length >= 14 + 20, "a reply holds an IP header");
+    }
+
+    /** RFC 1122 3.2.2 / RFC 4443 2.4 (e): ICMP errors (and ICMP too short to say) get no error. */
+    private static boolean icmpError(final FrameHeaders h)
+    {
+        if (h.proto() != (h.ipv6() ? FrameHeaders.ICMPV6 : FrameHeaders.ICMP))
+        {
+            return false;
+        }
+        if (!h.hasL4(1))
+        {
+            return true;
+        }
+        final int type = h.frame()[h.l4()] & 0xff;
+        return h.ipv6() ? type < 128 : java.util.Set.of(3, 4, 5, 11, 12).contains(type);
     }
 
     private static int fold(final long sum)
