@@ -1103,8 +1103,10 @@ public final class Datapath
 
     private void send(final int port, final Packet p)
     {
-        // As OVS's netdev-dummy: frames over MTU + Ethernet (+4 for an 802.1Q tag) are refused.
-        int max = mtu + 14;
+        // As OVS's netdev-dummy: frames over MTU + Ethernet (+4 for an 802.1Q tag) are refused; the
+        // underlay port has its own MTU when configured.
+        final int underlayMtu = tunnels != null && port == underlayPort ? tunnels.underlay().mtu() : 0;
+        int max = (underlayMtu > 0 ? underlayMtu : mtu) + 14;
         if (p.length >= 14 && p.u16(p.start + 12) == 0x8100)
         {
             max += 4;

@@ -39,6 +39,8 @@ public final class Underlay
     public static final int DEFAULT_NEIGHBOUR_LIMIT = 65_536;
     private int neighbourLimit = DEFAULT_NEIGHBOUR_LIMIT;
     private long snoopsRefused;
+    /** The underlay port's MTU; 0: the bridge's port MTU. */
+    private volatile int mtu;
 
     public Underlay(final int port, final long mac)
     {
@@ -91,6 +93,27 @@ public final class Underlay
         final long before = version;
         neighbour(ip, neighbourMac);
         return version != before;
+    }
+
+    /**
+     * The MTU of the underlay port, which the encapsulations go out of (OVS: the underlay netdev's
+     * MTU, e.g. {@code mtu_request}): an encapsulation longer than it plus the Ethernet header (and
+     * an 802.1Q tag) is dropped and counted ({@code mtu_exceeded}), as OVS's port drops it.
+     */
+    public Underlay mtu(final int bytes)
+    {
+        if (bytes < 68 || bytes > 65535)
+        {
+            throw new IllegalArgumentException("underlay MTU must be 68 to 65535: " + bytes);
+        }
+        mtu = bytes;
+        return this;
+    }
+
+    /** The underlay port's MTU, or 0 when not configured (the bridge's port MTU applies). */
+    public int mtu()
+    {
+        return mtu;
     }
 
     /** Bounds the entries snooping adds (static entries from the configuration or {@code ctl neigh set} always go in). */

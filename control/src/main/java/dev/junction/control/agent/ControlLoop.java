@@ -1,6 +1,7 @@
 package dev.junction.control.agent;
 
 import dev.junction.control.flows.FlowCompiler;
+import dev.junction.control.flows.DnsResolver;
 import dev.junction.control.flows.IncrementalCompiler;
 import dev.junction.control.journal.FlowJournal;
 import dev.junction.control.k8s.ManifestLoader;
@@ -32,6 +33,7 @@ public final class ControlLoop implements AutoCloseable
     private final Consumer<FlowTables> publisher;
     private final String source;
     private final dev.junction.control.flows.DnsResolver dns;
+    private final int gatewayMtu;
     private IncrementalCompiler compiler;
     private Set<String> published = new HashSet<>();
     private long version;
@@ -45,13 +47,17 @@ public final class ControlLoop implements AutoCloseable
      */
     public ControlLoop(final String node, final FlowJournal journal, final String source, final Consumer<FlowTables> publisher)
     {
-        this(node, journal, source, publisher, dev.junction.control.flows.DnsResolver.NONE);
+        this(node, journal, source, FlowCompiler.defaultGatewayMtu(), publisher, dev.junction.control.flows.DnsResolver.NONE);
     }
 
-    /** As {@link #ControlLoop(String, FlowJournal, String, Consumer)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
-    public ControlLoop(final String node, final FlowJournal journal, final String source, final Consumer<FlowTables> publisher,
-        final dev.junction.control.flows.DnsResolver dns)
+    /**
+     * As {@link #ControlLoop(String, FlowJournal, String, Consumer)}, the gateway routers' MTU
+     * {@code gatewayMtu} (0: not checked) and EgressFirewall {@code dnsName} rules resolved by {@code dns}.
+     */
+    public ControlLoop(final String node, final FlowJournal journal, final String source, final int gatewayMtu,
+        final Consumer<FlowTables> publisher, final dev.junction.control.flows.DnsResolver dns)
     {
+        this.gatewayMtu = gatewayMtu;
         this.node = node;
         this.journal = journal;
         this.source = source;
@@ -106,7 +112,7 @@ public final class ControlLoop implements AutoCloseable
         {
             if (compiler == null)
             {
-                compiler = new IncrementalCompiler(snapshot.model(), node, dns);
+                compiler = new IncrementalCompiler(snapshot.model(), node, dns, gatewayMtu);
             }
             else
             {

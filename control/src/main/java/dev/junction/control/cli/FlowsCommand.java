@@ -24,10 +24,16 @@ final class FlowsCommand implements Callable<Integer>
         description = "Write the load balancers' select groups here (ovs-ofctl -O OpenFlow15 add-groups syntax).")
     Path groupsOut;
 
+    @Option(names = "--mtu", paramLabel = "BYTES", defaultValue = "1400",
+        description = "With --manifests: the gateway routers' MTU (OVN-K's gateway_mtu on rtoj-GR_<node>): larger packets "
+            + "they send into the cluster get ICMP fragmentation needed / packet too big by pinctrl; 0: not checked "
+            + "(default ${DEFAULT-VALUE}, OVN-K's).")
+    int mtu;
+
     @Override
     public Integer call() throws IOException
     {
-        final ManifestFlows.Loaded loaded = ManifestFlows.load(manifests, node, "junction flows", System.err);
+        final ManifestFlows.Loaded loaded = ManifestFlows.load(manifests, node, mtu, "junction flows", System.err);
         if (loaded == null)
         {
             return JunctionCli.EXIT_BAD_INPUT;

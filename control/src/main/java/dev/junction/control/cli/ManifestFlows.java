@@ -1,5 +1,6 @@
 package dev.junction.control.cli;
 
+import dev.junction.control.flows.DnsResolver;
 import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.k8s.ClusterModel;
 import dev.junction.control.k8s.LoadReport;
@@ -34,6 +35,12 @@ final class ManifestFlows
     /** With {@code node}: that node's bridge (its pods, the rest behind the tunnel); without: the whole cluster on one bridge. */
     static Loaded load(final Path dir, final String node, final String command, final PrintStream err)
     {
+        return load(dir, node, FlowCompiler.defaultGatewayMtu(), command, err);
+    }
+
+    /** As {@link #load(Path, String, String, PrintStream)}, the gateway routers' MTU {@code gatewayMtu} (0: not checked). */
+    static Loaded load(final Path dir, final String node, final int gatewayMtu, final String command, final PrintStream err)
+    {
         final ManifestLoader.Result r = ManifestLoader.load(dir);
         for (final LoadReport.Problem p : r.report().problems())
         {
@@ -42,7 +49,8 @@ final class ManifestFlows
         final FlowCompiler.Compiled c;
         try
         {
-            c = node == null ? FlowCompiler.cluster(r.model()) : FlowCompiler.node(r.model(), node);
+            c = node == null ? FlowCompiler.cluster(r.model(), DnsResolver.NONE, gatewayMtu)
+                : FlowCompiler.node(r.model(), node, DnsResolver.NONE, gatewayMtu);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -36,6 +36,12 @@ final class ReplayCommand implements Callable<Integer>
         description = "Tunnel ports, underlay, neighbours, routes and TLV map (YAML; see docs/geneve.md).")
     Path tunnelsFile;
 
+    @Option(names = "--mtu", paramLabel = "BYTES", defaultValue = "1400",
+        description = "With --manifests: the gateway routers' MTU (OVN-K's gateway_mtu on rtoj-GR_<node>): larger packets "
+            + "they send into the cluster get ICMP fragmentation needed / packet too big by pinctrl; 0: not checked "
+            + "(default ${DEFAULT-VALUE}, OVN-K's).")
+    int mtu;
+
     @Option(names = "--in", required = true, description = "N=FILE.pcap: packets received on port N.")
     List<String> ins;
 
@@ -123,7 +129,7 @@ final class ReplayCommand implements Callable<Integer>
                 System.err.println("junction replay: --manifests derives flows and groups; --groups, --tunnels and --flows-at go with --flows");
                 return JunctionCli.EXIT_BAD_INPUT;
             }
-            derived = ManifestFlows.load(manifests, "junction replay", System.err);
+            derived = ManifestFlows.load(manifests, null, mtu, "junction replay", System.err);
             if (derived == null)
             {
                 return JunctionCli.EXIT_BAD_INPUT;
@@ -316,7 +322,8 @@ final class ReplayCommand implements Callable<Integer>
                 .append(pinctrl.unanswered()).append(", \"acl_log_lines\": ").append(pinctrl.logged())
                 .append(", \"acl_log_suppressed\": ").append(pinctrl.suppressed())
                 .append(", \"neighbour_requests\": ").append(pinctrl.neighbourAsked())
-                .append(", \"neighbour_requests_suppressed\": ").append(pinctrl.neighbourSuppressed()).append('}');
+                .append(", \"neighbour_requests_suppressed\": ").append(pinctrl.neighbourSuppressed())
+                .append(", \"too_big\": ").append(pinctrl.tooBig()).append('}');
         }
         sb.append(", \"conntrack\": ").append(CtOptions.json(dps.get(0).conntrack()))
             .append(", \"output_per_port\": {");

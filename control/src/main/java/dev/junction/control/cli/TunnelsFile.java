@@ -23,13 +23,15 @@ import java.util.Set;
  * map, in the YAML the tunnel oracle reads too ({@code control/src/test/oracle/ovs-tunnel-oracle}):
  *
  * <pre>
- * underlay: {port: 9, mac: "aa:55:aa:55:00:01", ip: 172.31.1.1/24}   # ip may be a list
+ * underlay: {port: 9, mac: "aa:55:aa:55:00:01", ip: 172.31.1.1/24}   # ip may be a list; optional mtu
  * neighbours: [{ip: 172.31.1.2, mac: "aa:55:aa:55:00:02"}]
  * routes: [{prefix: 10.9.0.0/16, via: 172.31.1.254}]
  * tunnels: [{port: 10, type: geneve, remote_ip: 172.31.1.2, key: flow, csum: true}]
  * tlv_map: ["{class=0x102,type=0x80,len=4}->tun_metadata0"]
  * </pre>
  *
+ * The underlay's {@code mtu} (68 to 65535; default: the bridge's port MTU, 1500) is its port's,
+ * OVS's {@code mtu_request} on the underlay NIC: encapsulations longer are dropped and counted.
  * Tunnel options as in {@code ovs-vsctl}: remote_ip (address or flow), local_ip (address or
  * flow), key (VNI or flow; default 0), csum, dst_port, ttl, tos (number or inherit), df_default.
  * Anything unknown or malformed is an {@link IllegalArgumentException} naming the entry.
@@ -103,6 +105,10 @@ public final class TunnelsFile
         if (u.get("neighbour_limit") != null)
         {
             underlay.neighbourLimit(integer(u.get("neighbour_limit"), "underlay.neighbour_limit"));
+        }
+        if (u.get("mtu") != null)
+        {
+            underlay.mtu(integer(u.get("mtu"), "underlay.mtu"));
         }
         final Object ips = u.get("ip");
         if (ips == null)

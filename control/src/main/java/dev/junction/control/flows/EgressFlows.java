@@ -21,10 +21,13 @@ import java.util.Set;
 final class EgressFlows
 {
     private final DnsResolver dns;
+    /** The gateway routers' MTU ({@link GatewayMtuFlows}); 0: not checked. */
+    private final int gatewayMtu;
 
-    EgressFlows(final DnsResolver dns)
+    EgressFlows(final DnsResolver dns, final int gatewayMtu)
     {
         this.dns = dns;
+        this.gatewayMtu = GatewayMtuFlows.checked(gatewayMtu);
     }
 
     /** All egress flows of a full compile. */
@@ -34,7 +37,7 @@ final class EgressFlows
 
     void all(final FlowSet f, final ClusterModel model, final BridgeLayout layout)
     {
-        GatewayFlows.fixed(f);
+        GatewayFlows.fixed(f, gatewayMtu);
         GatewayLoadBalancerFlows.fixed(f);
         GatewayFlows.clusterAddresses(f, model, layout);
         layout.gateways().forEach(gw -> gateway(f, gw));
@@ -45,11 +48,12 @@ final class EgressFlows
         }
     }
 
-    /** A gateway router: its egress and, under the same owner, what its load balancers need of it. */
-    private static void gateway(final FlowSet f, final GatewayPort gw)
+    /** A gateway router: its egress and, under the same owner, what its load balancers and MTU need of it. */
+    private void gateway(final FlowSet f, final GatewayPort gw)
     {
         GatewayFlows.forGateway(f, gw);
         GatewayLoadBalancerFlows.forGateway(f, gw);
+        GatewayMtuFlows.forGateway(f, gw, gatewayMtu);
     }
 
     private void pod(final FlowSet f, final ClusterModel model, final BridgeLayout layout,

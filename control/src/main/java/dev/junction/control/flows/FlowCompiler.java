@@ -104,7 +104,13 @@ public final class FlowCompiler
     /** As {@link #cluster(ClusterModel)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
     public static Compiled cluster(final ClusterModel model, final DnsResolver dns)
     {
-        return new IncrementalCompiler(model, BridgeLayout.cluster(model), dns).current();
+        return cluster(model, dns, GatewayMtuFlows.DEFAULT_MTU);
+    }
+
+    /** As {@link #cluster(ClusterModel, DnsResolver)}, the gateway routers' MTU {@code gatewayMtu} (0: not checked). */
+    public static Compiled cluster(final ClusterModel model, final DnsResolver dns, final int gatewayMtu)
+    {
+        return new IncrementalCompiler(model, BridgeLayout.cluster(model), dns, gatewayMtu).current();
     }
 
     /**
@@ -119,7 +125,25 @@ public final class FlowCompiler
     /** As {@link #node(ClusterModel, String)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
     public static Compiled node(final ClusterModel model, final String node, final DnsResolver dns)
     {
-        return new IncrementalCompiler(model, BridgeLayout.node(model, node), dns).current();
+        return node(model, node, dns, GatewayMtuFlows.DEFAULT_MTU);
+    }
+
+    /** As {@link #node(ClusterModel, String, DnsResolver)}, the gateway routers' MTU {@code gatewayMtu} (0: not checked). */
+    public static Compiled node(final ClusterModel model, final String node, final DnsResolver dns, final int gatewayMtu)
+    {
+        return new IncrementalCompiler(model, BridgeLayout.node(model, node), dns, gatewayMtu).current();
+    }
+
+    /** {@code mtu} when it is a gateway MTU (0: not checked, else 68 to 65535); else IllegalArgumentException naming it. */
+    public static int checkedGatewayMtu(final int mtu)
+    {
+        return GatewayMtuFlows.checked(mtu);
+    }
+
+    /** OVN-K's default MTU, the gateway routers' unless configured. */
+    public static int defaultGatewayMtu()
+    {
+        return GatewayMtuFlows.DEFAULT_MTU;
     }
 
     /** The next hop of a family with its static MAC, or "resolved" (by ARP / ND). */

@@ -51,7 +51,7 @@ final class GatewayAffinityFlows
             }
             f.add(GATEWAY_DNAT, REFRESH, "ct_state=-new+est-rpl+trk,ct_mark=" + hex(MARK_AFFINITY) + "/" + hex(MARK_AFFINITY) + ","
                 + Matches.ipToken(v6) + ",reg9=" + hex(gw.key()),
-                AffinityStages.ROUTER.refresh(AffinityRegisters.of(v6)) + "," + routerKey(gw) + GATEWAY_LB_SNAT.gotoHere());
+                AffinityStages.ROUTER.refresh(AffinityRegisters.of(v6)) + "," + routerKey(gw) + GATEWAY_CHK_PKT_LEN.gotoHere());
         }
     }
 

@@ -51,8 +51,8 @@ final class GatewayFlows
     {
     }
 
-    /** Defaults of the egress stages and the un-SNAT of what an external port receives. */
-    static void fixed(final FlowSet f)
+    /** Defaults of the egress stages and the un-SNAT of what an external port receives, checked against {@code mtu}. */
+    static void fixed(final FlowSet f, final int mtu)
     {
         f.owner("egress");
         f.add(EGRESS_FIREWALL, 0, "", EGRESS_REROUTE.gotoHere());
@@ -67,9 +67,10 @@ final class GatewayFlows
         {
             final String ip = Matches.ipToken(v6);
             f.add(GATEWAY_UNSNAT, 100, ip, "ct(table=" + GATEWAY_REPLY.table + ",zone=" + BridgeLayout.GATEWAY_ZONE + ",nat)");
-            f.add(GATEWAY_REPLY, 100, "ct_state=+est+rpl+trk," + ip, back);
-            f.add(GATEWAY_REPLY, 100, "ct_state=+rel+trk," + ip, back);
+            f.add(GATEWAY_REPLY, 100, "ct_state=+est+rpl+trk," + ip, GatewayMtuFlows.reply(mtu, back));
+            f.add(GATEWAY_REPLY, 100, "ct_state=+rel+trk," + ip, GatewayMtuFlows.reply(mtu, back));
         }
+        GatewayMtuFlows.fixed(f, mtu, back);
         f.add(GATEWAY_UNSNAT, 0, "", "drop");
         f.add(GATEWAY_REPLY, 0, "", "drop");
         f.add(GATEWAY_LEARN_NEIGHBOUR, 0, "", GATEWAY_NEIGHBOUR_RESPONDER.gotoHere());

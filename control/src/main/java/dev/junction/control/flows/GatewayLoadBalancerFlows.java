@@ -23,7 +23,9 @@ import static dev.junction.control.flows.SwitchFlows.hex;
  * the reply goes back to the MAC the connection came from, a neighbour or the next hop). Then
  * over join to ovn_cluster_router, which routes to the backend like any packet to a pod: the
  * pod's switch runs its egress pipeline with the NetworkPolicy ingress ACLs (across the tunnel
- * for a pod of another node).
+ * for a pod of another node). The DNATed packet is checked against the gateway MTU first
+ * ({@link GatewayMtuFlows}: the buckets and established connections go to
+ * {@link Stage#GATEWAY_CHK_PKT_LEN}, which resubmits to the SNAT stage).
  *
  * <p>{@code externalTrafficPolicy: Cluster} (OVN-K's {@code lb_force_snat_ip=router_ip}): any
  * endpoint; the router also SNATs the client to its join IP (in the gateway SNAT zone), so the
@@ -89,7 +91,7 @@ final class GatewayLoadBalancerFlows
         for (final boolean v6 : GatewayFlows.FAMILIES)
         {
             final String ip = Matches.ipToken(v6);
-            f.add(GATEWAY_DNAT, 50, "ct_state=-new+est-rpl+trk," + ip, GATEWAY_LB_SNAT.gotoHere());
+            f.add(GATEWAY_DNAT, 50, "ct_state=-new+est-rpl+trk," + ip, GATEWAY_CHK_PKT_LEN.gotoHere());
             // One router hop (the hop limit for IPv6), then ovn_cluster_router as for a reply of an SNATed connection.
             f.add(GATEWAY_TO_CLUSTER, 100, ip, "dec_ttl,load:0->NXM_NX_REG14[],load:0->NXM_NX_REG9[],set_field:0->metadata,"
                 + ROUTING.resubmitHere());
@@ -283,10 +285,13 @@ final class GatewayLoadBalancerFlows
         }
     }
 
-    /** A new connection to {@code backend} DNATed and committed with {@code mark}, the client's MAC in its label. */
+    /**
+     * A new connection to {@code backend} DNATed and committed with {@code mark}, the client's MAC
+     * in its label; then the router's MTU check before the SNAT to the join IP.
+     */
     static String commit(final String backend, final int mark)
     {
         return "ct(commit,zone=" + DNAT_ZONE + ",nat(dst=" + backend + "),exec(set_field:" + hex(mark) + "->ct_mark,"
-            + "move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=" + GATEWAY_LB_SNAT.table + ")";
+            + "move:NXM_OF_ETH_SRC[]->NXM_NX_CT_LABEL[0..47]),table=" + GATEWAY_CHK_PKT_LEN.table + ")";
     }
 }

@@ -62,7 +62,13 @@ public final class IncrementalCompiler
     /** As {@link #IncrementalCompiler(ClusterModel, String)}, EgressFirewall {@code dnsName} rules resolved by {@code dns}. */
     public IncrementalCompiler(final ClusterModel model, final String node, final DnsResolver dns)
     {
-        this(model, node == null ? BridgeLayout.cluster(model) : BridgeLayout.node(model, node), dns);
+        this(model, node, dns, GatewayMtuFlows.DEFAULT_MTU);
+    }
+
+    /** As {@link #IncrementalCompiler(ClusterModel, String, DnsResolver)}, the gateway routers' MTU {@code gatewayMtu} (0: none). */
+    public IncrementalCompiler(final ClusterModel model, final String node, final DnsResolver dns, final int gatewayMtu)
+    {
+        this(model, node == null ? BridgeLayout.cluster(model) : BridgeLayout.node(model, node), dns, gatewayMtu);
     }
 
     IncrementalCompiler(final ClusterModel model, final BridgeLayout layout)
@@ -72,9 +78,14 @@ public final class IncrementalCompiler
 
     IncrementalCompiler(final ClusterModel model, final BridgeLayout layout, final DnsResolver dns)
     {
+        this(model, layout, dns, GatewayMtuFlows.DEFAULT_MTU);
+    }
+
+    IncrementalCompiler(final ClusterModel model, final BridgeLayout layout, final DnsResolver dns, final int gatewayMtu)
+    {
         this.model = model;
         this.layout = layout;
-        this.egress = new EgressFlows(dns);
+        this.egress = new EgressFlows(dns, gatewayMtu);
         this.lbs = new LoadBalancerFlows(model, layout);
         SwitchFlows.fixed(flows);
         LoadBalancerFlows.fixed(flows);

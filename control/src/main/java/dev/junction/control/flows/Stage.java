@@ -18,7 +18,8 @@ package dev.junction.control.flows;
  * zone, which no port has) for the SNATs: hairpin ({@link HairpinFlows}) and the gateway routers'
  * (their connections never meet: a hairpin one goes to a pod, a gateway one to outside the
  * cluster), and zone 0 (key 0's port zone) for the gateway routers' DNAT of what their external
- * ports receive for a node port, external IP or LB ingress IP. {@code reg9} names the gateway router a packet leaving the cluster goes through (its
+ * ports receive for a node port, external IP or LB ingress IP. {@code reg0} bit 4: larger than the
+ * gateway MTU ({@link GatewayMtuFlows}). {@code reg9} names the gateway router a packet leaving the cluster goes through (its
  * node switch's key).
  */
 public enum Stage
@@ -58,6 +59,10 @@ public enum Stage
     GATEWAY_OUTPUT(36, "lr_out_delivery (GR_<node>): next hop's MAC, out of the external port"),
     GATEWAY_UNSNAT(37, "lr_in_unsnat (GR_<node>): what the external port receives is un-SNATed in the gateway zone"),
     GATEWAY_REPLY(38, "lr_in_ip_routing (GR_<node>): replies of SNATed connections back to ovn_cluster_router; the rest dropped"),
+    // The gateway routers' MTU (GatewayMtuFlows): what they send into the cluster is checked against it.
+    GATEWAY_REPLY_LARGER(39, "lr_in_larger_pkts (GR_<node>): a reply larger than the gateway MTU gets ICMP fragmentation needed / packet too big by pinctrl"),
+    GATEWAY_CHK_PKT_LEN(43, "lr_in_chk_pkt_len (GR_<node>): what the load balancers DNATed is checked against the gateway MTU"),
+    GATEWAY_LARGER_PKTS(44, "lr_in_larger_pkts (GR_<node>): larger than the gateway MTU: ICMP fragmentation needed / packet too big by pinctrl"),
     OUT_PRE_STATEFUL(40, "ls_out_pre_stateful: conntrack in the outport's zone"),
     ACL_INGRESS(41, "ls_out_acl: NetworkPolicy ingress of the destination pod"),
     STATEFUL_INGRESS(42, "ls_out_stateful: commit allowed new connections"),

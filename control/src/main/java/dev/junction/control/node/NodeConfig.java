@@ -3,6 +3,7 @@ package dev.junction.control.node;
 import dev.junction.afxdp.xdp.XdpConfig;
 import dev.junction.control.cli.TunnelsFile;
 import dev.junction.control.flows.BridgeLayout;
+import dev.junction.control.flows.FlowCompiler;
 import dev.junction.control.yaml.SafeYaml;
 import dev.junction.geneve.TunnelPort;
 import dev.junction.geneve.Tunnels;
@@ -34,12 +35,14 @@ import java.util.Set;
  *   node: worker-1                #   the node this bridge is (its pods are ports, the rest is behind the tunnel)
  *   manifests: cluster/           #   a watched directory of Kubernetes manifests, or
  *   kubeconfig: ~/.kube/config    #   an API server ("in-cluster" for the pod's service account)
+ *   mtu: 1400                     #   the gateway routers' MTU (OVN-K's gateway_mtu; default 1400, OVN-K's); 0: not checked
  * tunnels: tunnels.yaml           # optional: underlay, tunnel ports, neighbours, routes, TLV map
+ *                                 #   (the underlay's MTU: its port's mtu below, or underlay.mtu there)
  * ports:
  *   - {port: 1, type: tap, name: jt-pod-a, mtu: 1500}
  *   - {pod: shop/web-1, type: tap, name: jt-web-1}              # with control: the pod's port, numbered by the layout
  *   - {management: true, type: tap, name: ovn-k8s-mp0}         # with control: the host's management port k8s-NODE (0x6000)
- *   - {port: 9, type: tap, name: jt-underlay}
+ *   - {port: 9, type: tap, name: jt-underlay, mtu: 1500}       # the underlay: encapsulations over its MTU are dropped
  *   - {port: 3, type: afxdp, interface: veth-pod-c, mode: native, queue: 0}
  *   - {port: 4, type: afxdp, interface: eth1, queues: 4}        # queues 0 to 3, one AF_XDP socket each
  *   - {port: 5, type: pcap, in: trace.pcap, out: port5.pcap}   # replay through the pipeline
@@ -66,15 +69,16 @@ public final class NodeConfig
     public static final int DEFAULT_DNS_REFRESH_MS = 30_000;
     private static final Set<String> PORT_KEYS = Set.of("port", "type", "name", "mtu", "interface", "mode", "queue", "queues",
         "in", "out", "pod", "management");
-    private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig");
+    private static final Set<String> CONTROL_KEYS = Set.of("node", "manifests", "kubeconfig", "mtu");
     /** A port whose number the control module's layout gives (a pod's port) has this number until then. */
     public static final int LAYOUT_NUMBERED = 0;
 
     /**
      * Where the flows come from when the control module derives them: the node's name and either a
-     * watched manifests directory or an API server ({@code kubeconfig} a file, or "in-cluster").
+     * watched manifests directory or an API server ({@code kubeconfig} a file, or "in-cluster"),
+     * and the gateway routers' MTU (OVN-K's {@code gateway_mtu}; 0: not checked).
      */
-    public record Control(String node, Path manifests, String kubeconfig)
+    public record Control(String node, Path manifests, String kubeconfig, int gatewayMtu)
     {
     }
 
@@ -253,6 +257,14 @@ public final class NodeConfig
                 if (declared.numbers.contains(tp.port))
                 {
                     throw new IllegalArgumentException("tunnels: tunnel port " + tp.port + " clashes with a device port");
+                }
+            }
+            // The underlay's MTU is its device port's (OVS: the underlay netdev's), unless the tunnels say otherwise.
+            for (final Port p : ports)
+            {
+                if (p.number() == tunnels.underlay().port && tunnels.underlay().mtu() == 0)
+                {
+                    tunnels.underlay().mtu(p.mtu());
                 }
             }
         }
@@ -520,7 +532,9 @@ public final class NodeConfig
                 kubeconfig = file(base, kubeconfig, "control: kubeconfig", true).toString();
             }
         }
-        return new Control(String.valueOf(node), manifests, kubeconfig);
+        final int mtu = c.containsKey("mtu") ? FlowCompiler.checkedGatewayMtu(integer(c.get("mtu"), "control: mtu"))
+            : FlowCompiler.defaultGatewayMtu();
+        return new Control(String.valueOf(node), manifests, kubeconfig, mtu);
     }
 
     private static Path file(final Path base, final Object o, final String what, final boolean required)

@@ -189,7 +189,7 @@ public final class NodeDaemon implements AutoCloseable
         skipped.forEach(why -> log.warn("plugged port skipped", "reason", why));
         // Each version's pods get their devices before the version is published: its flows never
         // output to a port the workers do not have yet.
-        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, tables ->
+        controlLoop = new ControlLoop(c.node(), FlowJournal.open(config.stateDir), source, c.gatewayMtu(), tables ->
         {
             try
             {

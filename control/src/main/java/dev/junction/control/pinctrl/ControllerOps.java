@@ -18,6 +18,10 @@ public final class ControllerOps
     public static final int OPCODE_ND_NS = 9;
     /** OVN's ACTION_OPCODE_LOG. */
     public static final int OPCODE_LOG = 7;
+    /** OVN's ACTION_OPCODE_ICMP4_ERROR: an ICMP error about the packet instead of it (here: fragmentation needed). */
+    public static final int OPCODE_ICMP4_ERROR = 14;
+    /** OVN's ACTION_OPCODE_ICMP6_ERROR: the same for IPv6 (here: packet too big). */
+    public static final int OPCODE_ICMP6_ERROR = 20;
     /** OVN's ACTION_OPCODE_REJECT. */
     public static final int OPCODE_REJECT = 22;
     /** OVN's log_verdict values. */
@@ -48,13 +52,28 @@ public final class ControllerOps
     {
         final byte[] u = header(source.length == 16 ? OPCODE_ND_NS : OPCODE_ARP, 4 + 6 + source.length + target.length);
         BigEndian.put32(u, HEADER, port);
-        final String[] octets = mac.split(":");
-        for (int i = 0; i < 6; i++)
-        {
-            u[HEADER + 4 + i] = (byte)Integer.parseInt(octets[i], 16);
-        }
+        putMac(u, HEADER + 4, mac);
         System.arraycopy(source, 0, u, HEADER + 10, source.length);
         System.arraycopy(target, 0, u, HEADER + 10 + source.length, target.length);
+        return action(u);
+    }
+
+    /**
+     * The action that answers a packet larger than {@code mtu} with ICMP "fragmentation needed"
+     * ({@link #OPCODE_ICMP4_ERROR}, for an IPv4 {@code source}) or ICMPv6 "packet too big"
+     * ({@link #OPCODE_ICMP6_ERROR}), the next-hop MTU {@code mtu}, sent out of {@code port} from
+     * {@code mac} and {@code source}: OVN's {@code icmp4_error { icmp4.type = 3; icmp4.code = 4;
+     * icmp4.frag_mtu = M; ip4.dst = ip4.src; ip4.src = I; ip.ttl = 255; ... }} and its
+     * {@code icmp6_error} twin. OVN nests those actions; here the data names what pinctrl needs,
+     * as {@link #neighbourRequestAction}: port (4 bytes), MAC (6), source (4 or 16), MTU (4).
+     */
+    public static String icmpErrorAction(final int port, final String mac, final byte[] source, final int mtu)
+    {
+        final byte[] u = header(source.length == 16 ? OPCODE_ICMP6_ERROR : OPCODE_ICMP4_ERROR, 4 + 6 + source.length + 4);
+        BigEndian.put32(u, HEADER, port);
+        putMac(u, HEADER + 4, mac);
+        System.arraycopy(source, 0, u, HEADER + 10, source.length);
+        BigEndian.put32(u, HEADER + 10 + source.length, mtu);
         return action(u);
     }
 
@@ -102,6 +121,15 @@ public final class ControllerOps
     static int opcode(final byte[] userdata)
     {
         return userdata.length < HEADER ? -1 : (int)FrameHeaders.u32(userdata, 0);
+    }
+
+    private static void putMac(final byte[] u, final int at, final String mac)
+    {
+        final String[] octets = mac.split(":");
+        for (int i = 0; i < 6; i++)
+        {
+            u[at + i] = (byte)Integer.parseInt(octets[i], 16);
+        }
     }
 
     private static byte[] header(final int opcode, final int extra)

@@ -11,7 +11,9 @@ import java.util.function.Consumer;
  * op from the controller action's userdata ({@link ControllerOps}) and rejects (a TCP RST or ICMP
  * unreachable out of the client's port, {@link RejectReplies}), logs ({@link AclLog}) or asks a
  * gateway router's next hop for its MAC (an ARP request or neighbour solicitation out of the
- * external port, {@link NeighbourRequests}; the packet that found it unresolved is dropped).
+ * external port, {@link NeighbourRequests}; the packet that found it unresolved is dropped), or
+ * answers a packet larger than a gateway router's MTU with ICMP fragmentation needed / ICMPv6
+ * packet too big out of the port the op names ({@link PathMtuReplies}; the packet is dropped).
  * Packet-ins of other ops, or of flows that carry none, are counted and left alone.
  *
  * <p>Thread-safe, as {@link PacketInHandler} requires of a handler shared by pipeline workers:
@@ -26,6 +28,7 @@ public final class Pinctrl implements PacketInHandler
     private final NeighbourRequests neighbourRequests = new NeighbourRequests();
     private final AtomicLong neighbourAsked = new AtomicLong();
     private final AtomicLong neighbourSuppressed = new AtomicLong();
+    private final AtomicLong tooBig = new AtomicLong();
 
     /** Log lines go to {@code logLines}, at most {@code logRatePerSecond} a second of packet time. */
     public Pinctrl(final Consumer<String> logLines, final int logRatePerSecond)
@@ -66,9 +69,31 @@ public final class Pinctrl implements PacketInHandler
             case ControllerOps.OPCODE_ND_NS:
                 askNeighbour(pin, out);
                 break;
+            case ControllerOps.OPCODE_ICMP4_ERROR:
+            case ControllerOps.OPCODE_ICMP6_ERROR:
+                answerTooBig(pin, h, out);
+                break;
             default:
                 unknown.incrementAndGet();
                 break;
+        }
+    }
+
+    private void answerTooBig(final PacketIn pin, final FrameHeaders h, final PacketOuts out)
+    {
+        if (!PathMtuReplies.wellFormed(pin.userdata()))
+        {
+            unknown.incrementAndGet();
+            return;
+        }
+        final byte[] reply = PathMtuReplies.reply(pin.userdata(), h);
+        if (reply != null && out.send(PathMtuReplies.port(pin.userdata()), reply))
+        {
+            tooBig.incrementAndGet();
+        }
+        else
+        {
+            unanswered.incrementAndGet();
         }
     }
 
@@ -102,13 +127,22 @@ public final class Pinctrl implements PacketInHandler
         return neighbourSuppressed.get();
     }
 
+    /** Packets larger than a gateway router's MTU answered with ICMP fragmentation needed or ICMPv6 packet too big. */
+    public long tooBig()
+    {
+        return tooBig.get();
+    }
+
     /** Packets answered with a RST or an ICMP unreachable. */
     public long rejected()
     {
         return rejected.get();
     }
 
-    /** Rejected packets that got no answer (an error, SCTP, not IP, or the packet-out queue full). */
+    /**
+     * Rejected or too big packets that got no answer (an ICMP error, SCTP, not IP, an IP family
+     * other than the op's, or the packet-out queue full).
+     */
     public long unanswered()
     {
         return unanswered.get();
@@ -136,6 +170,7 @@ public final class Pinctrl implements PacketInHandler
     {
         return "pinctrl: " + rejected() + " rejected with an answer, " + unanswered() + " without, " + logged()
             + " ACL log lines, " + suppressed() + " suppressed by the rate limit, " + neighbourAsked()
-            + " next-hop ARP/ND requests, " + neighbourSuppressed() + " not sent (rate limit)";
+            + " next-hop ARP/ND requests, " + neighbourSuppressed() + " not sent (rate limit), " + tooBig()
+            + " too big for the gateway MTU answered (fragmentation needed / packet too big)";
     }
 }

@@ -81,12 +81,25 @@ final class RejectReplies
     private static byte[] unreachable(final FrameHeaders h)
     {
         final boolean udp = h.proto() == FrameHeaders.UDP;
+        return icmpError(h, h.ipv6() ? 1 : 3, h.ipv6() ? (udp ? 4 : 1) : (udp ? 3 : 1), 0, h.frame(), 0, h.destinationAt());
+    }
+
+    /**
+     * An ICMP (ICMPv6) error of {@code type} and {@code code} about {@code h}'s packet, its second
+     * header word {@code rest} (e.g. the next-hop MTU), quoting as much of the packet as RFC 1812
+     * (576 bytes in all) or RFC 4443 (1280) allow, to the packet's sender from the MAC at
+     * {@code from[macAt]} and the address at {@code from[addressAt]}; TTL (hop limit) 255.
+     */
+    static byte[] icmpError(final FrameHeaders h, final int type, final int code, final long rest, final byte[] from,
+        final int macAt, final int addressAt)
+    {
         final int quoted = Math.min(h.ipLength(), h.ipv6() ? IPV6_ROOM : IPV4_ROOM);
         final int proto = h.ipv6() ? FrameHeaders.ICMPV6 : FrameHeaders.ICMP;
-        final byte[] f = header(h, proto, 255, ICMP_HEADER + quoted);
+        final byte[] f = header(h, proto, 255, ICMP_HEADER + quoted, from, macAt, addressAt);
         final int l4 = f.length - ICMP_HEADER - quoted;
-        f[l4] = (byte)(h.ipv6() ? 1 : 3);
-        f[l4 + 1] = (byte)(h.ipv6() ? (udp ? 4 : 1) : (udp ? 3 : 1));
+        f[l4] = (byte)type;
+        f[l4 + 1] = (byte)code;
+        put32(f, l4 + 4, rest);
         System.arraycopy(h.frame(), h.l3(), f, l4 + ICMP_HEADER, quoted);
         if (h.ipv6())
         {
@@ -99,14 +112,39 @@ final class RejectReplies
         return f;
     }
 
-    /** Ethernet (tag kept) and IP headers back to the client, room for {@code payload} bytes after them. */
+    /** True when {@code h}'s packet is itself an ICMP (ICMPv6) error, or too short to tell: no error answers an error. */
+    static boolean isIcmpError(final FrameHeaders h)
+    {
+        if (h.proto() != (h.ipv6() ? FrameHeaders.ICMPV6 : FrameHeaders.ICMP))
+        {
+            return false;
+        }
+        if (!h.hasL4(1))
+        {
+            return true;
+        }
+        final int type = h.frame()[h.l4()] & 0xff;
+        return h.ipv6() ? type < 128 : type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+    }
+
+    /** Ethernet (tag kept) and IP headers back to the client as from the address it tried, room for {@code payload} bytes. */
     private static byte[] header(final FrameHeaders h, final int proto, final int ttl, final int payload)
+    {
+        return header(h, proto, ttl, payload, h.frame(), 0, h.destinationAt());
+    }
+
+    /**
+     * Ethernet (tag kept) and IP headers back to the sender of {@code h}'s packet, from the MAC at
+     * {@code from[macAt]} and the address at {@code from[addressAt]}, room for {@code payload} bytes.
+     */
+    private static byte[] header(final FrameHeaders h, final int proto, final int ttl, final int payload, final byte[] from,
+        final int macAt, final int addressAt)
     {
         final byte[] in = h.frame();
         final int l2 = h.vlanTci() >= 0 ? 18 : ETH;
         final int l3Length = h.ipv6() ? IPV6 : IPV4;
         final byte[] f = new byte[l2 + l3Length + payload];
-        System.arraycopy(in, 0, f, 6, 6);
+        System.arraycopy(from, macAt, f, 6, 6);
         System.arraycopy(in, 6, f, 0, 6);
         if (h.vlanTci() >= 0)
         {
@@ -132,7 +170,7 @@ final class RejectReplies
             f[l2 + 9] = (byte)proto;
         }
         final int src = l2 + (h.ipv6() ? 8 : 12);
-        System.arraycopy(in, h.destinationAt(), f, src, alen);
+        System.arraycopy(from, addressAt, f, src, alen);
         System.arraycopy(in, h.sourceAt(), f, src + alen, alen);
         if (!h.ipv6())
         {

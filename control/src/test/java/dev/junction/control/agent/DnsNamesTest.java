@@ -92,7 +92,7 @@ class DnsNamesTest
             ShopCluster.pod("a", "10.244.1.10", "web"), FIREWALL));
         final ManifestLoader.Result snapshot = ManifestLoader.load(dir);
         records.put("db.example.com", ips("192.0.2.10", "192.0.2.11"));
-        final ControlLoop loop = new ControlLoop("n1", null, "test", published::set, names);
+        final ControlLoop loop = new ControlLoop("n1", null, "test", FlowCompiler.defaultGatewayMtu(), published::set, names);
 
         loop.accept(snapshot);
         assertEquals(1, loop.version());

@@ -96,7 +96,7 @@ class PinctrlReplayTest
         // Through the pipeline too (runJunction compares its outputs with the single thread's).
         final String output = replay(in, "out", DifferentialOracleTest.PIPELINE_WORKERS, "--pinctrl", "--json");
         assertTrue(output.contains("\"packet_ins\": 4, \"pinctrl\": {\"rejected\": 4, \"unanswered\": 0, "
-            + "\"acl_log_lines\": 0, \"acl_log_suppressed\": 0, \"neighbour_requests\": 0, \"neighbour_requests_suppressed\": 0}"), output);
+            + "\"acl_log_lines\": 0, \"acl_log_suppressed\": 0, \"neighbour_requests\": 0, \"neighbour_requests_suppressed\": 0, \"too_big\": 0}"), output);
         assertTrue(output.contains("\"controller\": 0"), "packet-ins a handler took are no drops: " + output);
         final Path answers = dir.resolve("out/" + client.ofport() + ".pcap");
         final List<String> rows = TunnelTsharkTest.tshark(answers, "eth.src", "eth.dst", "ip.src", "ip.dst", "ipv6.src",

@@ -149,13 +149,7 @@ class TunnelOracleTest
             + "priority=100,in_port=2,actions=set_field:0x6->tun_id,output:10\n"
             + "table=1,priority=100,reg0=0x1/0x1,actions=output:3\n"
             + "table=1,priority=0,actions=set_field:0x5->tun_id,set_field:0x10002->tun_metadata13,output:10\n";
-        final List<FlowCaseGenerator.Packet> pod = new ArrayList<>();
-        final int[] sizes = {1399, 1400, 1401, 1500, 64, 1400, 1401, 1514};
-        for (int i = 0; i < sizes.length; i++)
-        {
-            pod.add(new FlowCaseGenerator.Packet(1_700_000_000_000_000_000L + i * 1_000_000L, udpFrame(sizes[i], i),
-                "udp frame of " + sizes[i] + " bytes"));
-        }
+        final List<FlowCaseGenerator.Packet> pod = udpFrames(1399, 1400, 1401, 1500, 64, 1400, 1401, 1514);
         final List<FlowCaseGenerator.Packet> other = List.of(
             new FlowCaseGenerator.Packet(1_700_000_000_100_000_000L, udpFrame(1400, 90), "1400 bytes, unchecked"),
             new FlowCaseGenerator.Packet(1_700_000_000_101_000_000L, udpFrame(1500, 91), "1500 bytes, unchecked"));
@@ -177,6 +171,54 @@ class TunnelOracleTest
                 return big == 4 && encapsulated == 5 ? null
                     : "unexpected split by OVS: " + big + " frames to port 3, " + encapsulated + " encapsulated";
             });
+    }
+
+    /**
+     * A separate underlay MTU (the tunnel oracle's {@code mtu_request} on the underlay NIC, 1400):
+     * Geneve over IPv4 adds 50 bytes, so inner frames up to 1364 bytes leave encapsulated within
+     * 1400 + 14 and longer ones are dropped by the underlay port in both, while the bridge's own
+     * ports keep the 1500-byte MTU (a 1500-byte frame to port 3 leaves).
+     */
+    @org.junit.jupiter.api.Test
+    void underlayMtuDropsLongerEncapsulationsAsOpenVswitch() throws Exception
+    {
+        final OracleRunner oracle = OracleRunner.requireTunnels();
+        final String tunnels = "underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: [172.31.1.1/24], mtu: 1400}\n"
+            + "neighbours:\n  - {ip: 172.31.1.2, mac: \"aa:55:aa:55:00:02\"}\n"
+            + "tunnels:\n  - {port: 10, type: geneve, remote_ip: 172.31.1.2, key: flow}\n";
+        final String flows = "priority=100,in_port=1,actions=set_field:0x5->tun_id,output:10\n"
+            + "priority=100,in_port=2,actions=output:3\n";
+        final List<FlowCaseGenerator.Packet> pod = udpFrames(1300, 1364, 1365, 1400, 1500);
+        final List<FlowCaseGenerator.Packet> other = List.of(
+            new FlowCaseGenerator.Packet(1_700_000_000_100_000_000L, udpFrame(1500, 90), "1500 bytes to a bridge port"));
+        final TunnelCase c = new TunnelCase(tunnels, new FlowCaseGenerator.FlowCase("underlay-mtu", flows,
+            List.of(new FlowCaseGenerator.Input(1, pod), new FlowCaseGenerator.Input(2, other)), List.of()));
+        run(oracle, c, "junction-tunnels-underlay-mtu-", "the underlay's own MTU",
+            "mvn -pl control test -Dtest='TunnelOracleTest#underlayMtuDropsLongerEncapsulationsAsOpenVswitch'",
+            (ovs, junction, expected, actual) ->
+            {
+                final String differs = judge(ovs, junction, expected, actual);
+                if (differs != null)
+                {
+                    return differs;
+                }
+                final List<byte[]> encapsulated = PcapCompare.readFrames(actual.resolve(TunnelCase.UNDERLAY + ".pcap"));
+                final int bridge = PcapCompare.readFrames(actual.resolve("3.pcap")).size();
+                return encapsulated.size() == 2 && encapsulated.get(1).length == 1414 && bridge == 1 ? null
+                    : "unexpected: " + encapsulated.size() + " encapsulated, " + bridge + " to port 3";
+            });
+    }
+
+    /** UDP frames of these sizes, a millisecond apart. */
+    private static List<FlowCaseGenerator.Packet> udpFrames(final int... sizes)
+    {
+        final List<FlowCaseGenerator.Packet> frames = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++)
+        {
+            frames.add(new FlowCaseGenerator.Packet(1_700_000_000_000_000_000L + i * 1_000_000L, udpFrame(sizes[i], i),
+                "udp frame of " + sizes[i] + " bytes"));
+        }
+        return frames;
     }
 
     private static byte[] udpFrame(final int length, final int n)

@@ -47,6 +47,8 @@ class NodeConfigTest
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{management: true, type: tap, name: mp}, {management: true, type: tap, name: mp2}]", "a node has one"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{management: yes please, type: tap, name: mp}]", "management takes true"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: .}\nports: [{port: 24576, type: tap, name: mp}]", "say management: true"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\ncontrol: {node: n1, manifests: ., mtu: 67}\nports: [{pod: ns/a, type: tap, name: a}]", "gateway MTU must be 0 (no check) or 68 to 65535"),
+            org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u}]\ntunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 1.2.3.4/24, mtu: 20}}", "underlay MTU must be 68 to 65535"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: nope.txt\nports: [{port: 1, type: tap, name: a}]", "not a readable file"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: []", "non-empty list"),
             org.junit.jupiter.params.provider.Arguments.of("state_dir: s\nflows: flows.txt\nports: [{port: 1, type: tap, name: a}, {port: 1, type: tap, name: b}]", "used twice"),
@@ -109,6 +111,25 @@ class NodeConfigTest
         assertEquals(2, c.ports.size());
         assertEquals(1400, c.ports.get(1).mtu());
         assertEquals(10, c.tunnels.ports().get(0).port);
+    }
+
+    @org.junit.jupiter.api.Test
+    void gatewayMtuIsOvnKubernetesDefaultUnlessGiven() throws Exception
+    {
+        final String ports = "\nports: [{pod: ns/a, type: tap, name: a}]\n";
+        assertEquals(1400, load("state_dir: s\ncontrol: {node: n1, manifests: .}" + ports).control.gatewayMtu());
+        assertEquals(9000, load("state_dir: s\ncontrol: {node: n1, manifests: ., mtu: 9000}" + ports).control.gatewayMtu());
+        assertEquals(0, load("state_dir: s\ncontrol: {node: n1, manifests: ., mtu: 0}" + ports).control.gatewayMtu(), "0: no check");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theUnderlayMtuIsItsPortsUnlessTheTunnelsSayOtherwise() throws Exception
+    {
+        final String tunnels = "tunnels: {underlay: {port: 9, mac: \"aa:55:aa:55:00:01\", ip: 192.168.7.1/24%s},"
+            + " tunnels: [{port: 10, type: geneve, remote_ip: 192.168.7.2, key: flow}]}\n";
+        final String ports = "state_dir: s\nflows: flows.txt\nports: [{port: 9, type: tap, name: u, mtu: 1400}, {port: 1, type: tap, name: p}]\n";
+        assertEquals(1400, load(ports + String.format(tunnels, "")).tunnels.underlay().mtu(), "the underlay device port's");
+        assertEquals(1300, load(ports + String.format(tunnels, ", mtu: 1300")).tunnels.underlay().mtu(), "the tunnels' own");
     }
 
     @org.junit.jupiter.api.Test
