@@ -176,15 +176,26 @@ class DaemonPcapControlTest
         try
         {
             awaitLog(logged, "dns names resolved");
-            final String flows = ControlServer.request(daemon.stateDir(), "dump-flows").text();
-            assertTrue(flows.lines().anyMatch(l -> l.contains("table=32") && l.contains("nw_dst=127.0.0.1") && l.contains("drop")),
-                flows);
+            // The log line comes as the new version is compiled: the flows follow within moments.
+            final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            String flows = "";
+            while (System.nanoTime() < deadline && !denies(flows = ControlServer.request(daemon.stateDir(), "dump-flows").text()))
+            {
+                Thread.sleep(50);
+            }
+            assertTrue(denies(flows), flows);
             assertTrue(ControlServer.request(daemon.stateDir(), "stats").text().contains("version 2,"), "one version for the name");
         }
         finally
         {
             daemon.close();
         }
+    }
+
+    /** The EgressFirewall stage drops what goes to localhost's address. */
+    private static boolean denies(final String flows)
+    {
+        return flows.lines().anyMatch(l -> l.contains("table=32") && l.contains("nw_dst=127.0.0.1") && l.contains("drop"));
     }
 
     private static void awaitLog(final CapturedLog logged, final String text) throws InterruptedException
