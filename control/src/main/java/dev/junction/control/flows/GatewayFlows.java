@@ -41,6 +41,8 @@ final class GatewayFlows
     /** OVN's priorities of static MAC bindings (override_dynamic_mac false) and of learned ones. */
     private static final int STATIC_BINDING = 50;
     private static final int LEARNED_BINDING = 100;
+    /** OVN-K's {@code mac_binding_age_threshold} on the gateway routers. */
+    static final int MAC_BINDING_AGE_SECONDS = 300;
     /** Below the unresolved next hop's request (100): the packet has its next hop's MAC and leaves. */
     private static final int RESOLVED = 50;
     private static final String UNRESOLVED = "dl_dst=00:00:00:00:00:00";
@@ -175,10 +177,16 @@ final class GatewayFlows
             NdResponderFlows.routerAdvertiseActions(self, gw.mac()));
     }
 
-    /** The learned MAC binding of the router in {@code reg9} for one ethertype: {@code mac} becomes the Ethernet destination. */
+    /**
+     * The learned MAC binding of the router in {@code reg9} for one ethertype: {@code mac} becomes
+     * the Ethernet destination. It ages out after {@link #MAC_BINDING_AGE_SECONDS} without a packet
+     * using it (OVN-K's {@code mac_binding_age_threshold} on the gateway routers, which OVN measures
+     * on the binding's flow statistics, as an idle timeout does); the next packet asks again.
+     */
     private static String learn(final String reg9, final int ethType, final String mac)
     {
-        return "learn(table=" + GATEWAY_MAC_BINDING.table + ",priority=" + LEARNED_BINDING + ",NXM_NX_REG9[],eth_type="
+        return "learn(table=" + GATEWAY_MAC_BINDING.table + ",idle_timeout=" + MAC_BINDING_AGE_SECONDS + ",priority="
+            + LEARNED_BINDING + ",NXM_NX_REG9[],eth_type="
             + hex(ethType) + ",load:" + mac + "->NXM_OF_ETH_DST[])";
     }
 

@@ -142,6 +142,39 @@ class NextHopResolutionTest
         DifferentialOracleTest.deleteRecursively(dir);
     }
 
+    /**
+     * The learned binding ages as OVN-K's {@code mac_binding_age_threshold} (300 s) makes OVN's
+     * age: a packet 299 s after the last one still leaves to the learned MAC (and keeps it), one
+     * 301 s after that is unresolved again and pinctrl asks anew. Packet time, no sleeps.
+     */
+    @Test
+    void aLearnedNextHopAgesOutAfterThreeHundredIdleSeconds() throws Exception
+    {
+        TunnelTsharkTest.requireTshark();
+        final FlowCompiler.Compiled compiled = FlowCompiler.cluster(ManifestLoader.load(MANIFESTS).model());
+        final BridgeLayout.PodPort q = compiled.layout().port("plain/q").orElseThrow();
+        final GatewayPort n2 = compiled.layout().gateway("n2").orElseThrow();
+        final Path dir = Files.createTempDirectory("junction-next-hop-age-");
+        final long second = 1_000_000_000L;
+        // One packet asks, the reply teaches, then packets at +299 s (kept) and +600 s (aged: 301 s idle).
+        final Path podIn = pcap(dir.resolve("in-pod.pcap"), List.of(fromPod(q, WORLD4, 41000), fromPod(q, WORLD4, 41001),
+            fromPod(q, WORLD4, 41002), fromPod(q, WORLD4, 41003)), List.of(ms(0), ms(20), ms(20) + 299 * second, ms(20) + 600 * second));
+        final byte[] router = PacketFactory.mac(n2.mac());
+        final byte[] nh = PacketFactory.mac(NEXT_HOP_MAC);
+        final Path extIn = pcap(dir.resolve("in-ext.pcap"), List.of(PacketFactory.pad(PacketFactory.ethernet(router, nh, new int[0],
+            PacketFactory.ETH_ARP, PacketFactory.arp(2, nh, ManifestTrafficGenerator.v4(n2.nextHop()), router,
+                ManifestTrafficGenerator.v4(n2.ip()))), 60)), List.of(ms(10)));
+        final DifferentialOracleTest.JunctionRun run = DifferentialOracleTest.runJunction(List.of("--manifests", MANIFESTS.toString(),
+            "--in", q.ofport() + "=" + podIn, "--in", n2.ofport() + "=" + extIn, "--out", dir.resolve("out").toString(), "--pinctrl",
+            "--json"), new int[0]);
+        assertEquals(0, run.exitCode(), run.output());
+        final List<String> rows = TunnelTsharkTest.tshark(dir.resolve("out/" + n2.ofport() + ".pcap"), "eth.dst", "arp.opcode",
+            "udp.srcport");
+        assertEquals(List.of("ff:ff:ff:ff:ff:ff|1|", NEXT_HOP_MAC + "||41001", NEXT_HOP_MAC + "||41002", "ff:ff:ff:ff:ff:ff|1|"), rows,
+            "asked, learned, kept within 300 s of use, asked again after 301 s idle");
+        DifferentialOracleTest.deleteRecursively(dir);
+    }
+
     private static long ms(final int n)
     {
         return START + n * 1_000_000L;
