@@ -136,11 +136,12 @@ class PinctrlFuzzTest
         assertNotNull(h, "a reply parses");
         if (!h.ipv6())
         {
-            assertEquals(0xffff, fold(InternetChecksum.sum(reply, 14, (reply[14] & 0xf) * 4, 0)), "IPv4 header checksum");
+            // After the Ethernet header and the client's VLAN tag, which a reply keeps.
+            assertEquals(0xffff, fold(InternetChecksum.sum(reply, h.l3(), (reply[h.l3()] & 0xf) * 4, 0)), "IPv4 header checksum");
         }
         final int l4Length = reply.length - h.l4();
         final int addressLength = h.ipv6() ? 16 : 4;
-        final int srcAt = h.ipv6() ? 22 : 26;
+        final int srcAt = h.l3() + (h.ipv6() ? 8 : 12);
         long s = InternetChecksum.sum(reply, srcAt, addressLength, 0);
         s = InternetChecksum.sum(reply, srcAt + addressLength, addressLength, s);
         if (h.proto() != FrameHeaders.ICMP)
@@ -152,7 +153,7 @@ class PinctrlFuzzTest
             s = 0;
         }
         assertEquals(0xffff, fold(InternetChecksum.sum(reply, h.l4(), l4Length, s)), "transport checksum, proto " + h.proto());
-        assertTrue(reply.length >= 14 + 20, "a reply holds an IP header");
+        assertTrue(reply.length >= h.l3() + 20, "a reply holds an IP header");
     }
 
     /** RFC 1122 3.2.2 / RFC 4443 2.4 (e): ICMP errors (and ICMP too short to say) get no error. */
